@@ -1,0 +1,180 @@
+// Package bundler builds, parses and verifies ANS-104 data items and bundles, and uploads them to Arweave.
+package bundler
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/everFinance/goar/types"
+	"github.com/everFinance/goar/utils"
+)
+
+// Tag is one ANS-104 tag. Tags are kept as an ordered list: names repeat, and the first occurrence wins.
+type Tag struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Item is a parsed, signature-checked ANS-104 data item.
+type Item struct {
+	ID            string // base64url(sha256(signature))
+	SignatureType int
+	Signature     string // base64url
+	Owner         string // base64url public key
+	Target        string // base64url of 32 bytes, or ""
+	Anchor        string // the 32 raw anchor bytes as a string (AO anchors are ASCII), or ""
+	Tags          []Tag
+	Data          []byte
+	Raw           []byte // the exact signed binary
+}
+
+// ANS-104 limits on tags; items beyond them are invalid everywhere on Arweave.
+const (
+	MaxTags        = 128
+	MaxTagNameLen  = 1024
+	MaxTagValueLen = 3072
+)
+
+// ErrInvalidItem marks input that is not a valid signed data item (the HTTP layer answers 400).
+var ErrInvalidItem = errors.New("invalid data item")
+
+// Parse decodes raw ANS-104 bytes and verifies the id and the signature.
+func Parse(raw []byte) (it *Item, err error) {
+	bi, err := decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := utils.VerifyBundleItem(*bi); err != nil {
+		return nil, fmt.Errorf("%w: signature does not verify: %v", ErrInvalidItem, err)
+	}
+	return fromGoar(bi)
+}
+
+// decode wraps goar's decoder: it indexes the input without checking every length, so a short or hostile
+// body could panic; that becomes an ordinary error here.
+func decode(raw []byte) (bi *types.BundleItem, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			bi, err = nil, fmt.Errorf("%w: malformed binary", ErrInvalidItem)
+		}
+	}()
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("%w: empty body", ErrInvalidItem)
+	}
+	bi, err = utils.DecodeBundleItem(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidItem, err)
+	}
+	if len(bi.Tags) > MaxTags {
+		return nil, fmt.Errorf("%w: %d tags, at most %d allowed", ErrInvalidItem, len(bi.Tags), MaxTags)
+	}
+	for _, t := range bi.Tags {
+		if len(t.Name) == 0 || len(t.Name) > MaxTagNameLen || len(t.Value) > MaxTagValueLen {
+			return nil, fmt.Errorf("%w: tag %.40q has an empty or oversized name or value", ErrInvalidItem, t.Name)
+		}
+	}
+	return bi, nil
+}
+
+func fromGoar(bi *types.BundleItem) (*Item, error) {
+	data, err := utils.Base64Decode(bi.Data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: data: %v", ErrInvalidItem, err)
+	}
+	anchor := ""
+	if bi.Anchor != "" {
+		a, err := utils.Base64Decode(bi.Anchor)
+		if err != nil {
+			return nil, fmt.Errorf("%w: anchor: %v", ErrInvalidItem, err)
+		}
+		anchor = string(a)
+	}
+	tags := make([]Tag, len(bi.Tags))
+	for i, t := range bi.Tags {
+		tags[i] = Tag{Name: t.Name, Value: t.Value}
+	}
+	raw := bi.ItemBinary
+	return &Item{
+		ID: bi.Id, SignatureType: bi.SignatureType, Signature: bi.Signature, Owner: bi.Owner,
+		Target: bi.Target, Anchor: anchor, Tags: tags, Data: data, Raw: raw,
+	}, nil
+}
+
+// OwnerAddress is the signer's address (base64url sha256 of the RSA modulus; chain-specific for other types).
+func (it *Item) OwnerAddress() string {
+	if it.SignatureType == types.ArweaveSignType {
+		return OwnerToAddress(it.Owner)
+	}
+	addr, err := utils.ItemSignerAddr(types.BundleItem{SignatureType: it.SignatureType, Owner: it.Owner})
+	if err != nil {
+		return ""
+	}
+	return addr
+}
+
+// OwnerToAddress turns a base64url RSA owner into its Arweave address.
+func OwnerToAddress(owner string) string {
+	b, err := base64.RawURLEncoding.DecodeString(owner)
+	if err != nil {
+		return ""
+	}
+	h := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// Tag returns the first value of the named tag.
+func (it *Item) Tag(name string) (string, bool) { return FirstTag(it.Tags, name) }
+
+// FirstTag returns the first value of a tag, matching the name exactly.
+func FirstTag(tags []Tag, name string) (string, bool) {
+	for _, t := range tags {
+		if t.Name == name {
+			return t.Value, true
+		}
+	}
+	return "", false
+}
+
+// FirstTagFold is FirstTag with a case-insensitive name, as the reference units match protocol tags.
+func FirstTagFold(tags []Tag, name string) (string, bool) {
+	for _, t := range tags {
+		if strings.EqualFold(t.Name, name) {
+			return t.Value, true
+		}
+	}
+	return "", false
+}
+
+// Sign creates and signs a data item. anchor is the raw anchor (must be 32 bytes or empty); target is a
+// base64url id or "".
+func (w *Wallet) Sign(data []byte, target, anchor string, tags []Tag) (*Item, error) {
+	if anchor != "" && len(anchor) != 32 {
+		return nil, fmt.Errorf("sign item: anchor must be 32 bytes, got %d", len(anchor))
+	}
+	gt := make([]types.Tag, len(tags))
+	for i, t := range tags {
+		gt[i] = types.Tag{Name: t.Name, Value: t.Value}
+	}
+	a := ""
+	if anchor != "" {
+		a = utils.Base64Encode([]byte(anchor))
+	}
+	bi, err := w.items.CreateAndSignItem(data, target, a, gt)
+	if err != nil {
+		return nil, fmt.Errorf("sign item: %w", err)
+	}
+	it, err := fromGoar(&bi)
+	if err != nil {
+		return nil, fmt.Errorf("sign item: %w", err)
+	}
+	return it, nil
+}
+
+// B64 is base64url without padding, Arweave's encoding.
+func B64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// DecodeB64 decodes base64url without padding.
+func DecodeB64(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }

@@ -1,0 +1,133 @@
+package bundler
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+var (
+	testWalletOnce sync.Once
+	testWallet     *Wallet
+)
+
+func wallet(t testing.TB) *Wallet {
+	t.Helper()
+	testWalletOnce.Do(func() {
+		jwk, err := GenerateJWK()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if testWallet, err = NewWallet(jwk); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return testWallet
+}
+
+func TestSignParseRoundTrip(t *testing.T) {
+	w := wallet(t)
+	target := B64(bytes.Repeat([]byte{7}, 32))
+	cases := []struct {
+		name           string
+		data           []byte
+		target, anchor string
+		tags           []Tag
+	}{
+		{"plain", []byte("hello"), "", "", []Tag{{"Data-Protocol", "ao"}, {"Type", "Message"}}},
+		{"target and anchor", []byte("x"), target, "00000000000000000000000000000001", []Tag{{"Action", "Set"}}},
+		{"duplicate tags keep order", []byte(" "), target, "", []Tag{{"Variant", "ao.TN.2"}, {"Type", "Process"}, {"Variant", "ao.TN.1"}}},
+		{"unicode and empty value", []byte("ü"), "", "", []Tag{{"Note", "héllo ✓ 世界"}, {"Empty", ""}}},
+		{"no tags, empty data", nil, "", "", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			it, err := w.Sign(tc.data, tc.target, tc.anchor, tc.tags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Parse(it.Raw)
+			if err != nil {
+				t.Fatalf("parse own item: %v", err)
+			}
+			if got.ID != it.ID || got.Target != tc.target || got.Anchor != tc.anchor || !bytes.Equal(got.Data, tc.data) {
+				t.Fatalf("round trip mismatch: %+v", got)
+			}
+			if len(got.Tags) != len(tc.tags) {
+				t.Fatalf("tags %v, want %v", got.Tags, tc.tags)
+			}
+			for i := range tc.tags {
+				if got.Tags[i] != tc.tags[i] {
+					t.Fatalf("tag %d = %v, want %v", i, got.Tags[i], tc.tags[i])
+				}
+			}
+			if got.OwnerAddress() != w.Address() {
+				t.Fatalf("owner address %s, want %s", got.OwnerAddress(), w.Address())
+			}
+		})
+	}
+	if v, _ := FirstTag([]Tag{{"Variant", "a"}, {"Variant", "b"}}, "Variant"); v != "a" {
+		t.Fatalf("first occurrence must win, got %q", v)
+	}
+}
+
+func TestParseRejectsBadInput(t *testing.T) {
+	w := wallet(t)
+	good, err := w.Sign([]byte("payload"), "", "", []Tag{{"A", "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flip := func(i int) []byte {
+		b := bytes.Clone(good.Raw)
+		b[i] ^= 1
+		return b
+	}
+	cases := map[string][]byte{
+		"empty":            nil,
+		"one byte":         {1},
+		"unknown sig type": append([]byte{9, 0}, good.Raw[2:]...),
+		"truncated sig":    good.Raw[:100],
+		"truncated header": good.Raw[:2+512+512+1],
+		"tampered data":    flip(len(good.Raw) - 1),
+		"tampered tag":     flip(2 + 512 + 512 + 2 + 16 + 1),
+		"tampered sig":     flip(10),
+	}
+	for name, raw := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Parse(raw); !errors.Is(err, ErrInvalidItem) {
+				t.Fatalf("want ErrInvalidItem, got %v", err)
+			}
+		})
+	}
+	if _, err := w.Sign(nil, "", "short", nil); err == nil {
+		t.Fatal("an anchor that is not 32 bytes must be refused")
+	}
+}
+
+func TestLoadOrCreateWallet(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "wallet.json")
+	w1, created, err := LoadOrCreateWallet(path)
+	if err != nil || !created {
+		t.Fatalf("create: %v created=%v", err, created)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("wallet file mode %v, err %v", st.Mode().Perm(), err)
+	}
+	w2, created, err := LoadOrCreateWallet(path)
+	if err != nil || created {
+		t.Fatalf("load: %v created=%v", err, created)
+	}
+	if w1.Address() != w2.Address() || len(w1.Address()) != 43 {
+		t.Fatalf("addresses differ: %s %s", w1.Address(), w2.Address())
+	}
+	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LoadOrCreateWallet(path); err == nil {
+		t.Fatal("a corrupt wallet must be an error, never silently replaced")
+	}
+}

@@ -1,0 +1,129 @@
+package bundler
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"os"
+	"path/filepath"
+
+	"github.com/everFinance/goar"
+)
+
+// Wallet is an Arweave RSA wallet (JWK) that signs ANS-104 data items and L1 transactions.
+type Wallet struct {
+	signer *goar.Signer
+	items  *goar.ItemSigner
+	jwk    []byte
+	path   string
+}
+
+// jwk is the full RFC 7518 RSA private key, as Arweave tools (arweave-js, aoconnect) read and write it.
+// gojwk (goar's dependency) drops the CRT fields, which Node's crypto needs, so the file is written here.
+type jwk struct {
+	Kty string `json:"kty"`
+	E   string `json:"e"`
+	N   string `json:"n"`
+	D   string `json:"d"`
+	P   string `json:"p"`
+	Q   string `json:"q"`
+	Dp  string `json:"dp"`
+	Dq  string `json:"dq"`
+	Qi  string `json:"qi"`
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// MarshalJWK encodes an RSA private key as an Arweave JWK.
+func MarshalJWK(k *rsa.PrivateKey) ([]byte, error) {
+	if len(k.Primes) != 2 {
+		return nil, errors.New("jwk: only two-prime RSA keys are supported")
+	}
+	k.Precompute()
+	return json.Marshal(jwk{
+		Kty: "RSA",
+		E:   b64(big.NewInt(int64(k.E)).Bytes()),
+		N:   b64(k.N.Bytes()),
+		D:   b64(k.D.Bytes()),
+		P:   b64(k.Primes[0].Bytes()),
+		Q:   b64(k.Primes[1].Bytes()),
+		Dp:  b64(k.Precomputed.Dp.Bytes()),
+		Dq:  b64(k.Precomputed.Dq.Bytes()),
+		Qi:  b64(k.Precomputed.Qinv.Bytes()),
+	})
+}
+
+// GenerateJWK creates a new 4096-bit Arweave wallet key (the size every Arweave wallet uses).
+func GenerateJWK() ([]byte, error) {
+	k, err := rsa.GenerateKey(rand.Reader, 4096)
+	if err != nil {
+		return nil, fmt.Errorf("generate rsa key: %w", err)
+	}
+	return MarshalJWK(k)
+}
+
+// NewWallet builds a wallet from JWK bytes.
+func NewWallet(jwkBytes []byte) (*Wallet, error) {
+	s, err := goar.NewSigner(jwkBytes)
+	if err != nil {
+		return nil, fmt.Errorf("parse wallet jwk: %w", err)
+	}
+	is, err := goar.NewItemSigner(s)
+	if err != nil {
+		return nil, fmt.Errorf("item signer: %w", err)
+	}
+	return &Wallet{signer: s, items: is, jwk: jwkBytes}, nil
+}
+
+// LoadOrCreateWallet reads the JWK at path, creating a new wallet there (mode 0600) when the file does not exist.
+func LoadOrCreateWallet(path string) (w *Wallet, created bool, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if b, err = GenerateJWK(); err != nil {
+			return nil, false, err
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, false, fmt.Errorf("create wallet dir: %w", err)
+		}
+		// Write to a temp file and rename so a crash never leaves a half-written key.
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, b, 0o600); err != nil {
+			return nil, false, fmt.Errorf("write wallet: %w", err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return nil, false, fmt.Errorf("write wallet: %w", err)
+		}
+		created = true
+	} else if err != nil {
+		return nil, false, fmt.Errorf("read wallet %s: %w", path, err)
+	}
+	w, err = NewWallet(b)
+	if err != nil {
+		return nil, false, fmt.Errorf("wallet %s: %w", path, err)
+	}
+	w.path = path
+	return w, created, nil
+}
+
+// Address is the Arweave address: base64url(sha256(n)).
+func (w *Wallet) Address() string { return w.signer.Address }
+
+// Owner is the base64url public modulus.
+func (w *Wallet) Owner() string { return w.signer.Owner() }
+
+// GoarWallet is a goar wallet bound to a gateway, for L1 transactions (bundle uploads).
+func (w *Wallet) GoarWallet(gatewayURL string) (*goar.Wallet, error) {
+	gw, err := goar.NewWallet(w.jwk, gatewayURL)
+	if err != nil {
+		return nil, fmt.Errorf("goar wallet: %w", err)
+	}
+	return gw, nil
+}
+
+// String never reveals key material, so a wallet can be logged safely.
+func (w *Wallet) String() string { return "wallet(" + w.Address() + ")" }
