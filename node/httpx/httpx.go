@@ -1,0 +1,32 @@
+// Package httpx holds the small HTTP conventions every unit shares: JSON errors and bounded bodies.
+package httpx
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Error answers {"error": msg} with the status, as the reference units do.
+func Error(c *gin.Context, status int, msg string) {
+	c.AbortWithStatusJSON(status, gin.H{"error": msg})
+}
+
+// ReadBody reads at most max bytes of the request body; a larger body is answered 413 and ok is false.
+func ReadBody(c *gin.Context, max int64) ([]byte, bool) {
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, max)
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			Error(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes", max))
+			return nil, false
+		}
+		Error(c, http.StatusBadRequest, "read body: "+err.Error())
+		return nil, false
+	}
+	return raw, true
+}

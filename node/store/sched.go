@@ -1,0 +1,312 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Process is a spawned process as the scheduler knows it.
+type Process struct {
+	ID          string `json:"id"`
+	Owner       string `json:"owner"` // address
+	Scheduler   string `json:"scheduler"`
+	Timestamp   int64  `json:"timestamp"`
+	BlockHeight int64  `json:"block_height"`
+}
+
+// Entry is one slot of a process's schedule: the assignment at Nonce and the message it assigns.
+// Nonce 0 is the process's own spawn message.
+type Entry struct {
+	Process      string `json:"process"`
+	Nonce        int64  `json:"nonce"`
+	Epoch        int64  `json:"epoch"`
+	Timestamp    int64  `json:"timestamp"`
+	BlockHeight  int64  `json:"block_height"`
+	HashChain    string `json:"hash_chain"`
+	AssignmentID string `json:"assignment_id"`
+	MessageID    string `json:"message_id"`
+	// Local is false when the assigned message is not held here (an assignment of an on-chain tx).
+	Local bool `json:"local"`
+}
+
+// Head is the tail of a process's schedule, what the next assignment builds on.
+type Head struct {
+	Nonce        int64 // nonce of the last entry
+	HashChain    string
+	AssignmentID string
+	Timestamp    int64
+}
+
+// NewEntry is what the scheduler writes: the entry, its assignment item, and the message item when held locally.
+type NewEntry struct {
+	Entry         Entry
+	AssignmentRaw []byte
+	MessageRaw    []byte   // nil when the message is not held locally
+	Process       *Process // set only for the spawn (nonce 0)
+	// Uploads lists the item ids (among the two above) to queue for Arweave in the same transaction.
+	Uploads []string
+}
+
+func msgKey(pid, id string) []byte { return []byte(pid + "|" + id) }
+
+// GetProcess returns a process.
+func (d *DB) GetProcess(ctx context.Context, pid string) (*Process, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var p Process
+	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bProcesses), []byte(pid), &p) })
+	if err != nil {
+		return nil, fmt.Errorf("read process %s: %w", pid, err)
+	}
+	return &p, nil
+}
+
+// ListProcesses returns every process id.
+func (d *DB) ListProcesses(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := d.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bProcesses).ForEach(func(k, _ []byte) error { ids = append(ids, string(k)); return nil })
+	})
+	return ids, err
+}
+
+// Head returns the last entry of a process's schedule.
+func (d *DB) Head(ctx context.Context, pid string) (*Head, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var h *Head
+	err := d.db.View(func(tx *bolt.Tx) error {
+		lb := tx.Bucket(bLogs).Bucket([]byte(pid))
+		if lb == nil {
+			return ErrNotFound
+		}
+		k, v := lb.Cursor().Last()
+		if k == nil {
+			return ErrNotFound
+		}
+		var e Entry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return err
+		}
+		h = &Head{Nonce: e.Nonce, HashChain: e.HashChain, AssignmentID: e.AssignmentID, Timestamp: e.Timestamp}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read schedule head of %s: %w", pid, err)
+	}
+	return h, nil
+}
+
+// Append writes one schedule entry atomically: the entry, its items, the id indexes and the upload queue rows.
+// expectNonce guards against two writers racing on one process: the write fails unless the log's next nonce is it.
+func (d *DB) Append(ctx context.Context, ne NewEntry) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	e := ne.Entry
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		logs, err := tx.Bucket(bLogs).CreateBucketIfNotExists([]byte(e.Process))
+		if err != nil {
+			return err
+		}
+		next := int64(0)
+		if k, _ := logs.Cursor().Last(); k != nil {
+			next = int64(binary.BigEndian.Uint64(k)) + 1
+		}
+		if next != e.Nonce {
+			return fmt.Errorf("nonce %d out of order (next is %d)", e.Nonce, next)
+		}
+		idx := tx.Bucket(bMsgIndex)
+		if e.MessageID != "" && e.Nonce > 0 {
+			if idx.Get(msgKey(e.Process, e.MessageID)) != nil {
+				return fmt.Errorf("message %s for process %s: %w", e.MessageID, e.Process, ErrDuplicate)
+			}
+		}
+		if ne.Process != nil {
+			if tx.Bucket(bProcesses).Get([]byte(ne.Process.ID)) != nil {
+				return fmt.Errorf("process %s: %w", ne.Process.ID, ErrDuplicate)
+			}
+			if err := putJSON(tx.Bucket(bProcesses), []byte(ne.Process.ID), ne.Process); err != nil {
+				return err
+			}
+		}
+		if err := putJSON(logs, be64(uint64(e.Nonce)), e); err != nil {
+			return err
+		}
+		if err := idx.Put(msgKey(e.Process, e.MessageID), be64(uint64(e.Nonce))); err != nil {
+			return err
+		}
+		if err := idx.Put([]byte("a:"+e.AssignmentID), append([]byte(e.Process+"|"), be64(uint64(e.Nonce))...)); err != nil {
+			return err
+		}
+		items := tx.Bucket(bItems)
+		if err := items.Put([]byte(e.AssignmentID), ne.AssignmentRaw); err != nil {
+			return err
+		}
+		if ne.MessageRaw != nil && items.Get([]byte(e.MessageID)) == nil {
+			if err := items.Put([]byte(e.MessageID), ne.MessageRaw); err != nil {
+				return err
+			}
+		}
+		for _, id := range ne.Uploads {
+			if err := enqueueUpload(tx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("append schedule entry %s/%d: %w", e.Process, e.Nonce, err)
+	}
+	return nil
+}
+
+// Entries returns up to limit entries of a process with fromNonce <= nonce <= toNonce (toNonce < 0: no bound).
+func (d *DB) Entries(ctx context.Context, pid string, fromNonce, toNonce int64, limit int) ([]Entry, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var out []Entry
+	err := d.db.View(func(tx *bolt.Tx) error {
+		lb := tx.Bucket(bLogs).Bucket([]byte(pid))
+		if lb == nil {
+			return nil
+		}
+		c := lb.Cursor()
+		for k, v := c.Seek(be64(uint64(max(fromNonce, 0)))); k != nil; k, v = c.Next() {
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+			var e Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if toNonce >= 0 && e.Nonce > toNonce {
+				break
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read schedule of %s: %w", pid, err)
+	}
+	return out, nil
+}
+
+// EntriesByTime returns up to limit+1 entries with from < timestamp <= to (to <= 0: no bound), in nonce order.
+// Timestamps are strictly increasing per process, so nonce order is timestamp order.
+func (d *DB) EntriesByTime(ctx context.Context, pid string, from, to int64, limit int) ([]Entry, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var out []Entry
+	err := d.db.View(func(tx *bolt.Tx) error {
+		lb := tx.Bucket(bLogs).Bucket([]byte(pid))
+		if lb == nil {
+			return nil
+		}
+		c := lb.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var e Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if e.Timestamp <= from {
+				continue
+			}
+			if to > 0 && e.Timestamp > to {
+				break
+			}
+			out = append(out, e)
+			if len(out) > limit {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read schedule of %s: %w", pid, err)
+	}
+	return out, nil
+}
+
+// EntryByID finds the entry of a process by message id or assignment id.
+func (d *DB) EntryByID(ctx context.Context, pid, id string) (*Entry, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var e *Entry
+	err := d.db.View(func(tx *bolt.Tx) error {
+		idx := tx.Bucket(bMsgIndex)
+		var nonce []byte
+		if v := idx.Get(msgKey(pid, id)); v != nil {
+			nonce = v
+		} else if v := idx.Get([]byte("a:" + id)); v != nil && bytes.HasPrefix(v, []byte(pid+"|")) {
+			nonce = v[len(pid)+1:]
+		}
+		if nonce == nil {
+			return ErrNotFound
+		}
+		lb := tx.Bucket(bLogs).Bucket([]byte(pid))
+		if lb == nil {
+			return ErrNotFound
+		}
+		e = new(Entry)
+		return getJSON(lb, nonce, e)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find %s in schedule of %s: %w", id, pid, err)
+	}
+	return e, nil
+}
+
+// Item returns the raw bytes of a held item.
+func (d *DB) Item(ctx context.Context, id string) ([]byte, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var raw []byte
+	err := d.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bItems).Get([]byte(id))
+		if v == nil {
+			return ErrNotFound
+		}
+		raw = append([]byte(nil), v...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read item %s: %w", id, err)
+	}
+	return raw, nil
+}
+
+// PutItem stores an item not part of any schedule (e.g. a message pushed to a wallet), optionally queueing its upload.
+func (d *DB) PutItem(ctx context.Context, id string, raw []byte, upload bool) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bItems).Get([]byte(id)) != nil {
+			return nil
+		}
+		if err := tx.Bucket(bItems).Put([]byte(id), raw); err != nil {
+			return err
+		}
+		if upload {
+			return enqueueUpload(tx, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store item %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+// Package store is aonode's embedded durable storage (bbolt): the scheduler log, the items it holds,
+// evaluation results, the upload queue and node metadata. Every write is one fsynced bbolt transaction,
+// so an acknowledged write survives a crash.
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bProcesses = []byte("processes")   // pid -> Process JSON
+	bLogs      = []byte("logs")        // pid -> nested bucket: nonce(be64) -> Entry JSON
+	bMsgIndex  = []byte("msgindex")    // pid|msgid -> nonce ; a:assignmentid -> pid|nonce
+	bItems     = []byte("items")       // item id -> raw ANS-104 bytes
+	bResults   = []byte("results")     // pid -> nested bucket: nonce(be64) -> result JSON
+	bUploads   = []byte("uploads")     // seq(be64) -> Upload JSON
+	bUploadIdx = []byte("uploadindex") // item id -> seq
+	bMeta      = []byte("meta")        // key -> value
+	bMonitors  = []byte("monitors")    // pid -> Monitor JSON
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrDuplicate is returned when a message id is already scheduled for the process.
+var ErrDuplicate = errors.New("already exists")
+
+// DB is the embedded store.
+type DB struct{ db *bolt.DB }
+
+// Open opens (creating if needed) the store file.
+func Open(path string) (*DB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bProcesses, bLogs, bMsgIndex, bItems, bResults, bUploads, bUploadIdx, bMeta, bMonitors} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("init store: %w", err)
+	}
+	return &DB{db: db}, nil
+}
+
+// Close closes the file.
+func (d *DB) Close() error { return d.db.Close() }
+
+func be64(n uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	return b[:]
+}
+
+func ctxErr(ctx context.Context) error {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Err()
+}
+
+// Meta reads a metadata value.
+func (d *DB) Meta(ctx context.Context, key string) (string, error) {
+	if err := ctxErr(ctx); err != nil {
+		return "", err
+	}
+	var v []byte
+	err := d.db.View(func(tx *bolt.Tx) error {
+		v = append([]byte(nil), tx.Bucket(bMeta).Get([]byte(key))...)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("read meta %s: %w", key, err)
+	}
+	if v == nil {
+		return "", ErrNotFound
+	}
+	return string(v), nil
+}
+
+// SetMeta writes a metadata value.
+func (d *DB) SetMeta(ctx context.Context, key, value string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	err := d.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put([]byte(key), []byte(value)) })
+	if err != nil {
+		return fmt.Errorf("write meta %s: %w", key, err)
+	}
+	return nil
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw := b.Get(key)
+	if raw == nil {
+		return ErrNotFound
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, raw)
+}
