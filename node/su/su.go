@@ -1,0 +1,366 @@
+// Package su is the Scheduler Unit: it gives every message of a process a nonce, a timestamp, a block height
+// and a link in the process's hash chain, signs that as an Assignment data item, and writes both durably
+// (and into the upload queue) before it answers.
+package su
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/node/store"
+)
+
+// HeightSource gives the current Arweave block height (the gateway's /info, cached).
+type HeightSource interface {
+	Height(ctx context.Context) (int64, error)
+}
+
+// TxSource fetches a transaction or data item that this node does not hold (for assignments of on-chain messages).
+type TxSource interface {
+	Fetch(ctx context.Context, id string) (*bundler.Item, error)
+}
+
+// Error is a client error: the request was understood and refused (HTTP 400).
+type Error struct{ Msg string }
+
+func (e *Error) Error() string { return e.Msg }
+
+func clientErr(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(format, args...)} }
+
+// Service is the scheduler.
+type Service struct {
+	wallet  *bundler.Wallet
+	db      *store.DB
+	heights HeightSource
+	txs     TxSource
+	log     *slog.Logger
+	now     func() time.Time
+
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+// New builds the scheduler.
+func New(w *bundler.Wallet, db *store.DB, heights HeightSource, txs TxSource, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{wallet: w, db: db, heights: heights, txs: txs, log: log, now: time.Now, locks: map[string]*sync.Mutex{}}
+}
+
+// Address is the scheduler's wallet address (the Scheduler tag value processes use).
+func (s *Service) Address() string { return s.wallet.Address() }
+
+func (s *Service) lock(pid string) func() {
+	s.mu.Lock()
+	l, ok := s.locks[pid]
+	if !ok {
+		l = &sync.Mutex{}
+		s.locks[pid] = l
+	}
+	s.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// ItemKind is what an ANS-104 item is to AO: a Process or a Message (the first Type tag decides).
+func ItemKind(it *bundler.Item) (string, error) {
+	if _, ok := bundler.FirstTagFold(it.Tags, "Data-Protocol"); !ok {
+		return "", clientErr("Data-Protocol tag not present")
+	}
+	typ, ok := bundler.FirstTagFold(it.Tags, "Type")
+	if !ok {
+		return "", clientErr("Type tag not present")
+	}
+	switch typ {
+	case "Process", "Message":
+		return typ, nil
+	}
+	return "", clientErr("Unsupported Type tag value %q: must be Process or Message", typ)
+}
+
+// Write schedules a verified Process or Message item.
+func (s *Service) Write(ctx context.Context, it *bundler.Item) (*store.Entry, error) {
+	kind, err := ItemKind(it)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range it.Tags {
+		if strings.HasSuffix(t.Name, "+link") || strings.HasSuffix(t.Value, "+link") {
+			return nil, clientErr("tag %q: +link tags are not supported", t.Name)
+		}
+	}
+	if kind == "Process" {
+		return s.spawn(ctx, it)
+	}
+	if it.Target == "" {
+		return nil, clientErr("a Message needs a target process")
+	}
+	pid := it.Target
+	if _, err := s.db.GetProcess(ctx, pid); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, clientErr("Process %s is not scheduled by this SU", pid)
+		}
+		return nil, err
+	}
+	return s.append(ctx, pid, it.ID, it.Raw, nil, nil, []string{it.ID})
+}
+
+func (s *Service) spawn(ctx context.Context, it *bundler.Item) (*store.Entry, error) {
+	if _, ok := it.Tag("Module"); !ok {
+		return nil, clientErr("a Process needs a Module tag")
+	}
+	sched, ok := it.Tag("Scheduler")
+	if !ok {
+		return nil, clientErr("a Process needs a Scheduler tag")
+	}
+	if sched != s.Address() {
+		return nil, clientErr("Process names scheduler %s, this SU is %s", sched, s.Address())
+	}
+	p := &store.Process{ID: it.ID, Owner: it.OwnerAddress(), Scheduler: sched}
+	return s.append(ctx, it.ID, it.ID, it.Raw, p, nil, []string{it.ID})
+}
+
+// Assign schedules an existing message (held here, or on Arweave) for another process.
+func (s *Service) Assign(ctx context.Context, pid, msgID string, baseLayer bool, exclude []string) (*store.Entry, error) {
+	if len(msgID) != 43 {
+		return nil, clientErr("assign must be a 43-character transaction id")
+	}
+	if _, err := base64.RawURLEncoding.DecodeString(msgID); err != nil {
+		return nil, clientErr("assign is not a base64url id")
+	}
+	if _, err := s.db.GetProcess(ctx, pid); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, clientErr("Process %s is not scheduled by this SU", pid)
+		}
+		return nil, err
+	}
+	local := true
+	if _, err := s.db.Item(ctx, msgID); err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		local = false
+		if s.txs == nil {
+			return nil, clientErr("Message %s not found", msgID)
+		}
+		if _, err := s.txs.Fetch(ctx, msgID); err != nil {
+			return nil, clientErr("Message %s not found on this node or the gateway: %v", msgID, err)
+		}
+	}
+	var extra []bundler.Tag
+	for _, e := range exclude {
+		if e = strings.TrimSpace(e); e != "" {
+			extra = append(extra, bundler.Tag{Name: "Exclude", Value: e})
+		}
+	}
+	if baseLayer {
+		extra = append(extra, bundler.Tag{Name: "Base-Layer", Value: "true"})
+	}
+	e, err := s.append(ctx, pid, msgID, nil, nil, extra, nil)
+	if err != nil {
+		return nil, err
+	}
+	e.Local = local
+	return e, nil
+}
+
+// hashChain links an assignment to the previous one, as the reference SU and CU compute it.
+func hashChain(pid string, prev *store.Head) (string, error) {
+	h := sha256.New()
+	if prev == nil {
+		b, err := base64.RawURLEncoding.DecodeString(pid)
+		if err != nil {
+			return "", fmt.Errorf("decode process id: %w", err)
+		}
+		h.Write(b)
+	} else {
+		a, err := base64.RawURLEncoding.DecodeString(prev.AssignmentID)
+		if err != nil {
+			return "", fmt.Errorf("decode assignment id: %w", err)
+		}
+		c, err := base64.RawURLEncoding.DecodeString(prev.HashChain)
+		if err != nil {
+			return "", fmt.Errorf("decode hash chain: %w", err)
+		}
+		h.Write(a)
+		h.Write(c)
+	}
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)), nil
+}
+
+func (s *Service) append(ctx context.Context, pid, msgID string, msgRaw []byte, proc *store.Process, extra []bundler.Tag, uploads []string) (*store.Entry, error) {
+	unlock := s.lock(pid)
+	defer unlock()
+
+	var head *store.Head
+	if proc == nil {
+		h, err := s.db.Head(ctx, pid)
+		if err != nil {
+			return nil, fmt.Errorf("schedule %s: %w", msgID, err)
+		}
+		head = h
+		if _, err := s.db.EntryByID(ctx, pid, msgID); err == nil {
+			return nil, clientErr("Message already exists: %s is already scheduled for %s", msgID, pid)
+		}
+	} else if _, err := s.db.GetProcess(ctx, pid); err == nil {
+		return nil, clientErr("Message already exists: process %s was already spawned", pid)
+	}
+	nonce := int64(0)
+	ts := s.now().UnixMilli()
+	if head != nil {
+		nonce = head.Nonce + 1
+		// Strictly increasing timestamps keep timestamp pagination exact.
+		if ts <= head.Timestamp {
+			ts = head.Timestamp + 1
+		}
+	}
+	height, err := s.heights.Height(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("schedule %s: read block height: %w", msgID, err)
+	}
+	chain, err := hashChain(pid, head)
+	if err != nil {
+		return nil, fmt.Errorf("schedule %s: %w", msgID, err)
+	}
+	tags := []bundler.Tag{
+		{Name: "Process", Value: pid},
+		{Name: "Epoch", Value: "0"},
+		{Name: "Nonce", Value: strconv.FormatInt(nonce, 10)},
+		{Name: "Hash-Chain", Value: chain},
+		{Name: "Block-Height", Value: fmt.Sprintf("%012d", height)},
+		{Name: "Timestamp", Value: strconv.FormatInt(ts, 10)},
+		{Name: "Data-Protocol", Value: "ao"},
+		{Name: "Type", Value: "Assignment"},
+		{Name: "Variant", Value: "ao.TN.1"},
+		{Name: "Message", Value: msgID},
+	}
+	tags = append(tags, extra...)
+	asg, err := s.wallet.Sign(nil, "", "", tags)
+	if err != nil {
+		return nil, fmt.Errorf("schedule %s: sign assignment: %w", msgID, err)
+	}
+	e := store.Entry{
+		Process: pid, Nonce: nonce, Epoch: 0, Timestamp: ts, BlockHeight: height, HashChain: chain,
+		AssignmentID: asg.ID, MessageID: msgID, Local: msgRaw != nil,
+	}
+	if proc != nil {
+		proc.Timestamp, proc.BlockHeight = ts, height
+	}
+	ne := store.NewEntry{Entry: e, AssignmentRaw: asg.Raw, MessageRaw: msgRaw, Process: proc, Uploads: append(uploads, asg.ID)}
+	if err := s.db.Append(ctx, ne); err != nil {
+		if errors.Is(err, store.ErrDuplicate) {
+			return nil, clientErr("Message already exists: %v", err)
+		}
+		return nil, err
+	}
+	s.log.Debug("scheduled", "process", pid, "nonce", nonce, "message", msgID, "assignment", asg.ID)
+	return &e, nil
+}
+
+// Scheduled is one entry with its items, as the CU consumes it.
+type Scheduled struct {
+	store.Entry
+	Assignment *bundler.Item
+	Message    *bundler.Item
+}
+
+// Load returns the entries of a process from fromNonce (at most limit), with their items.
+func (s *Service) Load(ctx context.Context, pid string, fromNonce, toNonce int64, limit int) ([]Scheduled, error) {
+	es, err := s.db.Entries(ctx, pid, fromNonce, toNonce, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Scheduled, 0, len(es))
+	for _, e := range es {
+		sc, err := s.hydrate(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *sc)
+	}
+	return out, nil
+}
+
+func (s *Service) hydrate(ctx context.Context, e store.Entry) (*Scheduled, error) {
+	araw, err := s.db.Item(ctx, e.AssignmentID)
+	if err != nil {
+		return nil, err
+	}
+	asg, err := bundler.Parse(araw)
+	if err != nil {
+		return nil, fmt.Errorf("stored assignment %s: %w", e.AssignmentID, err)
+	}
+	var msg *bundler.Item
+	if raw, err := s.db.Item(ctx, e.MessageID); err == nil {
+		if msg, err = bundler.Parse(raw); err != nil {
+			return nil, fmt.Errorf("stored message %s: %w", e.MessageID, err)
+		}
+	} else if errors.Is(err, store.ErrNotFound) && s.txs != nil {
+		if msg, err = s.txs.Fetch(ctx, e.MessageID); err != nil {
+			return nil, fmt.Errorf("fetch assigned message %s: %w", e.MessageID, err)
+		}
+	} else {
+		return nil, err
+	}
+	return &Scheduled{Entry: e, Assignment: asg, Message: msg}, nil
+}
+
+// Lookup finds one entry by message id or assignment id.
+func (s *Service) Lookup(ctx context.Context, pid, id string) (*Scheduled, error) {
+	e, err := s.db.EntryByID(ctx, pid, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.hydrate(ctx, *e)
+}
+
+// Latest returns the last entry of a process.
+func (s *Service) Latest(ctx context.Context, pid string) (*store.Entry, error) {
+	h, err := s.db.Head(ctx, pid)
+	if err != nil {
+		return nil, err
+	}
+	es, err := s.db.Entries(ctx, pid, h.Nonce, h.Nonce, 1)
+	if err != nil || len(es) == 0 {
+		return nil, fmt.Errorf("latest entry of %s: %w", pid, store.ErrNotFound)
+	}
+	return &es[0], nil
+}
+
+// Process returns a process record and its spawn item.
+func (s *Service) Process(ctx context.Context, pid string) (*store.Process, *bundler.Item, error) {
+	p, err := s.db.GetProcess(ctx, pid)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err := s.db.Item(ctx, pid)
+	if err != nil {
+		return nil, nil, err
+	}
+	it, err := bundler.Parse(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("stored process %s: %w", pid, err)
+	}
+	return p, it, nil
+}
+
+// Timestamp is the SU clock and the current block height.
+func (s *Service) Timestamp(ctx context.Context) (int64, int64, error) {
+	h, err := s.heights.Height(ctx)
+	return s.now().UnixMilli(), h, err
+}
+
+// Entries returns schedule entries without their items.
+func (s *Service) Entries(ctx context.Context, pid string, fromNonce, toNonce int64, limit int) ([]store.Entry, error) {
+	return s.db.Entries(ctx, pid, fromNonce, toNonce, limit)
+}
