@@ -1,0 +1,128 @@
+// Package config is aonode's configuration: defaults that run everything embedded, a YAML file, and flags.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole node configuration.
+type Config struct {
+	DataDir  string `yaml:"data_dir"`
+	Wallet   string `yaml:"wallet"` // JWK path; created when missing (default <data_dir>/wallet.json)
+	LogLevel string `yaml:"log_level"`
+
+	MU UnitConfig `yaml:"mu"`
+	SU SUConfig   `yaml:"su"`
+	CU UnitConfig `yaml:"cu"`
+
+	Gateway GatewayConfig `yaml:"gateway"`
+	Upload  UploadConfig  `yaml:"upload"`
+
+	// MaxItemSize bounds request bodies (data items, dry-run messages).
+	MaxItemSize int64 `yaml:"max_item_size"`
+}
+
+// UnitConfig is where a unit listens.
+type UnitConfig struct {
+	Listen string `yaml:"listen"` // host:port; "" disables the unit
+}
+
+// SUConfig adds the URL the scheduler publishes in its Scheduler-Location record.
+type SUConfig struct {
+	Listen    string `yaml:"listen"`
+	PublicURL string `yaml:"public_url"` // default http://localhost:<port>
+	// LocationTTL is the Time-To-Live (ms) of the Scheduler-Location record.
+	LocationTTL int64 `yaml:"location_ttl_ms"`
+}
+
+// GatewayConfig selects the Arweave gateway.
+type GatewayConfig struct {
+	// Embedded runs aonode's own gateway on Listen and uses it (the default). When false, URL is used.
+	Embedded bool   `yaml:"embedded"`
+	Listen   string `yaml:"listen"`
+	URL      string `yaml:"url"`
+	// Arlocal turns on arlocal's needs (sequential chunk upload, minting, mining).
+	Arlocal bool          `yaml:"arlocal"`
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// UploadConfig tunes the bundler.
+type UploadConfig struct {
+	MaxItems    int           `yaml:"max_items"`
+	MaxBytes    int           `yaml:"max_bytes"`
+	Interval    time.Duration `yaml:"interval"`
+	Concurrency int           `yaml:"concurrency"`
+}
+
+// Default runs everything in one process with embedded storage and gateway on the ao-localnet ports.
+func Default() Config {
+	return Config{
+		DataDir:     ".aonode",
+		LogLevel:    "info",
+		MU:          UnitConfig{Listen: ":4002"},
+		SU:          SUConfig{Listen: ":4003", LocationTTL: 3_600_000},
+		CU:          UnitConfig{Listen: ":4004"},
+		Gateway:     GatewayConfig{Embedded: true, Listen: ":4000", Timeout: 30 * time.Second},
+		Upload:      UploadConfig{MaxItems: 500, MaxBytes: 8 << 20, Interval: 2 * time.Second, Concurrency: 8},
+		MaxItemSize: 10 << 20,
+	}
+}
+
+// Load reads a YAML file over the defaults.
+func Load(path string) (Config, error) {
+	c := Default()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("read config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true) // a misspelt key is an error, not a silently ignored setting
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, fmt.Errorf("parse config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Finish fills derived defaults and checks the result.
+func (c *Config) Finish() error {
+	if c.DataDir == "" {
+		return errors.New("config: data_dir is required")
+	}
+	if c.Wallet == "" {
+		c.Wallet = filepath.Join(c.DataDir, "wallet.json")
+	}
+	if c.SU.PublicURL == "" {
+		c.SU.PublicURL = "http://localhost" + portOf(c.SU.Listen)
+	}
+	if c.Gateway.Embedded {
+		if c.Gateway.Listen == "" {
+			return errors.New("config: gateway.listen is required for the embedded gateway")
+		}
+		if c.Gateway.URL == "" {
+			c.Gateway.URL = "http://127.0.0.1" + portOf(c.Gateway.Listen)
+		}
+	} else if c.Gateway.URL == "" {
+		return errors.New("config: gateway.url is required when the gateway is not embedded")
+	}
+	if c.MaxItemSize <= 0 {
+		return errors.New("config: max_item_size must be positive")
+	}
+	return nil
+}
+
+func portOf(listen string) string {
+	for i := len(listen) - 1; i >= 0; i-- {
+		if listen[i] == ':' {
+			return listen[i:]
+		}
+	}
+	return ":" + listen
+}

@@ -1,0 +1,68 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestReadyConfigsLoad(t *testing.T) {
+	files, err := filepath.Glob("../../configs/*.yaml")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("ready configs: %v %v", files, err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			c, err := Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Finish(); err != nil {
+				t.Fatal(err)
+			}
+			if c.Gateway.URL == "" || c.SU.PublicURL == "" || c.Wallet == "" {
+				t.Fatalf("derived values missing: %+v", c)
+			}
+		})
+	}
+}
+
+func TestDefaultIsEmbedded(t *testing.T) {
+	c := Default()
+	if err := c.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Gateway.Embedded || c.Gateway.URL != "http://127.0.0.1:4000" || c.SU.PublicURL != "http://localhost:4003" {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if c.Wallet != filepath.Join(".aonode", "wallet.json") {
+		t.Fatalf("wallet path %s", c.Wallet)
+	}
+}
+
+func TestBadConfigs(t *testing.T) {
+	cases := map[string]string{
+		"not yaml":              "mu: [",
+		"external without url":  "gateway: {embedded: false}",
+		"empty data dir":        "data_dir: ''",
+		"zero max item size":    "max_item_size: 0",
+		"unknown duration unit": "gateway: {timeout: 5 parsecs}",
+		"misspelt key":          "gatway: {url: http://x}",
+	}
+	for name, body := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Load(p)
+			if err == nil {
+				err = c.Finish()
+			}
+			if err == nil || !strings.Contains(err.Error(), "config") {
+				t.Fatalf("want a config error, got %v", err)
+			}
+		})
+	}
+}
