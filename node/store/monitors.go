@@ -58,3 +58,12 @@ func (d *DB) Monitors(ctx context.Context) ([]Monitor, error) {
 	})
 	return out, err
 }
+
+// GetMonitor reads one monitor.
+func (d *DB) GetMonitor(ctx context.Context, pid string) (*Monitor, error) {
+	var m Monitor
+	if err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bMonitors), []byte(pid), &m) }); err != nil {
+		return nil, fmt.Errorf("read monitor %s: %w", pid, err)
+	}
+	return &m, nil
+}

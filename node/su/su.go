@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/node/cron"
 	"github.com/aonode/aonode/node/store"
 )
 
@@ -45,8 +46,9 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex
+	mu     sync.Mutex
+	locks  map[string]*sync.Mutex
+	floors map[string]int64 // per process: every later assignment gets a timestamp above this (see Watermark)
 }
 
 // New builds the scheduler.
@@ -54,7 +56,7 @@ func New(w *bundler.Wallet, db *store.DB, heights HeightSource, txs TxSource, lo
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{wallet: w, db: db, heights: heights, txs: txs, log: log, now: time.Now, locks: map[string]*sync.Mutex{}}
+	return &Service{wallet: w, db: db, heights: heights, txs: txs, log: log, now: time.Now, locks: map[string]*sync.Mutex{}, floors: map[string]int64{}}
 }
 
 // Address is the scheduler's wallet address (the Scheduler tag value processes use).
@@ -125,6 +127,9 @@ func (s *Service) spawn(ctx context.Context, it *bundler.Item) (*store.Entry, er
 	}
 	if sched != s.Address() {
 		return nil, clientErr("Process names scheduler %s, this SU is %s", sched, s.Address())
+	}
+	if _, err := cron.Parse(it.Tags); err != nil {
+		return nil, clientErr("%v", err)
 	}
 	p := &store.Process{ID: it.ID, Owner: it.OwnerAddress(), Scheduler: sched}
 	return s.append(ctx, it.ID, it.ID, it.Raw, p, nil, []string{it.ID})
@@ -223,6 +228,11 @@ func (s *Service) append(ctx context.Context, pid, msgID string, msgRaw []byte, 
 		if ts <= head.Timestamp {
 			ts = head.Timestamp + 1
 		}
+	}
+	if f, err := s.floor(ctx, pid); err != nil {
+		return nil, err
+	} else if ts <= f {
+		ts = f + 1
 	}
 	height, err := s.heights.Height(ctx)
 	if err != nil {
@@ -352,6 +362,53 @@ func (s *Service) Process(ctx context.Context, pid string) (*store.Process, *bun
 		return nil, nil, fmt.Errorf("stored process %s: %w", pid, err)
 	}
 	return p, it, nil
+}
+
+// Watermark returns a time no later assignment of the process will be stamped at or before, so a CU may
+// evaluate cron ticks up to it without a scheduled message ever landing in between. It is kept on disk, so
+// a clock that steps back across a restart cannot break the promise.
+func (s *Service) Watermark(ctx context.Context, pid string) (int64, error) {
+	unlock := s.lock(pid)
+	defer unlock()
+	f, err := s.floor(ctx, pid)
+	if err != nil {
+		return 0, err
+	}
+	if now := s.now().UnixMilli(); now > f {
+		if err := s.db.SetMeta(ctx, "su-floor/"+pid, strconv.FormatInt(now, 10)); err != nil {
+			return 0, err
+		}
+		s.mu.Lock()
+		s.floors[pid] = now
+		s.mu.Unlock()
+		f = now
+	}
+	return f, nil
+}
+
+// floor is the process's watermark (0 when none was ever given); called with the process lock held.
+func (s *Service) floor(ctx context.Context, pid string) (int64, error) {
+	s.mu.Lock()
+	f, ok := s.floors[pid]
+	s.mu.Unlock()
+	if ok {
+		return f, nil
+	}
+	v, err := s.db.Meta(ctx, "su-floor/"+pid)
+	if errors.Is(err, store.ErrNotFound) {
+		v, err = "0", nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	f, err = strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("watermark of %s: %w", pid, err)
+	}
+	s.mu.Lock()
+	s.floors[pid] = f
+	s.mu.Unlock()
+	return f, nil
 }
 
 // Timestamp is the SU clock and the current block height.
