@@ -1,0 +1,393 @@
+// Package aos runs AOS processes: the AOS process runtime (written here in Lua) on gopher-lua, fed one AO
+// message at a time, producing AO results (Messages, Spawns, Assignments, Output, Error).
+package aos
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/node/luaclone"
+)
+
+//go:embed lua/*.lua
+var luaFS embed.FS
+
+// Tag is one message tag.
+type Tag struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Message is one AO message as the CU gives it to the process.
+type Message struct {
+	Id, Signature, Owner, From, Target, Anchor, Data string
+	ForwardedBy                                      string
+	Tags                                             []Tag
+	Epoch, Nonce                                     int64
+	Timestamp                                        int64
+	BlockHeight                                      int64
+	HashChain                                        string
+	Cron, ReadOnly                                   bool
+}
+
+// ProcessInfo and ModuleInfo are ao.env.
+type ProcessInfo struct {
+	Id, Owner string
+	Tags      []Tag
+}
+
+// ModuleInfo describes the process's module.
+type ModuleInfo struct {
+	Id, Owner string
+	Tags      []Tag
+}
+
+// Env is what the process learns about itself.
+type Env struct {
+	Process ProcessInfo
+	Module  ModuleInfo
+}
+
+// OutMessage is an outbox message.
+type OutMessage struct {
+	Target string `json:"Target"`
+	Anchor string `json:"Anchor"`
+	Tags   []Tag  `json:"Tags"`
+	Data   string `json:"Data"`
+}
+
+// OutSpawn is an outbox spawn.
+type OutSpawn struct {
+	Anchor string `json:"Anchor"`
+	Tags   []Tag  `json:"Tags"`
+	Data   string `json:"Data"`
+}
+
+// OutAssignment is an outbox assignment.
+type OutAssignment struct {
+	Processes []string `json:"Processes"`
+	Message   string   `json:"Message"`
+}
+
+// Output is what the process printed.
+type Output struct {
+	Data   string `json:"data"`
+	Prompt string `json:"prompt"`
+	Print  bool   `json:"print"`
+}
+
+// Result is one evaluation, in the reference CU's shape.
+type Result struct {
+	Messages    []OutMessage    `json:"Messages"`
+	Spawns      []OutSpawn      `json:"Spawns"`
+	Assignments []OutAssignment `json:"Assignments"`
+	Output      Output          `json:"Output"`
+	Error       string          `json:"Error,omitempty"`
+	GasUsed     int64           `json:"GasUsed"`
+}
+
+// Options bound an evaluation.
+type Options struct {
+	// Timeout ends a handler that runs too long (an infinite loop) with an Error result. 0 means 30 s.
+	Timeout time.Duration
+}
+
+// Process is one live AOS process VM.
+type Process struct {
+	L      *lua.LState
+	env    Env
+	opts   Options
+	handle *lua.LFunction
+}
+
+// RuntimeSource is the Lua runtime every process runs: the content of the node's module record.
+func RuntimeSource() []byte {
+	names, _ := fs.Glob(luaFS, "lua/*.lua")
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		src, _ := luaFS.ReadFile(n)
+		fmt.Fprintf(&b, "-- %s\n%s\n", n, src)
+	}
+	return []byte(b.String())
+}
+
+// New starts a VM with the AOS runtime loaded.
+func New(env Env, opts Options) (*Process, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	L, err := newState(env)
+	if err != nil {
+		return nil, err
+	}
+	p := &Process{L: L, env: env, opts: opts}
+	p.bind()
+	return p, nil
+}
+
+func (p *Process) bind() {
+	p.handle = p.L.GetGlobal("__aonode_handle").(*lua.LFunction)
+}
+
+// modules are the runtime files, under every name AOS code requires them by.
+var modules = map[string]string{
+	".utils": "utils", "utils": "utils",
+	".handlers-utils": "handlers-utils", "handlers-utils": "handlers-utils",
+	".handlers": "handlers", "handlers": "handlers",
+	".ao": "ao", "ao": "ao",
+	".process": "process", "process": "process",
+}
+
+func newState(env Env) (*lua.LState, error) {
+	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	for _, lib := range []struct {
+		name string
+		fn   lua.LGFunction
+	}{
+		{lua.LoadLibName, lua.OpenPackage}, {lua.BaseLibName, lua.OpenBase}, {lua.TabLibName, lua.OpenTable},
+		{lua.StringLibName, lua.OpenString}, {lua.MathLibName, lua.OpenMath}, {lua.CoroutineLibName, lua.OpenCoroutine},
+	} {
+		L.Push(L.NewFunction(lib.fn))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	installBuiltins(L, env)
+	preload := L.GetField(L.GetField(L.Get(lua.EnvironIndex), "package"), "preload").(*lua.LTable)
+	loaded := map[string]*lua.LFunction{}
+	for alias, file := range modules {
+		fn, ok := loaded[file]
+		if !ok {
+			src, err := luaFS.ReadFile("lua/" + file + ".lua")
+			if err != nil {
+				L.Close()
+				return nil, fmt.Errorf("aos runtime: %w", err)
+			}
+			if fn, err = L.LoadString(string(src)); err != nil {
+				L.Close()
+				return nil, fmt.Errorf("aos runtime %s: %w", file, err)
+			}
+			loaded[file] = fn
+		}
+		L.SetField(preload, alias, fn)
+	}
+	jsonLoader := L.NewFunction(openJSON)
+	L.SetField(preload, ".json", jsonLoader)
+	L.SetField(preload, "json", jsonLoader)
+	// Load the process module once; both names must give the same table.
+	if err := L.DoString(`local p = require(".process"); package.loaded["process"] = p
+local a = require(".ao"); package.loaded["ao"] = a
+local j = require(".json"); package.loaded["json"] = j
+local h = require(".handlers"); package.loaded["handlers"] = h
+local u = require(".utils"); package.loaded["utils"] = u
+local hu = require(".handlers-utils"); package.loaded["handlers-utils"] = hu
+__aonode_handle = p.handle`); err != nil {
+		L.Close()
+		return nil, fmt.Errorf("aos runtime: %w", err)
+	}
+	return L, nil
+}
+
+func tagsTable(L *lua.LState, tags []Tag) *lua.LTable {
+	t := L.CreateTable(len(tags), 0)
+	for _, tg := range tags {
+		e := L.CreateTable(0, 2)
+		e.RawSetString("name", lua.LString(tg.Name))
+		e.RawSetString("value", lua.LString(tg.Value))
+		t.Append(e)
+	}
+	return t
+}
+
+func (p *Process) envTable() *lua.LTable {
+	L := p.L
+	mk := func(id, owner string, tags []Tag) *lua.LTable {
+		t := L.CreateTable(0, 3)
+		t.RawSetString("Id", lua.LString(id))
+		t.RawSetString("Owner", lua.LString(owner))
+		t.RawSetString("Tags", tagsTable(L, tags))
+		return t
+	}
+	e := L.CreateTable(0, 2)
+	e.RawSetString("Process", mk(p.env.Process.Id, p.env.Process.Owner, p.env.Process.Tags))
+	e.RawSetString("Module", mk(p.env.Module.Id, p.env.Module.Owner, p.env.Module.Tags))
+	return e
+}
+
+func (p *Process) msgTable(m Message) *lua.LTable {
+	L := p.L
+	t := L.CreateTable(0, 16)
+	set := func(k, v string) {
+		if v != "" {
+			t.RawSetString(k, lua.LString(v))
+		}
+	}
+	set("Id", m.Id)
+	set("Signature", m.Signature)
+	set("Owner", m.Owner)
+	set("From", m.From)
+	set("Target", m.Target)
+	set("Anchor", m.Anchor)
+	t.RawSetString("Data", lua.LString(m.Data))
+	set("Forwarded-By", m.ForwardedBy)
+	set("Hash-Chain", m.HashChain)
+	t.RawSetString("Tags", tagsTable(L, m.Tags))
+	t.RawSetString("Epoch", lua.LNumber(m.Epoch))
+	t.RawSetString("Nonce", lua.LNumber(m.Nonce))
+	t.RawSetString("Timestamp", lua.LNumber(m.Timestamp))
+	t.RawSetString("Block-Height", lua.LNumber(m.BlockHeight))
+	t.RawSetString("Cron", lua.LBool(m.Cron))
+	if m.ReadOnly {
+		t.RawSetString("Read-Only", lua.LTrue)
+	}
+	return t
+}
+
+// Handle evaluates one message. Lua errors become Result.Error; the state keeps what ran before the error.
+func (p *Process) Handle(m Message) (res Result) {
+	res = Result{Messages: []OutMessage{}, Spawns: []OutSpawn{}, Assignments: []OutAssignment{}}
+	L := p.L
+	setClock(L, m.Timestamp)
+	ctx, cancel := context.WithTimeout(context.Background(), p.opts.Timeout)
+	defer cancel()
+	L.SetContext(ctx)
+	defer L.RemoveContext()
+	L.Push(p.handle)
+	L.Push(p.msgTable(m))
+	L.Push(p.envTable())
+	// No error handler: gopher-lua leaves upvalues open after a PCall with one (see luaclone).
+	if err := L.PCall(2, 1, nil); err != nil {
+		res.Error = evalError(err, ctx)
+		return res
+	}
+	ret := L.Get(-1)
+	L.Pop(1)
+	rt, _ := ret.(*lua.LTable)
+	if rt == nil {
+		res.Error = "aos runtime returned no result"
+		return res
+	}
+	if out, ok := rt.RawGetString("Output").(*lua.LTable); ok {
+		res.Output = Output{Data: lua.LVAsString(out.RawGetString("data")), Prompt: lua.LVAsString(out.RawGetString("prompt")), Print: lua.LVAsBool(out.RawGetString("print"))}
+	}
+	if e := rt.RawGetString("Error"); e != lua.LNil {
+		res.Error = lua.LVAsString(e)
+		if res.Error == "" {
+			res.Error = e.String()
+		}
+		return res // like AOS: a failed evaluation sends nothing
+	}
+	p.readOutbox(&res)
+	return res
+}
+
+func evalError(err error, ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "evaluation stopped: it ran longer than the compute limit"
+	}
+	var le *lua.ApiError
+	if errors.As(err, &le) {
+		return lua.LVAsString(le.Object)
+	}
+	return err.Error()
+}
+
+func (p *Process) readOutbox(res *Result) {
+	ao, _ := p.L.GetField(p.L.GetField(p.L.GetField(p.L.Get(lua.RegistryIndex), "_LOADED"), ".ao"), "outbox").(*lua.LTable)
+	if ao == nil {
+		return
+	}
+	readTags := func(v lua.LValue) []Tag {
+		out := []Tag{}
+		if t, ok := v.(*lua.LTable); ok {
+			for i := 1; i <= t.Len(); i++ {
+				if e, ok := t.RawGetInt(i).(*lua.LTable); ok {
+					out = append(out, Tag{Name: lua.LVAsString(e.RawGetString("name")), Value: lua.LVAsString(e.RawGetString("value"))})
+				}
+			}
+		}
+		return out
+	}
+	str := func(t *lua.LTable, k string) string {
+		v := t.RawGetString(k)
+		if v == lua.LNil {
+			return ""
+		}
+		return lua.LVAsString(v)
+	}
+	if ms, ok := ao.RawGetString("Messages").(*lua.LTable); ok {
+		for i := 1; i <= ms.Len(); i++ {
+			if m, ok := ms.RawGetInt(i).(*lua.LTable); ok {
+				res.Messages = append(res.Messages, OutMessage{Target: str(m, "Target"), Anchor: str(m, "Anchor"), Data: str(m, "Data"), Tags: readTags(m.RawGetString("Tags"))})
+			}
+		}
+	}
+	if ss, ok := ao.RawGetString("Spawns").(*lua.LTable); ok {
+		for i := 1; i <= ss.Len(); i++ {
+			if s, ok := ss.RawGetInt(i).(*lua.LTable); ok {
+				res.Spawns = append(res.Spawns, OutSpawn{Anchor: str(s, "Anchor"), Data: str(s, "Data"), Tags: readTags(s.RawGetString("Tags"))})
+			}
+		}
+	}
+	if as, ok := ao.RawGetString("Assignments").(*lua.LTable); ok {
+		for i := 1; i <= as.Len(); i++ {
+			a, ok := as.RawGetInt(i).(*lua.LTable)
+			if !ok {
+				continue
+			}
+			oa := OutAssignment{Processes: []string{}, Message: str(a, "Message")}
+			if ps, ok := a.RawGetString("Processes").(*lua.LTable); ok {
+				for j := 1; j <= ps.Len(); j++ {
+					oa.Processes = append(oa.Processes, lua.LVAsString(ps.RawGetInt(j)))
+				}
+			}
+			res.Assignments = append(res.Assignments, oa)
+		}
+	}
+}
+
+// Fork returns an independent copy of the process for a read-only evaluation.
+func (p *Process) Fork() (*Process, error) {
+	L, err := luaclone.Clone(p.L, func() (*lua.LState, error) { return newState(p.env) })
+	if err != nil {
+		return nil, err
+	}
+	f := &Process{L: L, env: p.env, opts: p.opts}
+	f.bind()
+	return f, nil
+}
+
+// StateJSON is a JSON view of the process's global data.
+func (p *Process) StateJSON() ([]byte, error) { return stateJSON(p.L) }
+
+// Close releases the VM.
+func (p *Process) Close() { p.L.Close() }
+
+// MarshalJSON keeps Messages/Spawns/Assignments arrays, never null.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	if r.Messages == nil {
+		r.Messages = []OutMessage{}
+	}
+	if r.Spawns == nil {
+		r.Spawns = []OutSpawn{}
+	}
+	if r.Assignments == nil {
+		r.Assignments = []OutAssignment{}
+	}
+	for i := range r.Messages {
+		if r.Messages[i].Tags == nil {
+			r.Messages[i].Tags = []Tag{}
+		}
+	}
+	return json.Marshal(plain(r))
+}
