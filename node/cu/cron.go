@@ -1,0 +1,76 @@
+package cu
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	aos "github.com/aonode/aonode/node/aosfb"
+)
+
+// runCrons evaluates every cron tick up to untilMs (called with p.mu held), storing each result.
+func (s *Service) runCrons(ctx context.Context, p *proc, untilMs int64) error {
+	if p.crons == nil {
+		return nil
+	}
+	for {
+		tick, idx, ok := p.crons.Pop(untilMs)
+		if !ok {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		spec := p.crons.Specs[idx]
+		msg := aos.Message{
+			Owner: p.env.Process.Owner, From: p.env.Process.Owner, Target: p.id, Tags: aosTags(spec.Tags),
+			Timestamp: tick, BlockHeight: p.blockHeight, Cron: true, Nonce: p.nonce,
+		}
+		res := p.vm.Handle(msg)
+		raw, err := json.Marshal(res)
+		if err != nil {
+			return fmt.Errorf("encode cron result %s@%d: %w", p.id, tick, err)
+		}
+		if _, err := s.db.CronResult(ctx, p.id, tick, idx); err != nil {
+			if err := s.db.PutCronResult(ctx, p.id, tick, idx, raw); err != nil {
+				return err
+			}
+		}
+		p.cronTs = tick
+	}
+}
+
+// CronResult is one cron evaluation.
+type CronResult struct {
+	Tick   int64
+	Index  int
+	Result *aos.Result
+}
+
+// Crons evaluates a process up to untilMs, cron ticks included, and returns the cron results after afterMs.
+// untilMs must be a watermark from the SU (no message will ever be scheduled at or before it).
+func (s *Service) Crons(ctx context.Context, pid string, afterMs, untilMs int64) ([]CronResult, error) {
+	p, _ := s.getProc(ctx, pid)
+	p.mu.Lock()
+	err := s.evaluate(ctx, p, -1)
+	if err == nil {
+		err = s.runCrons(ctx, p, untilMs)
+	}
+	p.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.CronResults(ctx, pid, afterMs, untilMs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]CronResult, 0, len(rows))
+	for _, r := range rows {
+		res, err := DecodeResult(r.Raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, CronResult{Tick: r.Tick, Index: r.Index, Result: res})
+	}
+	return out, nil
+}

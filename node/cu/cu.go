@@ -1,0 +1,457 @@
+// Package cu is the Compute Unit: it evaluates each process's scheduled messages in nonce order in an AOS
+// Lua VM, keeps every result, and answers reads (result, results, dry-run, state).
+package cu
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aonode/aonode/bundler"
+	aos "github.com/aonode/aonode/node/aosfb"
+	"github.com/aonode/aonode/node/cron"
+	"github.com/aonode/aonode/node/store"
+	"github.com/aonode/aonode/node/su"
+)
+
+// Scheduler is what the CU reads from an SU.
+type Scheduler interface {
+	Load(ctx context.Context, pid string, fromNonce, toNonce int64, limit int) ([]su.Scheduled, error)
+	Lookup(ctx context.Context, pid, id string) (*su.Scheduled, error)
+	Process(ctx context.Context, pid string) (*store.Process, *bundler.Item, error)
+	Latest(ctx context.Context, pid string) (*store.Entry, error)
+	Entries(ctx context.Context, pid string, fromNonce, toNonce int64, limit int) ([]store.Entry, error)
+}
+
+// ModuleSource resolves a module id to its metadata.
+type ModuleSource interface {
+	Module(ctx context.Context, id string) (*bundler.Item, error)
+}
+
+// ModuleFormat is the Module-Format this CU evaluates.
+const ModuleFormat = "aos-lua"
+
+// Error is a client error (unknown process or message, bad input).
+type Error struct {
+	Status int
+	Msg    string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Service is the compute unit.
+type Service struct {
+	wallet  *bundler.Wallet
+	sched   Scheduler
+	modules ModuleSource
+	db      *store.DB
+	log     *slog.Logger
+
+	mu    sync.Mutex
+	procs map[string]*proc
+}
+
+// proc is one process's live VM and how far it has evaluated.
+type proc struct {
+	mu          sync.Mutex
+	id          string
+	env         aos.Env
+	vm          *aos.Process
+	trusted     map[string]bool // signers whose From-Process tag is believed
+	nonce       int64           // last evaluated nonce, -1 before the spawn message
+	crons       *cron.State     // nil when the process has no Cron-Interval
+	cronTs      int64           // last cron tick evaluated (ms)
+	timestamp   int64
+	blockHeight int64
+}
+
+// New builds the CU.
+func New(w *bundler.Wallet, sched Scheduler, modules ModuleSource, db *store.DB, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{wallet: w, sched: sched, modules: modules, db: db, log: log, procs: map[string]*proc{}}
+}
+
+// Address is the CU wallet address.
+func (s *Service) Address() string { return s.wallet.Address() }
+
+func notFound(format string, args ...any) error {
+	return &Error{Status: 404, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (s *Service) getProc(ctx context.Context, pid string) (*proc, error) {
+	s.mu.Lock()
+	p, ok := s.procs[pid]
+	if !ok {
+		p = &proc{id: pid, nonce: -1}
+		s.procs[pid] = p
+	}
+	s.mu.Unlock()
+	return p, nil
+}
+
+// boot creates the VM of a process (called with p.mu held).
+func (s *Service) boot(ctx context.Context, p *proc) error {
+	proc, pit, err := s.sched.Process(ctx, p.id)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("process %s not found", p.id)
+		}
+		return fmt.Errorf("load process %s: %w", p.id, err)
+	}
+	modID, _ := pit.Tag("Module")
+	mod, err := s.modules.Module(ctx, modID)
+	if err != nil {
+		return &Error{Status: 422, Msg: fmt.Sprintf("module %s of process %s: %v", modID, p.id, err)}
+	}
+	if f, _ := mod.Tag("Module-Format"); f != ModuleFormat {
+		return &Error{Status: 422, Msg: fmt.Sprintf("module %s has Module-Format %q; this CU runs %q", modID, f, ModuleFormat)}
+	}
+	p.env = aos.Env{
+		Process: aos.ProcessInfo{Id: pit.ID, Owner: pit.OwnerAddress(), Tags: aosTags(pit.Tags)},
+		Module:  aos.ModuleInfo{Id: mod.ID, Owner: mod.OwnerAddress(), Tags: aosTags(mod.Tags)},
+	}
+	// Only an MU the process trusts may speak for another process: its own Authority tags, and this node.
+	p.trusted = map[string]bool{s.Address(): true}
+	for _, t := range pit.Tags {
+		if t.Name == "Authority" {
+			for _, a := range strings.Split(t.Value, ",") {
+				p.trusted[strings.TrimSpace(a)] = true
+			}
+		}
+	}
+	specs, err := cron.Parse(pit.Tags)
+	if err != nil {
+		return &Error{Status: 422, Msg: fmt.Sprintf("process %s: %v", p.id, err)}
+	}
+	p.crons = nil
+	if len(specs) > 0 {
+		p.crons = cron.NewState(specs, proc.Timestamp)
+	}
+	vm, err := aos.New(p.env, aos.Options{})
+	if err != nil {
+		return fmt.Errorf("start vm for %s: %w", p.id, err)
+	}
+	p.vm, p.nonce = vm, -1
+	return nil
+}
+
+func aosTags(ts []bundler.Tag) []aos.Tag {
+	out := make([]aos.Tag, len(ts))
+	for i, t := range ts {
+		out[i] = aos.Tag{Name: t.Name, Value: t.Value}
+	}
+	return out
+}
+
+// toMessage maps a scheduled entry to what the process sees, as the reference CU does, except that a
+// From-Process tag counts only when a trusted MU signed the message (anyone can write the tag).
+func toMessage(pid string, sc *su.Scheduled, trusted map[string]bool) aos.Message {
+	m := sc.Message
+	msg := aos.Message{
+		Id: m.ID, Signature: m.Signature, Owner: m.OwnerAddress(), Target: pid, Anchor: m.Anchor, Data: string(m.Data),
+		Epoch: sc.Epoch, Nonce: sc.Nonce, Timestamp: sc.Timestamp, BlockHeight: sc.BlockHeight, HashChain: sc.HashChain,
+	}
+	msg.From = msg.Owner
+	if fp, ok := m.Tag("From-Process"); ok && fp != "" && trusted[msg.Owner] {
+		msg.From, msg.ForwardedBy = fp, msg.Owner
+	}
+	for _, t := range m.Tags {
+		// A message may not claim its own From or Owner; those come from the signature.
+		if t.Name == "From" || t.Name == "Owner" {
+			continue
+		}
+		msg.Tags = append(msg.Tags, aos.Tag{Name: t.Name, Value: t.Value})
+	}
+	return msg
+}
+
+const loadPage = 500
+
+// evaluate runs the process up to toNonce (toNonce < 0: everything scheduled). Called with p.mu held.
+func (s *Service) evaluate(ctx context.Context, p *proc, toNonce int64) error {
+	if p.vm == nil {
+		if err := s.boot(ctx, p); err != nil {
+			return err
+		}
+	}
+	for toNonce < 0 || p.nonce < toNonce {
+		batch, err := s.sched.Load(ctx, p.id, p.nonce+1, toNonce, loadPage)
+		if err != nil {
+			return fmt.Errorf("load messages of %s: %w", p.id, err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		for i := range batch {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			sc := &batch[i]
+			if sc.Nonce > 0 {
+				// Cron ticks due by this message's time run before it, the same way on every replay.
+				if err := s.runCrons(ctx, p, sc.Timestamp); err != nil {
+					return err
+				}
+			}
+			res := p.vm.Handle(toMessage(p.id, sc, p.trusted))
+			raw, err := json.Marshal(res)
+			if err != nil {
+				return fmt.Errorf("encode result %s/%d: %w", p.id, sc.Nonce, err)
+			}
+			if old, err := s.db.Result(ctx, p.id, sc.Nonce); err == nil {
+				// Replay after a restart: the stored result must be what evaluation gives again.
+				if string(old) != string(raw) {
+					s.log.Warn("replayed result differs from stored", "process", p.id, "nonce", sc.Nonce)
+				}
+			} else if err := s.db.PutResult(ctx, p.id, sc.Nonce, raw); err != nil {
+				return err
+			}
+			p.nonce, p.timestamp, p.blockHeight = sc.Nonce, sc.Timestamp, sc.BlockHeight
+		}
+	}
+	return nil
+}
+
+// resolveNonce maps a message id, assignment id or process id to the nonce it was scheduled at.
+func (s *Service) resolveNonce(ctx context.Context, pid, id string) (int64, error) {
+	if id == pid {
+		if _, _, err := s.sched.Process(ctx, pid); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return 0, notFound("process %s not found", pid)
+			}
+			return 0, err
+		}
+		return 0, nil
+	}
+	sc, err := s.sched.Lookup(ctx, pid, id)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, notFound("message %s not found in process %s", id, pid)
+		}
+		return 0, err
+	}
+	return sc.Nonce, nil
+}
+
+// Result returns the evaluation result (JSON) of message id in process pid.
+func (s *Service) Result(ctx context.Context, pid, id string) (json.RawMessage, error) {
+	nonce, err := s.resolveNonce(ctx, pid, id)
+	if err != nil {
+		return nil, err
+	}
+	if raw, err := s.db.Result(ctx, pid, nonce); err == nil {
+		return raw, nil
+	}
+	p, _ := s.getProc(ctx, pid)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := s.evaluate(ctx, p, nonce); err != nil {
+		return nil, err
+	}
+	return s.db.Result(ctx, pid, nonce)
+}
+
+// Evaluated is Result decoded, as the MU reads it.
+func (s *Service) Evaluated(ctx context.Context, pid, id string) (*aos.Result, error) {
+	raw, err := s.Result(ctx, pid, id)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeResult(raw)
+}
+
+// DecodeResult parses a stored result.
+func DecodeResult(raw []byte) (*aos.Result, error) {
+	var r aos.Result
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("decode result: %w", err)
+	}
+	return &r, nil
+}
+
+// DryRunRequest is the body aoconnect's dryrun posts.
+type DryRunRequest struct {
+	Id, Owner, Target, Anchor, Data string
+	Tags                            []aos.Tag
+	Signature                       string
+}
+
+// DryRun evaluates a message against the process's latest state without keeping anything.
+func (s *Service) DryRun(ctx context.Context, pid string, req DryRunRequest) (*aos.Result, error) {
+	p, _ := s.getProc(ctx, pid)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := s.evaluate(ctx, p, -1); err != nil {
+		return nil, err
+	}
+	fork, err := s.fork(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer fork.Close()
+	msg := aos.Message{
+		Id: req.Id, Owner: req.Owner, From: req.Owner, Target: pid, Anchor: req.Anchor, Data: req.Data,
+		Signature: req.Signature, Nonce: p.nonce, Timestamp: p.timestamp, BlockHeight: p.blockHeight, ReadOnly: true,
+	}
+	for _, t := range req.Tags {
+		if t.Name == "From" || t.Name == "Owner" {
+			continue
+		}
+		if t.Name == "From-Process" && t.Value != "" {
+			msg.From, msg.ForwardedBy = t.Value, req.Owner
+		}
+		msg.Tags = append(msg.Tags, t)
+	}
+	res := fork.Handle(msg)
+	return &res, nil
+}
+
+// fork copies the live VM for a read-only evaluation; when the VM cannot be copied it replays into a new one.
+func (s *Service) fork(ctx context.Context, p *proc) (*aos.Process, error) {
+	if f, err := p.vm.Fork(); err == nil {
+		return f, nil
+	} else {
+		s.log.Debug("vm fork failed, replaying", "process", p.id, "err", err)
+	}
+	vm, err := aos.New(p.env, aos.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("start vm for %s: %w", p.id, err)
+	}
+	for from := int64(0); from <= p.nonce; {
+		batch, err := s.sched.Load(ctx, p.id, from, p.nonce, loadPage)
+		if err != nil {
+			vm.Close()
+			return nil, err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for i := range batch {
+			vm.Handle(toMessage(p.id, &batch[i], p.trusted))
+			from = batch[i].Nonce + 1
+		}
+	}
+	return vm, nil
+}
+
+// Cursor is the position of a result in a process's sequence, encoded like the reference CU's cursors.
+type Cursor struct {
+	Timestamp int64  `json:"timestamp"`
+	Ordinate  string `json:"ordinate"`
+	Cron      any    `json:"cron"`
+	Sort      string `json:"sort"`
+}
+
+// Edge is one entry of /results.
+type Edge struct {
+	Cursor string          `json:"cursor"`
+	Node   json.RawMessage `json:"node"`
+}
+
+// ResultsQuery selects results by position.
+type ResultsQuery struct {
+	From, To *Cursor // exclusive / inclusive bounds (nil: open)
+	Desc     bool
+	Limit    int
+}
+
+// Results lists the results of a process in order, evaluating what is scheduled first.
+func (s *Service) Results(ctx context.Context, pid string, q ResultsQuery) ([]Edge, bool, error) {
+	p, _ := s.getProc(ctx, pid)
+	p.mu.Lock()
+	err := s.evaluate(ctx, p, -1)
+	last := p.nonce
+	p.mu.Unlock()
+	if err != nil {
+		return nil, false, err
+	}
+	entries, err := s.sched.Entries(ctx, pid, 0, last, 0)
+	if err != nil {
+		return nil, false, err
+	}
+	sort := "ASC"
+	if q.Desc {
+		sort = "DESC"
+		for i, j := 0, len(entries)-1; i < j; i, j = i+1, j-1 {
+			entries[i], entries[j] = entries[j], entries[i]
+		}
+	}
+	var edges []Edge
+	more := false
+	for i := range entries {
+		e := &entries[i]
+		if q.From != nil && (!q.Desc && cmpPos(e, q.From) <= 0 || q.Desc && cmpPos(e, q.From) >= 0) {
+			continue
+		}
+		if q.To != nil && (!q.Desc && cmpPos(e, q.To) > 0 || q.Desc && cmpPos(e, q.To) < 0) {
+			break
+		}
+		raw, err := s.db.Result(ctx, pid, e.Nonce)
+		if err != nil {
+			return nil, false, err
+		}
+		var probe struct{ Error any }
+		if json.Unmarshal(raw, &probe) == nil && probe.Error != nil && probe.Error != "" {
+			continue // the reference CU lists only evaluations that did not fail
+		}
+		if len(edges) == q.Limit {
+			more = true
+			break
+		}
+		c, _ := json.Marshal(Cursor{Timestamp: e.Timestamp, Ordinate: strconv.FormatInt(e.Nonce, 10), Sort: sort})
+		edges = append(edges, Edge{Cursor: base64.StdEncoding.EncodeToString(c), Node: raw})
+	}
+	return edges, more, nil
+}
+
+// cmpPos orders an entry against a cursor: by timestamp, then by nonce when the cursor has one
+// (timestamps are strictly increasing per process, so a bare timestamp names one entry).
+func cmpPos(e *store.Entry, c *Cursor) int {
+	if e.Timestamp != c.Timestamp {
+		return cmp.Compare(e.Timestamp, c.Timestamp)
+	}
+	if n, err := strconv.ParseInt(c.Ordinate, 10, 64); err == nil {
+		return cmp.Compare(e.Nonce, n)
+	}
+	return 0
+}
+
+// State evaluates a process to its latest message and returns a JSON view of its globals.
+func (s *Service) State(ctx context.Context, pid string) ([]byte, int64, int64, int64, error) {
+	p, _ := s.getProc(ctx, pid)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := s.evaluate(ctx, p, -1); err != nil {
+		return nil, 0, 0, 0, err
+	}
+	b, err := p.vm.StateJSON()
+	return b, p.nonce, p.timestamp, p.blockHeight, err
+}
+
+// Warm evaluates every known process in the background, so a restarted node serves reads without delay.
+func (s *Service) Warm(ctx context.Context, pids []string) {
+	for _, pid := range pids {
+		if ctx.Err() != nil {
+			return
+		}
+		p, _ := s.getProc(ctx, pid)
+		p.mu.Lock()
+		start := time.Now()
+		if err := s.evaluate(ctx, p, -1); err != nil {
+			s.log.Warn("warm-up evaluation failed", "process", pid, "err", err)
+		} else {
+			s.log.Info("process loaded", "process", pid, "nonce", p.nonce, "took", time.Since(start))
+		}
+		p.mu.Unlock()
+	}
+}

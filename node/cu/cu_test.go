@@ -1,0 +1,356 @@
+package cu
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aonode/aonode/bundler"
+	aos "github.com/aonode/aonode/node/aosfb"
+	"github.com/aonode/aonode/node/store"
+	"github.com/aonode/aonode/node/su"
+)
+
+type fixedHeight int64
+
+func (h fixedHeight) Height(context.Context) (int64, error) { return int64(h), nil }
+
+// localModules serves modules held in the store, as the node does for its own module.
+type localModules struct{ db *store.DB }
+
+func (m localModules) Module(ctx context.Context, id string) (*bundler.Item, error) {
+	raw, err := m.db.Item(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return bundler.Parse(raw)
+}
+
+var (
+	walletsOnce sync.Once
+	nodeW, user *bundler.Wallet
+	otherUser   *bundler.Wallet
+)
+
+func wallets(t testing.TB) {
+	walletsOnce.Do(func() {
+		for _, w := range []**bundler.Wallet{&nodeW, &user, &otherUser} {
+			jwk, err := bundler.GenerateJWK()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *w, err = bundler.NewWallet(jwk); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+type env struct {
+	t      testing.TB
+	db     *store.DB
+	su     *su.Service
+	cu     *Service
+	module string
+	path   string
+}
+
+func newEnv(t testing.TB) *env {
+	wallets(t)
+	path := filepath.Join(t.TempDir(), "node.db")
+	e := &env{t: t, path: path}
+	e.open()
+	mod, err := nodeW.Sign([]byte("-- aos"), "", "", []bundler.Tag{
+		{Name: "Data-Protocol", Value: "ao"}, {Name: "Type", Value: "Module"}, {Name: "Module-Format", Value: ModuleFormat},
+		{Name: "Input-Encoding", Value: "JSON-1"}, {Name: "Output-Encoding", Value: "JSON-1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.PutItem(context.Background(), mod.ID, mod.Raw, false); err != nil {
+		t.Fatal(err)
+	}
+	e.module = mod.ID
+	return e
+}
+
+func (e *env) open() {
+	db, err := store.Open(e.path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.db = db
+	e.su = su.New(nodeW, db, fixedHeight(7), nil, nil)
+	e.cu = New(nodeW, e.su, localModules{db}, db, nil)
+}
+
+// restart drops every in-memory VM: a new CU on the same store, as after a node restart.
+func (e *env) restart() {
+	e.db.Close()
+	e.open()
+}
+
+func (e *env) send(w *bundler.Wallet, target string, data string, tags ...bundler.Tag) *bundler.Item {
+	e.t.Helper()
+	typ := "Message"
+	if target == "" {
+		typ = "Process"
+	}
+	tags = append(tags, bundler.Tag{Name: "Data-Protocol", Value: "ao"}, bundler.Tag{Name: "Type", Value: typ})
+	if typ == "Process" {
+		tags = append(tags, bundler.Tag{Name: "Module", Value: e.module}, bundler.Tag{Name: "Scheduler", Value: e.su.Address()})
+	}
+	it, err := w.Sign([]byte(data), target, "", tags)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.su.Write(context.Background(), it); err != nil {
+		e.t.Fatal(err)
+	}
+	return it
+}
+
+func (e *env) result(pid, id string) map[string]any {
+	e.t.Helper()
+	raw, err := e.cu.Result(context.Background(), pid, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+const kvStore = `local ao = require('ao')
+Store = Store or {}
+Handlers.add("Get", Handlers.utils.hasMatchingTag("Action", "Get"), function (msg)
+  assert(type(msg.Key) == 'string', 'Key is required!')
+  ao.send({ Target = msg.From, Tags = { Value = Store[msg.Key] }})
+end)
+Handlers.add("Set", Handlers.utils.hasMatchingTag("Action", "Set"), function (msg)
+  assert(type(msg.Key) == 'string', 'Key is required!')
+  assert(type(msg.Value) == 'string', 'Value is required!')
+  Store[msg.Key] = msg.Value
+  Handlers.utils.reply("Value stored!")(msg)
+end)`
+
+func tag(name, value string) bundler.Tag { return bundler.Tag{Name: name, Value: value} }
+
+func (e *env) spawnKV() string {
+	p := e.send(user, "", "")
+	ev := e.send(user, p.ID, kvStore, tag("Action", "Eval"))
+	if r := e.result(p.ID, ev.ID); r["Error"] != nil {
+		e.t.Fatalf("eval: %v", r["Error"])
+	}
+	return p.ID
+}
+
+func (e *env) get(pid, key string) string {
+	e.t.Helper()
+	res, err := e.cu.DryRun(context.Background(), pid, DryRunRequest{Owner: "reader", Tags: toAOS(tag("Action", "Get"), tag("Key", key))})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if len(res.Messages) != 1 {
+		e.t.Fatalf("dry-run Get: %+v", res)
+	}
+	for _, t := range res.Messages[0].Tags {
+		if t.Name == "Value" {
+			return t.Value
+		}
+	}
+	return ""
+}
+
+func TestTutorialFlowAndReplay(t *testing.T) {
+	e := newEnv(t)
+	pid := e.spawnKV()
+	set := e.send(user, pid, " ", tag("Action", "Set"), tag("Key", "test"), tag("Value", "abc"))
+	r := e.result(pid, set.ID)
+	msgs := r["Messages"].([]any)
+	if len(msgs) != 1 || msgs[0].(map[string]any)["Data"] != "Value stored!" || msgs[0].(map[string]any)["Target"] != user.Address() {
+		t.Fatalf("Set result %v", r)
+	}
+	for _, k := range []string{"Messages", "Spawns", "Assignments"} {
+		if _, ok := r[k].([]any); !ok {
+			t.Fatalf("%s must be an array: %v", k, r)
+		}
+	}
+	if got := e.get(pid, "test"); got != "abc" {
+		t.Fatalf("Get = %q", got)
+	}
+	// The dry-run kept nothing: the next real message still gets reference 2 (its first send).
+	bad := e.send(user, pid, " ", tag("Action", "Set"), tag("Key", "k"))
+	if rb := e.result(pid, bad.ID); !strings.Contains(asString(rb["Error"]), "Value is required!") {
+		t.Fatalf("want the assert text in Error, got %v", rb["Error"])
+	}
+	before, _ := e.cu.Result(context.Background(), pid, set.ID)
+
+	e.restart()
+	after, err := e.cu.Result(context.Background(), pid, set.ID)
+	if err != nil || string(after) != string(before) {
+		t.Fatalf("stored result changed across restart: %v", err)
+	}
+	if got := e.get(pid, "test"); got != "abc" {
+		t.Fatalf("state after restart: Get = %q", got)
+	}
+	// Replayed state matches: a new message evaluates on the rebuilt VM.
+	set2 := e.send(user, pid, " ", tag("Action", "Set"), tag("Key", "x"), tag("Value", "y"))
+	if r := e.result(pid, set2.ID); r["Error"] != nil {
+		t.Fatalf("after restart: %v", r["Error"])
+	}
+	if got := e.get(pid, "x"); got != "y" {
+		t.Fatalf("Get x = %q", got)
+	}
+}
+
+func asString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestResultLookupKinds(t *testing.T) {
+	e := newEnv(t)
+	pid := e.spawnKV()
+	ctx := context.Background()
+	// The process id resolves to the spawn's own evaluation.
+	if _, err := e.cu.Result(ctx, pid, pid); err != nil {
+		t.Fatal(err)
+	}
+	set := e.send(user, pid, " ", tag("Action", "Set"), tag("Key", "a"), tag("Value", "b"))
+	sc, err := e.su.Lookup(ctx, pid, set.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byMsg, _ := e.cu.Result(ctx, pid, set.ID)
+	byAsg, err := e.cu.Result(ctx, pid, sc.AssignmentID)
+	if err != nil || string(byMsg) != string(byAsg) {
+		t.Fatalf("assignment id must give the message's result: %v", err)
+	}
+	for _, c := range []struct{ pid, id string }{{pid, bundler.B64(make([]byte, 32))}, {bundler.B64(make([]byte, 32)), pid}} {
+		_, err := e.cu.Result(ctx, c.pid, c.id)
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Status != 404 {
+			t.Fatalf("unknown %s/%s: want 404, got %v", c.pid, c.id, err)
+		}
+	}
+}
+
+func TestFromProcessNeedsTrustedSigner(t *testing.T) {
+	e := newEnv(t)
+	pid := e.spawnKV()
+	victim := e.spawnKV()
+	// A user claims to be the victim process; the CU must not believe it.
+	spoof := e.send(otherUser, pid, " ", tag("Action", "Set"), tag("Key", "k"), tag("Value", "v"), tag("From-Process", victim))
+	r := e.result(pid, spoof.ID)
+	if tgt := r["Messages"].([]any)[0].(map[string]any)["Target"]; tgt != otherUser.Address() {
+		t.Fatalf("reply went to %v; From must be the signer %s", tgt, otherUser.Address())
+	}
+	// The node's own MU wallet is trusted to speak for a process.
+	pushed := e.send(nodeW, pid, " ", tag("Action", "Set"), tag("Key", "k2"), tag("Value", "v"), tag("From-Process", victim))
+	r = e.result(pid, pushed.ID)
+	if tgt := r["Messages"].([]any)[0].(map[string]any)["Target"]; tgt != victim {
+		t.Fatalf("reply went to %v, want the pushing process %s", tgt, victim)
+	}
+}
+
+func TestResultsPaging(t *testing.T) {
+	e := newEnv(t)
+	pid := e.spawnKV()
+	for _, v := range []string{"1", "2", "3", "4"} {
+		e.send(user, pid, " ", tag("Action", "Set"), tag("Key", v), tag("Value", v))
+	}
+	ctx := context.Background()
+	all, more, err := e.cu.Results(ctx, pid, ResultsQuery{Limit: 100})
+	if err != nil || more {
+		t.Fatal(err, more)
+	}
+	if len(all) != 6 { // spawn, eval, 4 sets
+		t.Fatalf("%d results", len(all))
+	}
+	var got []Edge
+	q := ResultsQuery{Limit: 2}
+	for {
+		page, more, err := e.cu.Results(ctx, pid, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, page...)
+		if !more {
+			break
+		}
+		c, err := parseCursor(page[len(page)-1].Cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.From = c
+	}
+	if len(got) != len(all) {
+		t.Fatalf("paging gave %d of %d", len(got), len(all))
+	}
+	for i := range got {
+		if got[i].Cursor != all[i].Cursor {
+			t.Fatalf("page order differs at %d", i)
+		}
+	}
+	desc, _, _ := e.cu.Results(ctx, pid, ResultsQuery{Limit: 100, Desc: true})
+	if len(desc) != len(all) {
+		t.Fatalf("desc %d", len(desc))
+	}
+	last, _ := parseCursor(all[len(all)-1].Cursor)
+	if last.Sort != "ASC" {
+		t.Fatalf("cursor sort %q", last.Sort)
+	}
+	to, _ := parseCursor(all[2].Cursor)
+	upTo, _, _ := e.cu.Results(ctx, pid, ResultsQuery{Limit: 100, To: to})
+	if len(upTo) != 3 {
+		t.Fatalf("to is inclusive: got %d, want 3", len(upTo))
+	}
+}
+
+func TestCronsInterleaveDeterministically(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p := e.send(user, "", "", tag("Cron-Interval", "1-second"), tag("Cron-Tag-Action", "Cron"))
+	ev := e.send(user, p.ID, `Ticks = 0
+Handlers.add("tick", Handlers.utils.hasMatchingTag("Action", "Cron"), function (msg) Ticks = Ticks + 1 end)
+Handlers.add("count", Handlers.utils.hasMatchingTag("Action", "Count"), function (msg) msg.reply({ Data = tostring(Ticks) }) end)`, tag("Action", "Eval"))
+	if r := e.result(p.ID, ev.ID); r["Error"] != nil {
+		t.Fatalf("eval: %v", r["Error"])
+	}
+	proc, _ := e.db.GetProcess(ctx, p.ID)
+	until := (proc.Timestamp/1000+3)*1000 + 500 // ticks are whole seconds after the spawn's second
+	crons, err := e.cu.Crons(ctx, p.ID, 0, until)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(crons) != 3 {
+		t.Fatalf("%d cron ticks in 3.5 s, want 3", len(crons))
+	}
+	count := func() string {
+		res, err := e.cu.DryRun(ctx, p.ID, DryRunRequest{Owner: "x", Tags: toAOS(tag("Action", "Count"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Messages[0].Data
+	}
+	if c := count(); c != "3" {
+		t.Fatalf("Ticks = %s, want 3", c)
+	}
+	// Again: nothing new runs for the same window.
+	again, _ := e.cu.Crons(ctx, p.ID, 0, until)
+	if len(again) != 3 || count() != "3" {
+		t.Fatalf("crons are evaluated once")
+	}
+}
+
+func toAOS(ts ...bundler.Tag) []aos.Tag { return aosTags(ts) }
