@@ -1,0 +1,114 @@
+// Command aonode runs an AO node: Messenger, Scheduler and Compute units, with an embedded Arweave gateway by
+// default, in one process.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/aonode/aonode/node"
+	"github.com/aonode/aonode/node/config"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "aonode:", err)
+		os.Exit(1)
+	}
+}
+
+func usage(fs *flag.FlagSet) func() {
+	return func() {
+		fmt.Fprintf(fs.Output(), `usage: aonode [run] [flags]
+
+Runs an AO node (MU :4002, SU :4003, CU :4004) with an embedded Arweave gateway on :4000 unless
+-gateway-url or a config file points at another gateway. Ready configs are in configs/.
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
+}
+
+func run(args []string) error {
+	if len(args) > 0 && args[0] == "run" {
+		args = args[1:]
+	}
+	fs := flag.NewFlagSet("aonode", flag.ContinueOnError)
+	fs.Usage = usage(fs)
+	cfgPath := fs.String("config", "", "YAML config file (see configs/)")
+	dataDir := fs.String("data-dir", "", "data directory (default .aonode)")
+	wallet := fs.String("wallet", "", "wallet JWK path, created when missing (default <data-dir>/wallet.json)")
+	muAddr := fs.String("mu", "", "MU listen address (default :4002)")
+	suAddr := fs.String("su", "", "SU listen address (default :4003)")
+	cuAddr := fs.String("cu", "", "CU listen address (default :4004)")
+	suURL := fs.String("su-url", "", "public SU URL published in the Scheduler-Location record (default http://localhost:<su port>)")
+	gwListen := fs.String("gateway-listen", "", "embedded gateway listen address (default :4000)")
+	gwURL := fs.String("gateway-url", "", "use this Arweave gateway instead of the embedded one")
+	arlocal := fs.Bool("arlocal", false, "the gateway is arlocal (sequential chunks, mint, mine)")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg := config.Default()
+	if *cfgPath != "" {
+		var err error
+		if cfg, err = config.Load(*cfgPath); err != nil {
+			return err
+		}
+	}
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&cfg.DataDir, *dataDir)
+	set(&cfg.Wallet, *wallet)
+	set(&cfg.MU.Listen, *muAddr)
+	set(&cfg.SU.Listen, *suAddr)
+	set(&cfg.CU.Listen, *cuAddr)
+	set(&cfg.SU.PublicURL, *suURL)
+	set(&cfg.Gateway.Listen, *gwListen)
+	set(&cfg.LogLevel, *logLevel)
+	if *gwURL != "" {
+		cfg.Gateway.Embedded, cfg.Gateway.URL = false, *gwURL
+	}
+	if *arlocal {
+		cfg.Gateway.Arlocal = true
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel))); err != nil {
+		return fmt.Errorf("log level %q: %w", cfg.LogLevel, err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	n, err := node.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	info, err := n.Start(ctx)
+	if err != nil {
+		n.Close()
+		return err
+	}
+	b, _ := json.Marshal(info)
+	if err := os.WriteFile(filepath.Join(cfg.DataDir, "node-info.json"), b, 0o644); err != nil {
+		log.Warn("write node-info.json", "err", err)
+	}
+	log.Info("aonode ready", "module", info.Module, "scheduler", info.Scheduler, "mu", info.MU, "cu", info.CU, "su", info.SU, "gateway", info.Gateway)
+	fmt.Printf("aonode ready\n  module:    %s\n  scheduler: %s\n  MU_URL=%s CU_URL=%s GATEWAY_URL=%s\n", info.Module, info.Scheduler, info.MU, info.CU, info.Gateway)
+	<-ctx.Done()
+	log.Info("shutting down")
+	return n.Close()
+}

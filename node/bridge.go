@@ -1,0 +1,189 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/gateway"
+	"github.com/aonode/aonode/node/mu"
+	"github.com/aonode/aonode/node/store"
+)
+
+// heights caches the gateway's block height so scheduling never waits on the network.
+type heights struct {
+	gw   *gateway.Client
+	mu   sync.Mutex
+	h    int64
+	at   time.Time
+	ttl  time.Duration
+	seen bool
+}
+
+func (h *heights) Height(ctx context.Context) (int64, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.seen && time.Since(h.at) < h.ttl {
+		return h.h, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	info, err := h.gw.Info(cctx)
+	if err != nil {
+		if h.seen {
+			// A gateway hiccup must not stop scheduling: keep the last height (it only grows).
+			return h.h, nil
+		}
+		return 0, fmt.Errorf("block height: %w", err)
+	}
+	h.h, h.at, h.seen = info.Height, time.Now(), true
+	return h.h, nil
+}
+
+// chainItems resolves ids this node does not hold from the gateway: assigned on-chain messages and modules.
+type chainItems struct {
+	gw *gateway.Client
+	db *store.DB
+}
+
+func (c *chainItems) Fetch(ctx context.Context, id string) (*bundler.Item, error) {
+	if raw, err := c.db.Item(ctx, id); err == nil {
+		return bundler.Parse(raw)
+	}
+	tx, err := c.gw.Tx(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	data, _, err := c.gw.Data(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	tags := make([]bundler.Tag, len(tx.Tags))
+	for i, t := range tx.Tags {
+		tags[i] = bundler.Tag{Name: t.Name, Value: t.Value}
+	}
+	return &bundler.Item{ID: tx.ID, Signature: tx.Signature, Owner: tx.Owner.Key, Target: tx.Recipient, Anchor: tx.Anchor, Tags: tags, Data: data, SignatureType: 1}, nil
+}
+
+func (c *chainItems) Module(ctx context.Context, id string) (*bundler.Item, error) {
+	if raw, err := c.db.Item(ctx, id); err == nil {
+		return bundler.Parse(raw)
+	}
+	tx, err := c.gw.Tx(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	tags := make([]bundler.Tag, len(tx.Tags))
+	for i, t := range tx.Tags {
+		tags[i] = bundler.Tag{Name: t.Name, Value: t.Value}
+	}
+	if v, _ := bundler.FirstTag(tags, "Type"); v != "Module" {
+		return nil, fmt.Errorf("%s is not a module (Type=%q)", id, v)
+	}
+	return &bundler.Item{ID: tx.ID, Owner: tx.Owner.Key, Tags: tags, SignatureType: 1}, nil
+}
+
+// remote finds other schedulers through the gateway, the way scheduler-utils does, and posts to them.
+type remote struct {
+	gw      *gateway.Client
+	self    string // this SU's address
+	selfURL string
+	httpc   *http.Client
+}
+
+func (r *remote) Locate(ctx context.Context, pid string) (string, error) {
+	tx, err := r.gw.Tx(ctx, pid)
+	if errors.Is(err, gateway.ErrNotFound) {
+		return "", mu.ErrNotProcess
+	}
+	if err != nil {
+		return "", err
+	}
+	var typ, sched string
+	for _, t := range tx.Tags {
+		if strings.EqualFold(t.Name, "Type") && typ == "" {
+			typ = t.Value
+		}
+		if strings.EqualFold(t.Name, "Scheduler") && sched == "" {
+			sched = t.Value
+		}
+	}
+	if typ != "Process" || sched == "" {
+		return "", mu.ErrNotProcess
+	}
+	return r.LocateScheduler(ctx, sched)
+}
+
+func (r *remote) LocateScheduler(ctx context.Context, address string) (string, error) {
+	if address == r.self {
+		return r.selfURL, nil
+	}
+	txs, _, err := r.gw.Transactions(ctx, gateway.TxQuery{
+		Owners: []string{address},
+		Tags:   []gateway.TagFilter{{Name: "Data-Protocol", Values: []string{"ao"}}, {Name: "Type", Values: []string{"Scheduler-Location"}}},
+		Sort:   "HEIGHT_DESC", First: 1,
+	})
+	if err != nil {
+		return "", err
+	}
+	for _, tx := range txs {
+		for _, t := range tx.Tags {
+			if t.Name == "Url" && t.Value != "" {
+				return strings.TrimRight(t.Value, "/"), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no Scheduler-Location record for %s", address)
+}
+
+func (r *remote) Post(ctx context.Context, url string, raw []byte) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("Accept", "application/json")
+	res, err := r.httpc.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("post to scheduler %s: %w", url, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if res.StatusCode/100 != 2 {
+		return "", fmt.Errorf("post to scheduler %s: %d %s", url, res.StatusCode, body)
+	}
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil || out.ID == "" {
+		return "", fmt.Errorf("post to scheduler %s: unexpected answer %q", url, body)
+	}
+	return out.ID, nil
+}
+
+// queue adapts the store's upload queue to the bundler worker.
+type queue struct{ db *store.DB }
+
+func (q queue) Next(ctx context.Context, max int) ([]uint64, [][]byte, error) {
+	ups, raws, err := q.db.PendingUploads(ctx, max)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys := make([]uint64, len(ups))
+	for i, u := range ups {
+		keys[i] = u.Seq
+	}
+	return keys, raws, nil
+}
+
+func (q queue) Done(ctx context.Context, keys []uint64, ref string, err error) error {
+	return q.db.MarkUploads(ctx, keys, ref, err)
+}

@@ -1,0 +1,309 @@
+// Package node wires the units into one aonode: storage, wallet, gateway, SU, CU, MU, the bundler and
+// their HTTP listeners.
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/gateway"
+	"github.com/aonode/aonode/gateway/embedded"
+	aos "github.com/aonode/aonode/node/aosfb"
+	"github.com/aonode/aonode/node/config"
+	"github.com/aonode/aonode/node/cu"
+	"github.com/aonode/aonode/node/mu"
+	"github.com/aonode/aonode/node/store"
+	"github.com/aonode/aonode/node/su"
+)
+
+// Node is a running aonode.
+type Node struct {
+	cfg     config.Config
+	log     *slog.Logger
+	Wallet  *bundler.Wallet
+	DB      *store.DB
+	GW      *embedded.Gateway // nil unless embedded
+	Gateway *gateway.Client
+	SU      *su.Service
+	CU      *cu.Service
+	MU      *mu.Service
+	Worker  *bundler.Worker
+
+	ModuleID string
+	servers  []*http.Server // the units, drained first on Close
+	gwServer *http.Server   // the embedded gateway, closed after the bundler stopped
+	cancel   context.CancelFunc
+	started  bool
+	done     chan struct{}
+}
+
+// Info is what a client needs to use the node.
+type Info struct {
+	Module     string `json:"module"`
+	Scheduler  string `json:"scheduler"`
+	MU         string `json:"mu_url"`
+	CU         string `json:"cu_url"`
+	SU         string `json:"su_url"`
+	Gateway    string `json:"gateway_url"`
+	WalletPath string `json:"wallet"`
+}
+
+// Open builds a node from cfg without listening yet.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, error) {
+	if err := cfg.Finish(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	w, created, err := bundler.LoadOrCreateWallet(cfg.Wallet)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("wallet", "address", w.Address(), "path", cfg.Wallet, "created", created)
+	db, err := store.Open(filepath.Join(cfg.DataDir, "aonode.db"))
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: log, Wallet: w, DB: db, done: make(chan struct{})}
+	if cfg.Gateway.Embedded {
+		n.GW, err = embedded.Open(filepath.Join(cfg.DataDir, "gateway.db"), embedded.Options{Logger: log.With("unit", "gateway")})
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	n.Gateway = gateway.NewClient(cfg.Gateway.URL, gateway.WithTimeout(cfg.Gateway.Timeout))
+	items := &chainItems{gw: n.Gateway, db: db}
+	n.SU = su.New(w, db, &heights{gw: n.Gateway, ttl: 5 * time.Second}, items, log.With("unit", "su"))
+	n.CU = cu.New(w, n.SU, items, db, log.With("unit", "cu"))
+	rctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	rem := &remote{gw: n.Gateway, self: w.Address(), selfURL: cfg.SU.PublicURL, httpc: &http.Client{Timeout: 30 * time.Second}}
+	n.MU = mu.New(rctx, w, n.SU, cuReader{n.CU}, rem, db, log.With("unit", "mu"), mu.Options{})
+	poster, err := bundler.NewL1Poster(w, cfg.Gateway.URL, bundler.L1Options{
+		Concurrency: cfg.Upload.Concurrency, Arlocal: cfg.Gateway.Arlocal, Logger: log.With("unit", "bundler"),
+	})
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	n.Worker = bundler.NewWorker(queue{db}, poster, bundler.WorkerOptions{
+		MaxItems: cfg.Upload.MaxItems, MaxBytes: cfg.Upload.MaxBytes, Interval: cfg.Upload.Interval, Logger: log.With("unit", "bundler"),
+	})
+	return n, nil
+}
+
+type cuReader struct{ c *cu.Service }
+
+func (r cuReader) Result(ctx context.Context, pid, id string) (*aos.Result, error) {
+	return r.c.Evaluated(ctx, pid, id)
+}
+
+func (r cuReader) Crons(ctx context.Context, pid string, after, until int64) ([]cu.CronResult, error) {
+	return r.c.Crons(ctx, pid, after, until)
+}
+
+func (n *Node) listen(name, addr string, h http.Handler) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s: listen on %s: %w", name, addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	if name == "gateway" {
+		n.gwServer = srv
+	} else {
+		n.servers = append(n.servers, srv)
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("server stopped", "unit", name, "err", err)
+		}
+	}()
+	n.log.Info("listening", "unit", name, "addr", ln.Addr().String())
+	return nil
+}
+
+func engine() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery(), cors)
+	return r
+}
+
+// cors lets browser clients (aoconnect in a page) call the units, as the reference units allow.
+func cors(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, Accept")
+	if c.Request.Method == http.MethodOptions {
+		c.AbortWithStatus(http.StatusNoContent)
+	}
+}
+
+// Start listens on every configured address, publishes the module and scheduler records, and starts the
+// bundler and the CU warm-up. It returns once the node can serve clients.
+func (n *Node) Start(ctx context.Context) (*Info, error) {
+	if n.GW != nil {
+		if err := n.listen("gateway", n.cfg.Gateway.Listen, n.GW.Handler()); err != nil {
+			return nil, err
+		}
+	}
+	modID, err := n.publish(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n.ModuleID = modID
+	// The records must be on the gateway before a client can spawn (aoconnect looks the module up there).
+	if err := n.Worker.Flush(ctx); err != nil {
+		if n.GW != nil {
+			return nil, fmt.Errorf("publish records to the embedded gateway: %w", err)
+		}
+		n.log.Warn("gateway not reachable; records stay queued and are retried", "err", err)
+	}
+	suR, cuR, muR := engine(), engine(), engine()
+	n.SU.Routes(suR, n.cfg.MaxItemSize)
+	n.CU.Routes(cuR, n.cfg.MaxItemSize)
+	n.MU.Routes(muR, n.cfg.MaxItemSize)
+	for _, u := range []struct {
+		name, addr string
+		h          http.Handler
+	}{{"su", n.cfg.SU.Listen, suR}, {"cu", n.cfg.CU.Listen, cuR}, {"mu", n.cfg.MU.Listen, muR}} {
+		if err := n.listen(u.name, u.addr, u.h); err != nil {
+			return nil, err
+		}
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	prev := n.cancel
+	n.cancel = func() { cancel(); prev() }
+	n.started = true
+	go func() {
+		defer close(n.done)
+		n.Worker.Run(rctx)
+	}()
+	go n.MU.RunMonitors(rctx, n.cfg.MU.MonitorInterval)
+	if pids, err := n.DB.ListProcesses(ctx); err == nil && len(pids) > 0 {
+		go n.CU.Warm(rctx, pids)
+	}
+	gw := n.cfg.Gateway.URL
+	if n.GW != nil {
+		gw = "http://localhost" + portOf(n.cfg.Gateway.Listen)
+	}
+	info := &Info{
+		Module: modID, Scheduler: n.SU.Address(), SU: n.cfg.SU.PublicURL, Gateway: gw, WalletPath: n.cfg.Wallet,
+		MU: "http://localhost" + portOf(n.cfg.MU.Listen), CU: "http://localhost" + portOf(n.cfg.CU.Listen),
+	}
+	return info, nil
+}
+
+func portOf(addr string) string {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return ":" + p
+}
+
+// publish makes sure this node's AOS module and Scheduler-Location records exist (signed once, then reused),
+// and queues them for upload.
+func (n *Node) publish(ctx context.Context) (string, error) {
+	src := aos.RuntimeSource()
+	sum := sha256.Sum256(src)
+	hash := hex.EncodeToString(sum[:])
+	modID, err := n.DB.Meta(ctx, "module/"+hash)
+	if errors.Is(err, store.ErrNotFound) {
+		it, err := n.Wallet.Sign(src, "", "", []bundler.Tag{
+			{Name: "Data-Protocol", Value: "ao"},
+			{Name: "Variant", Value: "ao.TN.1"},
+			{Name: "Type", Value: "Module"},
+			{Name: "Module-Format", Value: cu.ModuleFormat},
+			{Name: "Input-Encoding", Value: "JSON-1"},
+			{Name: "Output-Encoding", Value: "JSON-1"},
+			{Name: "Memory-Limit", Value: "1-gb"},
+			{Name: "Compute-Limit", Value: "9000000000000"},
+			{Name: "Content-Type", Value: "text/x-lua"},
+			{Name: "Name", Value: "aonode-aos"},
+			{Name: "Runtime-Hash", Value: hash},
+		})
+		if err != nil {
+			return "", fmt.Errorf("sign module: %w", err)
+		}
+		if err := n.DB.PutItem(ctx, it.ID, it.Raw, true); err != nil {
+			return "", err
+		}
+		if err := n.DB.SetMeta(ctx, "module/"+hash, it.ID); err != nil {
+			return "", err
+		}
+		modID = it.ID
+		n.log.Info("module published", "module", modID)
+	} else if err != nil {
+		return "", err
+	}
+	ttl := strconv.FormatInt(n.cfg.SU.LocationTTL, 10)
+	key := "scheduler-location/" + n.cfg.SU.PublicURL + "/" + ttl
+	if _, err := n.DB.Meta(ctx, key); errors.Is(err, store.ErrNotFound) {
+		it, err := n.Wallet.Sign([]byte(n.cfg.SU.PublicURL), "", "", []bundler.Tag{
+			{Name: "Data-Protocol", Value: "ao"},
+			{Name: "Variant", Value: "ao.TN.1"},
+			{Name: "Type", Value: "Scheduler-Location"},
+			{Name: "Url", Value: n.cfg.SU.PublicURL},
+			{Name: "Time-To-Live", Value: ttl},
+		})
+		if err != nil {
+			return "", fmt.Errorf("sign scheduler location: %w", err)
+		}
+		if err := n.DB.PutItem(ctx, it.ID, it.Raw, true); err != nil {
+			return "", err
+		}
+		if err := n.DB.SetMeta(ctx, key, it.ID); err != nil {
+			return "", err
+		}
+		n.log.Info("scheduler location published", "url", n.cfg.SU.PublicURL, "record", it.ID)
+	} else if err != nil {
+		return "", err
+	}
+	return modID, nil
+}
+
+// Close drains in-flight requests, stops the crank and the bundler, then the gateway, then storage.
+func (n *Node) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, s := range n.servers {
+		_ = s.Shutdown(ctx)
+	}
+	n.cancel()
+	n.MU.Wait()
+	if n.started {
+		select {
+		case <-n.done:
+		case <-ctx.Done():
+		}
+	}
+	if n.gwServer != nil {
+		_ = n.gwServer.Shutdown(ctx)
+	}
+	var errs []error
+	if n.GW != nil {
+		errs = append(errs, n.GW.Close())
+	}
+	errs = append(errs, n.DB.Close())
+	return errors.Join(errs...)
+}
