@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every aonode test on a fresh machine: installs what is missing (Go modules, the e2e npm packages,
+# a Redis server when none answers), then go vet, go test ./..., and the end-to-end suite, which drives a
+# freshly built aonode with the real @permaweb/aoconnect.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "test.sh: $1 is required ($2)" >&2; exit 1; }; }
+need go "https://go.dev/dl"
+need node "Node.js 20 or newer"
+need npm "comes with Node.js"
+
+echo "== Go modules"
+go mod download
+
+echo "== Redis"
+# The Redis cache tests need a real redis-server; start one on 127.0.0.1:6379 when nothing answers there.
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  if ! command -v redis-server >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1; then
+      (apt-get update -qq && apt-get install -y -qq redis-server) >/dev/null
+    else
+      echo "test.sh: no Redis on 127.0.0.1:6379 and no redis-server to start" >&2; exit 1
+    fi
+  fi
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.1; done
+fi
+echo "redis answers on 127.0.0.1:6379"
+
+echo "== npm packages (e2e)"
+(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test"
+go test -count=1 -timeout 20m ./...
+
+echo "== end-to-end (aoconnect against aonode)"
+go build -o bin/aonode ./cmd/aonode
+(cd e2e && AONODE_BIN="$root/bin/aonode" node --test --test-concurrency=1 --test-timeout=600000 tests/*.test.mjs)
