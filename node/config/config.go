@@ -4,8 +4,8 @@ package config
 import (
 	"bytes"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -19,7 +19,7 @@ type Config struct {
 	Wallet   string `yaml:"wallet"` // JWK path; created when missing (default <data_dir>/wallet.json)
 	LogLevel string `yaml:"log_level"`
 
-	MU UnitConfig `yaml:"mu"`
+	MU MUConfig   `yaml:"mu"`
 	SU SUConfig   `yaml:"su"`
 	CU UnitConfig `yaml:"cu"`
 
@@ -33,6 +33,12 @@ type Config struct {
 // UnitConfig is where a unit listens.
 type UnitConfig struct {
 	Listen string `yaml:"listen"` // host:port; "" disables the unit
+}
+
+// MUConfig adds how often monitored processes' cron results are pushed.
+type MUConfig struct {
+	Listen          string        `yaml:"listen"`
+	MonitorInterval time.Duration `yaml:"monitor_interval"`
 }
 
 // SUConfig adds the URL the scheduler publishes in its Scheduler-Location record.
@@ -67,7 +73,7 @@ func Default() Config {
 	return Config{
 		DataDir:     ".aonode",
 		LogLevel:    "info",
-		MU:          UnitConfig{Listen: ":4002"},
+		MU:          MUConfig{Listen: ":4002", MonitorInterval: 2 * time.Second},
 		SU:          SUConfig{Listen: ":4003", LocationTTL: 3_600_000},
 		CU:          UnitConfig{Listen: ":4004"},
 		Gateway:     GatewayConfig{Embedded: true, Listen: ":4000", Timeout: 30 * time.Second},
@@ -111,6 +117,9 @@ func (c *Config) Finish() error {
 		}
 	} else if c.Gateway.URL == "" {
 		return errors.New("config: gateway.url is required when the gateway is not embedded")
+	}
+	if c.MU.MonitorInterval <= 0 {
+		return errors.New("config: mu.monitor_interval must be positive")
 	}
 	if c.MaxItemSize <= 0 {
 		return errors.New("config: max_item_size must be positive")
