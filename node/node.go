@@ -21,7 +21,7 @@ import (
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/gateway"
 	"github.com/aonode/aonode/gateway/embedded"
-	aos "github.com/aonode/aonode/node/aos"
+	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/cu"
 	"github.com/aonode/aonode/node/mu"

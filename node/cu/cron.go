@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	aos "github.com/aonode/aonode/node/aos"
+	"github.com/aonode/aonode/node/aos"
 )
 
 // runCrons evaluates every cron tick up to untilMs (called with p.mu held), storing each result.

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/aonode/aonode/bundler"
-	aos "github.com/aonode/aonode/node/aos"
+	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/cron"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/aonode/aonode/bundler"
-	aos "github.com/aonode/aonode/node/aos"
+	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )

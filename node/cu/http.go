@@ -11,7 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	aos "github.com/aonode/aonode/node/aos"
+	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/httpx"
 )
 

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/aonode/aonode/bundler"
-	aos "github.com/aonode/aonode/node/aos"
+	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/cu"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
