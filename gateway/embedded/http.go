@@ -51,8 +51,10 @@ func (g *Gateway) routes() http.Handler {
 	r.POST("/mine", g.mine)
 
 	r.POST("/tx", g.postTx)
-	r.POST("/tx/:token", g.postItemHTTP) // /tx/arweave and Turbo's /tx/:token
-	r.POST("/v1/tx", g.postItemHTTP)
+	r.POST("/tx/arweave", g.postBundlerItem) // bundler service (Turbo); see bundler.go
+	r.POST("/v1/tx", g.postBundlerItem)
+	r.POST("/v1/tx/arweave", g.postBundlerItem)
+	r.POST("/tx/:token", g.postItemHTTP) // Turbo's other /tx/:token currencies
 	r.POST("/v1/tx/:token", g.postItemHTTP)
 	r.POST("/chunk", g.postChunk)
 	r.GET("/chunk/:offset", g.getChunk)
