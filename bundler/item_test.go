@@ -131,3 +131,44 @@ func TestLoadOrCreateWallet(t *testing.T) {
 		t.Fatal("a corrupt wallet must be an error, never silently replaced")
 	}
 }
+
+func TestRebuild(t *testing.T) {
+	w := wallet(t)
+	anchor := "0123456789abcdef0123456789abcdef"
+	target := B64(make([]byte, 32))
+	it, err := w.Sign([]byte("payload"), target, anchor, []Tag{{Name: "Action", Value: "Eval"}, {Name: "Unicode", Value: "héllo ✓"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := Fields{Signature: it.Signature, Owner: it.Owner, Target: it.Target, Anchor: B64([]byte(anchor)), Tags: it.Tags, Data: it.Data}
+	cases := []struct {
+		name   string
+		mutate func(f *Fields)
+		ok     bool
+	}{
+		{"exact fields", func(f *Fields) {}, true},
+		{"anchor lost", func(f *Fields) { f.Anchor = "" }, false},
+		{"tag changed", func(f *Fields) { f.Tags = []Tag{{Name: "Action", Value: "Set"}, f.Tags[1]} }, false},
+		{"data changed", func(f *Fields) { f.Data = []byte("payloaD") }, false},
+		{"bad signature encoding", func(f *Fields) { f.Signature = "%%%" }, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := good
+			c.mutate(&f)
+			got, err := Rebuild(f)
+			if !c.ok {
+				if !errors.Is(err, ErrInvalidItem) {
+					t.Fatalf("want ErrInvalidItem, got %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ID != it.ID || !bytes.Equal(got.Raw, it.Raw) {
+				t.Fatalf("rebuilt item differs: id %s vs %s", got.ID, it.ID)
+			}
+		})
+	}
+}
