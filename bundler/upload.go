@@ -2,8 +2,10 @@ package bundler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -140,4 +142,41 @@ func (p *L1Poster) mine(ctx context.Context, lastItem string) error {
 		}
 	}
 	return fmt.Errorf("mine on arlocal: %w", err)
+}
+
+// Confirm asks the gateway for the status of a posted bundle transaction. Real nodes answer 202 while pending;
+// arlocal answers 200 with the text "Pending".
+func (p *L1Poster) Confirm(ctx context.Context, ref string) (Status, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.gatewayURL+"/tx/"+ref+"/status", nil)
+	if err != nil {
+		return Status{}, err
+	}
+	res, err := p.httpc.Do(req)
+	if err != nil {
+		return Status{}, fmt.Errorf("status of %s: %w", ref, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	switch {
+	case res.StatusCode == http.StatusNotFound:
+		return Status{State: StateUnknown}, nil
+	case res.StatusCode == http.StatusAccepted:
+		return Status{State: StatePending}, nil
+	case res.StatusCode == http.StatusOK:
+		if strings.TrimSpace(string(body)) == "Pending" {
+			return Status{State: StatePending}, nil
+		}
+		var st struct {
+			Height        int64 `json:"block_height"`
+			Confirmations int64 `json:"number_of_confirmations"`
+		}
+		if err := json.Unmarshal(body, &st); err != nil {
+			return Status{}, fmt.Errorf("status of %s: unexpected answer %.100q", ref, body)
+		}
+		if st.Confirmations < 1 {
+			return Status{State: StatePending}, nil
+		}
+		return Status{State: StateConfirmed, Height: st.Height}, nil
+	}
+	return Status{}, fmt.Errorf("status of %s: HTTP %d", ref, res.StatusCode)
 }

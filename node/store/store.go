@@ -22,8 +22,11 @@ var (
 	bResults   = []byte("results")     // pid -> nested bucket: nonce(be64) -> result JSON
 	bUploads   = []byte("uploads")     // seq(be64) -> Upload JSON
 	bUploadIdx = []byte("uploadindex") // item id -> seq
-	bMeta      = []byte("meta")        // key -> value
-	bMonitors  = []byte("monitors")    // pid -> Monitor JSON
+	// Status indexes of the queue, so the bundler and the confirmer never scan confirmed rows.
+	bUploadPending = []byte("uploads-pending") // seq -> nil
+	bUploadPosted  = []byte("uploads-posted")  // seq -> nil
+	bMeta          = []byte("meta")            // key -> value
+	bMonitors      = []byte("monitors")        // pid -> Monitor JSON
 )
 
 // ErrNotFound is returned when a record does not exist.
@@ -42,10 +45,14 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bProcesses, bLogs, bMsgIndex, bItems, bResults, bUploads, bUploadIdx, bMeta, bMonitors, bCrons} {
+		rebuild := tx.Bucket(bUploadPending) == nil
+		for _, b := range [][]byte{bProcesses, bLogs, bMsgIndex, bItems, bResults, bUploads, bUploadIdx, bMeta, bMonitors, bCrons, bUploadPending, bUploadPosted} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		if rebuild {
+			return rebuildUploadIndexes(tx)
 		}
 		return nil
 	})

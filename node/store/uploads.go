@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -9,22 +10,28 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Upload states.
+// Upload states: queued and not yet accepted by the gateway; accepted (posted) but not yet in a block;
+// confirmed in a block.
 const (
-	UploadPending = "pending"
-	UploadPosted  = "posted"
+	UploadPending   = "pending"
+	UploadPosted    = "posted"
+	UploadConfirmed = "confirmed"
 )
 
 // Upload is one item in the durable upload queue.
 type Upload struct {
-	Seq      uint64 `json:"seq"`
-	ItemID   string `json:"item_id"`
-	Status   string `json:"status"`
-	BundleID string `json:"bundle_id,omitempty"`
-	Attempts int    `json:"attempts"`
-	Queued   int64  `json:"queued"` // unix ms
-	Posted   int64  `json:"posted,omitempty"`
-	LastErr  string `json:"last_error,omitempty"`
+	Seq         uint64 `json:"seq"`
+	ItemID      string `json:"item_id"`
+	Status      string `json:"status"`
+	BundleID    string `json:"bundle_id,omitempty"` // the L1 bundle transaction (or the bundler's receipt id)
+	Attempts    int    `json:"attempts"`
+	Reposts     int    `json:"reposts,omitempty"` // times a post the gateway lost was queued again
+	Size        int    `json:"size"`
+	Queued      int64  `json:"queued"` // unix ms
+	Posted      int64  `json:"posted,omitempty"`
+	Confirmed   int64  `json:"confirmed,omitempty"`
+	BlockHeight int64  `json:"block_height,omitempty"`
+	LastErr     string `json:"last_error,omitempty"`
 }
 
 func enqueueUpload(tx *bolt.Tx, id string) error {
@@ -37,10 +44,32 @@ func enqueueUpload(tx *bolt.Tx, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := putJSON(q, be64(seq), Upload{Seq: seq, ItemID: id, Status: UploadPending, Queued: time.Now().UnixMilli()}); err != nil {
+	size := len(tx.Bucket(bItems).Get([]byte(id)))
+	if err := putJSON(q, be64(seq), Upload{Seq: seq, ItemID: id, Status: UploadPending, Size: size, Queued: time.Now().UnixMilli()}); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bUploadPending).Put(be64(seq), nil); err != nil {
 		return err
 	}
 	return idx.Put([]byte(id), be64(seq))
+}
+
+// rebuildUploadIndexes fills the status indexes from the rows (stores written before the indexes existed).
+func rebuildUploadIndexes(tx *bolt.Tx) error {
+	pend, posted := tx.Bucket(bUploadPending), tx.Bucket(bUploadPosted)
+	return tx.Bucket(bUploads).ForEach(func(k, v []byte) error {
+		var u Upload
+		if err := json.Unmarshal(v, &u); err != nil {
+			return err
+		}
+		switch u.Status {
+		case UploadPending:
+			return pend.Put(k, nil)
+		case UploadPosted:
+			return posted.Put(k, nil)
+		}
+		return nil
+	})
 }
 
 // PendingUploads returns up to max pending uploads in queue order, with their item bytes.
@@ -51,15 +80,12 @@ func (d *DB) PendingUploads(ctx context.Context, max int) ([]Upload, [][]byte, e
 	var ups []Upload
 	var raws [][]byte
 	err := d.db.View(func(tx *bolt.Tx) error {
-		items := tx.Bucket(bItems)
-		c := tx.Bucket(bUploads).Cursor()
-		for k, v := c.First(); k != nil && len(ups) < max; k, v = c.Next() {
+		items, rows := tx.Bucket(bItems), tx.Bucket(bUploads)
+		c := tx.Bucket(bUploadPending).Cursor()
+		for k, _ := c.First(); k != nil && len(ups) < max; k, _ = c.Next() {
 			var u Upload
-			if err := json.Unmarshal(v, &u); err != nil {
-				return err
-			}
-			if u.Status != UploadPending {
-				continue
+			if err := getJSON(rows, k, &u); err != nil {
+				return fmt.Errorf("queue row %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			raw := items.Get([]byte(u.ItemID))
 			if raw == nil {
@@ -76,24 +102,32 @@ func (d *DB) PendingUploads(ctx context.Context, max int) ([]Upload, [][]byte, e
 	return ups, raws, nil
 }
 
-// MarkUploads records the outcome of one upload attempt for the given queue rows.
-func (d *DB) MarkUploads(ctx context.Context, seqs []uint64, bundleID string, uploadErr error) error {
+// updateUploads applies fn to the rows seqs in one transaction, keeping the status indexes in step.
+func (d *DB) updateUploads(ctx context.Context, what string, seqs []uint64, fn func(u *Upload)) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	now := time.Now().UnixMilli()
 	err := d.db.Update(func(tx *bolt.Tx) error {
 		q := tx.Bucket(bUploads)
+		idx := map[string]*bolt.Bucket{UploadPending: tx.Bucket(bUploadPending), UploadPosted: tx.Bucket(bUploadPosted)}
 		for _, s := range seqs {
 			var u Upload
 			if err := getJSON(q, be64(s), &u); err != nil {
-				return err
+				return fmt.Errorf("row %d: %w", s, err)
 			}
-			u.Attempts++
-			if uploadErr != nil {
-				u.LastErr = uploadErr.Error()
-			} else {
-				u.Status, u.BundleID, u.Posted, u.LastErr = UploadPosted, bundleID, now, ""
+			was := u.Status
+			fn(&u)
+			if u.Status != was {
+				if b := idx[was]; b != nil {
+					if err := b.Delete(be64(s)); err != nil {
+						return err
+					}
+				}
+				if b := idx[u.Status]; b != nil {
+					if err := b.Put(be64(s), nil); err != nil {
+						return err
+					}
+				}
 			}
 			if err := putJSON(q, be64(s), u); err != nil {
 				return err
@@ -102,13 +136,75 @@ func (d *DB) MarkUploads(ctx context.Context, seqs []uint64, bundleID string, up
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("update upload queue: %w", err)
+		return fmt.Errorf("upload queue: %s: %w", what, err)
 	}
 	return nil
 }
 
+// MarkUploads records the outcome of one post attempt for pending rows: posted in bundleID, or the error.
+func (d *DB) MarkUploads(ctx context.Context, seqs []uint64, bundleID string, uploadErr error) error {
+	now := time.Now().UnixMilli()
+	return d.updateUploads(ctx, "record post", seqs, func(u *Upload) {
+		if u.Status != UploadPending {
+			return
+		}
+		u.Attempts++
+		if uploadErr != nil {
+			u.LastErr = uploadErr.Error()
+			return
+		}
+		u.Status, u.BundleID, u.Posted, u.LastErr = UploadPosted, bundleID, now, ""
+	})
+}
+
+// ConfirmUploads marks posted rows as confirmed at a block height.
+func (d *DB) ConfirmUploads(ctx context.Context, seqs []uint64, height int64) error {
+	now := time.Now().UnixMilli()
+	return d.updateUploads(ctx, "record confirmation", seqs, func(u *Upload) {
+		if u.Status == UploadPosted {
+			u.Status, u.Confirmed, u.BlockHeight = UploadConfirmed, now, height
+		}
+	})
+}
+
+// RequeueUploads puts posted rows back in the queue (their post never reached a block).
+func (d *DB) RequeueUploads(ctx context.Context, seqs []uint64, reason string) error {
+	return d.updateUploads(ctx, "requeue", seqs, func(u *Upload) {
+		if u.Status == UploadPosted {
+			u.Status, u.Reposts, u.LastErr, u.BundleID, u.Posted = UploadPending, u.Reposts+1, reason, "", 0
+		}
+	})
+}
+
+// PostedUploads returns up to max rows posted but not yet confirmed, oldest first.
+func (d *DB) PostedUploads(ctx context.Context, max int) ([]Upload, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var out []Upload
+	err := d.db.View(func(tx *bolt.Tx) error {
+		rows := tx.Bucket(bUploads)
+		c := tx.Bucket(bUploadPosted).Cursor()
+		for k, _ := c.First(); k != nil && len(out) < max; k, _ = c.Next() {
+			var u Upload
+			if err := getJSON(rows, k, &u); err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read posted uploads: %w", err)
+	}
+	return out, nil
+}
+
 // UploadStatus returns the queue row of an item.
 func (d *DB) UploadStatus(ctx context.Context, itemID string) (*Upload, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
 	var u Upload
 	err := d.db.View(func(tx *bolt.Tx) error {
 		s := tx.Bucket(bUploadIdx).Get([]byte(itemID))
@@ -123,18 +219,53 @@ func (d *DB) UploadStatus(ctx context.Context, itemID string) (*Upload, error) {
 	return &u, nil
 }
 
-// UploadCounts counts queue rows by status.
-func (d *DB) UploadCounts(ctx context.Context) (map[string]int, error) {
-	counts := map[string]int{}
+// ListUploads returns up to limit rows after seq `after` in queue order; status "" lists every row.
+func (d *DB) ListUploads(ctx context.Context, status string, after uint64, limit int) ([]Upload, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var out []Upload
 	err := d.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bUploads).ForEach(func(_, v []byte) error {
+		rows := tx.Bucket(bUploads)
+		var c *bolt.Cursor
+		switch status {
+		case UploadPending:
+			c = tx.Bucket(bUploadPending).Cursor()
+		case UploadPosted:
+			c = tx.Bucket(bUploadPosted).Cursor()
+		default:
+			c = rows.Cursor()
+		}
+		for k, _ := c.Seek(be64(after + 1)); k != nil && len(out) < limit; k, _ = c.Next() {
 			var u Upload
-			if err := json.Unmarshal(v, &u); err != nil {
+			if err := getJSON(rows, k, &u); err != nil {
 				return err
 			}
-			counts[u.Status]++
-			return nil
-		})
+			if status != "" && u.Status != status {
+				continue
+			}
+			out = append(out, u)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list uploads: %w", err)
+	}
+	return out, nil
+}
+
+// UploadCounts counts queue rows by status.
+func (d *DB) UploadCounts(ctx context.Context) (map[string]int, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	counts := map[string]int{}
+	err := d.db.View(func(tx *bolt.Tx) error {
+		total := tx.Bucket(bUploadIdx).Stats().KeyN
+		counts[UploadPending] = tx.Bucket(bUploadPending).Stats().KeyN
+		counts[UploadPosted] = tx.Bucket(bUploadPosted).Stats().KeyN
+		counts[UploadConfirmed] = total - counts[UploadPending] - counts[UploadPosted]
+		return nil
 	})
 	return counts, err
 }
