@@ -172,18 +172,63 @@ func (r *remote) Post(ctx context.Context, url string, raw []byte) (string, erro
 // queue adapts the store's upload queue to the bundler worker.
 type queue struct{ db *store.DB }
 
-func (q queue) Next(ctx context.Context, max int) ([]uint64, [][]byte, error) {
+func (q queue) Next(ctx context.Context, max int) ([]bundler.Pending, error) {
 	ups, raws, err := q.db.PendingUploads(ctx, max)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	keys := make([]uint64, len(ups))
+	out := make([]bundler.Pending, len(ups))
 	for i, u := range ups {
-		keys[i] = u.Seq
+		out[i] = bundler.Pending{Key: u.Seq, Raw: raws[i], Queued: time.UnixMilli(u.Queued)}
 	}
-	return keys, raws, nil
+	return out, nil
 }
 
 func (q queue) Done(ctx context.Context, keys []uint64, ref string, err error) error {
 	return q.db.MarkUploads(ctx, keys, ref, err)
+}
+
+func (q queue) Posted(ctx context.Context, max int) ([]bundler.Posted, error) {
+	ups, err := q.db.PostedUploads(ctx, max)
+	if err != nil {
+		return nil, err
+	}
+	var out []bundler.Posted
+	at := map[string]int{}
+	for _, u := range ups {
+		i, ok := at[u.BundleID]
+		if !ok {
+			i = len(out)
+			at[u.BundleID] = i
+			out = append(out, bundler.Posted{Ref: u.BundleID, At: time.UnixMilli(u.Posted)})
+		}
+		out[i].Keys = append(out[i].Keys, u.Seq)
+	}
+	return out, nil
+}
+
+func (q queue) Confirmed(ctx context.Context, keys []uint64, height int64) error {
+	return q.db.ConfirmUploads(ctx, keys, height)
+}
+
+func (q queue) Requeue(ctx context.Context, keys []uint64, reason string) error {
+	return q.db.RequeueUploads(ctx, keys, reason)
+}
+
+// itemConfirmer confirms items posted to a bundler service by asking the gateway's GraphQL for them: a bundler
+// has no common status API, and the gateway is where recovery will look anyway.
+type itemConfirmer struct{ gw *gateway.Client }
+
+func (c itemConfirmer) Confirm(ctx context.Context, ref string) (bundler.Status, error) {
+	tx, err := c.gw.Tx(ctx, ref)
+	if errors.Is(err, gateway.ErrNotFound) {
+		return bundler.Status{State: bundler.StateUnknown}, nil
+	}
+	if err != nil {
+		return bundler.Status{}, err
+	}
+	if tx.Block == nil {
+		return bundler.Status{State: bundler.StatePending}, nil
+	}
+	return bundler.Status{State: bundler.StateConfirmed, Height: tx.Block.Height}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -24,7 +25,9 @@ import (
 	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/cu"
+	"github.com/aonode/aonode/node/metrics"
 	"github.com/aonode/aonode/node/mu"
+	"github.com/aonode/aonode/node/recovery"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )
@@ -41,6 +44,12 @@ type Node struct {
 	CU      *cu.Service
 	MU      *mu.Service
 	Worker  *bundler.Worker
+	Restore *recovery.Recoverer
+	Metrics *metrics.Metrics
+
+	recMu     sync.Mutex
+	recRun    sync.Mutex
+	recFailed map[string]time.Time // processes the gateway could not give back lately
 
 	ModuleID string
 	servers  []*http.Server // the units, drained first on Close
@@ -90,19 +99,41 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	items := &chainItems{gw: n.Gateway, db: db}
 	n.SU = su.New(w, db, &heights{gw: n.Gateway, ttl: 5 * time.Second}, items, log.With("unit", "su"))
 	n.CU = cu.New(w, n.SU, items, db, log.With("unit", "cu"))
+	n.Restore = recovery.New(n.Gateway, db, log.With("unit", "recovery"))
+	n.recFailed = map[string]time.Time{}
+	if cfg.CU.Recover {
+		n.CU.SetRecoverer(n.autoRecover)
+	}
 	rctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	rem := &remote{gw: n.Gateway, self: w.Address(), selfURL: cfg.SU.PublicURL, httpc: &http.Client{Timeout: 30 * time.Second}}
 	n.MU = mu.New(rctx, w, n.SU, cuReader{n.CU}, rem, db, log.With("unit", "mu"), mu.Options{})
-	poster, err := bundler.NewL1Poster(w, cfg.Gateway.URL, bundler.L1Options{
-		Concurrency: cfg.Upload.Concurrency, Arlocal: cfg.Gateway.Arlocal, Logger: log.With("unit", "bundler"),
-	})
-	if err != nil {
-		n.Close()
-		return nil, err
+	var poster bundler.Poster
+	var confirmer bundler.Confirmer
+	maxItems := cfg.Upload.MaxItems
+	if cfg.Upload.Mode == "bundler" {
+		ip, err := bundler.NewItemPoster(cfg.Upload.BundlerURL, bundler.ItemOptions{Timeout: cfg.Gateway.Timeout, Logger: log.With("unit", "bundler")})
+		if err != nil {
+			n.Close()
+			return nil, err
+		}
+		// One item per post: the bundler answers per item, so each queue row gets its own receipt.
+		poster, confirmer, maxItems = ip, itemConfirmer{n.Gateway}, 1
+	} else {
+		lp, err := bundler.NewL1Poster(w, cfg.Gateway.URL, bundler.L1Options{
+			Concurrency: cfg.Upload.Concurrency, Arlocal: cfg.Gateway.Arlocal, Logger: log.With("unit", "bundler"),
+		})
+		if err != nil {
+			n.Close()
+			return nil, err
+		}
+		poster, confirmer = lp, lp
 	}
+	n.Metrics = metrics.New(db.UploadCounts)
 	n.Worker = bundler.NewWorker(queue{db}, poster, bundler.WorkerOptions{
-		MaxItems: cfg.Upload.MaxItems, MaxBytes: cfg.Upload.MaxBytes, Interval: cfg.Upload.Interval, Logger: log.With("unit", "bundler"),
+		MaxItems: maxItems, MaxBytes: cfg.Upload.MaxBytes, MaxAge: cfg.Upload.MaxAge, Interval: cfg.Upload.Interval,
+		MaxDelay: cfg.Upload.MaxBackoff, ConfirmInterval: cfg.Upload.ConfirmInterval, RepostAfter: cfg.Upload.RepostAfter,
+		Confirmer: confirmer, Metrics: n.Metrics, Logger: log.With("unit", "bundler"),
 	})
 	return n, nil
 }
@@ -140,10 +171,12 @@ func (n *Node) listen(name, addr string, h http.Handler) error {
 	return nil
 }
 
-func engine() *gin.Engine {
+// engine is a unit's router: panics become 500s, browsers may call it, and it counts into /metrics.
+func (n *Node) engine(unit string) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(gin.Recovery(), cors)
+	r.Use(gin.Recovery(), cors, n.Metrics.Middleware(unit))
+	r.GET("/metrics", gin.WrapH(n.Metrics.Handler()))
 	return r
 }
 
@@ -178,7 +211,7 @@ func (n *Node) Start(ctx context.Context) (*Info, error) {
 		}
 		n.log.Warn("gateway not reachable; records stay queued and are retried", "err", err)
 	}
-	suR, cuR, muR := engine(), engine(), engine()
+	suR, cuR, muR := n.engine("su"), n.engine("cu"), n.engine("mu")
 	n.SU.Routes(suR, n.cfg.MaxItemSize)
 	n.CU.Routes(cuR, n.cfg.MaxItemSize)
 	n.MU.Routes(muR, n.cfg.MaxItemSize)
@@ -306,4 +339,51 @@ func (n *Node) Close() error {
 	}
 	errs = append(errs, n.DB.Close())
 	return errors.Join(errs...)
+}
+
+// Recover rebuilds a process this node does not hold from the gateway (see package recovery).
+func (n *Node) Recover(ctx context.Context, pid string) (*recovery.Report, error) {
+	if !isID(pid) {
+		return nil, fmt.Errorf("recover: %q is not a 43-character base64url id", pid)
+	}
+	return n.Restore.Recover(ctx, pid)
+}
+
+// recoverRetry is how long the CU waits before asking the gateway again for a process it could not recover,
+// so requests for unknown ids do not turn into a gateway query each.
+const recoverRetry = 30 * time.Second
+
+func (n *Node) autoRecover(ctx context.Context, pid string) error {
+	if !isID(pid) {
+		return errors.New("not a process id")
+	}
+	n.recMu.Lock()
+	if t, ok := n.recFailed[pid]; ok && time.Since(t) < recoverRetry {
+		n.recMu.Unlock()
+		return fmt.Errorf("the last attempt failed %s ago", time.Since(t).Round(time.Second))
+	}
+	n.recMu.Unlock()
+	// One recovery at a time: concurrent first requests for a process must not race to restore it.
+	n.recRun.Lock()
+	defer n.recRun.Unlock()
+	_, err := n.Restore.Recover(ctx, pid)
+	if errors.Is(err, recovery.ErrExists) {
+		return nil
+	}
+	n.recMu.Lock()
+	if err != nil {
+		n.recFailed[pid] = time.Now()
+	} else {
+		delete(n.recFailed, pid)
+	}
+	n.recMu.Unlock()
+	return err
+}
+
+func isID(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	b, err := bundler.DecodeB64(s)
+	return err == nil && len(b) == 32
 }

@@ -38,11 +38,20 @@ type testNode struct {
 
 func startNode(t *testing.T, dataDir string) *testNode {
 	t.Helper()
+	return startNodeWith(t, dataDir, nil)
+}
+
+// startNodeWith starts a node on free ports; edit adjusts the config first.
+func startNodeWith(t *testing.T, dataDir string, edit func(*config.Config)) *testNode {
+	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = dataDir
 	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Gateway.Listen = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	cfg.SU.PublicURL = "http://" + cfg.SU.Listen
 	cfg.MU.MonitorInterval = 200 * time.Millisecond
+	if edit != nil {
+		edit(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -4,7 +4,10 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -27,7 +30,10 @@ func main() {
 
 func usage(fs *flag.FlagSet) func() {
 	return func() {
-		fmt.Fprintf(fs.Output(), `usage: aonode [run] [flags]
+		fmt.Fprintf(fs.Output(), `usage:
+  aonode [run] [flags]                 run the node
+  aonode recover [flags] <process-id>  rebuild a process from the gateway into the data directory
+                                       (the node must not be running on it), then evaluate it
 
 Runs an AO node (MU :4002, SU :4003, CU :4004) with an embedded Arweave gateway on :4000 unless
 -gateway-url or a config file points at another gateway. Ready configs are in configs/.
@@ -39,10 +45,11 @@ flags:
 }
 
 func run(args []string) error {
-	if len(args) > 0 && args[0] == "run" {
-		args = args[1:]
+	cmd := "run"
+	if len(args) > 0 && (args[0] == "run" || args[0] == "recover") {
+		cmd, args = args[0], args[1:]
 	}
-	fs := flag.NewFlagSet("aonode", flag.ContinueOnError)
+	fs := flag.NewFlagSet("aonode "+cmd, flag.ContinueOnError)
 	fs.Usage = usage(fs)
 	cfgPath := fs.String("config", "", "YAML config file (see configs/)")
 	dataDir := fs.String("data-dir", "", "data directory (default .aonode)")
@@ -93,6 +100,15 @@ func run(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cmd == "recover" {
+		if fs.NArg() != 1 {
+			return errors.New("recover needs exactly one process id (aonode recover [flags] <process-id>)")
+		}
+		return recoverProcess(ctx, cfg, log, fs.Arg(0))
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see aonode -h)", fs.Arg(0))
+	}
 	n, err := node.Open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -111,4 +127,32 @@ func run(args []string) error {
 	<-ctx.Done()
 	log.Info("shutting down")
 	return n.Close()
+}
+
+// recoverProcess restores pid from the gateway into the node's store and evaluates it to its last message, so a
+// node started afterwards serves it at once. It prints the recovery report and the evaluated state's hash.
+func recoverProcess(ctx context.Context, cfg config.Config, log *slog.Logger, pid string) error {
+	if cfg.Gateway.Embedded {
+		return errors.New("recover reads from a gateway: give -gateway-url (or a config with gateway.url); the embedded gateway lives in the data directory being recovered")
+	}
+	n, err := node.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	rep, err := n.Recover(ctx, pid)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"recovery": rep}
+	state, nonce, _, _, err := n.CU.State(ctx, pid)
+	if err != nil {
+		return fmt.Errorf("evaluate recovered process %s: %w", pid, err)
+	}
+	sum := sha256.Sum256(state)
+	out["evaluated_nonce"] = nonce
+	out["state_sha256"] = hex.EncodeToString(sum[:])
+	b, _ := json.MarshalIndent(out, "", "  ")
+	fmt.Println(string(b))
+	return nil
 }

@@ -19,9 +19,9 @@ type Config struct {
 	Wallet   string `yaml:"wallet"` // JWK path; created when missing (default <data_dir>/wallet.json)
 	LogLevel string `yaml:"log_level"`
 
-	MU MUConfig   `yaml:"mu"`
-	SU SUConfig   `yaml:"su"`
-	CU UnitConfig `yaml:"cu"`
+	MU MUConfig `yaml:"mu"`
+	SU SUConfig `yaml:"su"`
+	CU CUConfig `yaml:"cu"`
 
 	Gateway GatewayConfig `yaml:"gateway"`
 	Upload  UploadConfig  `yaml:"upload"`
@@ -49,6 +49,12 @@ type SUConfig struct {
 	LocationTTL int64 `yaml:"location_ttl_ms"`
 }
 
+// CUConfig adds whether the CU rebuilds processes it does not hold from the gateway.
+type CUConfig struct {
+	Listen  string `yaml:"listen"`
+	Recover bool   `yaml:"recover"`
+}
+
 // GatewayConfig selects the Arweave gateway.
 type GatewayConfig struct {
 	// Embedded runs aonode's own gateway on Listen and uses it (the default). When false, URL is used.
@@ -60,24 +66,39 @@ type GatewayConfig struct {
 	Timeout time.Duration `yaml:"timeout"`
 }
 
-// UploadConfig tunes the bundler.
+// UploadConfig tunes how items reach Arweave.
 type UploadConfig struct {
-	MaxItems    int           `yaml:"max_items"`
-	MaxBytes    int           `yaml:"max_bytes"`
+	// Mode is "bundle" (wrap items into ANS-104 bundles posted as L1 transactions with the node wallet) or
+	// "bundler" (post each item to a bundler service at BundlerURL, as the reference units do).
+	Mode       string `yaml:"mode"`
+	BundlerURL string `yaml:"bundler_url"`
+	// A bundle is posted when it holds MaxItems items or MaxBytes bytes, or its oldest item waited MaxAge.
+	MaxItems int           `yaml:"max_items"`
+	MaxBytes int           `yaml:"max_bytes"`
+	MaxAge   time.Duration `yaml:"max_age"`
+	// Interval is how often the queue is looked at; failures back off up to MaxBackoff.
 	Interval    time.Duration `yaml:"interval"`
+	MaxBackoff  time.Duration `yaml:"max_backoff"`
 	Concurrency int           `yaml:"concurrency"`
+	// ConfirmInterval is how often posted uploads are checked on the gateway; an upload the gateway still does
+	// not know RepostAfter its post is queued again (dropped transactions must not lose items).
+	ConfirmInterval time.Duration `yaml:"confirm_interval"`
+	RepostAfter     time.Duration `yaml:"repost_after"`
 }
 
 // Default runs everything in one process with embedded storage and gateway on the ao-localnet ports.
 func Default() Config {
 	return Config{
-		DataDir:     ".aonode",
-		LogLevel:    "info",
-		MU:          MUConfig{Listen: ":4002", MonitorInterval: 2 * time.Second},
-		SU:          SUConfig{Listen: ":4003", LocationTTL: 3_600_000},
-		CU:          UnitConfig{Listen: ":4004"},
-		Gateway:     GatewayConfig{Embedded: true, Listen: ":4000", Timeout: 30 * time.Second},
-		Upload:      UploadConfig{MaxItems: 500, MaxBytes: 8 << 20, Interval: 2 * time.Second, Concurrency: 8},
+		DataDir:  ".aonode",
+		LogLevel: "info",
+		MU:       MUConfig{Listen: ":4002", MonitorInterval: 2 * time.Second},
+		SU:       SUConfig{Listen: ":4003", LocationTTL: 3_600_000},
+		CU:       CUConfig{Listen: ":4004", Recover: true},
+		Gateway:  GatewayConfig{Embedded: true, Listen: ":4000", Timeout: 30 * time.Second},
+		Upload: UploadConfig{
+			Mode: "bundle", MaxItems: 500, MaxBytes: 8 << 20, MaxAge: time.Second, Interval: 250 * time.Millisecond,
+			MaxBackoff: time.Minute, Concurrency: 8, ConfirmInterval: 10 * time.Second, RepostAfter: time.Hour,
+		},
 		MaxItemSize: 10 << 20,
 	}
 }
@@ -120,6 +141,19 @@ func (c *Config) Finish() error {
 	}
 	if c.MU.MonitorInterval <= 0 {
 		return errors.New("config: mu.monitor_interval must be positive")
+	}
+	switch c.Upload.Mode {
+	case "bundle":
+	case "bundler":
+		if c.Upload.BundlerURL == "" {
+			return errors.New("config: upload.bundler_url is required with upload.mode bundler")
+		}
+	default:
+		return fmt.Errorf("config: upload.mode %q: want bundle or bundler", c.Upload.Mode)
+	}
+	if c.Upload.MaxItems <= 0 || c.Upload.MaxBytes <= 0 || c.Upload.MaxAge < 0 || c.Upload.Interval <= 0 ||
+		c.Upload.MaxBackoff <= 0 || c.Upload.ConfirmInterval <= 0 || c.Upload.RepostAfter <= 0 {
+		return errors.New("config: upload.max_items, max_bytes, interval, max_backoff, confirm_interval and repost_after must be positive (max_age >= 0)")
 	}
 	if c.MaxItemSize <= 0 {
 		return errors.New("config: max_item_size must be positive")

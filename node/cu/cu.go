@@ -55,9 +55,14 @@ type Service struct {
 	db      *store.DB
 	log     *slog.Logger
 
-	mu    sync.Mutex
-	procs map[string]*proc
+	mu        sync.Mutex
+	procs     map[string]*proc
+	recoverer func(ctx context.Context, pid string) error
 }
+
+// SetRecoverer makes the CU restore processes it does not hold (from the gateway) before answering for them.
+// Set it before serving.
+func (s *Service) SetRecoverer(fn func(ctx context.Context, pid string) error) { s.recoverer = fn }
 
 // proc is one process's live VM and how far it has evaluated.
 type proc struct {
@@ -101,6 +106,9 @@ func (s *Service) getProc(ctx context.Context, pid string) (*proc, error) {
 
 // boot creates the VM of a process (called with p.mu held).
 func (s *Service) boot(ctx context.Context, p *proc) error {
+	if err := s.known(ctx, p.id); err != nil {
+		return err
+	}
 	proc, pit, err := s.sched.Process(ctx, p.id)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -120,8 +128,11 @@ func (s *Service) boot(ctx context.Context, p *proc) error {
 		Process: aos.ProcessInfo{Id: pit.ID, Owner: pit.OwnerAddress(), Tags: aosTags(pit.Tags)},
 		Module:  aos.ModuleInfo{Id: mod.ID, Owner: mod.OwnerAddress(), Tags: aosTags(mod.Tags)},
 	}
-	// Only an MU the process trusts may speak for another process: its own Authority tags, and this node.
-	p.trusted = map[string]bool{s.Address(): true}
+	// Only an MU the process trusts may speak for another process: its own Authority tags, and its scheduler's
+	// node (aonode's MU signs with the SU's wallet). Both come from the process, not from this CU, so any CU
+	// replaying the schedule (after a recovery, say) trusts the same signers and gets the same results.
+	sched, _ := pit.Tag("Scheduler")
+	p.trusted = map[string]bool{sched: true}
 	for _, t := range pit.Tags {
 		if t.Name == "Authority" {
 			for _, a := range strings.Split(t.Value, ",") {
@@ -222,15 +233,32 @@ func (s *Service) evaluate(ctx context.Context, p *proc, toNonce int64) error {
 	return nil
 }
 
+// known checks that the process is held here; a process that is not is first recovered from the gateway
+// (when a recoverer is set): a node that lost its disk, or a CU that never saw the process, rebuilds the
+// schedule and then evaluates it like any other.
+func (s *Service) known(ctx context.Context, pid string) error {
+	_, _, err := s.sched.Process(ctx, pid)
+	if errors.Is(err, store.ErrNotFound) && s.recoverer != nil {
+		if rerr := s.recoverer(ctx, pid); rerr != nil {
+			return notFound("process %s not found here, and not recovered from the gateway: %v", pid, rerr)
+		}
+		_, _, err = s.sched.Process(ctx, pid)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("process %s not found", pid)
+	}
+	if err != nil {
+		return fmt.Errorf("load process %s: %w", pid, err)
+	}
+	return nil
+}
+
 // resolveNonce maps a message id, assignment id or process id to the nonce it was scheduled at.
 func (s *Service) resolveNonce(ctx context.Context, pid, id string) (int64, error) {
+	if err := s.known(ctx, pid); err != nil {
+		return 0, err
+	}
 	if id == pid {
-		if _, _, err := s.sched.Process(ctx, pid); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return 0, notFound("process %s not found", pid)
-			}
-			return 0, err
-		}
 		return 0, nil
 	}
 	sc, err := s.sched.Lookup(ctx, pid, id)

@@ -132,10 +132,10 @@ func (m *Service) deliver(ctx context.Context, kind string, it *bundler.Item) (l
 	if it.Target == "" {
 		return false, &Error{Msg: "a Message needs a target process"}
 	}
-	if _, err := m.db.GetProcess(ctx, it.Target); err == nil {
+	if p, err := m.db.GetProcess(ctx, it.Target); err == nil && p.Scheduler == m.su.Address() {
 		_, err := m.su.Write(ctx, it)
 		return true, err
-	} else if !errors.Is(err, store.ErrNotFound) {
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return false, err
 	}
 	url, err := m.remote.Locate(ctx, it.Target)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -105,65 +106,89 @@ func (d *DB) Head(ctx context.Context, pid string) (*Head, error) {
 }
 
 // Append writes one schedule entry atomically: the entry, its items, the id indexes and the upload queue rows.
-// expectNonce guards against two writers racing on one process: the write fails unless the log's next nonce is it.
+// The write fails unless the log's next nonce is the entry's, so two writers racing on one process cannot both win.
 func (d *DB) Append(ctx context.Context, ne NewEntry) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	e := ne.Entry
+	if err := d.db.Update(func(tx *bolt.Tx) error { return appendEntry(tx, ne) }); err != nil {
+		return fmt.Errorf("append schedule entry %s/%d: %w", ne.Entry.Process, ne.Entry.Nonce, err)
+	}
+	return nil
+}
+
+// Restore writes a whole recovered schedule in one transaction, so an interrupted recovery leaves nothing
+// behind. The process must not exist locally.
+func (d *DB) Restore(ctx context.Context, entries []NewEntry) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if len(entries) == 0 || entries[0].Process == nil {
+		return errors.New("restore schedule: the first entry must be the process spawn")
+	}
 	err := d.db.Update(func(tx *bolt.Tx) error {
-		logs, err := tx.Bucket(bLogs).CreateBucketIfNotExists([]byte(e.Process))
-		if err != nil {
-			return err
-		}
-		next := int64(0)
-		if k, _ := logs.Cursor().Last(); k != nil {
-			next = int64(binary.BigEndian.Uint64(k)) + 1
-		}
-		if next != e.Nonce {
-			return fmt.Errorf("nonce %d out of order (next is %d)", e.Nonce, next)
-		}
-		idx := tx.Bucket(bMsgIndex)
-		if e.MessageID != "" && e.Nonce > 0 {
-			if idx.Get(msgKey(e.Process, e.MessageID)) != nil {
-				return fmt.Errorf("message %s for process %s: %w", e.MessageID, e.Process, ErrDuplicate)
-			}
-		}
-		if ne.Process != nil {
-			if tx.Bucket(bProcesses).Get([]byte(ne.Process.ID)) != nil {
-				return fmt.Errorf("process %s: %w", ne.Process.ID, ErrDuplicate)
-			}
-			if err := putJSON(tx.Bucket(bProcesses), []byte(ne.Process.ID), ne.Process); err != nil {
-				return err
-			}
-		}
-		if err := putJSON(logs, be64(uint64(e.Nonce)), e); err != nil {
-			return err
-		}
-		if err := idx.Put(msgKey(e.Process, e.MessageID), be64(uint64(e.Nonce))); err != nil {
-			return err
-		}
-		if err := idx.Put([]byte("a:"+e.AssignmentID), append([]byte(e.Process+"|"), be64(uint64(e.Nonce))...)); err != nil {
-			return err
-		}
-		items := tx.Bucket(bItems)
-		if err := items.Put([]byte(e.AssignmentID), ne.AssignmentRaw); err != nil {
-			return err
-		}
-		if ne.MessageRaw != nil && items.Get([]byte(e.MessageID)) == nil {
-			if err := items.Put([]byte(e.MessageID), ne.MessageRaw); err != nil {
-				return err
-			}
-		}
-		for _, id := range ne.Uploads {
-			if err := enqueueUpload(tx, id); err != nil {
-				return err
+		for _, ne := range entries {
+			if err := appendEntry(tx, ne); err != nil {
+				return fmt.Errorf("entry %d: %w", ne.Entry.Nonce, err)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("append schedule entry %s/%d: %w", e.Process, e.Nonce, err)
+		return fmt.Errorf("restore schedule of %s: %w", entries[0].Process.ID, err)
+	}
+	return nil
+}
+
+func appendEntry(tx *bolt.Tx, ne NewEntry) error {
+	e := ne.Entry
+	logs, err := tx.Bucket(bLogs).CreateBucketIfNotExists([]byte(e.Process))
+	if err != nil {
+		return err
+	}
+	next := int64(0)
+	if k, _ := logs.Cursor().Last(); k != nil {
+		next = int64(binary.BigEndian.Uint64(k)) + 1
+	}
+	if next != e.Nonce {
+		return fmt.Errorf("nonce %d out of order (next is %d)", e.Nonce, next)
+	}
+	idx := tx.Bucket(bMsgIndex)
+	if e.MessageID != "" && e.Nonce > 0 {
+		if idx.Get(msgKey(e.Process, e.MessageID)) != nil {
+			return fmt.Errorf("message %s for process %s: %w", e.MessageID, e.Process, ErrDuplicate)
+		}
+	}
+	if ne.Process != nil {
+		if tx.Bucket(bProcesses).Get([]byte(ne.Process.ID)) != nil {
+			return fmt.Errorf("process %s: %w", ne.Process.ID, ErrDuplicate)
+		}
+		if err := putJSON(tx.Bucket(bProcesses), []byte(ne.Process.ID), ne.Process); err != nil {
+			return err
+		}
+	}
+	if err := putJSON(logs, be64(uint64(e.Nonce)), e); err != nil {
+		return err
+	}
+	if err := idx.Put(msgKey(e.Process, e.MessageID), be64(uint64(e.Nonce))); err != nil {
+		return err
+	}
+	if err := idx.Put([]byte("a:"+e.AssignmentID), append([]byte(e.Process+"|"), be64(uint64(e.Nonce))...)); err != nil {
+		return err
+	}
+	items := tx.Bucket(bItems)
+	if err := items.Put([]byte(e.AssignmentID), ne.AssignmentRaw); err != nil {
+		return err
+	}
+	if ne.MessageRaw != nil && items.Get([]byte(e.MessageID)) == nil {
+		if err := items.Put([]byte(e.MessageID), ne.MessageRaw); err != nil {
+			return err
+		}
+	}
+	for _, id := range ne.Uploads {
+		if err := enqueueUpload(tx, id); err != nil {
+			return err
+		}
 	}
 	return nil
 }

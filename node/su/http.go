@@ -21,6 +21,8 @@ func (s *Service) Routes(r gin.IRoutes, maxBody int64) {
 	r.GET("/timestamp", s.handleTimestamp)
 	r.GET("/health", func(c *gin.Context) { c.Status(http.StatusOK) })
 	r.GET("/processes/:id", s.handleProcess)
+	r.GET("/uploads", s.handleUploads)
+	r.GET("/uploads/:id", s.handleUpload)
 	r.GET("/:id/latest", s.handleLatest)
 	r.GET("/:id", s.handleGet)
 }

@@ -108,10 +108,7 @@ func (s *Service) Write(ctx context.Context, it *bundler.Item) (*store.Entry, er
 		return nil, clientErr("a Message needs a target process")
 	}
 	pid := it.Target
-	if _, err := s.db.GetProcess(ctx, pid); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, clientErr("Process %s is not scheduled by this SU", pid)
-		}
+	if err := s.schedules(ctx, pid); err != nil {
 		return nil, err
 	}
 	return s.append(ctx, pid, it.ID, it.Raw, nil, nil, []string{it.ID})
@@ -143,10 +140,7 @@ func (s *Service) Assign(ctx context.Context, pid, msgID string, baseLayer bool,
 	if _, err := base64.RawURLEncoding.DecodeString(msgID); err != nil {
 		return nil, clientErr("assign is not a base64url id")
 	}
-	if _, err := s.db.GetProcess(ctx, pid); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, clientErr("Process %s is not scheduled by this SU", pid)
-		}
+	if err := s.schedules(ctx, pid); err != nil {
 		return nil, err
 	}
 	local := true
@@ -179,8 +173,25 @@ func (s *Service) Assign(ctx context.Context, pid, msgID string, baseLayer bool,
 	return e, nil
 }
 
-// hashChain links an assignment to the previous one, as the reference SU and CU compute it.
-func hashChain(pid string, prev *store.Head) (string, error) {
+// schedules checks that this SU may add to pid's schedule: the process is here and names this SU. A process
+// recovered from the gateway with another scheduler is held only so the CU can evaluate it.
+func (s *Service) schedules(ctx context.Context, pid string) error {
+	p, err := s.db.GetProcess(ctx, pid)
+	if errors.Is(err, store.ErrNotFound) {
+		return clientErr("Process %s is not scheduled by this SU", pid)
+	}
+	if err != nil {
+		return err
+	}
+	if p.Scheduler != s.Address() {
+		return clientErr("Process %s is scheduled by %s, not this SU (%s)", pid, p.Scheduler, s.Address())
+	}
+	return nil
+}
+
+// HashChain is the Hash-Chain of the assignment after prev (nil for the first), as the reference SU and CU
+// compute it: sha256(process id) first, then sha256(previous assignment id || previous hash chain).
+func HashChain(pid string, prev *store.Head) (string, error) {
 	h := sha256.New()
 	if prev == nil {
 		b, err := base64.RawURLEncoding.DecodeString(pid)
@@ -238,7 +249,7 @@ func (s *Service) append(ctx context.Context, pid, msgID string, msgRaw []byte, 
 	if err != nil {
 		return nil, fmt.Errorf("schedule %s: read block height: %w", msgID, err)
 	}
-	chain, err := hashChain(pid, head)
+	chain, err := HashChain(pid, head)
 	if err != nil {
 		return nil, fmt.Errorf("schedule %s: %w", msgID, err)
 	}
