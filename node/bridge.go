@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 // heights caches the gateway's block height so scheduling never waits on the network.
 type heights struct {
 	gw   *gateway.Client
+	db   *store.DB // the last height seen survives restarts, so a node started during an outage still schedules
 	mu   sync.Mutex
 	h    int64
 	at   time.Time
@@ -38,11 +40,27 @@ func (h *heights) Height(ctx context.Context) (int64, error) {
 	defer cancel()
 	info, err := h.gw.Info(cctx)
 	if err != nil {
+		if !h.seen && h.db != nil {
+			if v, merr := h.db.Meta(ctx, "gateway-height"); merr == nil {
+				if n, perr := strconv.ParseInt(v, 10, 64); perr == nil {
+					h.h, h.seen = n, true
+				}
+			}
+		}
 		if h.seen {
-			// A gateway hiccup must not stop scheduling: keep the last height (it only grows).
+			// A gateway outage must not stop scheduling: keep the last height (it only grows).
+			h.at = time.Now() // and do not ask again on every message
 			return h.h, nil
 		}
 		return 0, fmt.Errorf("block height: %w", err)
+	}
+	if info.Height < h.h {
+		info.Height = h.h // a gateway behind the last one seen must not move assignments back in time
+	}
+	if h.db != nil && (!h.seen || info.Height != h.h) {
+		if err := h.db.SetMeta(ctx, "gateway-height", strconv.FormatInt(info.Height, 10)); err != nil {
+			return 0, err
+		}
 	}
 	h.h, h.at, h.seen = info.Height, time.Now(), true
 	return h.h, nil

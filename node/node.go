@@ -97,7 +97,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	}
 	n.Gateway = gateway.NewClient(cfg.Gateway.URL, gateway.WithTimeout(cfg.Gateway.Timeout))
 	items := &chainItems{gw: n.Gateway, db: db}
-	n.SU = su.New(w, db, &heights{gw: n.Gateway, ttl: 5 * time.Second}, items, log.With("unit", "su"))
+	n.SU = su.New(w, db, &heights{gw: n.Gateway, db: db, ttl: 5 * time.Second}, items, log.With("unit", "su"))
 	n.CU = cu.New(w, n.SU, items, db, log.With("unit", "cu"))
 	n.Restore = recovery.New(n.Gateway, db, log.With("unit", "recovery"))
 	n.recFailed = map[string]time.Time{}

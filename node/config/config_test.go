@@ -49,6 +49,10 @@ func TestBadConfigs(t *testing.T) {
 		"zero max item size":    "max_item_size: 0",
 		"unknown duration unit": "gateway: {timeout: 5 parsecs}",
 		"misspelt key":          "gatway: {url: http://x}",
+		"unknown upload mode":   "upload: {mode: carrier-pigeon}",
+		"bundler without url":   "upload: {mode: bundler}",
+		"zero batch size":       "upload: {max_items: 0}",
+		"negative max age":      "upload: {max_age: -1s}",
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
