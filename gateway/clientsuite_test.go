@@ -3,7 +3,8 @@ package gateway_test
 // The gateway-client suite: signs ANS-104 items with goar, bundles them, posts the bundles as L1
 // transactions with a goar wallet (sequential and concurrent chunk upload), then checks what the gateway
 // client reads back. RunClientSuite is target-agnostic: TestClientSuiteEmbedded runs it against the embedded
-// gateway, TestClientSuiteArlocal against a running arlocal (set AONODE_TEST_ARLOCAL_URL).
+// gateway, TestClientSuiteArlocal against arlocal (a private one from internal/arlocaltest, or
+// AONODE_TEST_ARLOCAL_URL).
 
 import (
 	"bytes"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/aonode/aonode/gateway"
 	"github.com/aonode/aonode/gateway/embedded"
+	"github.com/aonode/aonode/internal/arlocaltest"
 	"github.com/everFinance/goar"
 	"github.com/everFinance/goar/types"
 	"github.com/everFinance/goar/utils"
@@ -534,13 +536,14 @@ func TestClientSuiteEmbedded(t *testing.T) {
 	})
 }
 
-// TestClientSuiteArlocal runs the suite against arlocal, e.g.
+// TestClientSuiteArlocal runs the suite against a private arlocal started from e2e/node_modules (see
+// internal/arlocaltest), or against one already running, e.g.
 //
-//	npx arlocal 4142 --dbpath /tmp/arlocal-db & AONODE_TEST_ARLOCAL_URL=http://localhost:4142 go test ./gateway -run Arlocal
+//	npx arlocal 4142 --dbpath arlocal-db & AONODE_TEST_ARLOCAL_URL=http://localhost:4142 go test ./gateway -run Arlocal
 func TestClientSuiteArlocal(t *testing.T) {
 	base := os.Getenv("AONODE_TEST_ARLOCAL_URL")
 	if base == "" {
-		t.Skip("AONODE_TEST_ARLOCAL_URL not set")
+		base = arlocaltest.Start(t).URL()
 	}
 	sa, sb := testSigners(t)
 	get := func(path string) (int, error) {

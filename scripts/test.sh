@@ -36,6 +36,9 @@ echo "== go vet"
 go vet ./...
 
 echo "== go test"
+# The gateway and bundler tests run against a private arlocal from e2e/node_modules (installed above); make
+# them fail rather than skip when it cannot be started.
+export AONODE_REQUIRE_ARLOCAL=1
 go test -count=1 -timeout 20m ./...
 
 echo "== end-to-end (aoconnect against aonode)"
