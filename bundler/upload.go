@@ -167,13 +167,14 @@ func (p *L1Poster) Confirm(ctx context.Context, ref string) (Status, error) {
 			return Status{State: StatePending}, nil
 		}
 		var st struct {
-			Height        int64 `json:"block_height"`
-			Confirmations int64 `json:"number_of_confirmations"`
+			Height int64  `json:"block_height"`
+			Block  string `json:"block_indep_hash"`
 		}
 		if err := json.Unmarshal(body, &st); err != nil {
 			return Status{}, fmt.Errorf("status of %s: unexpected answer %.100q", ref, body)
 		}
-		if st.Confirmations < 1 {
+		// In a block is confirmed. (arlocal counts the newest block as 0 confirmations, real nodes as 1.)
+		if st.Block == "" {
 			return Status{State: StatePending}, nil
 		}
 		return Status{State: StateConfirmed, Height: st.Height}, nil
