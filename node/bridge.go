@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -249,4 +250,31 @@ func (c itemConfirmer) Confirm(ctx context.Context, ref string) (bundler.Status,
 		return bundler.Status{State: bundler.StatePending}, nil
 	}
 	return bundler.Status{State: bundler.StateConfirmed, Height: tx.Block.Height}, nil
+}
+
+// autoMine asks arlocal for a block every interval (local development: arlocal has no miner of its own).
+func autoMine(ctx context.Context, url string, every time.Duration, log *slog.Logger) {
+	httpc := &http.Client{Timeout: 30 * time.Second}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(url, "/")+"/mine", nil)
+		if err != nil {
+			log.Error("auto-mine", "err", err)
+			return
+		}
+		res, err := httpc.Do(req)
+		if err != nil {
+			log.Debug("auto-mine: arlocal not reachable", "err", err)
+			continue
+		}
+		res.Body.Close()
+		// A /mine racing arlocal's background unbundling answers 404; the next tick tries again.
+		log.Debug("auto-mine", "status", res.StatusCode)
+	}
 }

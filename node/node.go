@@ -232,6 +232,9 @@ func (n *Node) Start(ctx context.Context) (*Info, error) {
 		n.Worker.Run(rctx)
 	}()
 	go n.MU.RunMonitors(rctx, n.cfg.MU.MonitorInterval)
+	if n.cfg.Gateway.Arlocal && n.cfg.Gateway.AutoMine > 0 {
+		go autoMine(rctx, n.cfg.Gateway.URL, n.cfg.Gateway.AutoMine, n.log.With("unit", "automine"))
+	}
 	if pids, err := n.DB.ListProcesses(ctx); err == nil && len(pids) > 0 {
 		go n.CU.Warm(rctx, pids)
 	}

@@ -102,3 +102,22 @@ func TestArlocalOutageLosesNothing(t *testing.T) {
 		t.Fatalf("%d assignments on arlocal, %d acknowledged", len(seen), len(acked))
 	}
 }
+
+func TestArlocalAutoMine(t *testing.T) {
+	a := arlocaltest.Start(t)
+	n := startNodeWith(t, t.TempDir(), func(c *config.Config) {
+		c.Gateway.Embedded, c.Gateway.URL, c.Gateway.Arlocal = false, a.URL(), true
+		c.Gateway.AutoMine = 200 * time.Millisecond
+	})
+	defer n.Close()
+	gw := gateway.NewClient(a.URL())
+	ctx := context.Background()
+	start, err := gw.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "arlocal to mine blocks on its own", func() bool {
+		info, err := gw.Info(ctx)
+		return err == nil && info.Height >= start.Height+3
+	})
+}

@@ -64,6 +64,9 @@ type GatewayConfig struct {
 	// Arlocal turns on arlocal's needs (sequential chunk upload, minting, mining).
 	Arlocal bool          `yaml:"arlocal"`
 	Timeout time.Duration `yaml:"timeout"`
+	// AutoMine (arlocal only) mines a block this often, so transactions other clients post to arlocal get
+	// mined too (aonode mines after each of its own bundles anyway). 0 turns it off.
+	AutoMine time.Duration `yaml:"auto_mine"`
 }
 
 // UploadConfig tunes how items reach Arweave.
@@ -141,6 +144,9 @@ func (c *Config) Finish() error {
 	}
 	if c.MU.MonitorInterval <= 0 {
 		return errors.New("config: mu.monitor_interval must be positive")
+	}
+	if c.Gateway.AutoMine < 0 || c.Gateway.AutoMine > 0 && !c.Gateway.Arlocal {
+		return errors.New("config: gateway.auto_mine needs gateway.arlocal and a positive interval")
 	}
 	switch c.Upload.Mode {
 	case "bundle":

@@ -43,16 +43,17 @@ func TestDefaultIsEmbedded(t *testing.T) {
 
 func TestBadConfigs(t *testing.T) {
 	cases := map[string]string{
-		"not yaml":              "mu: [",
-		"external without url":  "gateway: {embedded: false}",
-		"empty data dir":        "data_dir: ''",
-		"zero max item size":    "max_item_size: 0",
-		"unknown duration unit": "gateway: {timeout: 5 parsecs}",
-		"misspelt key":          "gatway: {url: http://x}",
-		"unknown upload mode":   "upload: {mode: carrier-pigeon}",
-		"bundler without url":   "upload: {mode: bundler}",
-		"zero batch size":       "upload: {max_items: 0}",
-		"negative max age":      "upload: {max_age: -1s}",
+		"not yaml":                  "mu: [",
+		"external without url":      "gateway: {embedded: false}",
+		"empty data dir":            "data_dir: ''",
+		"zero max item size":        "max_item_size: 0",
+		"unknown duration unit":     "gateway: {timeout: 5 parsecs}",
+		"misspelt key":              "gatway: {url: http://x}",
+		"unknown upload mode":       "upload: {mode: carrier-pigeon}",
+		"bundler without url":       "upload: {mode: bundler}",
+		"zero batch size":           "upload: {max_items: 0}",
+		"negative max age":          "upload: {max_age: -1s}",
+		"auto mine without arlocal": "gateway: {embedded: false, url: 'http://x', auto_mine: 5s}",
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
