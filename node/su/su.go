@@ -225,11 +225,17 @@ func (s *Service) append(ctx context.Context, pid, msgID string, msgRaw []byte, 
 			return nil, fmt.Errorf("schedule %s: %w", msgID, err)
 		}
 		head = h
-		if _, err := s.db.EntryByID(ctx, pid, msgID); err == nil {
-			return nil, clientErr("Message already exists: %s is already scheduled for %s", msgID, pid)
+		// A message sent twice (a client retrying after a lost answer) is scheduled once; the retry gets the
+		// same answer.
+		if e, err := s.db.EntryByID(ctx, pid, msgID); err == nil {
+			return e, nil
 		}
 	} else if _, err := s.db.GetProcess(ctx, pid); err == nil {
-		return nil, clientErr("Message already exists: process %s was already spawned", pid)
+		es, err := s.db.Entries(ctx, pid, 0, 0, 1)
+		if err != nil || len(es) == 0 {
+			return nil, fmt.Errorf("schedule %s: read its spawn entry: %v", pid, err)
+		}
+		return &es[0], nil
 	}
 	nonce := int64(0)
 	ts := s.now().UnixMilli()

@@ -174,8 +174,6 @@ func TestWriteRefusesBadItems(t *testing.T) {
 		{"bad Type", sign(t, uw, p.ID, bundler.Tag{Name: "Data-Protocol", Value: "ao"}, bundler.Tag{Name: "Type", Value: "Assignment"}), "Unsupported"},
 		{"unknown process", msgItem(t, bundler.B64(make([]byte, 32))), "not scheduled"},
 		{"no target", sign(t, uw, "", bundler.Tag{Name: "Data-Protocol", Value: "ao"}, bundler.Tag{Name: "Type", Value: "Message"}), "target"},
-		{"duplicate message", dup, "already exists"},
-		{"duplicate spawn", p, "already"},
 		{"process without Module", sign(t, uw, "", bundler.Tag{Name: "Data-Protocol", Value: "ao"}, bundler.Tag{Name: "Type", Value: "Process"}, bundler.Tag{Name: "Scheduler", Value: s.Address()}), "Module"},
 		{"process for another scheduler", sign(t, uw, "", bundler.Tag{Name: "Data-Protocol", Value: "ao"}, bundler.Tag{Name: "Type", Value: "Process"}, bundler.Tag{Name: "Module", Value: "m"}, bundler.Tag{Name: "Scheduler", Value: "someone-else"}), "scheduler"},
 	}
@@ -194,6 +192,16 @@ func TestWriteRefusesBadItems(t *testing.T) {
 	es, _ := s.Entries(ctx, p.ID, 0, -1, 0)
 	if len(es) != 2 {
 		t.Fatalf("refused items must leave nothing behind: %d entries", len(es))
+	}
+	// Duplicates are idempotent: the same entry comes back and nothing new is scheduled.
+	for name, it := range map[string]*bundler.Item{"message": dup, "spawn": p} {
+		e, err := s.Write(ctx, it)
+		if err != nil || e.MessageID != it.ID || e.AssignmentID != es[map[string]int{"message": 1, "spawn": 0}[name]].AssignmentID {
+			t.Fatalf("duplicate %s: %+v %v", name, e, err)
+		}
+	}
+	if es, _ := s.Entries(ctx, p.ID, 0, -1, 0); len(es) != 2 {
+		t.Fatalf("duplicates were scheduled again: %d entries", len(es))
 	}
 }
 
@@ -230,7 +238,11 @@ func TestAssign(t *testing.T) {
 	if len(excl) != 2 {
 		t.Fatalf("Exclude tags %v", excl)
 	}
-	for _, bad := range []struct{ pid, msg string }{{b.ID, "short"}, {b.ID, m.ID}, {"nope", m.ID}, {b.ID, bundler.B64(make([]byte, 32))}} {
+	// Assigning the same message again is idempotent: the same assignment comes back.
+	if again, err := s.Assign(ctx, b.ID, m.ID, false, nil); err != nil || again.AssignmentID != e.AssignmentID {
+		t.Fatalf("repeated assign: %+v %v", again, err)
+	}
+	for _, bad := range []struct{ pid, msg string }{{b.ID, "short"}, {"nope", m.ID}, {b.ID, bundler.B64(make([]byte, 32))}} {
 		if _, err := s.Assign(ctx, bad.pid, bad.msg, false, nil); err == nil {
 			t.Fatalf("assign %s to %s must fail", bad.msg, bad.pid)
 		}
