@@ -25,6 +25,7 @@ import (
 	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/cu"
+	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/metrics"
 	"github.com/aonode/aonode/node/mu"
 	"github.com/aonode/aonode/node/recovery"
@@ -177,6 +178,14 @@ func (n *Node) engine(unit string) *gin.Engine {
 	r := gin.New()
 	r.Use(gin.Recovery(), cors, n.Metrics.Middleware(unit))
 	r.GET("/metrics", gin.WrapH(n.Metrics.Handler()))
+	// Clients get JSON errors everywhere, unknown routes included.
+	r.HandleMethodNotAllowed = true
+	r.NoRoute(func(c *gin.Context) {
+		httpx.Error(c, http.StatusNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path)
+	})
+	r.NoMethod(func(c *gin.Context) {
+		httpx.Error(c, http.StatusMethodNotAllowed, "method "+c.Request.Method+" not allowed on "+c.Request.URL.Path)
+	})
 	return r
 }
 

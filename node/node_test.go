@@ -19,7 +19,7 @@ import (
 	"github.com/aonode/aonode/node/config"
 )
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -30,19 +30,19 @@ func freeAddr(t *testing.T) string {
 
 type testNode struct {
 	*Node
-	t    *testing.T
+	t    testing.TB
 	info *Info
 	cfg  config.Config
 	user *bundler.Wallet
 }
 
-func startNode(t *testing.T, dataDir string) *testNode {
+func startNode(t testing.TB, dataDir string) *testNode {
 	t.Helper()
 	return startNodeWith(t, dataDir, nil)
 }
 
 // startNodeWith starts a node on free ports; edit adjusts the config first.
-func startNodeWith(t *testing.T, dataDir string, edit func(*config.Config)) *testNode {
+func startNodeWith(t testing.TB, dataDir string, edit func(*config.Config)) *testNode {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = dataDir

@@ -86,7 +86,7 @@ type recorded struct {
 	state   []byte
 }
 
-func get(t *testing.T, url string) (int, []byte) {
+func get(t testing.TB, url string) (int, []byte) {
 	t.Helper()
 	res, err := http.Get(url)
 	if err != nil {

@@ -41,6 +41,19 @@ echo "== go test"
 export AONODE_REQUIRE_ARLOCAL=1
 go test -count=1 -timeout 20m ./...
 
+echo "== fuzz (a short run of every fuzz target; go test above already ran their seed corpora)"
+fuzztime=${AONODE_FUZZTIME:-5s}
+while read -r pkg target; do
+  if ! out=$(go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "./$pkg" 2>&1); then
+    echo "$out" | grep -v 'level=' | tail -30 >&2
+    echo "fuzz $pkg $target failed; the input is in $pkg/testdata/fuzz/$target" >&2
+    exit 1
+  fi
+  echo "ok  $pkg $target"
+done < <(grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do
+  for t in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | cut -d' ' -f2); do echo "$(dirname "${f#./}") $t"; done
+done | sort)
+
 echo "== end-to-end (aoconnect against aonode)"
 go build -o bin/aonode ./cmd/aonode
 (cd e2e && AONODE_BIN="$root/bin/aonode" node --test --test-concurrency=1 --test-timeout=600000 tests/*.test.mjs)

@@ -54,6 +54,10 @@ func Parse(tags []bundler.Tag) ([]Spec, error) {
 		if !known {
 			return nil, fmt.Errorf("Cron-Interval %q: unsupported unit %q", t.Value, unit)
 		}
+		// A century bounds the interval: beyond that ticks never come, and v*secs could overflow.
+		if v > 100*365*86400/secs {
+			return nil, fmt.Errorf("Cron-Interval %q: longer than a century", t.Value)
+		}
 		specs = append(specs, Spec{Interval: t.Value, Seconds: v * secs, Tags: cronTags})
 	}
 	// Most granular first, so ticks at the same second always run in the same order.

@@ -1,0 +1,88 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+)
+
+// FuzzUnitRequests sends arbitrary requests (method, path, query, body) to the MU, SU and CU routers of one
+// node: every answer is a 2xx-4xx with a JSON body (never a 500 or a panic), and a refused request stores
+// nothing.
+func FuzzUnitRequests(f *testing.F) {
+	n := startNode(f, f.TempDir())
+	f.Cleanup(func() { n.Close() })
+	p, _, _ := n.post("", "")
+	routers := map[byte]*gin.Engine{}
+	for i, unit := range []string{"mu", "su", "cu"} {
+		r := n.engine(unit)
+		switch unit {
+		case "mu":
+			n.MU.Routes(r, n.cfg.MaxItemSize)
+		case "su":
+			n.SU.Routes(r, n.cfg.MaxItemSize)
+		case "cu":
+			n.CU.Routes(r, n.cfg.MaxItemSize)
+		}
+		routers[byte(i)] = r
+	}
+	seeds := []struct {
+		unit         byte
+		method, path string
+		query        string
+		body         []byte
+	}{
+		{0, "POST", "/", "", []byte("garbage")},
+		{0, "POST", "/", "process-id=" + p.ID, nil},
+		{0, "POST", "/monitor/" + p.ID, "", []byte{1, 0, 2}},
+		{1, "GET", "/" + p.ID, "from=abc&limit=-5", nil},
+		{1, "GET", "/" + p.ID, "from-nonce=9999999999999999999999&to=1", nil},
+		{1, "GET", "/uploads", "status=x&limit=99999", nil},
+		{1, "POST", "/", "process-id=x&assign=y", nil},
+		{2, "GET", "/results/" + p.ID, "from=%%%&sort=sideways&limit=0", nil},
+		{2, "GET", "/results/" + p.ID, "from=eyJ0aW1lc3RhbXAiOiJ4In0=", nil},
+		{2, "POST", "/dry-run", "process-id=" + p.ID, []byte(`{"Tags":[{"name":1}]}`)},
+		{2, "POST", "/dry-run", "process-id=" + p.ID, []byte(`{"Tags":"x","Data":{}}`)},
+		{2, "GET", "/result/xyz", "process-id=", nil},
+		{2, "GET", "/state/" + strings.Repeat("A", 43), "", nil},
+	}
+	for _, s := range seeds {
+		f.Add(s.unit, s.method, s.path, s.query, s.body)
+	}
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, unit byte, method, path, query string, body []byte) {
+		r := routers[unit%3]
+		if method == "" || strings.ContainsAny(method, " \t\r\n()<>@,;:\\\"/[]?={}") || !strings.HasPrefix(path, "/") ||
+			strings.ContainsAny(path, " \t\r\n?#") || strings.ContainsAny(query, " \t\r\n#") {
+			return // not an HTTP request a server would receive
+		}
+		procs, _ := n.DB.ListProcesses(ctx)
+		uploads, _ := n.DB.UploadCounts(ctx)
+		req, err := http.NewRequest(method, "http://node"+path+"?"+query, bytes.NewReader(body))
+		if err != nil {
+			return // not a request a client could send
+		}
+		req.Header.Set("Content-Type", "application/octet-stream")
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		if w.Code >= 500 {
+			t.Fatalf("%s %s?%s: %d %s", method, path, query, w.Code, w.Body.String())
+		}
+		if w.Code >= 400 {
+			if !json.Valid(w.Body.Bytes()) {
+				t.Fatalf("%s %s?%s: %d with a non-JSON body %q", method, path, query, w.Code, w.Body.String())
+			}
+			procs2, _ := n.DB.ListProcesses(ctx)
+			uploads2, _ := n.DB.UploadCounts(ctx)
+			if len(procs2) != len(procs) || uploads2["pending"]+uploads2["posted"]+uploads2["confirmed"] != uploads["pending"]+uploads["posted"]+uploads["confirmed"] {
+				t.Fatalf("%s %s?%s refused with %d but stored something", method, path, query, w.Code)
+			}
+		}
+	})
+}
