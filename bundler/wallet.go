@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/everFinance/goar"
 )
@@ -73,6 +74,11 @@ func NewWallet(jwkBytes []byte) (*Wallet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse wallet jwk: %w", err)
 	}
+	// goar's JWK decoder keeps only n, e and d, so every RSA-4096 signature (one per assignment) would skip the
+	// CRT and cost ~10x more. Rebuild the key with its primes when the JWK has them (Arweave wallets do).
+	if k, err := crtKey(jwkBytes, s.PrvKey); err == nil {
+		s = goar.NewSignerByPrivateKey(k)
+	}
 	is, err := goar.NewItemSigner(s)
 	if err != nil {
 		return nil, fmt.Errorf("item signer: %w", err)
@@ -127,3 +133,31 @@ func (w *Wallet) GoarWallet(gatewayURL string) (*goar.Wallet, error) {
 
 // String never reveals key material, so a wallet can be logged safely.
 func (w *Wallet) String() string { return "wallet(" + w.Address() + ")" }
+
+// crtKey reads the primes of a JWK and returns the full, validated and precomputed private key.
+func crtKey(jwkBytes []byte, base *rsa.PrivateKey) (*rsa.PrivateKey, error) {
+	var j struct {
+		P string `json:"p"`
+		Q string `json:"q"`
+	}
+	if err := json.Unmarshal(jwkBytes, &j); err != nil {
+		return nil, err
+	}
+	if j.P == "" || j.Q == "" {
+		return nil, errors.New("jwk has no primes")
+	}
+	p, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(j.P, "="))
+	if err != nil {
+		return nil, err
+	}
+	q, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(j.Q, "="))
+	if err != nil {
+		return nil, err
+	}
+	k := &rsa.PrivateKey{PublicKey: base.PublicKey, D: base.D, Primes: []*big.Int{new(big.Int).SetBytes(p), new(big.Int).SetBytes(q)}}
+	if err := k.Validate(); err != nil {
+		return nil, err
+	}
+	k.Precompute()
+	return k, nil
+}
