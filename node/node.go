@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -57,6 +58,7 @@ type Node struct {
 	gwServer *http.Server   // the embedded gateway, closed after the bundler stopped
 	cancel   context.CancelFunc
 	started  bool
+	ready    atomic.Bool // false until Start finished and again once Close began
 	done     chan struct{}
 }
 
@@ -178,6 +180,19 @@ func (n *Node) engine(unit string) *gin.Engine {
 	r := gin.New()
 	r.Use(gin.Recovery(), cors, n.Metrics.Middleware(unit))
 	r.GET("/metrics", gin.WrapH(n.Metrics.Handler()))
+	// Liveness: the process answers. Readiness: started, not draining, and the store answers.
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "unit": unit}) })
+	r.GET("/readyz", func(c *gin.Context) {
+		if !n.ready.Load() {
+			httpx.Error(c, http.StatusServiceUnavailable, "not ready: starting or shutting down")
+			return
+		}
+		if _, err := n.DB.UploadCounts(c); err != nil {
+			httpx.Error(c, http.StatusServiceUnavailable, "not ready: store: "+err.Error())
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ready", "unit": unit})
+	})
 	// Clients get JSON errors everywhere, unknown routes included.
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) {
@@ -236,6 +251,7 @@ func (n *Node) Start(ctx context.Context) (*Info, error) {
 	prev := n.cancel
 	n.cancel = func() { cancel(); prev() }
 	n.started = true
+	n.ready.Store(true)
 	go func() {
 		defer close(n.done)
 		n.Worker.Run(rctx)
@@ -329,6 +345,7 @@ func (n *Node) publish(ctx context.Context) (string, error) {
 
 // Close drains in-flight requests, stops the crank and the bundler, then the gateway, then storage.
 func (n *Node) Close() error {
+	n.ready.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, s := range n.servers {

@@ -342,6 +342,9 @@ func TestUploadsEndpoint(t *testing.T) {
 		{"/uploads?limit=0", 400, "limit must be"},
 		{"/uploads?limit=abc", 400, "limit must be"},
 		{"/uploads?after=-1", 400, "after must be"},
+		{"/healthz", 200, `"status":"ok"`},
+		{"/readyz", 200, `"status":"ready"`},
+		{"/no/such/route", 404, "no route"},
 	}
 	for _, c := range cases {
 		status, b := get(t, n.url("su")+c.query)
