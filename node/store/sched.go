@@ -111,7 +111,7 @@ func (d *DB) Append(ctx context.Context, ne NewEntry) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if err := d.db.Update(func(tx *bolt.Tx) error { return appendEntry(tx, ne) }); err != nil {
+	if err := d.db.Batch(func(tx *bolt.Tx) error { return appendEntry(tx, ne) }); err != nil {
 		return fmt.Errorf("append schedule entry %s/%d: %w", ne.Entry.Process, ne.Entry.Nonce, err)
 	}
 	return nil
@@ -318,7 +318,7 @@ func (d *DB) PutItem(ctx context.Context, id string, raw []byte, upload bool) er
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.db.Batch(func(tx *bolt.Tx) error {
 		if tx.Bucket(bItems).Get([]byte(id)) != nil {
 			return nil
 		}

@@ -60,6 +60,9 @@ func Open(path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("init store: %w", err)
 	}
+	// Concurrent writers (one per process being scheduled, results, pushes) share one commit and one fsync;
+	// a lone writer waits at most this long for company.
+	db.MaxBatchDelay = 2 * time.Millisecond
 	return &DB{db: db}, nil
 }
 
@@ -103,7 +106,7 @@ func (d *DB) SetMeta(ctx context.Context, key, value string) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := d.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put([]byte(key), []byte(value)) })
+	err := d.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put([]byte(key), []byte(value)) })
 	if err != nil {
 		return fmt.Errorf("write meta %s: %w", key, err)
 	}
