@@ -28,6 +28,9 @@ func freeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
+// testLogSink, when set, receives every node's debug logs (tests that inspect logs set it).
+var testLogSink io.Writer
+
 type testNode struct {
 	*Node
 	t    testing.TB
@@ -53,7 +56,9 @@ func startNodeWith(t testing.TB, dataDir string, edit func(*config.Config)) *tes
 		edit(&cfg)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
+	if testLogSink != nil {
+		log = slog.New(slog.NewTextHandler(testLogSink, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	} else if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	n, err := Open(context.Background(), cfg, log)
