@@ -1,0 +1,94 @@
+package lua53
+
+import (
+	"math"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// openMath adds Lua 5.3's integer-related math functions. gopher-lua has only float64 numbers, so an
+// "integer" is any integral value that converts to int64 (see floatToInt): math.type(3.0) is
+// "integer" here, and math.maxinteger is 2^63 rather than 2^63-1.
+func openMath(L *lua.LState) {
+	m, ok := L.GetGlobal("math").(*lua.LTable)
+	if !ok {
+		return
+	}
+	m.RawSetString("type", L.NewFunction(mathType))
+	m.RawSetString("tointeger", L.NewFunction(mathToInteger))
+	m.RawSetString("ult", L.NewFunction(mathUlt))
+	m.RawSetString("maxinteger", lua.LNumber(float64(math.MaxInt64)))
+	m.RawSetString("mininteger", lua.LNumber(float64(math.MinInt64)))
+	// gopher-lua's math.log ignores 5.2's base argument.
+	m.RawSetString("log", L.NewFunction(mathLog))
+	L.SetGlobal("rawlen", L.NewFunction(baseRawLen))
+}
+
+// mathLog is math.log(x [, base]); bases 2 and 10 use the exact functions, as 5.3 does.
+func mathLog(L *lua.LState) int {
+	x := checkNumber(L, 1)
+	var r float64
+	switch {
+	case L.Get(2) == lua.LNil:
+		r = math.Log(x)
+	default:
+		switch b := checkNumber(L, 2); b {
+		case 2:
+			r = math.Log2(x)
+		case 10:
+			r = math.Log10(x)
+		default:
+			r = math.Log(x) / math.Log(b)
+		}
+	}
+	L.Push(lua.LNumber(r))
+	return 1
+}
+
+// baseRawLen is Lua 5.2's rawlen, missing from gopher-lua.
+func baseRawLen(L *lua.LState) int {
+	switch v := L.Get(1).(type) {
+	case *lua.LTable:
+		L.Push(lua.LNumber(v.Len()))
+	case lua.LString:
+		L.Push(lua.LNumber(len(v)))
+	default:
+		L.ArgError(1, "table or string expected")
+	}
+	return 1
+}
+
+func mathType(L *lua.LState) int {
+	n, ok := L.CheckAny(1).(lua.LNumber)
+	switch {
+	case !ok:
+		L.Push(lua.LNil)
+	case isInteger(float64(n)):
+		L.Push(lua.LString("integer"))
+	default:
+		L.Push(lua.LString("float"))
+	}
+	return 1
+}
+
+func isInteger(f float64) bool {
+	_, ok := floatToInt(f)
+	return ok
+}
+
+// mathToInteger follows 5.3, where numeric strings convert too.
+func mathToInteger(L *lua.LState) int {
+	L.CheckAny(1)
+	if i, ok := toInteger(L.Get(1)); ok {
+		L.Push(lua.LNumber(float64(i)))
+	} else {
+		L.Push(lua.LNil)
+	}
+	return 1
+}
+
+func mathUlt(L *lua.LState) int {
+	a, b := checkInteger(L, 1), checkInteger(L, 2)
+	L.Push(lua.LBool(uint64(a) < uint64(b)))
+	return 1
+}

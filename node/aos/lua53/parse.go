@@ -1,0 +1,550 @@
+package lua53
+
+import "fmt"
+
+// The parser is a recursive-descent parser for the Lua 5.3 grammar with operator-precedence climbing
+// for expressions. It builds no tree: each construct only needs the token span of its expressions,
+// and rewrites are recorded as token edits while parsing.
+
+type expKind uint8
+
+const (
+	ekOther expKind = iota
+	ekVar           // a name or an indexing: assignable
+	ekCall          // a function or method call: usable as a statement
+)
+
+// exp is the span of an expression, first and last token index inclusive.
+type exp struct {
+	first, last int
+	kind        expKind
+}
+
+// maxLevels bounds nesting like Lua's LUAI_MAXCCALLS, so hostile input cannot exhaust the stack.
+const maxLevels = 200
+
+type parser struct {
+	toks   []token
+	i      int
+	ed     *editor
+	chunk  string
+	levels int
+	vararg []bool // per enclosing function: may it use '...'
+	fnLine []int  // per enclosing function: line of its 'function' keyword (0 for the main chunk)
+}
+
+type stmtKind uint8
+
+const (
+	stOther stmtKind = iota
+	stEmpty          // ';'
+	stBreak
+)
+
+// Binary operator priorities (left, right), lowest first; right < left makes an operator
+// right-associative.
+var binaryPriority = map[string][2]int{
+	"or": {1, 1}, "and": {2, 2},
+	"<": {3, 3}, ">": {3, 3}, "<=": {3, 3}, ">=": {3, 3}, "~=": {3, 3}, "==": {3, 3},
+	"|": {4, 4}, "~": {5, 5}, "&": {6, 6}, "<<": {7, 7}, ">>": {7, 7},
+	"..": {9, 8},
+	"+":  {10, 10}, "-": {10, 10},
+	"*": {11, 11}, "/": {11, 11}, "//": {11, 11}, "%": {11, 11},
+	"^": {14, 13},
+}
+
+const unaryPriority = 12
+
+// helperFor maps operators Lua 5.1 lacks to the __lua53 function implementing them.
+var helperFor = map[string]string{
+	"//": "idiv", "&": "band", "|": "bor", "~": "bxor", "<<": "shl", ">>": "shr",
+}
+
+func parse(toks []token, chunk string, ed *editor) (err error) {
+	p := &parser{toks: toks, ed: ed, chunk: chunk, vararg: []bool{true}, fnLine: []int{0}}
+	defer func() {
+		if r := recover(); r != nil {
+			se, ok := r.(*syntaxError)
+			if !ok {
+				panic(r)
+			}
+			err = se
+		}
+	}()
+	p.block()
+	if p.tok().kind != tkEOF {
+		p.errorExpected("<eof>")
+	}
+	return nil
+}
+
+func (p *parser) tok() *token { return &p.toks[p.i] }
+
+func (p *parser) next() {
+	if p.toks[p.i].kind != tkEOF {
+		p.i++
+	}
+}
+
+// is reports whether the current token is the keyword or symbol s.
+func (p *parser) is(s string) bool {
+	t := p.tok()
+	return (t.kind == tkKeyword || t.kind == tkSymbol) && t.text == s
+}
+
+func (p *parser) testNext(s string) bool {
+	if p.is(s) {
+		p.next()
+		return true
+	}
+	return false
+}
+
+func (p *parser) errorf(format string, args ...any) {
+	t := p.tok()
+	near := "<eof>"
+	if t.kind != tkEOF {
+		near = "'" + t.text + "'"
+	}
+	panic(&syntaxError{fmt.Sprintf("%s:%d: %s near %s", p.chunk, t.endLine, fmt.Sprintf(format, args...), near)})
+}
+
+// quoteToken renders an expected token as Lua's error messages do: symbols and keywords quoted,
+// token classes like <name> and <eof> bare.
+func quoteToken(s string) string {
+	if s[0] == '<' && len(s) > 1 {
+		return s
+	}
+	return "'" + s + "'"
+}
+
+func (p *parser) errorExpected(s string) { p.errorf("%s expected", quoteToken(s)) }
+
+func (p *parser) checkNext(s string) {
+	if !p.testNext(s) {
+		p.errorExpected(s)
+	}
+}
+
+// checkMatch closes a construct opened by who on line; like Lua it names the opener when it is on an
+// earlier line.
+func (p *parser) checkMatch(what, who string, line int) {
+	if p.testNext(what) {
+		return
+	}
+	if line == p.tok().endLine {
+		p.errorExpected(what)
+	}
+	p.errorf("%s expected (to close %s at line %d)", quoteToken(what), quoteToken(who), line)
+}
+
+func (p *parser) checkName() {
+	if p.tok().kind != tkName {
+		p.errorExpected("<name>")
+	}
+	p.next()
+}
+
+func (p *parser) enter() {
+	p.levels++
+	if p.levels > maxLevels {
+		where := "main function"
+		if l := p.fnLine[len(p.fnLine)-1]; l > 0 {
+			where = fmt.Sprintf("function at line %d", l)
+		}
+		p.errorf("too many C levels (limit is %d) in %s", maxLevels, where)
+	}
+}
+
+func (p *parser) leave() { p.levels-- }
+
+func (p *parser) blockFollow(withUntil bool) bool {
+	t := p.tok()
+	if t.kind == tkEOF {
+		return true
+	}
+	if t.kind != tkKeyword {
+		return false
+	}
+	switch t.text {
+	case "else", "elseif", "end":
+		return true
+	case "until":
+		return withUntil
+	}
+	return false
+}
+
+// block parses a statement list. Lua 5.1 (and gopher-lua) only accept 'break' as the last statement
+// of a block; a 'break' followed by more statements becomes "do break end", which means the same.
+func (p *parser) block() {
+	type stmt struct {
+		kind stmtKind
+		tok  int
+	}
+	var stmts []stmt
+	for !p.blockFollow(true) {
+		if p.is("return") {
+			p.retStat()
+			stmts = append(stmts, stmt{stOther, 0})
+			break
+		}
+		at := p.i
+		stmts = append(stmts, stmt{p.statement(), at})
+	}
+	for n, s := range stmts {
+		if s.kind != stBreak {
+			continue
+		}
+		rest := stmts[n+1:]
+		if len(rest) > 1 || len(rest) == 1 && rest[0].kind != stEmpty {
+			p.ed.replace(s.tok, "do break end")
+		}
+	}
+}
+
+func (p *parser) retStat() {
+	p.next()
+	if !p.blockFollow(true) && !p.is(";") {
+		p.exprList()
+	}
+	p.testNext(";")
+}
+
+func (p *parser) statement() stmtKind {
+	line := p.tok().line
+	p.enter()
+	defer p.leave()
+	switch {
+	case p.is(";"):
+		p.next()
+		return stEmpty
+	case p.is("if"):
+		p.ifStat(line)
+	case p.is("while"):
+		p.next()
+		p.expr()
+		p.checkNext("do")
+		p.block()
+		p.checkMatch("end", "while", line)
+	case p.is("do"):
+		p.next()
+		p.block()
+		p.checkMatch("end", "do", line)
+	case p.is("for"):
+		p.forStat(line)
+	case p.is("repeat"):
+		p.next()
+		p.block()
+		p.checkMatch("until", "repeat", line)
+		p.expr()
+	case p.is("function"):
+		p.next()
+		p.checkName()
+		for p.testNext(".") {
+			p.checkName()
+		}
+		if p.testNext(":") {
+			p.checkName()
+		}
+		p.body(line)
+	case p.is("local"):
+		p.next()
+		if p.testNext("function") {
+			p.checkName()
+			p.body(line)
+		} else {
+			p.checkName()
+			for p.testNext(",") {
+				p.checkName()
+			}
+			if p.testNext("=") {
+				p.exprList()
+			}
+		}
+	case p.is("::"):
+		p.next()
+		p.checkName()
+		p.checkNext("::")
+	case p.is("break"):
+		p.next()
+		return stBreak
+	case p.is("goto"):
+		p.next()
+		p.checkName()
+	default:
+		p.exprStat()
+	}
+	return stOther
+}
+
+func (p *parser) ifStat(line int) {
+	p.next()
+	p.expr()
+	p.checkNext("then")
+	p.block()
+	for p.is("elseif") {
+		p.next()
+		p.expr()
+		p.checkNext("then")
+		p.block()
+	}
+	if p.testNext("else") {
+		p.block()
+	}
+	p.checkMatch("end", "if", line)
+}
+
+func (p *parser) forStat(line int) {
+	p.next()
+	p.checkName()
+	switch {
+	case p.is("="):
+		p.next()
+		p.expr()
+		p.checkNext(",")
+		p.expr()
+		if p.testNext(",") {
+			p.expr()
+		}
+	case p.is(",") || p.is("in"):
+		for p.testNext(",") {
+			p.checkName()
+		}
+		p.checkNext("in")
+		p.exprList()
+	default:
+		p.errorf("'=' or 'in' expected")
+	}
+	p.checkNext("do")
+	p.block()
+	p.checkMatch("end", "for", line)
+}
+
+// body parses a function's parameter list and block.
+func (p *parser) body(line int) {
+	p.checkNext("(")
+	vararg := false
+	if !p.is(")") {
+		for {
+			if p.tok().kind == tkName {
+				p.next()
+			} else if p.is("...") {
+				p.next()
+				vararg = true
+			} else {
+				p.errorf("<name> or '...' expected")
+			}
+			if vararg || !p.testNext(",") {
+				break
+			}
+		}
+	}
+	p.checkNext(")")
+	p.vararg = append(p.vararg, vararg)
+	p.fnLine = append(p.fnLine, line)
+	p.block()
+	p.checkMatch("end", "function", line)
+	p.vararg = p.vararg[:len(p.vararg)-1]
+	p.fnLine = p.fnLine[:len(p.fnLine)-1]
+}
+
+func (p *parser) exprStat() {
+	e := p.suffixedExp()
+	if p.is("=") || p.is(",") {
+		for {
+			if e.kind != ekVar {
+				p.errorf("syntax error")
+			}
+			if !p.testNext(",") {
+				break
+			}
+			e = p.suffixedExp()
+		}
+		p.checkNext("=")
+		p.exprList()
+		return
+	}
+	if e.kind != ekCall {
+		p.errorf("syntax error")
+	}
+}
+
+func (p *parser) exprList() {
+	p.expr()
+	for p.testNext(",") {
+		p.expr()
+	}
+}
+
+func (p *parser) expr() exp { return p.subExpr(0) }
+
+// subExpr parses operators binding tighter than limit. New 5.3 operators become helper calls:
+// "a OP b" -> "__lua53.op(a, b)" and "~a" -> "__lua53.bnot(a)". A call is a primary expression in
+// both dialects, so the operators left untouched keep their 5.3 grouping, which is also their 5.1
+// grouping relative to each other.
+func (p *parser) subExpr(limit int) exp {
+	p.enter()
+	defer p.leave()
+	var e exp
+	if t := p.tok(); (t.kind == tkKeyword && t.text == "not") ||
+		(t.kind == tkSymbol && (t.text == "-" || t.text == "#" || t.text == "~")) {
+		op := p.i
+		p.next()
+		operand := p.subExpr(unaryPriority)
+		if t.text == "~" {
+			p.ed.replace(op, "__lua53.bnot(")
+			p.ed.after(operand.last, ")")
+		}
+		e = exp{first: op, last: operand.last}
+	} else {
+		e = p.simpleExp()
+	}
+	for {
+		t := p.tok()
+		if t.kind != tkKeyword && t.kind != tkSymbol {
+			break
+		}
+		prio, ok := binaryPriority[t.text]
+		if !ok || prio[0] <= limit {
+			break
+		}
+		op := p.i
+		p.next()
+		right := p.subExpr(prio[1])
+		if h, ok := helperFor[t.text]; ok {
+			p.ed.before(e.first, "__lua53."+h+"(")
+			p.ed.toComma(op)
+			p.ed.after(right.last, ")")
+		}
+		e = exp{first: e.first, last: right.last}
+	}
+	return e
+}
+
+func (p *parser) simpleExp() exp {
+	t := p.tok()
+	start := p.i
+	switch {
+	case t.kind == tkNumber || t.kind == tkString:
+		p.next()
+	case t.kind == tkKeyword && (t.text == "nil" || t.text == "true" || t.text == "false"):
+		p.next()
+	case p.is("..."):
+		if !p.vararg[len(p.vararg)-1] {
+			p.errorf("cannot use '...' outside a vararg function")
+		}
+		p.next()
+	case p.is("{"):
+		p.constructor()
+	case p.is("function"):
+		line := t.line
+		p.next()
+		p.body(line)
+	default:
+		return p.suffixedExp()
+	}
+	return exp{first: start, last: p.i - 1}
+}
+
+func (p *parser) primaryExp() exp {
+	start := p.i
+	switch {
+	case p.tok().kind == tkName:
+		p.next()
+		return exp{first: start, last: start, kind: ekVar}
+	case p.is("("):
+		line := p.tok().line
+		p.next()
+		p.expr()
+		p.checkMatch(")", "(", line)
+		return exp{first: start, last: p.i - 1}
+	}
+	p.errorf("unexpected symbol")
+	return exp{}
+}
+
+func (p *parser) suffixedExp() exp {
+	e := p.primaryExp()
+	for {
+		switch {
+		case p.is("."):
+			p.next()
+			p.checkName()
+			e.kind = ekVar
+		case p.is("["):
+			p.next()
+			p.expr()
+			p.checkNext("]")
+			e.kind = ekVar
+		case p.is(":"):
+			p.next()
+			p.checkName()
+			p.funcArgs()
+			e.kind = ekCall
+		case p.is("(") || p.is("{") || p.tok().kind == tkString:
+			p.funcArgs()
+			e.kind = ekCall
+		default:
+			return e
+		}
+		e.last = p.i - 1
+	}
+}
+
+// funcArgs parses call arguments. Lua 5.3 reads "f()\n(g)" as one call; gopher-lua rejects a '(' that
+// starts a line right after a ')', so such a '(' moves up to the end of the previous line (the only
+// token that ever changes line, and a parenthesis carries no line information of its own).
+func (p *parser) funcArgs() {
+	t := p.tok()
+	prev := p.i - 1
+	newLine := t.line > p.toks[prev].endLine && p.ed.emitsCloseParen(prev)
+	switch {
+	case p.is("("):
+		line := t.line
+		if newLine {
+			p.ed.after(prev, "(")
+			p.ed.replace(p.i, "")
+		}
+		p.next()
+		if !p.is(")") {
+			p.exprList()
+		}
+		p.checkMatch(")", "(", line)
+	case p.is("{"):
+		p.constructor()
+	case t.kind == tkString:
+		if newLine && t.wrapped {
+			p.ed.after(prev, "(")
+			p.ed.replace(p.i, t.repl[1:])
+		}
+		p.next()
+	default:
+		p.errorf("function arguments expected")
+	}
+}
+
+func (p *parser) constructor() {
+	line := p.tok().line
+	p.checkNext("{")
+	for !p.is("}") {
+		switch {
+		case p.tok().kind == tkName && p.toks[p.i+1].kind == tkSymbol && p.toks[p.i+1].text == "=":
+			p.next()
+			p.next()
+			p.expr()
+		case p.is("["):
+			p.next()
+			p.expr()
+			p.checkNext("]")
+			p.checkNext("=")
+			p.expr()
+		default:
+			p.expr()
+		}
+		if !p.testNext(",") && !p.testNext(";") {
+			break
+		}
+	}
+	p.checkMatch("}", "{", line)
+}
