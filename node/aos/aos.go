@@ -1,9 +1,13 @@
 // Package aos runs AOS processes: the AOS process runtime (written here in Lua) on gopher-lua, fed one AO
 // message at a time, producing AO results (Messages, Spawns, Assignments, Output, Error).
+//
+// Each message runs under the limits in Options: a deterministic instruction budget (ComputeLimit, also
+// reported as Result.GasUsed), a bound on heap growth (MemoryLimit) and a wall-clock safety net
+// (Timeout). Besides the runtime's modules, processes can require '.json' and '.bint' (fixed-width
+// integers for token balances, see bint.go).
 package aos
 
 import (
-	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -15,6 +19,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/aonode/aonode/node/aos/lua53"
 	"github.com/aonode/aonode/node/luaclone"
 )
 
@@ -95,9 +100,30 @@ type Result struct {
 	GasUsed     int64           `json:"GasUsed"`
 }
 
-// Options bound an evaluation.
+// Options bound the evaluation of each message. A message stopped by a limit gets an Error result naming
+// the limit (e.g. "compute limit exceeded: 250000000 instructions"), with the Output printed before the
+// stop; like any failed message it sends nothing, what it changed before the stop stays, and the process
+// goes on with the next message. The zero Options are the defaults.
 type Options struct {
-	// Timeout ends a handler that runs too long (an infinite loop) with an Error result. 0 means 30 s.
+	// ComputeLimit is the number of Lua VM instructions one message may execute, the runtime's own code
+	// included. A Go builtin counts as one instruction (plus the Lua functions it calls back), except a
+	// few whose work a loop could repeat at great cost, which are charged extra in proportion to it:
+	// string.rep, table.concat and string.format by the bytes they build, coroutine creation, and errors
+	// caught by pcall, xpcall or coroutine.resume (see costBytes in limits.go). Counting instructions
+	// makes the limit deterministic: the same message on the same state stops at the same instruction on
+	// every node and every run, so a stopped message is a reproducible result. Result.GasUsed is the
+	// count. 0 means DefaultComputeLimit (250 million); negative means unlimited (still counted).
+	ComputeLimit int64
+	// MemoryLimit is how many bytes the Go heap may grow while one message runs; it is sampled every
+	// millisecond and checked against the live heap (after a collection) before a message is stopped.
+	// Builtins that would build a string larger than the limit in one call (string.rep, table.concat,
+	// string.format) fail at once with a Lua error. The heap is shared by the whole node, so this limit is a safety net, not
+	// a deterministic quota. 0 means DefaultMemoryLimit (512 MiB); negative means unlimited.
+	MemoryLimit int64
+	// Timeout is the wall-clock time one message may run: a last-resort safety net for work the
+	// instruction count does not see. It is not deterministic; ComputeLimit should always stop a runaway
+	// handler first. A Go builtin is not interrupted: the message stops at its next instruction. 0 or
+	// negative means DefaultTimeout (5 minutes).
 	Timeout time.Duration
 }
 
@@ -107,6 +133,7 @@ type Process struct {
 	env    Env
 	opts   Options
 	handle *lua.LFunction
+	meter  *meter // the context the VM runs under while a message is evaluated
 }
 
 // RuntimeSource is the Lua runtime every process runs: the content of the node's module record.
@@ -123,14 +150,11 @@ func RuntimeSource() []byte {
 
 // New starts a VM with the AOS runtime loaded.
 func New(env Env, opts Options) (*Process, error) {
-	if opts.Timeout <= 0 {
-		opts.Timeout = 30 * time.Second
-	}
 	L, err := newState(env)
 	if err != nil {
 		return nil, err
 	}
-	p := &Process{L: L, env: env, opts: opts}
+	p := &Process{L: L, env: env, opts: opts, meter: newMeter()}
 	p.bind()
 	return p, nil
 }
@@ -149,7 +173,10 @@ var modules = map[string]string{
 }
 
 func newState(env Env) (*lua.LState, error) {
-	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	// The data stack starts small and grows on demand up to gopher-lua's default size, the limit a fixed
+	// stack of that size has (the same overflow point). Every coroutine gets a stack of these options, and
+	// the runtime runs each message in a new coroutine: a fixed 5120-slot stack is 80 KB per message.
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistrySize: 512, RegistryGrowStep: 512, RegistryMaxSize: lua.RegistrySize})
 	for _, lib := range []struct {
 		name string
 		fn   lua.LGFunction
@@ -161,6 +188,9 @@ func newState(env Env) (*lua.LState, error) {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
+	// Lua 5.3's library additions and the helpers translated 5.3 operators call; the builtins installed next
+	// (deterministic and metered versions) take precedence where both define a name.
+	lua53.Open(L)
 	installBuiltins(L, env)
 	preload := L.GetField(L.GetField(L.Get(lua.EnvironIndex), "package"), "preload").(*lua.LTable)
 	loaded := map[string]*lua.LFunction{}
@@ -172,7 +202,12 @@ func newState(env Env) (*lua.LState, error) {
 				L.Close()
 				return nil, fmt.Errorf("aos runtime: %w", err)
 			}
-			if fn, err = L.LoadString(string(src)); err != nil {
+			code, err := lua53.Translate(string(src), file)
+			if err != nil {
+				L.Close()
+				return nil, fmt.Errorf("aos runtime %s: %w", file, err)
+			}
+			if fn, err = L.LoadString(code); err != nil {
 				L.Close()
 				return nil, fmt.Errorf("aos runtime %s: %w", file, err)
 			}
@@ -183,6 +218,9 @@ func newState(env Env) (*lua.LState, error) {
 	jsonLoader := L.NewFunction(openJSON)
 	L.SetField(preload, ".json", jsonLoader)
 	L.SetField(preload, "json", jsonLoader)
+	bintLoader := L.NewFunction(openBint)
+	L.SetField(preload, ".bint", bintLoader)
+	L.SetField(preload, "bint", bintLoader)
 	// Load the process module once; both names must give the same table.
 	if err := L.DoString(`local p = require(".process"); package.loaded["process"] = p
 local a = require(".ao"); package.loaded["ao"] = a
@@ -253,20 +291,31 @@ func (p *Process) msgTable(m Message) *lua.LTable {
 }
 
 // Handle evaluates one message. Lua errors become Result.Error; the state keeps what ran before the error.
+// The message runs under the Options limits; GasUsed is the number of VM instructions it executed.
 func (p *Process) Handle(m Message) (res Result) {
 	res = Result{Messages: []OutMessage{}, Spawns: []OutSpawn{}, Assignments: []OutAssignment{}}
 	L := p.L
 	setClock(L, m.Timestamp)
-	ctx, cancel := context.WithTimeout(context.Background(), p.opts.Timeout)
-	defer cancel()
-	L.SetContext(ctx)
-	defer L.RemoveContext()
+	compute, memory, timeout := p.opts.limits()
+	p.meter.start(compute, memory, timeout)
+	L.SetContext(p.meter)
+	defer func() {
+		L.RemoveContext()
+		res.GasUsed = p.meter.finish()
+	}()
 	L.Push(p.handle)
 	L.Push(p.msgTable(m))
 	L.Push(p.envTable())
 	// No error handler: gopher-lua leaves upvalues open after a PCall with one (see luaclone).
 	if err := L.PCall(2, 1, nil); err != nil {
-		res.Error = evalError(err, ctx)
+		if lim := p.meter.Err(); lim != nil {
+			// Past a limit no Lua code runs, the runtime's own error path included: report the limit
+			// and what the message printed before it.
+			res.Error = lim.Error()
+			res.Output = p.partialOutput()
+			return res
+		}
+		res.Error = evalError(err)
 		return res
 	}
 	ret := L.Get(-1)
@@ -290,10 +339,7 @@ func (p *Process) Handle(m Message) (res Result) {
 	return res
 }
 
-func evalError(err error, ctx context.Context) string {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return "evaluation stopped: it ran longer than the compute limit"
-	}
+func evalError(err error) string {
 	var le *lua.ApiError
 	if errors.As(err, &le) {
 		return lua.LVAsString(le.Object)
@@ -361,7 +407,7 @@ func (p *Process) Fork() (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Process{L: L, env: p.env, opts: p.opts}
+	f := &Process{L: L, env: p.env, opts: p.opts, meter: newMeter()} // its own budget
 	f.bind()
 	return f, nil
 }

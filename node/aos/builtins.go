@@ -7,6 +7,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/node/aos/lua53"
 )
 
 // Registry keys of the per-VM state the builtins read. Values live in Lua (not Go closures) so a forked
@@ -23,7 +25,9 @@ func installBuiltins(L *lua.LState, env Env) {
 	for _, name := range []string{"dofile", "loadfile", "collectgarbage"} {
 		g.RawSetString(name, lua.LNil)
 	}
+	// Every chunk of user code is Lua 5.3 source: load (and 5.1's loadstring) translate it first.
 	g.RawSetString("load", L.NewFunction(luaLoad))
+	g.RawSetString("loadstring", L.NewFunction(luaLoad))
 	tbl := g.RawGetString("table").(*lua.LTable)
 	tbl.RawSetString("unpack", g.RawGetString("unpack"))
 	tbl.RawSetString("pack", L.NewFunction(tablePack))
@@ -47,6 +51,7 @@ func installBuiltins(L *lua.LState, env Env) {
 	os.RawSetString("clock", L.NewFunction(osClock))
 	os.RawSetString("date", L.NewFunction(osDate))
 	g.RawSetString("os", os)
+	installLimitBuiltins(L)
 }
 
 func setClock(L *lua.LState, ms int64) {
@@ -63,9 +68,16 @@ func luaLoad(L *lua.LState) int {
 	name := L.OptString(2, "=(load)")
 	var fn *lua.LFunction
 	var err error
+	compile := func(src string) (*lua.LFunction, error) {
+		code, err := lua53.Translate(src, strings.TrimPrefix(name, "="))
+		if err != nil {
+			return nil, err
+		}
+		return L.Load(strings.NewReader(code), name)
+	}
 	switch c := chunk.(type) {
 	case lua.LString:
-		fn, err = L.Load(strings.NewReader(string(c)), name)
+		fn, err = compile(string(c))
 	case *lua.LFunction:
 		var b strings.Builder
 		for {
@@ -79,7 +91,7 @@ func luaLoad(L *lua.LState) int {
 			}
 			b.WriteString(string(s))
 		}
-		fn, err = L.Load(strings.NewReader(b.String()), name)
+		fn, err = compile(b.String())
 	default:
 		L.ArgError(1, "string or function expected")
 	}

@@ -1,0 +1,678 @@
+package aos
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Limits on one evaluation. See Options for what each one means.
+const (
+	// DefaultComputeLimit is Options.ComputeLimit when it is 0: 250 million Lua VM instructions per
+	// message. A typical AOS message costs about 1,500 (the runtime's own work included: a kv Set, a token
+	// Transfer, an Eval that installs a blueprint), so this is some 100,000 times that. Instructions are
+	// not equally expensive: on a 2-vCPU machine gopher-lua runs 30-60 million a second of loops and calls
+	// but 10-20 million of table- and string-building code (see BenchmarkInstructionRate), so the budget is
+	// roughly 5-25 s of work: enough for any handler that is usable at all on this VM, and short enough
+	// that a message that loops forever costs the node seconds, not minutes.
+	DefaultComputeLimit int64 = 250_000_000
+	// DefaultMemoryLimit is Options.MemoryLimit when it is 0: 512 MiB of Go heap growth during one message,
+	// far above what a message normally adds to a process (AOS processes on the reference network have at
+	// most 1 GiB in all), below what takes a small node down.
+	DefaultMemoryLimit int64 = 512 << 20
+	// DefaultTimeout is Options.Timeout when it is 0 or negative. The wall clock is not deterministic, so
+	// it must never be what stops a message that the compute limit allows: five minutes is several times
+	// the slowest run of a full compute budget, even on a loaded machine. It remains a safety net for work
+	// the instruction count does not see (a Go builtin that runs long), which it stops at the next
+	// instruction.
+	DefaultTimeout = 5 * time.Minute
+)
+
+// LimitError is the error of an evaluation stopped by one of its limits; Result.Error is its text.
+type LimitError struct {
+	Kind  string // "compute", "memory" or "time"
+	Limit string // the limit, with its unit
+}
+
+func (e *LimitError) Error() string { return e.Kind + " limit exceeded: " + e.Limit }
+
+/* ---- the meter: a context.Context counting VM instructions ---- */
+
+// meter is the context.Context a Process's Lua states run under while a message is evaluated. gopher-lua
+// (mainLoopWithContext) calls Done once before every VM instruction; Done counts the call and, once the
+// message's instruction budget is spent, closes the channel it returns, so the VM raises an error at that
+// instruction and at every later one: a pcall in the handler catches the first error, but the next
+// instruction it runs raises again, so nothing can swallow the limit. The memory and wall-clock limits
+// close the same channel from the watcher goroutine.
+//
+// There is one meter per Process, reused by every message (start resets it), and every coroutine the
+// process creates runs under it too (see the coroutine builtins), so a coroutine made by one message and
+// resumed by a later one is charged to the later one.
+type meter struct {
+	// VM goroutine only.
+	left    int64 // Done calls left before the budget is spent (math.MaxInt64 when unlimited)
+	initial int64 // left at the start of the message
+	budget  int64 // instructions allowed this message; < 0 unlimited
+	isSpent bool  // the budget ran out this message
+
+	memLimit int64 // bytes; < 0 unlimited (read by the string.rep, table.concat and string.format caps)
+
+	// hold asks the VM to wait at its next instruction until release is closed: the watcher holds a
+	// message whose heap looks too big while it collects garbage and measures again, so the message
+	// cannot keep growing meanwhile.
+	hold atomic.Bool
+
+	mu      sync.Mutex
+	ch      chan struct{} // closed when the message must stop; a new one after each stop
+	gen     uint64        // message generation, so a late watcher stop cannot hit the next message
+	err     error         // why ch was closed, nil while open
+	closed  bool
+	release chan struct{} // closed when a hold ends
+}
+
+func newMeter() *meter {
+	return &meter{ch: make(chan struct{}), budget: -1, memLimit: -1, left: math.MaxInt64}
+}
+
+// Done is called by the VM once per instruction. It must stay tiny: it is the hot path.
+func (m *meter) Done() <-chan struct{} {
+	m.left--
+	if m.left == 0 {
+		m.spent()
+	}
+	if m.hold.Load() {
+		m.wait()
+	}
+	return m.ch
+}
+
+// wait blocks while the watcher holds the message (at most holdMax).
+func (m *meter) wait() {
+	m.mu.Lock()
+	rel := m.release
+	m.mu.Unlock()
+	if rel == nil {
+		return
+	}
+	t := time.NewTimer(holdMax)
+	defer t.Stop()
+	select {
+	case <-rel:
+	case <-t.C:
+	}
+}
+
+// holdMax bounds a hold, in case the watcher is slow (a collection of a very large heap).
+const holdMax = 2 * time.Second
+
+// setHold starts (on) or ends a hold.
+func (m *meter) setHold(on bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if on {
+		if m.release == nil {
+			m.release = make(chan struct{})
+		}
+		m.hold.Store(true)
+		return
+	}
+	m.hold.Store(false)
+	if m.release != nil {
+		close(m.release)
+		m.release = nil
+	}
+}
+
+// charge counts n instructions' worth of work done outside the VM loop; it reports whether the budget
+// is spent.
+func (m *meter) charge(n int64) bool {
+	if m.isSpent {
+		return true
+	}
+	if n < m.left {
+		m.left -= n
+		return false
+	}
+	m.spent()
+	return true
+}
+
+func (m *meter) spent() {
+	m.left, m.isSpent = math.MaxInt64, true // never again this message
+	m.stop(m.gen, &LimitError{Kind: "compute", Limit: fmt.Sprintf("%d instructions", m.budget)})
+}
+
+// Err is why the message was stopped, or nil.
+func (m *meter) Err() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.err
+}
+
+func (m *meter) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (m *meter) Value(any) any               { return nil }
+
+// stop closes the channel of message gen (if it is still the current one) with err.
+func (m *meter) stop(gen uint64, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if gen != m.gen || m.closed {
+		return
+	}
+	m.err, m.closed = err, true
+	close(m.ch)
+}
+
+// start arms the meter for a new message.
+func (m *meter) start(computeLimit, memLimit int64, timeout time.Duration) {
+	m.mu.Lock()
+	m.gen++
+	if m.closed {
+		m.ch = make(chan struct{})
+		m.closed, m.err = false, nil
+	}
+	gen := m.gen
+	m.mu.Unlock()
+	m.budget, m.memLimit = computeLimit, memLimit
+	if computeLimit < 0 {
+		m.initial = math.MaxInt64
+	} else {
+		// Done call number budget+1 is the first one refused.
+		m.initial = computeLimit + 1
+	}
+	m.left, m.isSpent = m.initial, false
+	watchAdd(m, watchEntry{gen: gen, memLimit: memLimit, base: -1, timeout: timeout, deadline: time.Now().Add(timeout)})
+}
+
+// finish disarms the meter and returns the instructions the message executed.
+func (m *meter) finish() int64 {
+	watchRemove(m)
+	if m.isSpent {
+		return m.budget
+	}
+	return m.initial - m.left
+}
+
+// limits resolves Options to the values the meter uses.
+func (o Options) limits() (compute, memory int64, timeout time.Duration) {
+	compute, memory, timeout = o.ComputeLimit, o.MemoryLimit, o.Timeout
+	if compute == 0 {
+		compute = DefaultComputeLimit
+	}
+	if memory == 0 {
+		memory = DefaultMemoryLimit
+	}
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return compute, memory, timeout
+}
+
+/* ---- the watcher: memory and wall clock ---- */
+
+// Reading the heap size through runtime/metrics costs about 5 us (it aggregates per-P statistics): far
+// too much for the per-instruction path, and even every few thousand instructions it would cost several
+// per cent, while one instruction (s = s .. s) can double a string. So one watcher goroutine, running
+// only while some message is being evaluated, samples the heap every millisecond and stops every message
+// whose heap growth passed its limit, and every message past its wall-clock deadline. Growth is measured
+// from the lowest heap size sampled since the message started, so garbage that a collection frees during
+// the message does not hide the message's own growth.
+//
+// The Go heap is shared by everything in the node: growth is the node's, not the message's. Before
+// stopping a message the watcher holds it (the VM waits at its next instruction), forces a garbage
+// collection and measures again, so garbage never counts and the message cannot grow meanwhile; a stopped
+// VM raises at its next instruction, so even a handler that doubles a string in a loop is stopped within
+// about one doubling of its limit. Still, a message that runs while another one grows the live heap past
+// its limit can be stopped too: the memory limit is a safety net against runaway processes, not a
+// deterministic quota.
+
+type watchEntry struct {
+	gen      uint64
+	memLimit int64 // < 0: none
+	base     int64 // the lowest heap size sampled while the message runs; < 0 none yet
+	timeout  time.Duration
+	deadline time.Time
+}
+
+var watch struct {
+	sync.Mutex
+	entries map[*meter]*watchEntry
+	running bool
+	memUses atomic.Int64 // entries with a memory limit
+}
+
+// watchTick is the sampling period.
+const watchTick = time.Millisecond
+
+func watchAdd(m *meter, e watchEntry) {
+	watch.Lock()
+	defer watch.Unlock()
+	if watch.entries == nil {
+		watch.entries = map[*meter]*watchEntry{}
+	}
+	if old, ok := watch.entries[m]; ok && old.memLimit >= 0 {
+		watch.memUses.Add(-1)
+	}
+	watch.entries[m] = &e
+	if e.memLimit >= 0 {
+		watch.memUses.Add(1)
+	}
+	if !watch.running {
+		watch.running = true
+		go watchLoop()
+	}
+}
+
+func watchRemove(m *meter) {
+	watch.Lock()
+	defer watch.Unlock()
+	if e, ok := watch.entries[m]; ok {
+		if e.memLimit >= 0 {
+			watch.memUses.Add(-1)
+		}
+		delete(watch.entries, m)
+	}
+}
+
+var heapSample = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+var heapMu sync.Mutex
+
+// heapBytes is the bytes in heap objects, live or not yet swept.
+func heapBytes() int64 {
+	heapMu.Lock()
+	defer heapMu.Unlock()
+	metrics.Read(heapSample)
+	if heapSample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(heapSample[0].Value.Uint64())
+}
+
+type stopReq struct {
+	m     *meter
+	gen   uint64
+	err   error
+	base  int64 // memory: the heap size the growth is measured from
+	limit int64
+}
+
+func watchLoop() {
+	t := time.NewTicker(watchTick)
+	defer t.Stop()
+	idle := 0
+	var lastGC time.Time
+	for now := range t.C {
+		heap := int64(-1)
+		if watch.memUses.Load() > 0 {
+			heap = heapBytes()
+		}
+		var stops, suspects []stopReq
+		watch.Lock()
+		if len(watch.entries) == 0 {
+			if idle++; idle >= 1000 { // a second without work: exit, watchAdd starts a new one
+				watch.running = false
+				watch.Unlock()
+				return
+			}
+			watch.Unlock()
+			continue
+		}
+		idle = 0
+		for m, e := range watch.entries {
+			if now.After(e.deadline) {
+				stops = append(stops, stopReq{m: m, gen: e.gen, err: &LimitError{Kind: "time", Limit: e.timeout.String() + " wall clock"}})
+				continue
+			}
+			if e.memLimit < 0 || heap < 0 {
+				continue
+			}
+			if e.base < 0 || heap < e.base {
+				// The lowest heap seen while the message runs: right after a collection the heap is about
+				// the live data, so garbage present when the message started stops counting as its base.
+				e.base = heap
+			} else if heap-e.base > e.memLimit {
+				suspects = append(suspects, stopReq{m: m, gen: e.gen, base: e.base, limit: e.memLimit,
+					err: &LimitError{Kind: "memory", Limit: fmt.Sprintf("%d bytes", e.memLimit)}})
+			}
+		}
+		watch.Unlock()
+		for _, s := range stops {
+			s.m.stop(s.gen, s.err)
+		}
+		// Garbage must not count: hold the suspects, collect, then measure the live heap. At most every
+		// 10 ms, so a handler that churns garbage near its limit cannot make the node collect continuously.
+		if len(suspects) > 0 && now.Sub(lastGC) >= 10*time.Millisecond {
+			for _, s := range suspects {
+				s.m.setHold(true)
+			}
+			runtime.GC()
+			lastGC = time.Now()
+			live := heapBytes()
+			for _, s := range suspects {
+				if live-s.base > s.limit {
+					s.m.stop(s.gen, s.err)
+				}
+				s.m.setHold(false)
+			}
+			// A base above the live heap held garbage: lower it, so that garbage present when a message
+			// started does not hide the message's own growth (this can only under-count growth).
+			watch.Lock()
+			for _, e := range watch.entries {
+				if e.base > live {
+					e.base = live
+				}
+			}
+			watch.Unlock()
+		}
+	}
+}
+
+/* ---- builtins that respect the limits ---- */
+
+// Original gopher-lua builtins the limit-aware ones call (the same Go functions in every state).
+var orig struct {
+	once                       sync.Once
+	coCreate, coWrap, coResume lua.LGFunction
+	strFormat, pcall, xpcall   lua.LGFunction
+}
+
+func loadOrig(L *lua.LState) {
+	orig.once.Do(func() {
+		co := L.GetGlobal("coroutine").(*lua.LTable)
+		orig.coCreate = co.RawGetString("create").(*lua.LFunction).GFunction
+		orig.coWrap = co.RawGetString("wrap").(*lua.LFunction).GFunction
+		orig.coResume = co.RawGetString("resume").(*lua.LFunction).GFunction
+		orig.strFormat = L.GetGlobal("string").(*lua.LTable).RawGetString("format").(*lua.LFunction).GFunction
+		orig.pcall = L.GetGlobal("pcall").(*lua.LFunction).GFunction
+		orig.xpcall = L.GetGlobal("xpcall").(*lua.LFunction).GFunction
+	})
+}
+
+// installLimitBuiltins replaces the builtins that could escape or blow the limits: coroutine
+// create/wrap/resume (a new coroutine must run under the process's meter: gopher-lua would give it a
+// child context whose Done the meter never sees, and watch it from a goroutine), string.rep,
+// table.concat and string.format (one call could allocate far past the memory limit before any check
+// runs).
+func installLimitBuiltins(L *lua.LState) {
+	loadOrig(L)
+	co := L.GetGlobal("coroutine").(*lua.LTable)
+	co.RawSetString("create", L.NewFunction(coCreateMetered))
+	co.RawSetString("wrap", L.NewFunction(coWrapMetered))
+	co.RawSetString("resume", L.NewFunction(coResumeMetered))
+	L.SetGlobal("pcall", L.NewFunction(pcallMetered))
+	L.SetGlobal("xpcall", L.NewFunction(xpcallMetered))
+	str := L.GetGlobal("string").(*lua.LTable)
+	str.RawSetString("rep", L.NewFunction(strRepCapped))
+	str.RawSetString("format", L.NewFunction(strFormatCapped))
+	L.GetGlobal("table").(*lua.LTable).RawSetString("concat", L.NewFunction(tableConcatCapped))
+}
+
+// withoutContext runs fn with L's context removed (so gopher-lua's NewThread makes no child context) and
+// returns that context.
+func withoutContext(L *lua.LState, fn lua.LGFunction) (n int, ctx context.Context) {
+	ctx = L.RemoveContext()
+	defer func() {
+		if ctx != nil {
+			L.SetContext(ctx)
+		}
+	}()
+	return fn(L), ctx
+}
+
+func coCreateMetered(L *lua.LState) int {
+	charge(L, costCoroutine)
+	n, ctx := withoutContext(L, orig.coCreate)
+	if th, ok := L.Get(-1).(*lua.LState); ok && ctx != nil {
+		th.SetContext(ctx)
+	}
+	return n
+}
+
+func coWrapMetered(L *lua.LState) int {
+	charge(L, costCoroutine)
+	n, ctx := withoutContext(L, orig.coWrap)
+	if fn, ok := L.Get(-1).(*lua.LFunction); ok && ctx != nil && len(fn.Upvalues) > 0 {
+		if th, ok := fn.Upvalues[0].Value().(*lua.LState); ok {
+			th.SetContext(ctx)
+		}
+	}
+	return n
+}
+
+// coResumeMetered makes sure the coroutine runs under the resumer's meter (a coroutine created before
+// the process had one, or by an older message's context).
+func coResumeMetered(L *lua.LState) int {
+	if th, ok := L.Get(1).(*lua.LState); ok {
+		if ctx := L.Context(); ctx != nil && th.Context() != ctx {
+			th.SetContext(ctx)
+		}
+	}
+	return chargeIfFailed(L, orig.coResume(L))
+}
+
+func pcallMetered(L *lua.LState) int  { return chargeIfFailed(L, orig.pcall(L)) }
+func xpcallMetered(L *lua.LState) int { return chargeIfFailed(L, orig.xpcall(L)) }
+
+// chargeIfFailed charges for a caught error when the n results on top of the stack start with false.
+func chargeIfFailed(L *lua.LState, n int) int {
+	if n > 0 && L.Get(-n) == lua.LFalse {
+		charge(L, costCaughtError)
+	}
+	return n
+}
+
+// allocLimit is the largest single string a builtin may build: the message's memory limit.
+func allocLimit(L *lua.LState) int64 {
+	if m, ok := L.Context().(*meter); ok {
+		if m.memLimit < 0 {
+			return math.MaxInt64
+		}
+		return m.memLimit
+	}
+	return DefaultMemoryLimit
+}
+
+func tooBig(L *lua.LState, what string, size float64) {
+	L.RaiseError("memory limit exceeded: %s would build a string of %.0f bytes (limit %d)", what, size, allocLimit(L))
+}
+
+// strRepCapped is string.rep(s, n [, sep]) (Lua 5.2's, with the separator) that refuses results larger
+// than the memory limit.
+func strRepCapped(L *lua.LState) int {
+	s := L.CheckString(1)
+	nf := float64(L.CheckNumber(2))
+	sep := L.OptString(3, "")
+	if !(nf >= 1) { // also NaN
+		L.Push(lua.LString(""))
+		return 1
+	}
+	nf = math.Floor(nf)
+	size := float64(len(s))*nf + float64(len(sep))*(nf-1)
+	if size > float64(allocLimit(L)) || size >= 1<<62 {
+		tooBig(L, "string.rep", size)
+	}
+	charge(L, int64(size)/costBytes)
+	n := int(nf)
+	if sep == "" {
+		L.Push(lua.LString(strings.Repeat(s, n)))
+		return 1
+	}
+	var b strings.Builder
+	b.Grow(int(size))
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(s)
+	}
+	L.Push(lua.LString(b.String()))
+	return 1
+}
+
+// tableConcatCapped is table.concat (with gopher-lua's treatment of the i and j arguments) that adds up
+// the result's size before building it. It builds the string directly: gopher-lua's own pushes every
+// element on the VM stack and fails with "registry overflow" past about 2,500 elements.
+func tableConcatCapped(L *lua.LState) int {
+	tbl := L.CheckTable(1)
+	sep := L.OptString(2, "")
+	n := tbl.Len()
+	i, j := L.OptInt(3, 1), L.OptInt(4, n)
+	if L.GetTop() == 3 && (i > n || i < 1) {
+		L.Push(lua.LString(""))
+		return 1
+	}
+	i, j = max(min(i, n), 1), min(j, n)
+	if i > j {
+		L.Push(lua.LString(""))
+		return 1
+	}
+	size := float64(len(sep)) * float64(j-i)
+	for k := i; k <= j; k++ {
+		switch v := tbl.RawGetInt(k).(type) {
+		case lua.LString:
+			size += float64(len(v))
+		case lua.LNumber:
+			size += float64(len(v.String()))
+		default:
+			L.RaiseError("invalid value (%s) at index %d in table for concat", v.Type().String(), k)
+		}
+	}
+	if size > float64(allocLimit(L)) || size >= 1<<62 {
+		tooBig(L, "table.concat", size)
+	}
+	charge(L, int64(j-i+1)+int64(size)/costBytes)
+	var b strings.Builder
+	b.Grow(int(size))
+	for k := i; k <= j; k++ {
+		if k > i {
+			b.WriteString(sep)
+		}
+		b.WriteString(lua.LVAsString(tbl.RawGetInt(k)))
+	}
+	L.Push(lua.LString(b.String()))
+	return 1
+}
+
+// strFormatCapped is string.format that first bounds the result's size: the format, every argument as
+// text, and each directive's width and precision (Go's fmt refuses those above 1e6).
+func strFormatCapped(L *lua.LState) int {
+	format := L.CheckString(1)
+	size := float64(len(format))
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		i++
+		for i < len(format) && strings.IndexByte("-+ #0", format[i]) >= 0 {
+			i++
+		}
+		for part := 0; part < 2; part++ { // width, then precision
+			n := 0
+			for i < len(format) && format[i] >= '0' && format[i] <= '9' {
+				if n < 1e7 {
+					n = n*10 + int(format[i]-'0')
+				}
+				i++
+			}
+			size += float64(min(n, 1e6))
+			if part > 0 || i >= len(format) || format[i] != '.' {
+				break
+			}
+			i++
+		}
+	}
+	for i := 2; i <= L.GetTop(); i++ {
+		if s, ok := L.Get(i).(lua.LString); ok {
+			size += float64(len(s))
+		} else {
+			size += 32
+		}
+	}
+	if size > float64(allocLimit(L)) {
+		tooBig(L, "string.format", size)
+	}
+	n := orig.strFormat(L)
+	charge(L, int64(len(lua.LVAsString(L.Get(-1))))/costBytes)
+	return n
+}
+
+// partialOutput is what a stopped message printed before the stop, found where the runtime keeps it:
+// the global HANDLER_PRINT_LOGS list (AOS's name), else the data of the .ao module's outbox Output, else
+// the list in the upvalue "printed" of the global print. Best effort: no Lua code runs (the message is past
+// its limit), so when the runtime keeps its output elsewhere the Output is empty.
+func (p *Process) partialOutput() Output {
+	L := p.L
+	join := func(t *lua.LTable) string {
+		lines := make([]string, 0, t.Len())
+		for j := 1; j <= t.Len(); j++ {
+			switch v := t.RawGetInt(j).(type) {
+			case lua.LString, lua.LNumber:
+				lines = append(lines, lua.LVAsString(v))
+			}
+		}
+		return strings.Join(lines, "\n")
+	}
+	out := func(data string) Output { return Output{Data: data, Print: data != ""} }
+	if t, ok := L.G.Global.RawGetString("HANDLER_PRINT_LOGS").(*lua.LTable); ok {
+		return out(join(t))
+	}
+	if loaded, ok := L.G.Registry.RawGetString("_LOADED").(*lua.LTable); ok {
+		if ao, ok := loaded.RawGetString(".ao").(*lua.LTable); ok {
+			if ob, ok := ao.RawGetString("outbox").(*lua.LTable); ok {
+				if o, ok := ob.RawGetString("Output").(*lua.LTable); ok {
+					if d, ok := o.RawGetString("data").(lua.LString); ok {
+						return out(string(d))
+					}
+				}
+			}
+		}
+	}
+	if fn, ok := L.G.Global.RawGetString("print").(*lua.LFunction); ok && !fn.IsG && fn.Proto != nil {
+		for i, name := range fn.Proto.DbgUpvalues {
+			if name == "printed" && i < len(fn.Upvalues) {
+				if t, ok := fn.Upvalues[i].Value().(*lua.LTable); ok {
+					return out(join(t))
+				}
+			}
+		}
+	}
+	return Output{}
+}
+
+/* ---- charges for builtin work ---- */
+
+// The VM counts one instruction per call of a Go builtin, whatever the builtin does. A few builtins do
+// work that costs far more than an instruction and that a loop can repeat at will; they are charged
+// extra, in instructions, so that the compute limit also bounds them. The charges depend only on the
+// arguments and results, so they are as deterministic as the instruction count (GasUsed includes them).
+// Measured on the 2-vCPU test machine, an instruction costs 20-60 ns.
+const (
+	// string.rep, table.concat and string.format: 1 per 128 bytes built (~5 GB/s); table.concat also 1
+	// per element it joins.
+	costBytes       = 128
+	costCoroutine   = 500 // coroutine.create and wrap: a new VM stack (~10 us)
+	costCaughtError = 200 // an error caught by pcall, xpcall or coroutine.resume (~4 us: a Go panic)
+)
+
+// charge counts n instructions of builtin work against the running message's budget and raises the
+// compute limit error when that spends it (the message then stops at its next instruction anyway; the
+// error keeps the builtin from doing the work first).
+func charge(L *lua.LState, n int64) {
+	m, ok := L.Context().(*meter)
+	if !ok || n <= 0 {
+		return
+	}
+	if m.charge(n) {
+		if err := m.Err(); err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+	}
+}
