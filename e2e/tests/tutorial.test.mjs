@@ -168,6 +168,15 @@ Handlers.add("count", Handlers.utils.hasMatchingTag("Action", "Count"), function
 test('assign delivers an existing message to another process', async () => {
   const a = await spawnKV()
   const b = await spawnKV()
+  // As in AOS, a process refuses assignments it has not declared assignable.
+  const refusedId = await ao.message({ process: a, signer, tags: [{ name: 'Action', value: 'Set' }, { name: 'Key', value: 'early' }, { name: 'Value', value: 'no' }] })
+  await ao.result({ process: a, message: refusedId })
+  const refused = await ao.result({ process: b, message: await ao.assign({ process: b, message: refusedId }) })
+  assert.equal(refused.Error, undefined)
+  assert.match(refused.Messages[0].Data, /Assignment is not trusted/)
+  const allow = await ao.message({ process: b, signer, tags: [{ name: 'Action', value: 'Eval' }], data: 'ao.addAssignable("sets", { Action = "Set" })' })
+  assert.equal((await ao.result({ process: b, message: allow })).Error, undefined)
+
   const setId = await ao.message({ process: a, signer, tags: [{ name: 'Action', value: 'Set' }, { name: 'Key', value: 'shared' }, { name: 'Value', value: 'xyz' }] })
   await ao.result({ process: a, message: setId })
   const assignmentId = await ao.assign({ process: b, message: setId })

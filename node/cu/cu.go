@@ -168,8 +168,14 @@ func aosTags(ts []bundler.Tag) []aos.Tag {
 // From-Process tag counts only when a trusted MU signed the message (anyone can write the tag).
 func toMessage(pid string, sc *su.Scheduled, trusted map[string]bool) aos.Message {
 	m := sc.Message
+	// The message keeps its own Target: an assigned message (sent to another process, or an L1 transaction)
+	// has a Target other than this process, which is how AOS recognises assignments. The spawn has none.
+	target := m.Target
+	if sc.Nonce == 0 {
+		target = pid
+	}
 	msg := aos.Message{
-		Id: m.ID, Signature: m.Signature, Owner: m.OwnerAddress(), Target: pid, Anchor: m.Anchor, Data: string(m.Data),
+		Id: m.ID, Signature: m.Signature, Owner: m.OwnerAddress(), Target: target, Anchor: m.Anchor, Data: string(m.Data),
 		Epoch: sc.Epoch, Nonce: sc.Nonce, Timestamp: sc.Timestamp, BlockHeight: sc.BlockHeight, HashChain: sc.HashChain,
 	}
 	msg.From = msg.Owner

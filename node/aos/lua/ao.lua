@@ -1,39 +1,109 @@
--- ao: the process's view of the AO protocol: identity, environment and the outbox.
-local json = require(".json")
+-- ao: the process's view of the AO protocol (identity, environment, outbox, trust and assignment rules), with
+-- the behaviour of AOS's process/ao.lua and process/assignment.lua.
+local previous = rawget(_G, "ao")
+if type(previous) ~= "table" then previous = {} end
+
 local ao = {
-  _version = "aonode",
-  id = "",
-  _module = "",
-  authorities = {},
-  reference = 0,
-  outbox = { Output = {}, Messages = {}, Spawns = {}, Assignments = {} },
+  _version = "0.0.6",
+  id = previous.id or "",
+  _module = previous._module or "",
+  authorities = previous.authorities or {},
+  reference = previous.reference or 0,
+  outbox = previous.outbox or { Output = {}, Messages = {}, Spawns = {}, Assignments = {} },
   nonExtractableTags = { "Data-Protocol", "Variant", "From-Process", "From-Module", "Type", "From", "Owner",
     "Anchor", "Target", "Data", "Tags", "Read-Only" },
   nonForwardableTags = { "Data-Protocol", "Variant", "From-Process", "From-Module", "Type", "From", "Owner",
     "Anchor", "Target", "Tags", "TagArray", "Hash-Chain", "Timestamp", "Nonce", "Epoch", "Signature",
     "Forwarded-By", "Pushed-For", "Read-Only", "Cron", "Block-Height", "Reference", "Id", "Reply-To" },
+  Nonce = nil,
 }
 
-local function includes(list, v)
-  for _, x in ipairs(list) do if x == v then return true end end
+local function contains(list, v)
+  for _, x in ipairs(list) do
+    if x == v then return true end
+  end
   return false
 end
 
-function ao.clearOutbox()
-  ao.outbox = { Output = {}, Messages = {}, Spawns = {}, Assignments = {} }
+local function isArray(t)
+  if type(t) ~= "table" then return false end
+  local highest = 0
+  for k in pairs(t) do
+    if type(k) ~= "number" or k < 1 or math.floor(k) ~= k then return false end
+    if k > highest then highest = k end
+  end
+  return highest == #t
+end
+
+-- anchors are the reference counter, zero-padded to 32 characters (an ANS-104 anchor is 32 bytes)
+local function anchor(n)
+  local s = tostring(n)
+  return string.rep("0", 32 - #s) .. s
+end
+
+-- sortedKeys gives the string keys of t in byte order: tags made from a Lua table come out in the same order
+-- on every run, whatever order the table was built in.
+local function sortedKeys(t)
+  local ks = {}
+  for k in pairs(t) do
+    if type(k) == "string" then ks[#ks + 1] = k end
+  end
+  table.sort(ks)
+  return ks
+end
+
+-- tagValue is what a field becomes as a tag value: strings as they are, numbers and booleans as text;
+-- functions and tables are no tag.
+local function tagValue(v)
+  local kind = type(v)
+  if kind == "string" then return v end
+  if kind == "number" or kind == "boolean" then return tostring(v) end
+  return nil
+end
+
+function ao.clone(obj, seen)
+  if type(obj) ~= "table" then return obj end
+  if seen and seen[obj] then return seen[obj] end
+  local s = seen or {}
+  local copy = {}
+  s[obj] = copy
+  for k, v in pairs(obj) do copy[ao.clone(k, s)] = ao.clone(v, s) end
+  return setmetatable(copy, getmetatable(obj))
+end
+
+-- normalize lifts every tag onto the message (a later tag of the same name wins), except the names that
+-- must come from the message itself.
+function ao.normalize(msg)
+  for _, o in ipairs(msg.Tags) do
+    if not contains(ao.nonExtractableTags, o.name) then
+      msg[o.name] = o.value
+    end
+  end
+  return msg
+end
+
+-- sanitize is a deep copy of msg without the fields that must not be forwarded.
+function ao.sanitize(msg)
+  local copy = ao.clone(msg)
+  for k in pairs(msg) do
+    if contains(ao.nonForwardableTags, k) then copy[k] = nil end
+  end
+  return copy
 end
 
 function ao.init(env)
   if ao.id == "" then ao.id = env.Process.Id end
   if ao._module == "" then
-    for _, t in ipairs(env.Process.Tags) do
-      if t.name == "Module" then ao._module = t.value end
+    for _, o in ipairs(env.Process.Tags) do
+      if o.name == "Module" then ao._module = o.value end
     end
   end
-  if #ao.authorities == 0 then
-    for _, t in ipairs(env.Process.Tags) do
-      if t.name == "Authority" then
-        for a in string.gmatch(t.value, "[^,%s]+") do table.insert(ao.authorities, a) end
+  for _, o in ipairs(env.Process.Tags) do
+    if o.name == "Authority" then
+      for part in string.gmatch(o.value, "[^,]+") do
+        if part ~= "" and not contains(ao.authorities, part) then
+          table.insert(ao.authorities, part)
+        end
       end
     end
   end
@@ -46,49 +116,42 @@ function ao.log(txt)
   table.insert(ao.outbox.Output, txt)
 end
 
--- anchors are the reference counter, zero-padded to 32 characters (an ANS-104 anchor is 32 bytes)
-local function anchor(ref) return string.rep("0", 32 - #ref) .. ref end
-
--- sortedKeys gives string keys in a fixed order, so tags made from a Lua table are the same on every run.
-local function sortedKeys(t)
-  local ks = {}
-  for k in pairs(t) do if type(k) == "string" then ks[#ks + 1] = k end end
-  table.sort(ks)
-  return ks
+function ao.clearOutbox()
+  ao.outbox = { Output = {}, Messages = {}, Spawns = {}, Assignments = {} }
 end
 
--- tagList turns msg.Tags (a {name,value} array or a name->value map) into an ordered array.
-local function tagList(tags)
-  local out = {}
-  if type(tags) ~= "table" then return out end
-  if #tags > 0 then
-    for _, t in ipairs(tags) do
-      if type(t) == "table" and t.name ~= nil then
-        out[#out + 1] = { name = tostring(t.name), value = tostring(t.value) }
+-- addFields appends msg's own fields (all but the listed ones) and then msg.Tags (a {name, value} list or a
+-- name -> value table) to tags.
+local function addFields(tags, msg)
+  for _, k in ipairs(sortedKeys(msg)) do
+    if k ~= "Target" and k ~= "Data" and k ~= "Anchor" and k ~= "Tags" and k ~= "From" then
+      local v = tagValue(msg[k])
+      if v ~= nil then table.insert(tags, { name = k, value = v }) end
+    end
+  end
+  if type(msg.Tags) == "table" then
+    if isArray(msg.Tags) then
+      for _, o in ipairs(msg.Tags) do table.insert(tags, o) end
+    else
+      for _, k in ipairs(sortedKeys(msg.Tags)) do
+        local v = tagValue(msg.Tags[k])
+        if v ~= nil then table.insert(tags, { name = k, value = v }) end
       end
     end
   end
-  for _, k in ipairs(sortedKeys(tags)) do
-    local v = tags[k]
-    if v ~= nil then out[#out + 1] = { name = k, value = tostring(v) } end
-  end
-  return out
 end
 
-local function encodeData(d)
-  if type(d) == "table" then return json.encode(d) end
-  if d == nil then return nil end
-  return tostring(d)
-end
-
+-- send queues a message. The returned message has onReply(fn) / onReply(from, fn), which handle the reply
+-- when it arrives, and receive() / receive(from), which suspend the calling handler until it does. A reply
+-- is a message from the target (or from) that carries X-Reference = this message's Reference.
 function ao.send(msg)
   assert(type(msg) == "table", "msg should be a table")
   ao.reference = ao.reference + 1
   local ref = tostring(ao.reference)
-  local out = {
+  local message = {
     Target = msg.Target,
-    Data = encodeData(msg.Data),
-    Anchor = anchor(ref),
+    Data = msg.Data,
+    Anchor = anchor(ao.reference),
     Tags = {
       { name = "Data-Protocol", value = "ao" },
       { name = "Variant", value = "ao.TN.1" },
@@ -96,33 +159,37 @@ function ao.send(msg)
       { name = "Reference", value = ref },
     },
   }
-  for _, k in ipairs(sortedKeys(msg)) do
-    if not includes(ao.nonExtractableTags, k) and type(msg[k]) ~= "function" and type(msg[k]) ~= "table" then
-      out.Tags[#out.Tags + 1] = { name = k, value = tostring(msg[k]) }
+  addFields(message.Tags, msg)
+  local queued = {}
+  for k, v in pairs(message) do queued[k] = v end
+  table.insert(ao.outbox.Messages, queued)
+
+  message.onReply = function(...)
+    local from, resolver
+    if select("#", ...) == 2 then
+      from, resolver = ...
+    else
+      from, resolver = message.Target, ...
     end
+    Handlers.once({ From = from, ["X-Reference"] = ref }, resolver)
   end
-  for _, t in ipairs(tagList(msg.Tags)) do out.Tags[#out.Tags + 1] = t end
-  table.insert(ao.outbox.Messages, out)
-  -- .receive() waits for the reply; it needs coroutine support from Handlers.receive when present.
-  local result = { Target = out.Target, Data = out.Data, Anchor = out.Anchor, Tags = out.Tags }
-  result.onReply = function(fn)
-    Handlers.once({ ["X-Reference"] = ref }, fn)
+  message.receive = function(...)
+    local from = message.Target
+    if select("#", ...) == 1 then from = ... end
+    return Handlers.receive({ From = from, ["X-Reference"] = ref })
   end
-  result.receive = function()
-    if Handlers.receive then return Handlers.receive({ ["X-Reference"] = ref }) end
-    error("receive is not supported by this runtime")
-  end
-  return result
+  return message
 end
 
+-- spawn queues a new process. onReply(fn) / receive() wait for the Spawned notice the MU sends back.
 function ao.spawn(module, msg)
-  assert(type(module) == "string", "module source id is required!")
-  msg = msg or {}
+  assert(type(module) == "string", "Module source id is required!")
+  assert(type(msg) == "table", "Message must be a table")
   ao.reference = ao.reference + 1
   local ref = tostring(ao.reference)
-  local out = {
-    Data = encodeData(msg.Data) or "NODATA",
-    Anchor = anchor(ref),
+  local spawn = {
+    Data = msg.Data or "NODATA",
+    Anchor = anchor(ao.reference),
     Tags = {
       { name = "Data-Protocol", value = "ao" },
       { name = "Variant", value = "ao.TN.1" },
@@ -133,39 +200,38 @@ function ao.spawn(module, msg)
       { name = "Reference", value = ref },
     },
   }
-  for _, k in ipairs(sortedKeys(msg)) do
-    if not includes(ao.nonExtractableTags, k) and type(msg[k]) ~= "function" and type(msg[k]) ~= "table" then
-      out.Tags[#out.Tags + 1] = { name = k, value = tostring(msg[k]) }
-    end
+  addFields(spawn.Tags, msg)
+  local queued = {}
+  for k, v in pairs(spawn) do queued[k] = v end
+  table.insert(ao.outbox.Spawns, queued)
+
+  spawn.onReply = function(callback)
+    Handlers.once({ Action = "Spawned", From = ao.id, Reference = ref }, callback)
   end
-  for _, t in ipairs(tagList(msg.Tags)) do out.Tags[#out.Tags + 1] = t end
-  table.insert(ao.outbox.Spawns, out)
-  local result = { Anchor = out.Anchor, Tags = out.Tags, Data = out.Data }
-  result.onReply = function(fn)
-    Handlers.once({ Action = "Spawned", ["Reference"] = ref }, fn)
+  spawn.receive = function()
+    return Handlers.receive({ Action = "Spawned", From = ao.id, Reference = ref })
   end
-  result.receive = function()
-    if Handlers.receive then return Handlers.receive({ Action = "Spawned", ["Reference"] = ref }) end
-    error("receive is not supported by this runtime")
-  end
-  return result
+  return spawn
 end
 
 function ao.assign(assignment)
-  assert(type(assignment) == "table" and type(assignment.Processes) == "table" and type(assignment.Message) == "string",
-    "assignment needs Processes (a list of ids) and Message (an id)")
-  table.insert(ao.outbox.Assignments, { Processes = assignment.Processes, Message = assignment.Message })
+  assert(type(assignment) == "table", "assignment should be a table")
+  assert(type(assignment.Processes) == "table", "Processes should be a table")
+  assert(type(assignment.Message) == "string", "Message should be a string")
+  table.insert(ao.outbox.Assignments, assignment)
 end
 
--- isTrusted: a message is trusted when it speaks for its own signer, or when an authority relayed it.
+-- isTrusted: a message is trusted when its From or its Owner is one of the process's authorities (its
+-- Authority tags).
 function ao.isTrusted(msg)
-  if msg.From == msg.Owner then return true end
-  for _, a in ipairs(ao.authorities) do
-    if msg.Owner == a or msg["Forwarded-By"] == a then return true end
+  for _, authority in ipairs(ao.authorities) do
+    if msg.From == authority then return true end
+    if msg.Owner == authority then return true end
   end
   return false
 end
 
+-- result is what the process returns: only the Error when there is one, else the output and the outbox.
 function ao.result(result)
   if ao.outbox.Error or result.Error then
     return { Error = result.Error or ao.outbox.Error }
@@ -177,5 +243,63 @@ function ao.result(result)
     Assignments = ao.outbox.Assignments,
   }
 end
+
+-- Assignables (AOS's assignment module): a message scheduled here whose Target is another process is an
+-- assignment, and the process accepts it only when it matches one of ao.assignables (none by default).
+local assignment = { _version = "0.1.0" }
+
+function assignment.init(a)
+  local function indexByName(name)
+    for i, o in ipairs(a.assignables) do
+      if o.name == name then return i end
+    end
+    return nil
+  end
+
+  a.assignables = a.assignables or {}
+
+  -- addAssignable(spec) or addAssignable(name, spec); a known name has its spec replaced.
+  a.addAssignable = a.addAssignable or function(...)
+    local name, spec
+    if select("#", ...) == 1 then
+      spec = ...
+    else
+      name, spec = ...
+      assert(type(name) == "string", "MatchSpec name MUST be a string")
+    end
+    local i = name and indexByName(name) or nil
+    if i then
+      a.assignables[i].pattern = spec
+    else
+      table.insert(a.assignables, { pattern = spec, name = name })
+    end
+  end
+
+  -- removeAssignable(name) or removeAssignable(index); unknown ones are ignored.
+  a.removeAssignable = a.removeAssignable or function(name)
+    local i
+    if type(name) == "string" then
+      i = indexByName(name)
+    else
+      assert(type(name) == "number", "index MUST be a number")
+      i = name
+    end
+    if i == nil or i <= 0 or i > #a.assignables then return end
+    table.remove(a.assignables, i)
+  end
+
+  a.isAssignment = a.isAssignment or function(msg) return msg.Target ~= a.id end
+
+  a.isAssignable = a.isAssignable or function(msg)
+    local utils = require(".utils")
+    for _, o in pairs(a.assignables) do
+      if utils.matchesSpec(msg, o.pattern) then return true end
+    end
+    return false
+  end
+end
+
+assignment.init(ao)
+package.loaded[".assignment"] = package.loaded[".assignment"] or assignment
 
 return ao

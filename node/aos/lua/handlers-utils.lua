@@ -1,43 +1,53 @@
--- Handlers.utils: common patterns and replies.
-local hu = { _version = "aonode" }
+-- Handlers.utils: ready-made patterns and replies, with AOS's return conventions (a pattern that does not
+-- match answers false or 0, which both mean "skip").
+local utils = require(".utils")
+local hu = { _version = "0.0.2" }
 
 function hu.hasMatchingTag(name, value)
   assert(type(name) == "string" and type(value) == "string", "invalid arguments: (name : string, value : string)")
-  return function(msg) return msg.Tags[name] == value end
+  return function(msg)
+    return msg.Tags[name] == value
+  end
 end
 
+-- hasMatchingTagOf answers the first matching value's result, or 0 when none matches.
 function hu.hasMatchingTagOf(name, values)
   assert(type(name) == "string" and type(values) == "table", "invalid arguments: (name : string, values : string[])")
   return function(msg)
-    for _, v in ipairs(values) do
-      if msg.Tags[name] == v then return true end
+    for _, value in ipairs(values) do
+      local r = hu.hasMatchingTag(name, value)(msg)
+      if r ~= 0 and r ~= false and r ~= "skip" then return r end
     end
-    return false
+    return 0
   end
 end
 
 function hu.hasMatchingData(value)
   assert(type(value) == "string", "invalid arguments: (value : string)")
-  return function(msg) return msg.Data == value end
+  return function(msg)
+    return msg.Data == value
+  end
 end
 
+-- reply(input) is a handle that answers the message: a string becomes the reply's Data, a table is the reply.
 function hu.reply(input)
   assert(type(input) == "table" or type(input) == "string", "invalid arguments: (input : table or string)")
   return function(msg)
     if type(input) == "string" then
       msg.reply({ Data = input })
-    else
-      msg.reply(input)
+      return
     end
+    msg.reply(input)
   end
 end
 
-function hu.continue(fn)
-  assert(type(fn) == "function", "invalid arguments: (fn : function)")
+-- continue(pattern) keeps pattern's "no" answers and turns any match into 1 (run, then go on to the next
+-- handler).
+function hu.continue(pattern)
   return function(msg)
-    local r = fn(msg)
-    if r == nil or r == false or r == 0 or r == "skip" or r == -1 then return r end
-    return "continue"
+    local r = utils.matchesSpec(msg, pattern)
+    if not r or r == 0 or r == "skip" then return r end
+    return 1
   end
 end
 

@@ -1,129 +1,201 @@
--- Handlers: the ordered list of (pattern, handle) pairs every message is run through.
+-- Handlers: the ordered list of (name, pattern, handle, maxRuns) every message is run through, with AOS's
+-- semantics (process/handlers.lua):
+--   * a pattern is an Action name (string), a table of tag patterns, or a function; a function answers
+--     true / -1 / "break" (run this handler and stop), 1 / "continue" (run it and go on), false / 0 / "skip"
+--     or any other string (do not run it); any other answer is an error;
+--   * the handler named "_default" runs only when no handler stopped the evaluation;
+--   * a handle may be a function or a resolver table {matchSpec = fn, ...};
+--   * Handlers.receive suspends the running handler (a coroutine) until a later message matches.
 local utils = require(".utils")
-local handlers = { _version = "aonode", list = {}, coroutines = {}, onceNonce = 0 }
+
+local handlers = { _version = "0.0.5" }
 handlers.utils = require(".handlers-utils")
 
-local function indexOf(name)
-  for i, h in ipairs(handlers.list) do
-    if h.name == name then return i end
+-- A reloaded module keeps the handlers and suspended coroutines of the one it replaces.
+local previous = rawget(_G, "Handlers")
+if type(previous) == "table" then
+  handlers.list = previous.list or {}
+  handlers.coroutines = previous.coroutines or {}
+else
+  handlers.list = {}
+  handlers.coroutines = {}
+end
+handlers.onceNonce = 0
+
+local function findIndexByProp(list, prop, value)
+  for i, o in ipairs(list) do
+    if o[prop] == value then return i end
   end
   return nil
 end
 
--- normalizes the (name, pattern, handle, maxRuns) forms AOS accepts: a missing pattern means "Action = name".
-local function args(name, pattern, handle, maxRuns)
-  assert(type(name) == "string", "invalid arguments: handler name must be a string")
-  if type(pattern) == "function" and handle == nil then
-    handle, pattern = pattern, name
-  elseif type(pattern) == "function" and type(handle) == "number" and maxRuns == nil then
-    -- (name, handle, maxRuns)? AOS reads (name, pattern, handle): only when handle is not a function.
-  end
-  assert(type(handle) == "function" or type(handle) == "table" or type(handle) == "string",
-    "invalid arguments: handle must be a function")
-  if type(pattern) == "string" then
-    local action = pattern
-    pattern = function(msg) return msg.Action == action end
-  elseif type(pattern) == "table" then
-    local spec = pattern
-    pattern = function(msg) return utils.matchesSpec(msg, spec) end
-  end
-  assert(type(pattern) == "function", "invalid arguments: pattern must be a function, a string or a table")
-  return { name = name, pattern = pattern, handle = handle, maxRuns = maxRuns }
+local function assertAddArgs(name, pattern)
+  assert(type(name) == "string" and
+    (type(pattern) == "function" or type(pattern) == "table" or type(pattern) == "string"),
+    "Invalid arguments given. Expected: \n" ..
+    "\tname : string, " ..
+    "\tpattern : Action : string | MsgMatch : table,\n" ..
+    "\t\tfunction(msg: Message) : {-1 = break, 0 = skip, 1 = continue},\n" ..
+    "\thandle(msg : Message) : void) | Resolver,\n" ..
+    "\tMaxRuns? : number | \"inf\" | nil")
 end
 
-function handlers.add(name, pattern, handle, maxRuns)
-  local h = args(name, pattern, handle, maxRuns)
-  local i = indexOf(name)
-  if i then handlers.list[i] = h else table.insert(handlers.list, h) end
+-- generateResolver turns a handle into a function of the message (like AOS, the handle is not given env):
+-- a function is called as is, a resolver table runs the function of its first matching spec.
+function handlers.generateResolver(spec)
+  return function(msg)
+    if type(spec) == "function" then
+      return spec(msg)
+    end
+    for matchSpec, fn in pairs(spec) do
+      if utils.matchesSpec(msg, matchSpec) then
+        return fn(msg)
+      end
+    end
+  end
+end
+
+-- addArgs reads AOS's argument forms: (name, handle) uses name as the Action pattern,
+-- (name, pattern, handle) and (name, pattern, handle, maxRuns).
+local function addArgs(...)
+  local n = select("#", ...)
+  local name, pattern, handle, maxRuns
+  if n == 2 then
+    name, handle = ...
+    pattern = name
+  else
+    name, pattern, handle, maxRuns = ...
+  end
+  assertAddArgs(name, pattern)
+  return name, pattern, handlers.generateResolver(handle), maxRuns
+end
+
+-- upsert replaces the handler of the same name in place, or inserts a new one at pos (nil: the end).
+local function upsert(name, pattern, handle, maxRuns, pos)
+  local i = findIndexByProp(handlers.list, "name", name)
+  if i then
+    local o = handlers.list[i]
+    o.pattern, o.handle, o.maxRuns = pattern, handle, maxRuns
+    return
+  end
+  local o = { pattern = pattern, handle = handle, name = name, maxRuns = maxRuns }
+  if pos then table.insert(handlers.list, pos, o) else table.insert(handlers.list, o) end
+end
+
+function handlers.add(...)
+  upsert(addArgs(...))
   return #handlers.list
 end
 
-function handlers.append(name, pattern, handle, maxRuns)
-  return handlers.add(name, pattern, handle, maxRuns)
+function handlers.append(...)
+  upsert(addArgs(...))
 end
 
-function handlers.prepend(name, pattern, handle, maxRuns)
-  local h = args(name, pattern, handle, maxRuns)
-  local i = indexOf(name)
-  if i then table.remove(handlers.list, i) end
-  table.insert(handlers.list, 1, h)
-  return #handlers.list
+function handlers.prepend(...)
+  local name, pattern, handle, maxRuns = addArgs(...)
+  upsert(name, pattern, handle, maxRuns, 1)
 end
 
-function handlers.before(target)
+-- before/after place a new handler next to an existing one; the place is taken when before/after is called,
+-- and nothing is added when that handler does not exist.
+local function placer(target, offset)
+  assert(type(target) == "string", "Handler name MUST be a string")
+  local idx = findIndexByProp(handlers.list, "name", target)
   return {
     add = function(name, pattern, handle, maxRuns)
-      local h = args(name, pattern, handle, maxRuns)
-      local old = indexOf(name)
-      if old then table.remove(handlers.list, old) end
-      local i = indexOf(target)
-      table.insert(handlers.list, i or 1, h)
-      return #handlers.list
+      assertAddArgs(name, pattern)
+      handle = handlers.generateResolver(handle)
+      if idx then
+        table.insert(handlers.list, idx + offset, { pattern = pattern, handle = handle, name = name, maxRuns = maxRuns })
+      end
     end
   }
 end
 
-function handlers.after(target)
-  return {
-    add = function(name, pattern, handle, maxRuns)
-      local h = args(name, pattern, handle, maxRuns)
-      local old = indexOf(name)
-      if old then table.remove(handlers.list, old) end
-      local i = indexOf(target)
-      table.insert(handlers.list, i and i + 1 or #handlers.list + 1, h)
-      return #handlers.list
-    end
-  }
-end
+function handlers.before(target) return placer(target, 0) end
 
-function handlers.once(name, pattern, handle)
-  if type(name) ~= "string" then
-    name, pattern, handle = "_once_" .. tostring(handlers.onceNonce), name, pattern
+function handlers.after(target) return placer(target, 1) end
+
+-- once adds a handler that runs a single time, at the front of the list; without a name it is "_once_<n>".
+function handlers.once(...)
+  local name, pattern, handle
+  if select("#", ...) == 3 then
+    name, pattern, handle = ...
+  else
+    name = "_once_" .. tostring(handlers.onceNonce)
     handlers.onceNonce = handlers.onceNonce + 1
+    pattern, handle = ...
   end
-  return handlers.prepend(name, pattern, handle, 1)
+  handlers.prepend(name, pattern, handle, 1)
 end
 
 function handlers.remove(name)
-  local i = indexOf(name)
+  assert(type(name) == "string", "name MUST be string")
+  if #handlers.list == 1 and handlers.list[1].name == name then
+    handlers.list = {}
+  end
+  local i = findIndexByProp(handlers.list, "name", name)
   if i then table.remove(handlers.list, i) end
-  return i ~= nil
 end
 
--- decision turns a pattern's answer into what to do: -1 skip, 0 run and go on, 1 run and stop.
-local function decision(r)
-  if r == nil or r == false or r == -1 or r == "skip" then return -1 end
-  if r == 0 or r == "continue" then return 0 end
-  if r == true or r == 1 or r == "break" then return 1 end
-  return 1
+-- receive suspends the calling handler until a message matching pattern arrives, and returns that message.
+-- It must run inside the coroutine the process evaluates a message in (every handler does).
+function handlers.receive(pattern)
+  local self = coroutine.running()
+  assert(self ~= nil, "Handlers.receive must be called from a handler")
+  handlers.once(pattern, function(msg)
+    -- A handler that failed after an earlier resume is dead; like AOS, resuming it again does nothing.
+    if coroutine.status(self) == "dead" then return end
+    local ok, err = coroutine.resume(self, msg)
+    if not ok then error(err, 0) end
+  end)
+  return coroutine.yield(pattern)
 end
 
--- evaluate runs msg through the list; it returns whether any handler ran. A handler error stops the run
--- and is raised with the handler's name and the message's Action.
+-- decision maps a pattern's answer onto AOS's numbers: -1 run and stop, 1 run and go on, 0 skip.
+local function decision(match)
+  local kind = type(match)
+  if kind ~= "number" and kind ~= "string" and kind ~= "boolean" then
+    error("Pattern result is not valid, it MUST be string, number, or boolean", 0)
+  end
+  if kind == "boolean" then return match and -1 or 0 end
+  if kind == "string" then
+    if match == "continue" then return 1 end
+    if match == "break" then return -1 end
+    return 0
+  end
+  return match
+end
+
+-- evaluate runs msg through the list in order. A handler's error is not caught here: the process runs
+-- evaluate in a coroutine and reports the error. Like AOS, it walks the live list, so a handler removed
+-- while the walk is under way shifts the ones after it.
 function handlers.evaluate(msg, env)
-  local ran = false
+  assert(type(msg) == "table", "msg is not valid")
+  assert(type(env) == "table", "env is not valid")
+  local handled = false
+  local list = handlers.list
   local i = 1
-  while i <= #handlers.list do
-    local h = handlers.list[i]
-    local ok, r = pcall(h.pattern, msg)
-    local d = ok and decision(r) or -1
-    if d >= 0 then
-      ran = true
-      if h.maxRuns ~= nil then
-        h.maxRuns = h.maxRuns - 1
-        if h.maxRuns <= 0 then table.remove(handlers.list, i); i = i - 1 end
-      end
-      if type(h.handle) == "function" then
-        local hok, err = pcall(h.handle, msg, env)
-        if not hok then
-          error({ handler = h.name, action = msg.Action, err = err }, 0)
+  while list[i] ~= nil do
+    local o = list[i]
+    if o.name ~= "_default" then
+      local match = decision(utils.matchesSpec(msg, o.pattern))
+      if match ~= 0 then
+        if match < 0 then handled = true end
+        o.handle(msg, env)
+        if o.maxRuns ~= nil and o.maxRuns ~= "inf" then
+          o.maxRuns = o.maxRuns - 1
+          if o.maxRuns == 0 then handlers.remove(o.name) end
         end
       end
-      if d == 1 then break end
+      if match < 0 then return handled end
     end
     i = i + 1
   end
-  return ran
+  if not handled then
+    local d = findIndexByProp(handlers.list, "name", "_default")
+    if d then handlers.list[d].handle(msg, env) end
+  end
 end
 
 return handlers

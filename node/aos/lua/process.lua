@@ -1,164 +1,466 @@
 -- process: the AOS process loop. The host calls handle(msg, env) once per message, in schedule order.
+-- It follows AOS's process/process.lua (with its eval, boot, default-handler and stringify helpers): the
+-- message is normalized, checked (trust, assignment), then run through Handlers inside a coroutine, so a
+-- handler can suspend in Receive and be resumed by a later message.
 local ao = require(".ao")
 local json = require(".json")
 local utils = require(".utils")
-Handlers = require(".handlers")
 
-ao.json = json
-Inbox = Inbox or {}
-MAX_INBOX_SIZE = 10000
-Errors = Errors or {}
+Colors = {
+  red = "\27[31m",
+  green = "\27[32m",
+  blue = "\27[34m",
+  reset = "\27[0m",
+  gray = "\27[90m",
+}
+Bell = "\x07"
+
+Handlers = require(".handlers")
+Utils = utils
 _G.utils = utils
 _G.json = json
 _G.ao = ao
-Name = Name or "aos"
-Owner = Owner or ""
-Colors = { red = "\27[31m", green = "\27[32m", blue = "\27[34m", reset = "\27[0m", gray = "\27[90m" }
-Bell = "\x07"
+ao.json = json
+if not package.loaded["ao"] then package.loaded["ao"] = ao end
 
-local process = { _version = "aonode-aos" }
+local process = { _version = "2.0.4-aonode" }
+local maxInboxCount = 10000
 
-function Prompt() return "aos> " end
+--------------------------------------------------------------------------------------------------------
+-- stringify: how print and Eval show a table (AOS's .stringify format, colours included).
 
-function Send(msg)
-  return ao.send(msg)
+local stringify = { _version = "0.0.1" }
+local sc = { red = "\27[31m", green = "\27[32m", blue = "\27[34m", reset = "\27[0m" }
+
+-- isSimpleArray: keys 1..n in order and only strings and numbers as values (an empty table is one).
+function stringify.isSimpleArray(tbl)
+  local expected = 1
+  for k, v in pairs(tbl) do
+    if k ~= expected or (type(v) ~= "number" and type(v) ~= "string") then return false end
+    expected = expected + 1
+  end
+  return true
 end
 
-function Spawn(module, msg)
-  return ao.spawn(module, msg)
+local function scalar(v)
+  if type(v) == "string" then return sc.green .. '"' .. v .. '"' .. sc.reset end
+  return sc.blue .. tostring(v) .. sc.reset
+end
+
+-- format shows a simple array on one line, other tables one entry a line. A table that is a sequence is shown
+-- as its values; as soon as a key breaks the sequence, the table is shown as key = value pairs from that key
+-- on. A table met again among key = value entries ends the whole rendering as "<circular reference>".
+function stringify.format(tbl, indent, visited)
+  indent = indent or 0
+  local pad = string.rep(" ", indent)
+  local childPad = string.rep(" ", indent + 2)
+  if stringify.isSimpleArray(tbl) then
+    local items = {}
+    for _, v in ipairs(tbl) do items[#items + 1] = scalar(v) end
+    return "{ " .. table.concat(items, ", ") .. " }"
+  end
+  local items = {}
+  local sequence, nextIndex = true, 1
+  for k, v in pairs(tbl) do
+    if sequence then
+      if k == nextIndex then
+        nextIndex = nextIndex + 1
+        local shown = type(v) == "table" and stringify.format(v, indent + 2) or scalar(v)
+        items[#items + 1] = childPad .. shown
+      else
+        sequence = false
+        items = {}
+      end
+    end
+    if not sequence then
+      local shown
+      if type(v) == "table" then
+        visited = visited or {}
+        if visited[v] then return "<circular reference>" end
+        visited[v] = true
+        shown = stringify.format(v, indent + 2, visited)
+      else
+        shown = scalar(v)
+      end
+      items[#items + 1] = childPad .. sc.red .. k .. sc.reset .. " = " .. shown
+    end
+  end
+  if sequence then
+    return "{\n" .. table.concat(items, ",\n") .. "\n" .. pad .. " }"
+  end
+  return "{\n " .. table.concat(items, ",\n ") .. "\n" .. pad .. "}"
+end
+
+package.loaded[".stringify"] = package.loaded[".stringify"] or stringify
+
+--------------------------------------------------------------------------------------------------------
+-- Data that is a table is sent as JSON, with Content-Type application/json (AOS's "magic table").
+
+local rawSend, rawSpawn = ao.send, ao.spawn
+
+ao.send = function(msg)
+  if msg.Data and type(msg.Data) == "table" then
+    msg["Content-Type"] = "application/json"
+    msg.Data = json.encode(msg.Data)
+  end
+  return rawSend(msg)
+end
+
+ao.spawn = function(module, msg)
+  if msg.Data and type(msg.Data) == "table" then
+    msg["Content-Type"] = "application/json"
+    msg.Data = json.encode(msg.Data)
+  end
+  return rawSpawn(module, msg)
+end
+
+--------------------------------------------------------------------------------------------------------
+-- Globals of the AOS API.
+
+-- Tab turns a message's tag list into name -> value; the first tag of a name wins.
+function Tab(msg)
+  local out = {}
+  for _, o in ipairs(msg.Tags) do
+    if not out[o.name] then out[o.name] = o.value end
+  end
+  return out
+end
+
+function Prompt()
+  return Colors.green .. Name .. Colors.gray
+    .. "@" .. Colors.blue .. "aos-" .. process._version .. Colors.gray
+    .. "[Inbox:" .. Colors.red .. tostring(#Inbox) .. Colors.gray
+    .. "]" .. Colors.reset .. "> "
+end
+
+-- print adds one value to the message's Output: a table as stringify shows it, a boolean, nil or number
+-- coloured, anything else as text.
+function print(a)
+  if type(a) == "table" then
+    a = stringify.format(a)
+  end
+  if type(a) == "boolean" then
+    a = Colors.blue .. tostring(a) .. Colors.reset
+  elseif type(a) == "nil" then
+    a = Colors.red .. tostring(a) .. Colors.reset
+  elseif type(a) == "number" then
+    a = Colors.green .. tostring(a) .. Colors.reset
+  elseif type(a) ~= "string" then
+    a = tostring(a)
+  end
+  local data = a
+  if type(ao.outbox.Output) == "table" and type(ao.outbox.Output.data) == "string" then
+    data = ao.outbox.Output.data .. "\n" .. a
+  end
+  ao.outbox.Output = { data = data, prompt = Prompt(), print = true }
+  if HANDLER_PRINT_LOGS then
+    table.insert(HANDLER_PRINT_LOGS, a)
+    return nil
+  end
+  return tostring(a)
+end
+
+function Send(msg)
+  if not msg.Target then
+    print("WARN: No target specified for message. Data will be stored, but no process will receive it.")
+  end
+  local result = ao.send(msg)
+  return {
+    output = "Message added to outbox",
+    receive = result.receive,
+    onReply = result.onReply,
+  }
+end
+
+-- Spawn(msg) spawns the process's own module; Spawn(module, msg) another one.
+function Spawn(...)
+  local module, spawnMsg
+  if select("#", ...) == 1 then
+    spawnMsg = ...
+    module = ao._module
+  else
+    module, spawnMsg = ...
+  end
+  spawnMsg = spawnMsg or {}
+  local result = ao.spawn(module, spawnMsg)
+  return {
+    output = "Spawn process request added to outbox",
+    after = result.after,
+    receive = result.receive,
+    onReply = result.onReply,
+  }
+end
+
+function Receive(match)
+  return Handlers.receive(match)
 end
 
 function Assign(assignment)
-  return ao.assign(assignment)
+  ao.assign(assignment)
+  print("Assignment added to outbox.")
+  return "Assignment added to outbox."
 end
 
--- Tab turns the ordered tag list into name -> value; the first occurrence of a name wins.
-local function tab(tags)
-  local t = {}
-  for _, tag in ipairs(tags or {}) do
-    if t[tag.name] == nil then t[tag.name] = tag.value end
-  end
-  return t
+function Version()
+  print("version: " .. process._version)
 end
 
-local reserved = { Id = 1, From = 1, Owner = 1, Target = 1, Anchor = 1, Data = 1, Tags = 1, TagArray = 1,
-  Timestamp = 1, Nonce = 1, Epoch = 1, Signature = 1, Cron = 1, Module = 0 }
+--------------------------------------------------------------------------------------------------------
+-- The handlers the process installs itself: _eval, _boot and _default.
 
-local function normalize(msg)
-  msg.TagArray = msg.Tags or {}
-  msg.Tags = tab(msg.TagArray)
-  for _, tag in ipairs(msg.TagArray) do
-    if reserved[tag.name] ~= 1 and msg[tag.name] == nil then msg[tag.name] = tag.value end
-  end
-  return msg
-end
-
-local function addReplies(msg)
-  msg.reply = function(reply)
-    if type(reply) == "string" then reply = { Data = reply } end
-    reply = reply or {}
-    reply.Target = msg["Reply-To"] or msg.From
-    if msg.Reference ~= nil then reply["X-Reference"] = msg.Reference end
-    if msg["X-Origin"] ~= nil then reply["X-Origin"] = msg["X-Origin"] end
-    return ao.send(reply)
-  end
-  msg.forward = function(target, extra)
-    local fwd = {}
-    for k, v in pairs(msg) do
-      if type(v) ~= "function" and type(v) ~= "table" and not utils.includes(k, ao.nonForwardableTags) then fwd[k] = v end
+-- evaluator runs the Lua in msg.Data (as an expression first, then as a chunk) and shows what it returns.
+-- A chunk that does not compile, or that returns a second value, makes the message's Error.
+local function evaluator(a)
+  return function(msg)
+    local expr = msg.Data
+    local fn, err = load("return " .. expr, "aos", "t", _G)
+    if err then
+      fn, err = load(expr, "aos", "t", _G)
     end
-    for k, v in pairs(extra or {}) do fwd[k] = v end
-    fwd.Target = target
-    fwd.Data = (extra and extra.Data) or msg.Data
-    fwd["X-Origin"] = msg["X-Origin"] or msg.From
-    return ao.send(fwd)
+    if not fn then
+      a.outbox.Error = err
+      return
+    end
+    local output, e = fn()
+    if e then
+      a.outbox.Error = e
+      return
+    end
+    if HANDLER_PRINT_LOGS and output then
+      table.insert(HANDLER_PRINT_LOGS, type(output) == "table" and stringify.format(output) or tostring(output))
+    end
   end
+end
+package.loaded[".eval"] = package.loaded[".eval"] or evaluator
+
+-- booter handles the process's own spawn message: it becomes the first Inbox entry, and with On-Boot = Data
+-- its Data is evaluated.
+local function booter(a)
+  local eval = evaluator(a)
+  return function(msg)
+    if #Inbox == 0 then table.insert(Inbox, msg) end
+    local onBoot = msg.Tags["On-Boot"]
+    if onBoot == nil then return end
+    if onBoot == "Data" then
+      eval(msg)
+      return
+    end
+    -- AOS reads the transaction through WeaveDrive; this runtime has no drive to read it from.
+    error("On-Boot: cannot load transaction " .. tostring(onBoot) .. ": File not found!", 0)
+  end
+end
+package.loaded[".boot"] = package.loaded[".boot"] or booter
+
+local function insertInbox(msg)
+  table.insert(Inbox, msg)
+  while #Inbox > maxInboxCount do
+    table.remove(Inbox, 1)
+  end
+end
+
+-- defaultHandler keeps a message no handler took in the Inbox and says so in the Output.
+local function defaultHandler(insert)
+  return function(msg)
+    insert(msg)
+    local from = msg.From and (msg.From:sub(1, 3) .. "..." .. msg.From:sub(-3)) or "unknown"
+    local txt = Colors.gray .. "New Message From " .. Colors.green .. from .. Colors.gray .. ": "
+    if msg.Action then
+      txt = txt .. Colors.gray .. "Action = " .. Colors.blue .. msg.Action:sub(1, 20) .. Colors.reset
+    else
+      local data = msg.Data
+      if type(data) == "table" then data = json.encode(data) end
+      txt = txt .. Colors.gray .. "Data = " .. Colors.blue .. (data and data:sub(1, 20) or "") .. Colors.reset
+    end
+    print(txt)
+  end
+end
+package.loaded[".default"] = package.loaded[".default"] or defaultHandler
+
+--------------------------------------------------------------------------------------------------------
+-- handle
+
+-- normalizeMsg writes the message's keys and tag names in title case, then lifts the tags onto the message.
+local function normalizeMsg(msg)
+  local renames = {}
+  for key, value in pairs(msg) do
+    local nk = utils.normalize(key)
+    if nk ~= key then renames[#renames + 1] = { key, nk, value } end
+  end
+  for _, r in ipairs(renames) do
+    msg[r[1]] = nil
+    msg[r[2]] = r[3]
+  end
+  if type(msg.Tags) == "table" then
+    for _, tag in ipairs(msg.Tags) do
+      if type(tag.name) == "string" then tag.name = utils.normalize(tag.name) end
+    end
+  end
+  ao.normalize(msg)
   return msg
 end
 
-local function stringify(v)
-  if type(v) == "table" then
-    local ok, s = pcall(json.encode, v)
-    return ok and s or tostring(v)
+local function findObject(list, key, value)
+  for _, o in ipairs(list) do
+    if o[key] == value then return o end
   end
-  return tostring(v)
+  return nil
 end
 
--- print writes to the Output of the current message.
-local printed = {}
-function print(...)
-  local parts = {}
-  for i = 1, select("#", ...) do parts[#parts + 1] = stringify((select(i, ...))) end
-  printed[#printed + 1] = table.concat(parts, "\t")
-end
-
-local function isOwnerOrSelf(msg)
-  return msg.From == Owner or msg.From == ao.id
-end
-
--- The Eval handler runs Lua source sent by the owner (or the process itself) and prints what it returns.
-Handlers.prepend("_eval", function(msg) return msg.Action == "Eval" and "break" or "skip" end, function(msg)
-  if not isOwnerOrSelf(msg) then
-    error("Eval is only accepted from the process owner", 0)
+-- initializeState: the spawn message names the Owner (the spawning process, else its signer), once.
+local function initializeState(msg, env)
+  Errors = Errors or {}
+  Inbox = Inbox or {}
+  if env.Process.Id == msg.Id and not Owner then
+    local fromProcess = findObject(env.Process.Tags, "name", "From-Process")
+    if fromProcess then Owner = fromProcess.value else Owner = msg.From end
   end
-  local fn, err = load(msg.Data or "", "aos", "t", _G)
-  if not fn then error(err, 0) end
-  local results = { fn() }
-  if #results > 0 then
-    local out = {}
-    for i = 1, #results do out[#out + 1] = stringify(results[i]) end
-    print(table.concat(out, "\t"))
+  if not Name then
+    local name = findObject(env.Process.Tags, "name", "Name")
+    Name = name and name.value or "aos"
   end
-end)
-
-local function shortId(id)
-  id = tostring(id or "")
-  if #id <= 6 then return id end
-  return id:sub(1, 3) .. "..." .. id:sub(-3)
 end
 
--- The default handler keeps what nobody handled, as AOS does.
-local function addToInbox(msg)
-  table.insert(Inbox, msg)
-  if #Inbox > MAX_INBOX_SIZE then table.remove(Inbox, 1) end
-  print("New Message From " .. shortId(msg.From) .. ": " .. (msg.Action and ("Action = " .. msg.Action) or ("Data = " .. tostring(msg.Data))))
+-- pushedByScheduler: aonode's MU pushes a process's messages signed with the wallet of the process's
+-- Scheduler, and the CU believes a From-Process only from that signer or an Authority of the process; such a
+-- message is trusted here as well, as a message relayed by an Authority is.
+local function pushedByScheduler(msg)
+  local tags = ao.env.Process.Tags
+  local scheduler = type(tags) == "table" and tags.Scheduler or nil
+  return type(scheduler) == "string" and scheduler ~= "" and msg.Owner == scheduler
+end
+
+local goTime = os.time
+
+-- keep the coroutines that may still be resumed; drop the finished ones.
+local function trackCoroutine(co)
+  local list = Handlers.coroutines
+  table.insert(list, co)
+  for i = #list, 1, -1 do
+    if coroutine.status(list[i]) == "dead" then table.remove(list, i) end
+  end
 end
 
 local function errorText(e)
-  if type(e) == "table" and e.handler then
-    local inner = e.err
-    if type(inner) == "table" then inner = stringify(inner) end
-    return "Error handling message with Action = " .. tostring(e.action) .. " in handler " .. tostring(e.handler) .. ": " .. tostring(inner)
+  if type(e) == "string" then return e end
+  if type(e) == "table" then
+    local ok, s = pcall(json.encode, e)
+    if ok then return s end
   end
-  if type(e) == "table" then return stringify(e) end
   return tostring(e)
 end
 
-function process.handle(msg, env)
+function process.handle(msg, envArg)
+  local env = envArg
+  if not envArg.Process then env = envArg.env end
+
   ao.init(env)
-  printed = {}
-  msg = addReplies(normalize(msg))
-  -- The spawn message sets who owns the process.
-  if msg.Id == ao.id and msg.Tags.Type == "Process" then
-    Owner = msg.From or msg.Owner -- a spawned child is owned by its parent process
-    if msg.Tags.Name then Name = msg.Tags.Name end
-    if msg.Tags["On-Boot"] == "Data" and msg.Data and msg.Data ~= "" then
-      local fn, err = load(msg.Data, "boot", "t", _G)
-      if not fn then return { Error = "boot: " .. tostring(err) } end
-      local ok, berr = pcall(fn)
-      if not ok then return { Error = "boot: " .. errorText(berr) } end
+  msg = normalizeMsg(msg)
+  ao.id = ao.env.Process.Id
+  initializeState(msg, ao.env)
+  HANDLER_PRINT_LOGS = {}
+
+  -- os.time() is the message's Timestamp (milliseconds), as in AOS; os.time(t) converts a date table.
+  os.time = function(t)
+    if t ~= nil then return goTime(t) end
+    return msg.Timestamp
+  end
+
+  msg.TagArray = msg.Tags
+  msg.Tags = Tab(msg)
+  ao.env.Process.TagArray = ao.env.Process.Tags
+  ao.env.Process.Tags = Tab(ao.env.Process)
+  if msg.Tags["Content-Type"] and msg.Tags["Content-Type"] == "application/json" then
+    msg.Data = json.decode(msg.Data or "{}")
+  end
+  Errors = Errors or {}
+  ao.clearOutbox()
+
+  -- Only a message from its own signer, from an Authority, or relayed by one is trusted.
+  if msg.From ~= msg.Owner and not ao.isTrusted(msg) and not pushedByScheduler(msg) then
+    print("Message is not trusted! From: " .. tostring(msg.From) .. " - Owner: " .. tostring(msg.Owner))
+    return ao.result({})
+  end
+
+  if ao.isAssignment(msg) and not ao.isAssignable(msg) then
+    if msg.From ~= ao.id then
+      Send({ Target = msg.From, Data = "Assignment is not trusted by this process!" })
     end
-    return { Output = { data = table.concat(printed, "\n"), prompt = Prompt(), print = true } }
+    print("Assignment is not trusted! From: " .. tostring(msg.From) .. " - Owner: " .. tostring(msg.Owner))
+    return ao.result({})
   end
-  local ok, res = pcall(Handlers.evaluate, msg, env)
+
+  Handlers.add("_eval", function(m)
+    return m.Action == "Eval" and Owner == m.From
+  end, evaluator(ao))
+
+  if env.Process.Id == msg.Id then
+    Handlers.once("_boot", function(m)
+      return m.Tags.Type == "Process" and Owner == m.From
+    end, booter(ao))
+  end
+
+  Handlers.append("_default", function() return true end, defaultHandler(insertInbox))
+
+  msg.reply = function(replyMsg)
+    replyMsg.Target = msg["Reply-To"] or (replyMsg.Target or msg.From)
+    replyMsg["X-Reference"] = msg["X-Reference"] or msg.Reference
+    replyMsg["X-Origin"] = msg["X-Origin"] or nil
+    return ao.send(replyMsg)
+  end
+
+  msg.forward = function(target, forwardMsg)
+    local newMsg = ao.sanitize(msg)
+    forwardMsg = forwardMsg or {}
+    for k, v in pairs(forwardMsg) do newMsg[k] = v end
+    newMsg.Target = target
+    newMsg["Reply-To"] = msg["Reply-To"] or msg.From
+    newMsg["X-Reference"] = msg["X-Reference"] or msg.Reference
+    newMsg["X-Origin"] = msg["X-Origin"] or msg.From
+    newMsg.reply = nil
+    newMsg.forward = nil
+    ao.send(newMsg)
+  end
+
+  -- The handlers run in a coroutine: one that calls Receive stays suspended (kept in Handlers.coroutines)
+  -- until the message it waits for arrives; this message then ends normally.
+  local co = coroutine.create(function()
+    return Handlers.evaluate(msg, env)
+  end)
+  local ok, result = coroutine.resume(co)
+  trackCoroutine(co)
+
   if not ok then
-    table.insert(Errors, errorText(res))
-    return { Error = errorText(res), Output = { data = table.concat(printed, "\n"), prompt = Prompt(), print = true } }
+    local text = errorText(result)
+    if msg.Action == "Eval" then
+      table.insert(Errors, result)
+      local printData = table.concat(HANDLER_PRINT_LOGS, "\n")
+      return { Error = printData .. "\n\n" .. Colors.red .. "error:\n" .. Colors.reset .. text }
+    end
+    if msg.Action then
+      print(Colors.red .. "Error" .. Colors.gray .. " handling message with Action = " .. msg.Action .. Colors.reset)
+    else
+      print(Colors.red .. "Error" .. Colors.gray .. " handling message " .. Colors.reset)
+    end
+    print(Colors.green .. text .. Colors.reset)
+    local dbg = rawget(_G, "debug")
+    if type(dbg) == "table" and type(dbg.traceback) == "function" then
+      print("\n" .. Colors.gray .. tostring(dbg.traceback()) .. Colors.reset)
+    end
+    local printData = table.concat(HANDLER_PRINT_LOGS, "\n")
+    return ao.result({
+      Error = printData .. "\n\n" .. Colors.red .. "error:\n" .. Colors.reset .. text,
+      Messages = {},
+      Spawns = {},
+      Assignments = {},
+    })
   end
-  if not res and msg.Cron ~= true then
-    addToInbox(msg)
-  end
-  return { Output = { data = table.concat(printed, "\n"), prompt = Prompt(), print = true } }
+
+  local output = { data = table.concat(HANDLER_PRINT_LOGS, "\n"), prompt = Prompt() }
+  if msg.Action ~= "Eval" then output.print = true end
+  local response = ao.result({ Output = output })
+  HANDLER_PRINT_LOGS = {}
+  ao.Nonce = msg.Nonce
+  return response
 end
 
 return process

@@ -1,134 +1,214 @@
--- utils: the functional helpers AOS code expects (curried where AOS curries).
-local utils = { _version = "aonode" }
+-- utils: the functional helpers and the message-matching rules of the AOS process API.
+-- Behaviour follows AOS (process/utils.lua): curried helpers that assert their arguments, case-insensitive
+-- value matching, and title-case key normalization.
+local utils = { _version = "0.0.5" }
+
+local function isArray(t)
+  if type(t) ~= "table" then return false end
+  local highest = 0
+  for k in pairs(t) do
+    if type(k) ~= "number" or k < 1 or math.floor(k) ~= k then return false end
+    if k > highest then highest = k end
+  end
+  return highest == #t
+end
+-- isArray is not exported by AOS; kept for code written against earlier versions of this runtime.
+utils.isArray = isArray
+
+-- A string is a Lua pattern when it holds one of ^$()%.[]*+? (a lone "-" does not count); otherwise it
+-- is compared whole. Both compare case-insensitively, as AOS does.
+local magic = "[%^%$%(%)%%%.%[%]%*%+%?]"
+
+function utils.matchesPattern(pattern, value, msg)
+  if not pattern then return false end
+  if pattern == "_" then return true end
+  local kind = type(pattern)
+  if kind == "function" then
+    return pattern(value, msg) and true or false
+  end
+  if kind == "string" then
+    local subject = string.lower(value or "")
+    local p = string.lower(pattern)
+    if string.match(pattern, magic) then
+      return string.match(subject, p) ~= nil
+    end
+    return subject == p
+  end
+  if kind == "table" then
+    for _, alternative in pairs(pattern) do
+      if utils.matchesPattern(alternative, value, msg) then return true end
+    end
+  end
+  return false
+end
+
+-- matchesSpec: a function spec is called (its answer is returned as is), a table spec needs every key to be
+-- present in msg and to match, a string spec is the message's Action.
+function utils.matchesSpec(msg, spec)
+  local kind = type(spec)
+  if kind == "function" then
+    return spec(msg)
+  end
+  if kind == "table" then
+    for key, pattern in pairs(spec) do
+      if not msg[key] then return false end
+      if not utils.matchesPattern(pattern, msg[key], msg) then return false end
+    end
+    return true
+  end
+  if kind == "string" and msg.Action and msg.Action == spec then
+    return true
+  end
+  return false
+end
+
+-- normalize turns a key into AOS's title case: underscores become dashes, the first letter and every letter
+-- after a dash are upper case, the rest lower case ("x_reference" -> "X-Reference").
+function utils.normalize(str)
+  if type(str) ~= "string" then return str end
+  local s = string.lower((string.gsub(str, "_", "-")))
+  s = string.gsub(s, "^%l", string.upper)
+  s = string.gsub(s, "%-(%l)", function(c) return "-" .. string.upper(c) end)
+  return s
+end
+
+function utils.capitalize(str)
+  if type(str) ~= "string" or str == "" then return str end
+  return string.upper(string.sub(str, 1, 1)) .. string.lower(string.sub(str, 2))
+end
+
+-- curry: calls fn once arity arguments were given, across as many calls as it takes. Lua 5.3 AOS reads the
+-- arity of fn from debug.getinfo; that is used when the runtime has it, and 2 otherwise.
+local function paramCount(fn)
+  local dbg = rawget(_G, "debug")
+  if type(dbg) == "table" and type(dbg.getinfo) == "function" then
+    local ok, info = pcall(dbg.getinfo, fn, "u")
+    if ok and type(info) == "table" and type(info.nparams) == "number" then return info.nparams end
+  end
+  return 2
+end
+
+local unpack = table.unpack or unpack
 
 local function curry(fn, arity)
-  arity = arity or 2
+  assert(type(fn) == "function", "function is required as first argument")
+  arity = arity or paramCount(fn)
   if arity < 2 then return fn end
   return function(...)
-    local args = { ... }
-    if #args >= arity then return fn(table.unpack(args)) end
+    local n = select("#", ...)
+    if n >= arity then return fn(...) end
+    local given = { ... }
     return curry(function(...)
-      local more = { ... }
       local all = {}
-      for _, v in ipairs(args) do all[#all + 1] = v end
-      for _, v in ipairs(more) do all[#all + 1] = v end
-      return fn(table.unpack(all))
-    end, arity - #args)
+      for i = 1, n do all[i] = given[i] end
+      local m = select("#", ...)
+      local more = { ... }
+      for i = 1, m do all[n + i] = more[i] end
+      return fn(unpack(all, 1, n + m))
+    end, arity - n)
   end
 end
 utils.curry = curry
 
--- A string pattern is a Lua pattern when it has magic characters, a literal otherwise; "_" matches anything.
-function utils.matchesPattern(pattern, value, msg)
-  if pattern == nil then return false end
-  if pattern == "_" then return true end
-  if type(pattern) == "function" then return pattern(value, msg) and true or false end
-  if type(pattern) == "table" then
-    for _, p in ipairs(pattern) do
-      if utils.matchesPattern(p, value, msg) then return true end
-    end
-    return false
-  end
-  if type(pattern) == "string" then
-    if value == nil then return false end
-    value = tostring(value)
-    if pattern:find("[%^%$%(%)%%%.%[%]%*%+%-%?]") then
-      local ok, m = pcall(string.match, value, pattern)
-      return ok and m ~= nil
-    end
-    return value == pattern
-  end
-  return pattern == value
-end
-
-function utils.matchesSpec(msg, spec)
-  if type(spec) == "function" then return spec(msg) end
-  if type(spec) == "table" then
-    for k, v in pairs(spec) do
-      if msg[k] == nil then return false end
-      if not utils.matchesPattern(v, msg[k], msg) then return false end
-    end
-    return true
-  end
-  if type(spec) == "string" then return msg.Action ~= nil and msg.Action == spec end
-  return false
-end
-
-local function isArray(t)
-  if type(t) ~= "table" then return false end
-  local n = 0
-  for _ in pairs(t) do n = n + 1 end
-  for i = 1, n do if t[i] == nil then return false end end
-  return true
-end
-utils.isArray = isArray
-
-utils.map = curry(function(fn, t)
+utils.concat = curry(function(a, b)
+  assert(type(a) == "table", "first argument should be a table that is an array")
+  assert(type(b) == "table", "second argument should be a table that is an array")
+  assert(isArray(a), "first argument should be a table")
+  assert(isArray(b), "second argument should be a table")
   local out = {}
-  for i, v in ipairs(t) do out[#out + 1] = fn(v, i) end
+  for i = 1, #a do out[#out + 1] = a[i] end
+  for i = 1, #b do out[#out + 1] = b[i] end
   return out
 end, 2)
 
-utils.filter = curry(function(fn, t)
-  local out = {}
-  for _, v in ipairs(t) do if fn(v) then out[#out + 1] = v end end
-  return out
-end, 2)
-
+-- reduce folds with fn(acc, value, key); a nil accumulator takes the next value instead of calling fn.
 utils.reduce = curry(function(fn, initial, t)
+  assert(type(fn) == "function", "first argument should be a function that accepts (result, value, key)")
+  assert(type(t) == "table" and isArray(t), "third argument should be a table that is an array")
   local acc = initial
-  for i, v in ipairs(t) do
-    if i == 1 and acc == nil then acc = v else acc = fn(acc, v) end
+  for k, v in pairs(t) do
+    if acc == nil then acc = v else acc = fn(acc, v, k) end
   end
   return acc
 end, 3)
 
+utils.map = curry(function(fn, data)
+  assert(type(fn) == "function", "first argument should be a unary function")
+  assert(type(data) == "table" and isArray(data), "second argument should be an Array")
+  return utils.reduce(function(out, v, k)
+    out[k] = fn(v, k)
+    return out
+  end, {}, data)
+end, 2)
+
+utils.filter = curry(function(fn, data)
+  assert(type(fn) == "function", "first argument should be a unary function")
+  assert(type(data) == "table" and isArray(data), "second argument should be an Array")
+  return utils.reduce(function(out, v)
+    if fn(v) then out[#out + 1] = v end
+    return out
+  end, {}, data)
+end, 2)
+
 utils.find = curry(function(fn, t)
-  for _, v in ipairs(t) do if fn(v) then return v end end
+  assert(type(fn) == "function", "first argument should be a unary function")
+  assert(type(t) == "table", "second argument should be a table that is an array")
+  for _, v in pairs(t) do
+    if fn(v) then return v end
+  end
   return nil
 end, 2)
 
-utils.propEq = curry(function(name, value, obj) return obj[name] == value end, 3)
-utils.prop = curry(function(name, obj) return obj[name] end, 2)
+utils.propEq = curry(function(name, value, object)
+  assert(type(name) == "string", "first argument should be a string")
+  assert(type(value) == "string", "second argument should be a string")
+  assert(type(object) == "table", "third argument should be a table<object>")
+  return object[name] == value
+end, 3)
 
-utils.includes = curry(function(v, t)
-  for _, x in ipairs(t) do if x == v then return true end end
-  return false
-end, 2)
-
-utils.concat = curry(function(a, b)
-  local out = {}
-  for _, v in ipairs(a) do out[#out + 1] = v end
-  for _, v in ipairs(b) do out[#out + 1] = v end
-  return out
-end, 2)
-
-utils.reverse = function(t)
-  local out = {}
-  for i = #t, 1, -1 do out[#out + 1] = t[i] end
-  return out
+utils.reverse = function(data)
+  assert(type(data) == "table", "argument needs to be a table that is an array")
+  return utils.reduce(function(out, v, i)
+    out[#data - i + 1] = v
+    return out
+  end, {}, data)
 end
 
-function utils.keys(t)
+-- compose(f, g, ...)(v) is f(g(...(v))); like AOS it takes at least two functions (curried on two).
+utils.compose = curry(function(...)
+  local fns = { ... }
+  return function(v)
+    local r = v
+    for i = #fns, 1, -1 do
+      assert(type(fns[i]) == "function", "each argument needs to be a function")
+      r = fns[i](r)
+    end
+    return r
+  end
+end, 2)
+
+utils.prop = curry(function(name, object)
+  return object[name]
+end, 2)
+
+utils.includes = curry(function(val, t)
+  assert(type(t) == "table", "argument needs to be a table")
+  assert(isArray(t), "argument should be a table that is an array")
+  return utils.find(function(v) return v == val end, t) ~= nil
+end, 2)
+
+utils.keys = function(t)
+  assert(type(t) == "table", "argument needs to be a table")
   local out = {}
   for k in pairs(t) do out[#out + 1] = k end
-  table.sort(out, function(a, b) return tostring(a) < tostring(b) end)
   return out
 end
 
-function utils.values(t)
+utils.values = function(t)
+  assert(type(t) == "table", "argument needs to be a table")
   local out = {}
-  for _, k in ipairs(utils.keys(t)) do out[#out + 1] = t[k] end
+  for _, v in pairs(t) do out[#out + 1] = v end
   return out
-end
-
-function utils.compose(...)
-  local fns = { ... }
-  return function(...)
-    local r = { ... }
-    for i = #fns, 1, -1 do r = { fns[i](table.unpack(r)) } end
-    return table.unpack(r)
-  end
 end
 
 return utils
