@@ -102,6 +102,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	items := &chainItems{gw: n.Gateway, db: db}
 	n.SU = su.New(w, db, &heights{gw: n.Gateway, db: db, ttl: 5 * time.Second}, items, log.With("unit", "su"))
 	n.CU = cu.New(w, n.SU, items, db, log.With("unit", "cu"))
+	n.CU.SetLimits(aos.Options{ComputeLimit: cfg.CU.ComputeLimit, MemoryLimit: cfg.CU.MemoryLimit})
 	n.Restore = recovery.New(n.Gateway, db, log.With("unit", "recovery"))
 	n.recFailed = map[string]time.Time{}
 	if cfg.CU.Recover {

@@ -259,3 +259,22 @@ func TestRejectsAndRestart(t *testing.T) {
 		t.Fatalf("nothing queued for upload: %v", counts)
 	}
 }
+
+// A runaway handler ends with an Error after the configured compute limit; the process and the node go on.
+func TestComputeLimitFromConfig(t *testing.T) {
+	n := startNodeWith(t, t.TempDir(), func(c *config.Config) { c.CU.ComputeLimit = 5_000_000 })
+	defer n.Close()
+	p, _, _ := n.post("", "")
+	set, _, _ := n.post("X = 1", p.ID, tg("Action", "Eval"))
+	if r := n.result(p.ID, set.ID); r["Error"] != nil {
+		t.Fatalf("eval: %v", r["Error"])
+	}
+	loop, _, _ := n.post("while true do X = X + 1 end", p.ID, tg("Action", "Eval"))
+	if r := n.result(p.ID, loop.ID); !strings.Contains(fmt.Sprint(r["Error"]), "compute limit exceeded") {
+		t.Fatalf("runaway handler: %v", r["Error"])
+	}
+	after, _, _ := n.post("print(type(X))", p.ID, tg("Action", "Eval"))
+	if r := n.result(p.ID, after.ID); r["Error"] != nil || !strings.Contains(fmt.Sprint(r["Output"]), "number") {
+		t.Fatalf("after the limit: %v %v", r["Error"], r["Output"])
+	}
+}

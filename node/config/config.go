@@ -53,6 +53,11 @@ type SUConfig struct {
 type CUConfig struct {
 	Listen  string `yaml:"listen"`
 	Recover bool   `yaml:"recover"`
+	// ComputeLimit is the Lua instructions one message may run (0: the runtime default, 250 million; the
+	// count is deterministic, so every CU stops a runaway handler at the same point). MemoryLimit is the heap
+	// growth one message may cause, in bytes (0: 512 MiB).
+	ComputeLimit int64 `yaml:"compute_limit"`
+	MemoryLimit  int64 `yaml:"memory_limit"`
 }
 
 // GatewayConfig selects the Arweave gateway.
@@ -144,6 +149,9 @@ func (c *Config) Finish() error {
 	}
 	if c.MU.MonitorInterval <= 0 {
 		return errors.New("config: mu.monitor_interval must be positive")
+	}
+	if c.CU.ComputeLimit < 0 || c.CU.MemoryLimit < 0 {
+		return errors.New("config: cu.compute_limit and cu.memory_limit must be positive (0 for the defaults)")
 	}
 	if c.Gateway.AutoMine < 0 || c.Gateway.AutoMine > 0 && !c.Gateway.Arlocal {
 		return errors.New("config: gateway.auto_mine needs gateway.arlocal and a positive interval")

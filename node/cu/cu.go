@@ -58,7 +58,12 @@ type Service struct {
 	mu        sync.Mutex
 	procs     map[string]*proc
 	recoverer func(ctx context.Context, pid string) error
+	vmOpts    aos.Options // compute and memory limits of every process VM
 }
+
+// SetLimits sets the per-message compute and memory limits of process VMs (zero values: the runtime's
+// defaults). Set it before serving: a VM keeps the limits it was created with.
+func (s *Service) SetLimits(o aos.Options) { s.vmOpts = o }
 
 // SetRecoverer makes the CU restore processes it does not hold (from the gateway) before answering for them.
 // Set it before serving.
@@ -148,7 +153,7 @@ func (s *Service) boot(ctx context.Context, p *proc) error {
 	if len(specs) > 0 {
 		p.crons = cron.NewState(specs, proc.Timestamp)
 	}
-	vm, err := aos.New(p.env, aos.Options{})
+	vm, err := aos.New(p.env, s.vmOpts)
 	if err != nil {
 		return fmt.Errorf("start vm for %s: %w", p.id, err)
 	}
@@ -357,7 +362,7 @@ func (s *Service) fork(ctx context.Context, p *proc) (*aos.Process, error) {
 	} else {
 		s.log.Debug("vm fork failed, replaying", "process", p.id, "err", err)
 	}
-	vm, err := aos.New(p.env, aos.Options{})
+	vm, err := aos.New(p.env, s.vmOpts)
 	if err != nil {
 		return nil, fmt.Errorf("start vm for %s: %w", p.id, err)
 	}
