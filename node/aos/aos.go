@@ -192,9 +192,16 @@ func newState(env Env) (*lua.LState, error) {
 	// (deterministic and metered versions) take precedence where both define a name.
 	lua53.Open(L)
 	installBuiltins(L, env)
+	orderGlobals(L)
 	preload := L.GetField(L.GetField(L.Get(lua.EnvironIndex), "package"), "preload").(*lua.LTable)
 	loaded := map[string]*lua.LFunction{}
-	for alias, file := range modules {
+	aliases := make([]string, 0, len(modules))
+	for alias := range modules {
+		aliases = append(aliases, alias)
+	}
+	sort.Strings(aliases) // package.preload in one order on every node
+	for _, alias := range aliases {
+		file := modules[alias]
 		fn, ok := loaded[file]
 		if !ok {
 			src, err := luaFS.ReadFile("lua/" + file + ".lua")
