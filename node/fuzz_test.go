@@ -32,6 +32,7 @@ func FuzzUnitRequests(f *testing.F) {
 		}
 		routers[byte(i)] = r
 	}
+	routers[3] = n.adminRouter()
 	seeds := []struct {
 		unit         byte
 		method, path string
@@ -43,7 +44,8 @@ func FuzzUnitRequests(f *testing.F) {
 		{0, "POST", "/monitor/" + p.ID, "", []byte{1, 0, 2}},
 		{1, "GET", "/" + p.ID, "from=abc&limit=-5", nil},
 		{1, "GET", "/" + p.ID, "from-nonce=9999999999999999999999&to=1", nil},
-		{1, "GET", "/uploads", "status=x&limit=99999", nil},
+		{3, "GET", "/uploads", "status=x&limit=99999", nil},
+		{3, "POST", "/recover/abc", "", nil},
 		{1, "POST", "/", "process-id=x&assign=y", nil},
 		{2, "GET", "/results/" + p.ID, "from=%%%&sort=sideways&limit=0", nil},
 		{2, "GET", "/results/" + p.ID, "from=eyJ0aW1lc3RhbXAiOiJ4In0=", nil},
@@ -57,7 +59,7 @@ func FuzzUnitRequests(f *testing.F) {
 	}
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, unit byte, method, path, query string, body []byte) {
-		r := routers[unit%3]
+		r := routers[unit%4]
 		if method == "" || strings.ContainsAny(method, " \t\r\n()<>@,;:\\\"/[]?={}") || !strings.HasPrefix(path, "/") ||
 			strings.ContainsAny(path, " \t\r\n?#") || strings.ContainsAny(query, " \t\r\n#") {
 			return // not an HTTP request a server would receive

@@ -180,7 +180,6 @@ func (n *Node) engine(unit string) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Recovery(), cors, n.Metrics.Middleware(unit))
-	r.GET("/metrics", gin.WrapH(n.Metrics.Handler()))
 	// Liveness: the process answers. Readiness: started, not draining, and the store answers.
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "unit": unit}) })
 	r.GET("/readyz", func(c *gin.Context) {
@@ -243,7 +242,7 @@ func (n *Node) Start(ctx context.Context) (*Info, error) {
 	for _, u := range []struct {
 		name, addr string
 		h          http.Handler
-	}{{"su", n.cfg.SU.Listen, suR}, {"cu", n.cfg.CU.Listen, cuR}, {"mu", n.cfg.MU.Listen, muR}} {
+	}{{"su", n.cfg.SU.Listen, suR}, {"cu", n.cfg.CU.Listen, cuR}, {"mu", n.cfg.MU.Listen, muR}, {"admin", n.cfg.Admin.Listen, n.adminRouter()}} {
 		if err := n.listen(u.name, u.addr, u.h); err != nil {
 			return nil, err
 		}
@@ -416,4 +415,28 @@ func isID(s string) bool {
 	}
 	b, err := bundler.DecodeB64(s)
 	return err == nil && len(b) == 32
+}
+
+// adminRouter serves the operator's endpoints: Prometheus metrics, the upload queue, and recovering a
+// process from the gateway on demand. It listens on loopback unless configured otherwise.
+func (n *Node) adminRouter() *gin.Engine {
+	r := n.engine("admin")
+	r.GET("/metrics", gin.WrapH(n.Metrics.Handler()))
+	n.SU.AdminRoutes(r)
+	r.POST("/recover/:pid", func(c *gin.Context) {
+		rep, err := n.Recover(c, c.Param("pid"))
+		switch {
+		case errors.Is(err, recovery.ErrExists):
+			httpx.Error(c, http.StatusConflict, err.Error())
+		case errors.Is(err, recovery.ErrNotFound):
+			httpx.Error(c, http.StatusNotFound, err.Error())
+		case err != nil && !isID(c.Param("pid")):
+			httpx.Error(c, http.StatusBadRequest, err.Error())
+		case err != nil:
+			httpx.Error(c, http.StatusBadGateway, err.Error())
+		default:
+			c.JSON(http.StatusOK, rep)
+		}
+	})
+	return r
 }

@@ -199,7 +199,7 @@ func TestRecoverFromGateway(t *testing.T) {
 			if c, _ := n1.DB.UploadCounts(ctx); c[store.UploadPending] != 0 {
 				t.Fatalf("uploads still pending: %v", c)
 			}
-			st, b := get(t, n1.url("su")+"/uploads/"+ids[1])
+			st, b := get(t, n1.url("admin")+"/uploads/"+ids[1])
 			if st != http.StatusOK || !strings.Contains(string(b), `"bundle_id"`) {
 				t.Fatalf("upload status of %s: %d %s", ids[1], st, b)
 			}
@@ -207,10 +207,10 @@ func TestRecoverFromGateway(t *testing.T) {
 			if err := n1.Worker.Confirm(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if _, b := get(t, n1.url("su")+"/uploads/"+ids[1]); !strings.Contains(string(b), `"status":"confirmed"`) {
+			if _, b := get(t, n1.url("admin")+"/uploads/"+ids[1]); !strings.Contains(string(b), `"status":"confirmed"`) {
 				t.Fatalf("upload of %s not confirmed: %s", ids[1], b)
 			}
-			_, metrics := get(t, n1.url("mu")+"/metrics")
+			_, metrics := get(t, n1.url("admin")+"/metrics")
 			for _, want := range []string{`aonode_upload_queue_items{status="confirmed"}`, `aonode_upload_items_posted_total`,
 				`aonode_http_requests_total{code="202",method="POST",route="/",unit="mu"}`} {
 				if !strings.Contains(string(metrics), want) {
@@ -347,9 +347,27 @@ func TestUploadsEndpoint(t *testing.T) {
 		{"/no/such/route", 404, "no route"},
 	}
 	for _, c := range cases {
-		status, b := get(t, n.url("su")+c.query)
+		status, b := get(t, n.url("admin")+c.query)
 		if status != c.status || !strings.Contains(string(b), c.has) {
 			t.Fatalf("%s: %d %s", c.query, status, b)
 		}
+	}
+	for id, want := range map[string]struct {
+		status int
+		has    string
+	}{
+		"xyz": {400, "not a 43-character"}, p.ID: {409, "already held"}, bundler.B64(make([]byte, 32)): {404, "not found on the gateway"},
+	} {
+		status, out := n.do("POST", n.url("admin")+"/recover/"+id, nil)
+		if status != want.status || !strings.Contains(fmt.Sprint(out["error"]), want.has) {
+			t.Fatalf("recover %s: %d %v", id, status, out)
+		}
+	}
+	// The unit ports do not serve the admin endpoints.
+	if status, b := get(t, n.url("su")+"/uploads"); status == http.StatusOK || strings.Contains(string(b), "counts") {
+		t.Fatalf("uploads on the SU port: %d %s", status, b)
+	}
+	if status, _ := get(t, n.url("mu")+"/metrics"); status == http.StatusOK {
+		t.Fatalf("metrics on the MU port: %d", status)
 	}
 }

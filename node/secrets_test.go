@@ -47,9 +47,9 @@ func TestWalletNeverLeaks(t *testing.T) {
 	ev, _, _ := n.post("print(ao.id); error('boom')", p.ID, tg("Action", "Eval"))
 	var bodies []string
 	for _, u := range []string{
-		n.url("su") + "/", n.url("su") + "/" + p.ID + "?process-id=" + p.ID, n.url("su") + "/uploads",
+		n.url("su") + "/", n.url("su") + "/" + p.ID + "?process-id=" + p.ID, n.url("admin") + "/uploads",
 		n.url("cu") + "/", n.url("cu") + "/result/" + ev.ID + "?process-id=" + p.ID, n.url("cu") + "/state/" + p.ID,
-		n.url("cu") + "/results/" + p.ID, n.url("mu") + "/", n.url("mu") + "/metrics", n.url("gateway") + "/info",
+		n.url("cu") + "/results/" + p.ID, n.url("mu") + "/", n.url("admin") + "/metrics", n.url("gateway") + "/info",
 		n.url("su") + "/no-such-thing", n.url("cu") + "/state/" + strings.Repeat("x", 43),
 	} {
 		_, b := get(t, u)

@@ -57,6 +57,7 @@ func run(args []string) error {
 	muAddr := fs.String("mu", "", "MU listen address (default :4002)")
 	suAddr := fs.String("su", "", "SU listen address (default :4003)")
 	cuAddr := fs.String("cu", "", "CU listen address (default :4004)")
+	adminAddr := fs.String("admin", "", "admin listen address: metrics, upload queue, recovery (default 127.0.0.1:4009; off disables)")
 	suURL := fs.String("su-url", "", "public SU URL published in the Scheduler-Location record (default http://localhost:<su port>)")
 	gwListen := fs.String("gateway-listen", "", "embedded gateway listen address (default :4000)")
 	gwURL := fs.String("gateway-url", "", "use this Arweave gateway instead of the embedded one")
@@ -82,6 +83,10 @@ func run(args []string) error {
 	set(&cfg.MU.Listen, *muAddr)
 	set(&cfg.SU.Listen, *suAddr)
 	set(&cfg.CU.Listen, *cuAddr)
+	set(&cfg.Admin.Listen, *adminAddr)
+	if cfg.Admin.Listen == "off" {
+		cfg.Admin.Listen = ""
+	}
 	set(&cfg.SU.PublicURL, *suURL)
 	set(&cfg.Gateway.Listen, *gwListen)
 	set(&cfg.LogLevel, *logLevel)

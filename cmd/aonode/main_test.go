@@ -40,7 +40,7 @@ func TestRecoverCommand(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Gateway.Embedded, cfg.Gateway.URL = false, srv.URL
-	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen = freeAddr(t), freeAddr(t), freeAddr(t)
+	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Admin.Listen = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	ctx := context.Background()
 	n, err := node.Open(ctx, cfg, quiet)
 	if err != nil {
@@ -75,7 +75,7 @@ func TestRecoverCommand(t *testing.T) {
 		{"no process id", []string{"recover", "-gateway-url", srv.URL, "-data-dir", fresh}, "exactly one process id"},
 		{"embedded gateway", []string{"recover", "-data-dir", fresh, spawn.ID}, "reads from a gateway"},
 		{"bad id", []string{"recover", "-gateway-url", srv.URL, "-data-dir", fresh, "nope"}, "not a 43-character"},
-		{"recovered", []string{"recover", "-gateway-url", srv.URL, "-data-dir", fresh, "-mu", "", spawn.ID}, ""},
+		{"recovered", []string{"recover", "-gateway-url", srv.URL, "-data-dir", fresh, "-admin", "off", spawn.ID}, ""},
 		{"twice", []string{"recover", "-gateway-url", srv.URL, "-data-dir", fresh, spawn.ID}, "already held locally"},
 	}
 	for _, c := range cases {

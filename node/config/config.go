@@ -22,6 +22,8 @@ type Config struct {
 	MU MUConfig `yaml:"mu"`
 	SU SUConfig `yaml:"su"`
 	CU CUConfig `yaml:"cu"`
+	// Admin serves operator endpoints (metrics, upload queue, recovery); loopback only by default.
+	Admin UnitConfig `yaml:"admin"`
 
 	Gateway GatewayConfig `yaml:"gateway"`
 	Upload  UploadConfig  `yaml:"upload"`
@@ -102,6 +104,7 @@ func Default() Config {
 		MU:       MUConfig{Listen: ":4002", MonitorInterval: 2 * time.Second},
 		SU:       SUConfig{Listen: ":4003", LocationTTL: 3_600_000},
 		CU:       CUConfig{Listen: ":4004", Recover: true},
+		Admin:    UnitConfig{Listen: "127.0.0.1:4009"},
 		Gateway:  GatewayConfig{Embedded: true, Listen: ":4000", Timeout: 30 * time.Second},
 		Upload: UploadConfig{
 			Mode: "bundle", MaxItems: 500, MaxBytes: 8 << 20, MaxAge: time.Second, Interval: 250 * time.Millisecond,

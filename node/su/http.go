@@ -21,10 +21,15 @@ func (s *Service) Routes(r gin.IRoutes, maxBody int64) {
 	r.GET("/timestamp", s.handleTimestamp)
 	r.GET("/health", func(c *gin.Context) { c.Status(http.StatusOK) })
 	r.GET("/processes/:id", s.handleProcess)
-	r.GET("/uploads", s.handleUploads)
-	r.GET("/uploads/:id", s.handleUpload)
 	r.GET("/:id/latest", s.handleLatest)
 	r.GET("/:id", s.handleGet)
+}
+
+// AdminRoutes mounts the operator's view of the upload queue (served on the admin listener, loopback by
+// default).
+func (s *Service) AdminRoutes(r gin.IRoutes) {
+	r.GET("/uploads", s.handleUploads)
+	r.GET("/uploads/:id", s.handleUpload)
 }
 
 func (s *Service) fail(c *gin.Context, err error) {
