@@ -49,9 +49,10 @@ type Report struct {
 
 // Recoverer restores processes into a store.
 type Recoverer struct {
-	gw  Gateway
-	db  *store.DB
-	log *slog.Logger
+	gw      Gateway
+	db      *store.DB
+	log     *slog.Logger
+	retries int // extra lookups of messages the gateway has not indexed yet
 }
 
 // New builds a recoverer.
@@ -59,7 +60,7 @@ func New(gw Gateway, db *store.DB, log *slog.Logger) *Recoverer {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Recoverer{gw: gw, db: db, log: log}
+	return &Recoverer{gw: gw, db: db, log: log, retries: 4}
 }
 
 // assignment is one verified assignment with what it says.
@@ -182,8 +183,39 @@ func (r *Recoverer) assignments(ctx context.Context, pid, sched string) ([]gatew
 	return out, nil
 }
 
-// lookup fills metas for ids with the gateway's metadata, at most a page of ids per query.
+// lookup fills metas for ids with the gateway's metadata, at most a page of ids per query. Gateways index
+// asynchronously (arlocal under load, ar.io unbundling), so ids still missing are asked for again a few times
+// before recovery gives up.
 func (r *Recoverer) lookup(ctx context.Context, ids []string, metas map[string]gateway.Tx) error {
+	delay := 500 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		if err := r.lookupOnce(ctx, ids, metas); err != nil {
+			return err
+		}
+		var missing []string
+		for _, id := range ids {
+			if metas[id].ID == "" {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		if attempt == r.retries {
+			return fmt.Errorf("message %s is not on the gateway (not uploaded or not indexed yet)", missing[0])
+		}
+		r.log.Info("messages not indexed yet; asking again", "missing", len(missing), "in", delay)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay *= 2
+		ids = missing
+	}
+}
+
+func (r *Recoverer) lookupOnce(ctx context.Context, ids []string, metas map[string]gateway.Tx) error {
 	for len(ids) > 0 {
 		n := min(len(ids), gateway.MaxPageSize)
 		batch := ids[:n]
@@ -194,11 +226,6 @@ func (r *Recoverer) lookup(ctx context.Context, ids []string, metas map[string]g
 		})
 		if err != nil {
 			return fmt.Errorf("look up messages: %w", err)
-		}
-	}
-	for id, t := range metas {
-		if t.ID == "" {
-			return fmt.Errorf("message %s is not on the gateway (not uploaded or not indexed yet)", id)
 		}
 	}
 	return nil
