@@ -21,6 +21,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/cache"
 	"github.com/aonode/aonode/gateway"
 	"github.com/aonode/aonode/gateway/embedded"
 	"github.com/aonode/aonode/node/aos"
@@ -48,6 +49,7 @@ type Node struct {
 	Worker  *bundler.Worker
 	Restore *recovery.Recoverer
 	Metrics *metrics.Metrics
+	Cache   cache.Cache
 
 	recMu     sync.Mutex
 	recRun    sync.Mutex
@@ -98,11 +100,24 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 			return nil, err
 		}
 	}
+	if cfg.CU.Cache == "redis" {
+		n.Cache, err = cache.NewRedis(ctx, cache.RedisOptions{URL: cfg.CU.RedisURL, Prefix: cfg.CU.RedisPrefix})
+	} else {
+		n.Cache, err = cache.NewMemory(cfg.CU.CacheSize)
+	}
+	if err != nil {
+		if n.GW != nil {
+			n.GW.Close()
+		}
+		db.Close()
+		return nil, err
+	}
 	n.Gateway = gateway.NewClient(cfg.Gateway.URL, gateway.WithTimeout(cfg.Gateway.Timeout))
 	items := &chainItems{gw: n.Gateway, db: db}
 	n.SU = su.New(w, db, &heights{gw: n.Gateway, db: db, ttl: 5 * time.Second}, items, log.With("unit", "su"))
 	n.CU = cu.New(w, n.SU, items, db, log.With("unit", "cu"))
 	n.CU.SetLimits(aos.Options{ComputeLimit: cfg.CU.ComputeLimit, MemoryLimit: cfg.CU.MemoryLimit})
+	n.CU.SetCache(n.Cache)
 	n.Restore = recovery.New(n.Gateway, db, log.With("unit", "recovery"))
 	n.recFailed = map[string]time.Time{}
 	if cfg.CU.Recover {
@@ -365,6 +380,9 @@ func (n *Node) Close() error {
 	var errs []error
 	if n.GW != nil {
 		errs = append(errs, n.GW.Close())
+	}
+	if n.Cache != nil {
+		errs = append(errs, n.Cache.Close())
 	}
 	errs = append(errs, n.DB.Close())
 	return errors.Join(errs...)

@@ -38,7 +38,7 @@ go vet ./...
 echo "== go test"
 # The gateway and bundler tests run against a private arlocal from e2e/node_modules (installed above); make
 # them fail rather than skip when it cannot be started.
-export AONODE_REQUIRE_ARLOCAL=1
+export AONODE_REQUIRE_ARLOCAL=1 AONODE_REQUIRE_REDIS=1
 go test -count=1 -timeout 20m ./...
 
 echo "== fuzz (a short run of every fuzz target; go test above already ran their seed corpora)"

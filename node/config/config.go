@@ -60,6 +60,12 @@ type CUConfig struct {
 	// growth one message may cause, in bytes (0: 512 MiB).
 	ComputeLimit int64 `yaml:"compute_limit"`
 	MemoryLimit  int64 `yaml:"memory_limit"`
+	// Cache is where results are shared: "memory" (this process only, the default) or "redis" (RedisURL,
+	// shared by every CU using the same server and prefix).
+	Cache       string `yaml:"cache"`
+	CacheSize   int    `yaml:"cache_size"` // memory: results kept
+	RedisURL    string `yaml:"redis_url"`
+	RedisPrefix string `yaml:"redis_prefix"`
 }
 
 // GatewayConfig selects the Arweave gateway.
@@ -103,7 +109,7 @@ func Default() Config {
 		LogLevel: "info",
 		MU:       MUConfig{Listen: ":4002", MonitorInterval: 2 * time.Second},
 		SU:       SUConfig{Listen: ":4003", LocationTTL: 3_600_000},
-		CU:       CUConfig{Listen: ":4004", Recover: true},
+		CU:       CUConfig{Listen: ":4004", Recover: true, Cache: "memory", CacheSize: 10000},
 		Admin:    UnitConfig{Listen: "127.0.0.1:4009"},
 		Gateway:  GatewayConfig{Embedded: true, Listen: ":4000", Timeout: 30 * time.Second},
 		Upload: UploadConfig{
@@ -155,6 +161,15 @@ func (c *Config) Finish() error {
 	}
 	if c.CU.ComputeLimit < 0 || c.CU.MemoryLimit < 0 {
 		return errors.New("config: cu.compute_limit and cu.memory_limit must be positive (0 for the defaults)")
+	}
+	switch c.CU.Cache {
+	case "memory":
+	case "redis":
+		if c.CU.RedisURL == "" {
+			return errors.New("config: cu.redis_url is required with cu.cache redis")
+		}
+	default:
+		return fmt.Errorf("config: cu.cache %q: want memory or redis", c.CU.Cache)
 	}
 	if c.Gateway.AutoMine < 0 || c.Gateway.AutoMine > 0 && !c.Gateway.Arlocal {
 		return errors.New("config: gateway.auto_mine needs gateway.arlocal and a positive interval")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/cache"
 	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/cron"
 	"github.com/aonode/aonode/node/store"
@@ -59,7 +60,11 @@ type Service struct {
 	procs     map[string]*proc
 	recoverer func(ctx context.Context, pid string) error
 	vmOpts    aos.Options // compute and memory limits of every process VM
+	cache     cache.Cache // results shared with other CUs (nil: none)
 }
+
+// SetCache makes the CU publish every result to c and answer from it first. Set it before serving.
+func (s *Service) SetCache(c cache.Cache) { s.cache = c }
 
 // SetLimits sets the per-message compute and memory limits of process VMs (zero values: the runtime's
 // defaults). Set it before serving: a VM keeps the limits it was created with.
@@ -237,6 +242,11 @@ func (s *Service) evaluate(ctx context.Context, p *proc, toNonce int64) error {
 				}
 			} else if err := s.db.PutResult(ctx, p.id, sc.Nonce, raw); err != nil {
 				return err
+			} else if s.cache != nil {
+				// Shared with the other CUs of the deployment; a cache failure only costs them a re-evaluation.
+				if err := s.cache.PutResult(ctx, p.id, []string{sc.MessageID, sc.AssignmentID}, raw); err != nil {
+					s.log.Warn("result not cached", "process", p.id, "nonce", sc.Nonce, "err", err)
+				}
 			}
 			p.nonce, p.timestamp, p.blockHeight = sc.Nonce, sc.Timestamp, sc.BlockHeight
 		}
@@ -284,6 +294,14 @@ func (s *Service) resolveNonce(ctx context.Context, pid, id string) (int64, erro
 
 // Result returns the evaluation result (JSON) of message id in process pid.
 func (s *Service) Result(ctx context.Context, pid, id string) (json.RawMessage, error) {
+	if s.cache != nil {
+		// Another CU sharing the cache may have evaluated it already, even a process this CU does not hold.
+		if raw, ok, err := s.cache.Result(ctx, pid, id); err == nil && ok {
+			return raw, nil
+		} else if err != nil {
+			s.log.Warn("result cache unavailable", "err", err)
+		}
+	}
 	nonce, err := s.resolveNonce(ctx, pid, id)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,120 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+// redisURL is a real Redis for the tests: AONODE_TEST_REDIS_URL, else 127.0.0.1:6379 (the test script
+// starts one when none answers). Without one the Redis cases skip, unless AONODE_REQUIRE_REDIS=1.
+func redisURL(t *testing.T) string {
+	if u := os.Getenv("AONODE_TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second)
+	if err != nil {
+		if os.Getenv("AONODE_REQUIRE_REDIS") == "1" {
+			t.Fatalf("no Redis on 127.0.0.1:6379: %v", err)
+		}
+		t.Skip("no Redis on 127.0.0.1:6379 (run ./scripts/test.sh, which starts one)")
+	}
+	c.Close()
+	return "redis://127.0.0.1:6379/0"
+}
+
+func caches(t *testing.T) map[string]func() Cache {
+	url := redisURL(t)
+	prefix := fmt.Sprintf("aonode-test-%d:", time.Now().UnixNano()) // tests never see each other's keys
+	return map[string]func() Cache{
+		"memory": func() Cache {
+			m, err := NewMemory(3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		},
+		"redis": func() Cache {
+			r, err := NewRedis(context.Background(), RedisOptions{URL: url, Prefix: prefix, TTL: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		},
+	}
+}
+
+func TestCaches(t *testing.T) {
+	ctx := context.Background()
+	for name, open := range caches(t) {
+		t.Run(name, func(t *testing.T) {
+			c := open()
+			defer c.Close()
+			if _, ok, err := c.Result(ctx, "p", "m1"); ok || err != nil {
+				t.Fatalf("empty cache answered: %v %v", ok, err)
+			}
+			if err := c.PutResult(ctx, "p", []string{"m1", "a1"}, []byte(`{"Output":1}`)); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"m1", "a1"} {
+				raw, ok, err := c.Result(ctx, "p", id)
+				if !ok || err != nil || string(raw) != `{"Output":1}` {
+					t.Fatalf("result by %s: %q %v %v", id, raw, ok, err)
+				}
+			}
+			if _, ok, _ := c.Result(ctx, "other", "m1"); ok {
+				t.Fatal("a result leaked to another process")
+			}
+		})
+	}
+}
+
+// Two CUs sharing one Redis see each other's results.
+func TestRedisShared(t *testing.T) {
+	url := redisURL(t)
+	ctx := context.Background()
+	o := RedisOptions{URL: url, Prefix: fmt.Sprintf("aonode-shared-%d:", time.Now().UnixNano()), TTL: time.Minute}
+	a, err := NewRedis(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := NewRedis(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := a.PutResult(ctx, "p", []string{"m"}, []byte("r")); err != nil {
+		t.Fatal(err)
+	}
+	if raw, ok, err := b.Result(ctx, "p", "m"); !ok || err != nil || string(raw) != "r" {
+		t.Fatalf("second CU: %q %v %v", raw, ok, err)
+	}
+}
+
+func TestMemoryEvicts(t *testing.T) {
+	m, _ := NewMemory(2)
+	ctx := context.Background()
+	for i := range 3 {
+		m.PutResult(ctx, "p", []string{fmt.Sprint(i)}, []byte{byte(i)})
+	}
+	if _, ok, _ := m.Result(ctx, "p", "0"); ok {
+		t.Fatal("oldest entry kept beyond the size")
+	}
+	if _, ok, _ := m.Result(ctx, "p", "2"); !ok {
+		t.Fatal("newest entry lost")
+	}
+}
+
+func TestNewRedisRefusesBadConfig(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	for name, url := range map[string]string{"not a url": "::nope", "nothing listening": "redis://127.0.0.1:1/0"} {
+		if _, err := NewRedis(ctx, RedisOptions{URL: url}); err == nil {
+			t.Fatalf("%s: connected", name)
+		}
+	}
+}
