@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -63,9 +64,24 @@ func run(args []string) error {
 	gwURL := fs.String("gateway-url", "", "use this Arweave gateway instead of the embedded one")
 	arlocal := fs.Bool("arlocal", false, "the gateway is arlocal (sequential chunks, mint, mine)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error")
+	// A process id may start with "-" (base64url), which the flag package would take for a flag: pull ids out
+	// of the arguments first. (A 43-character base64url value is never a flag's value here.)
+	var ids []string
+	if cmd == "recover" {
+		rest := args[:0:0]
+		for _, a := range args {
+			if isProcessID(a) {
+				ids = append(ids, a)
+			} else {
+				rest = append(rest, a)
+			}
+		}
+		args = rest
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	ids = append(ids, fs.Args()...)
 	cfg := config.Default()
 	if *cfgPath != "" {
 		var err error
@@ -106,10 +122,10 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if cmd == "recover" {
-		if fs.NArg() != 1 {
+		if len(ids) != 1 {
 			return errors.New("recover needs exactly one process id (aonode recover [flags] <process-id>)")
 		}
-		return recoverProcess(ctx, cfg, log, fs.Arg(0))
+		return recoverProcess(ctx, cfg, log, ids[0])
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (see aonode -h)", fs.Arg(0))
@@ -160,4 +176,12 @@ func recoverProcess(ctx context.Context, cfg config.Config, log *slog.Logger, pi
 	b, _ := json.MarshalIndent(out, "", "  ")
 	fmt.Println(string(b))
 	return nil
+}
+
+func isProcessID(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil && len(b) == 32
 }

@@ -78,6 +78,12 @@ func TestRecoverCommand(t *testing.T) {
 		{"recovered", []string{"recover", "-gateway-url", srv.URL, "-data-dir", fresh, "-admin", "off", spawn.ID}, ""},
 		{"twice", []string{"recover", "-gateway-url", srv.URL, "-data-dir", fresh, spawn.ID}, "already held locally"},
 	}
+	// Ids may start with "-": the command must not take one for a flag.
+	dashID := "-" + spawn.ID[1:]
+	if err := run([]string{"recover", "-gateway-url", srv.URL, "-data-dir", t.TempDir(), "-admin", "off", dashID}); err == nil ||
+		strings.Contains(err.Error(), "flag provided but not defined") {
+		t.Fatalf("an id starting with '-': %v", err)
+	}
 	for _, c := range cases {
 		err := run(c.args)
 		if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
