@@ -47,28 +47,42 @@ func startNode(t testing.TB, dataDir string) *testNode {
 // startNodeWith starts a node on free ports; edit adjusts the config first.
 func startNodeWith(t testing.TB, dataDir string, edit func(*config.Config)) *testNode {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = dataDir
-	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Gateway.Listen = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
-	cfg.Admin.Listen = freeAddr(t)
-	cfg.SU.PublicURL = "http://" + cfg.SU.Listen
-	cfg.MU.MonitorInterval = 200 * time.Millisecond
-	if edit != nil {
-		edit(&cfg)
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testLogSink != nil {
 		log = slog.New(slog.NewTextHandler(testLogSink, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	} else if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	n, err := Open(context.Background(), cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := n.Start(context.Background())
-	if err != nil {
+	var (
+		cfg  config.Config
+		n    *Node
+		info *Info
+	)
+	// A free port can be taken by someone else between freeAddr and the node's listen (tests run in
+	// parallel packages): try again with new ports.
+	for attempt := 0; ; attempt++ {
+		cfg = config.Default()
+		cfg.DataDir = dataDir
+		cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Gateway.Listen = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+		cfg.Admin.Listen = freeAddr(t)
+		cfg.SU.PublicURL = "http://" + cfg.SU.Listen
+		cfg.MU.MonitorInterval = 200 * time.Millisecond
+		if edit != nil {
+			edit(&cfg)
+		}
+		var err error
+		n, err = Open(context.Background(), cfg, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err = n.Start(context.Background())
+		if err == nil {
+			break
+		}
 		n.Close()
+		if attempt < 3 && strings.Contains(err.Error(), "address already in use") {
+			continue
+		}
 		t.Fatal(err)
 	}
 	uw, _, err := bundler.LoadOrCreateWallet(filepath.Join(dataDir, "user.json"))
