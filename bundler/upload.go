@@ -102,7 +102,11 @@ func (p *L1Poster) Post(ctx context.Context, raws [][]byte) (string, error) {
 		return "", fmt.Errorf("post bundle %s: upload did not finish: %w", tx.ID, uctx.Err())
 	}
 	if p.arlocal {
-		if err := p.mine(ctx, items[len(items)-1].Id); err != nil {
+		ids := make([]string, len(items))
+		for i, it := range items {
+			ids[i] = it.Id
+		}
+		if err := p.mine(ctx, ids); err != nil {
 			return tx.ID, err
 		}
 	}
@@ -125,21 +129,35 @@ func (p *L1Poster) get(ctx context.Context, path string) error {
 	return nil
 }
 
-// mine asks arlocal for a block; arlocal unbundles in the background and a /mine racing it fails, so retry.
-func (p *L1Poster) mine(ctx context.Context, lastItem string) error {
+// mine asks arlocal for a block until every item of the bundle is served. arlocal indexes an item whose
+// signer has a wallet there (the node's own) while the bundle uploads, but anyone else's only when a /mine
+// unbundles it, and a /mine racing its background unbundling can fail or skip the bundle: so the node's items
+// being served proves nothing, each one is checked. Items still missing fail the post, and the queue posts
+// them again in a new bundle.
+func (p *L1Poster) mine(ctx context.Context, ids []string) error {
 	var err error
-	for i := 0; i < 20; i++ {
+	missing := ids
+	mined := 0
+	for i := 0; i < 20 && mined < 3; i++ {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(time.Duration(250*(i+1)) * time.Millisecond):
 		}
-		if err = p.get(ctx, "/mine"); err == nil {
-			if p.get(ctx, "/"+lastItem) == nil {
-				return nil
-			}
-			err = fmt.Errorf("item %s not served after mining", lastItem)
+		if err = p.get(ctx, "/mine"); err != nil {
+			continue
 		}
+		mined++
+		var still []string
+		for _, id := range missing {
+			if p.get(ctx, "/"+id) != nil {
+				still = append(still, id)
+			}
+		}
+		if missing = still; len(missing) == 0 {
+			return nil
+		}
+		err = fmt.Errorf("%d items (first %s) not served after mining", len(missing), missing[0])
 	}
 	return fmt.Errorf("mine on arlocal: %w", err)
 }
