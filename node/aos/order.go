@@ -42,8 +42,15 @@ func orderGlobals(L *lua.LState) {
 	if loaded != nil {
 		loaded.RawSetString("_G", g)
 	}
-	if s, ok := oldString.(*lua.LTable); ok && replaced[s] != nil {
-		strMT.RawSetString("__index", replaced[s])
+	// gopher-lua's string metatable is the string library table itself (its __index is itself): the sorted
+	// copy takes both roles, so getmetatable("") iterates in order too.
+	if strMT != nil {
+		if ns := replaced[strMT]; ns != nil {
+			ns.RawSetString("__index", ns)
+			L.SetMetatable(lua.LString(""), ns)
+		} else if s, ok := oldString.(*lua.LTable); ok && replaced[s] != nil {
+			strMT.RawSetString("__index", replaced[s])
+		}
 	}
 	L.G.Global, L.Env = g, g
 }
