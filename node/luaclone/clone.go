@@ -792,7 +792,7 @@ func (c *cloner) setRoots() {
 		types[t] = nil
 	}
 	for _, t := range sortedTypes(types) {
-		sample := sampleOfType(lua.LValueType(t), c.dst)
+		sample := SampleOfType(lua.LValueType(t), c.dst)
 		if sample == nil {
 			continue
 		}
@@ -804,8 +804,8 @@ func (c *cloner) setRoots() {
 	}
 }
 
-// sampleOfType returns a value whose metatable lives in Global.builtinMts.
-func sampleOfType(t lua.LValueType, L *lua.LState) lua.LValue {
+// SampleOfType returns a value whose metatable lives in Global.builtinMts (a value of type t).
+func SampleOfType(t lua.LValueType, L *lua.LState) lua.LValue {
 	switch t {
 	case lua.LTNil:
 		return lua.LNil

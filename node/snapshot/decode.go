@@ -9,6 +9,8 @@ import (
 	"runtime"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/node/luaclone"
 )
 
 // ival is a decoded value: a primitive, or a reference to object ref.
@@ -499,26 +501,6 @@ func (rs *restorer) pairChildren(id int) {
 	}
 }
 
-func sampleOf(t int, L *lua.LState) lua.LValue {
-	switch lua.LValueType(t) {
-	case lua.LTNil:
-		return lua.LNil
-	case lua.LTBool:
-		return lua.LFalse
-	case lua.LTNumber:
-		return lua.LNumber(0)
-	case lua.LTString:
-		return lua.LString("")
-	case lua.LTFunction:
-		return &lua.LFunction{}
-	case lua.LTThread:
-		return L
-	case lua.LTChannel:
-		return lua.LChannel(nil)
-	}
-	return nil
-}
-
 func (d *decoder) restore(L *lua.LState, mutating *bool) error {
 	rs := &restorer{d: d, L: L, dst: make([]lua.LValue, len(d.objs)), used: map[lua.LValue]bool{}}
 	// 1. pair snapshot objects with L's objects at the same paths.
@@ -637,7 +619,7 @@ func (d *decoder) restore(L *lua.LState, mutating *bool) error {
 		if _, ok := types[t]; !ok {
 			continue
 		}
-		s := sampleOf(t, L)
+		s := luaclone.SampleOfType(lua.LValueType(t), L)
 		if s == nil {
 			continue
 		}
