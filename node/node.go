@@ -202,7 +202,7 @@ func (n *Node) engine(unit string) *gin.Engine {
 			httpx.Error(c, http.StatusServiceUnavailable, "not ready: starting or shutting down")
 			return
 		}
-		if _, err := n.DB.UploadCounts(c); err != nil {
+		if err := n.DB.Ping(c); err != nil {
 			httpx.Error(c, http.StatusServiceUnavailable, "not ready: store: "+err.Error())
 			return
 		}
@@ -419,6 +419,12 @@ func (n *Node) autoRecover(ctx context.Context, pid string) error {
 	}
 	n.recMu.Lock()
 	if err != nil {
+		// Forget failures old enough to be retried, so requests for many bogus ids do not grow the map forever.
+		for id, t := range n.recFailed {
+			if time.Since(t) >= recoverRetry {
+				delete(n.recFailed, id)
+			}
+		}
 		n.recFailed[pid] = time.Now()
 	} else {
 		delete(n.recFailed, pid)

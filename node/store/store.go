@@ -82,6 +82,19 @@ func ctxErr(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// Ping checks the store answers a read, cheaply (readiness probes call it).
+func (d *DB) Ping(ctx context.Context) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return d.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bMeta) == nil {
+			return errors.New("store: meta bucket missing")
+		}
+		return nil
+	})
+}
+
 // Meta reads a metadata value.
 func (d *DB) Meta(ctx context.Context, key string) (string, error) {
 	if err := ctxErr(ctx); err != nil {
