@@ -193,9 +193,7 @@ func TestRecoverFromGateway(t *testing.T) {
 			want := n1.record(p.ID, ids)
 
 			ctx := context.Background()
-			if err := n1.Worker.Flush(ctx); err != nil {
-				t.Fatal(err)
-			}
+			n1.flushUploads()
 			if c, _ := n1.DB.UploadCounts(ctx); c[store.UploadPending] != 0 {
 				t.Fatalf("uploads still pending: %v", c)
 			}
@@ -282,9 +280,7 @@ func TestRecoverReadOnlyAndRefusals(t *testing.T) {
 	p, _, _ := n1.post("", "")
 	ev, _, _ := n1.post("X = 41 + 1; print(X)", p.ID, tg("Action", "Eval"))
 	want := n1.record(p.ID, []string{p.ID, ev.ID})
-	if err := n1.Worker.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	n1.flushUploads()
 	n1.Close()
 
 	n2 := startNodeWith(t, filepath.Join(t.TempDir(), "b"), ext) // a different wallet
@@ -370,4 +366,20 @@ func TestUploadsEndpoint(t *testing.T) {
 	if status, _ := get(t, n.url("mu")+"/metrics"); status == http.StatusOK {
 		t.Fatalf("metrics on the MU port: %d", status)
 	}
+}
+
+// flushUploads posts the whole upload queue now. A post can fail and be retried, as the worker does (arlocal
+// sometimes leaves a bundle's items unindexed, which fails the post so the items go out again).
+func (n *testNode) flushUploads() {
+	n.t.Helper()
+	var err error
+	for range 10 {
+		if err = n.Worker.Flush(context.Background()); err == nil {
+			if c, _ := n.DB.UploadCounts(context.Background()); c[store.UploadPending] == 0 {
+				return
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	n.t.Fatalf("upload queue not flushed: %v", err)
 }
