@@ -1,27 +1,48 @@
-// Package cache holds evaluation results where every CU of a deployment can read them: in process memory by
-// default (embedded), or in Redis so several aonode CUs sharing one Redis answer for each other. Results are
-// deterministic functions of a process's schedule, so a result computed by any CU is valid for all of them.
+// Package cache holds evaluation results and process snapshots where every CU of a deployment can read them:
+// in process memory by default (embedded), or in Redis so several aonode CUs sharing one Redis answer for each
+// other. Results and states are deterministic functions of a process's schedule, so what any CU computed is
+// valid for all of them.
 package cache
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/redis/go-redis/v9"
 )
 
-// Cache stores evaluation results (JSON) by process and message id (or assignment id).
+// Cache stores evaluation results (JSON) by process and message id (or assignment id), and the latest
+// snapshot of each process's state by nonce.
 type Cache interface {
 	Result(ctx context.Context, pid, id string) (raw []byte, ok bool, err error)
 	PutResult(ctx context.Context, pid string, ids []string, raw []byte) error
+	// Snapshot returns the newest snapshot stored for pid and the nonce it was taken after.
+	Snapshot(ctx context.Context, pid string) (nonce int64, data []byte, ok bool, err error)
+	// PutSnapshot keeps data as pid's snapshot unless one at the same or a later nonce is already there, so
+	// CUs writing concurrently never move a process back.
+	PutSnapshot(ctx context.Context, pid string, nonce int64, data []byte) error
 	Close() error
 }
 
-// Memory is the embedded default: an LRU of the most recent results.
-type Memory struct{ l *lru.Cache[string, []byte] }
+// Memory is the embedded default: an LRU of the most recent results, and one of the latest snapshots.
+type Memory struct {
+	l     *lru.Cache[string, []byte]
+	mu    sync.Mutex // orders the compare-and-set of PutSnapshot
+	snaps *lru.Cache[string, memSnap]
+}
+
+type memSnap struct {
+	nonce int64
+	data  []byte
+}
+
+// memSnapshots is how many processes' snapshots Memory keeps (a snapshot can be megabytes).
+const memSnapshots = 256
 
 // NewMemory keeps up to size results.
 func NewMemory(size int) (*Memory, error) {
@@ -32,7 +53,11 @@ func NewMemory(size int) (*Memory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memory cache: %w", err)
 	}
-	return &Memory{l: l}, nil
+	snaps, err := lru.New[string, memSnap](memSnapshots)
+	if err != nil {
+		return nil, fmt.Errorf("memory cache: %w", err)
+	}
+	return &Memory{l: l, snaps: snaps}, nil
 }
 
 func key(pid, id string) string { return pid + "/" + id }
@@ -48,6 +73,23 @@ func (m *Memory) PutResult(_ context.Context, pid string, ids []string, raw []by
 	for _, id := range ids {
 		m.l.Add(key(pid, id), raw)
 	}
+	return nil
+}
+
+// Snapshot implements Cache.
+func (m *Memory) Snapshot(_ context.Context, pid string) (int64, []byte, bool, error) {
+	v, ok := m.snaps.Get(pid)
+	return v.nonce, v.data, ok, nil
+}
+
+// PutSnapshot implements Cache.
+func (m *Memory) PutSnapshot(_ context.Context, pid string, nonce int64, data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.snaps.Peek(pid); ok && v.nonce >= nonce {
+		return nil
+	}
+	m.snaps.Add(pid, memSnap{nonce: nonce, data: data})
 	return nil
 }
 
@@ -112,6 +154,45 @@ func (r *Redis) PutResult(ctx context.Context, pid string, ids []string, raw []b
 	})
 	if err != nil {
 		return fmt.Errorf("redis cache: store result %s: %w", pid, err)
+	}
+	return nil
+}
+
+func (r *Redis) snapKey(pid string) string { return r.prefix + "snapshot:" + pid }
+
+// putSnapshot stores a snapshot only over an older one, atomically on the server: two CUs racing on one
+// process cannot replace a later snapshot with an earlier one.
+var putSnapshot = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 'nonce')
+if cur and tonumber(cur) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'nonce', ARGV[1], 'data', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
+
+// Snapshot implements Cache.
+func (r *Redis) Snapshot(ctx context.Context, pid string) (int64, []byte, bool, error) {
+	vals, err := r.c.HMGet(ctx, r.snapKey(pid), "nonce", "data").Result()
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("redis cache: read snapshot of %s: %w", pid, err)
+	}
+	ns, ok1 := vals[0].(string)
+	data, ok2 := vals[1].(string)
+	if !ok1 || !ok2 {
+		return 0, nil, false, nil
+	}
+	nonce, err := strconv.ParseInt(ns, 10, 64)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("redis cache: snapshot of %s has nonce %q", pid, ns)
+	}
+	return nonce, []byte(data), true, nil
+}
+
+// PutSnapshot implements Cache.
+func (r *Redis) PutSnapshot(ctx context.Context, pid string, nonce int64, data []byte) error {
+	err := putSnapshot.Run(ctx, r.c, []string{r.snapKey(pid)}, nonce, data, r.ttl.Milliseconds()).Err()
+	if err != nil {
+		return fmt.Errorf("redis cache: store snapshot of %s at nonce %d: %w", pid, nonce, err)
 	}
 	return nil
 }

@@ -118,3 +118,78 @@ func TestNewRedisRefusesBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// Snapshots: newest nonce wins, whatever order CUs write them in; binary data survives byte for byte.
+func TestSnapshots(t *testing.T) {
+	ctx := context.Background()
+	bin := []byte{0, 1, 2, 255, 0, 'x'}
+	for name, open := range caches(t) {
+		t.Run(name, func(t *testing.T) {
+			c := open()
+			defer c.Close()
+			if _, _, ok, err := c.Snapshot(ctx, "p"); ok || err != nil {
+				t.Fatalf("empty cache answered: %v %v", ok, err)
+			}
+			steps := []struct {
+				nonce     int64
+				data      []byte
+				wantNonce int64
+				wantData  []byte
+			}{
+				{10, bin, 10, bin},
+				{5, []byte("older"), 10, bin},              // an older snapshot never replaces a newer one
+				{10, []byte("same nonce"), 10, bin},        // nor one at the same nonce
+				{20, []byte("newer"), 20, []byte("newer")}, // a newer one does
+			}
+			for i, s := range steps {
+				if err := c.PutSnapshot(ctx, "p", s.nonce, s.data); err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+				n, d, ok, err := c.Snapshot(ctx, "p")
+				if !ok || err != nil || n != s.wantNonce || string(d) != string(s.wantData) {
+					t.Fatalf("step %d: got %d %q %v %v, want %d %q", i, n, d, ok, err, s.wantNonce, s.wantData)
+				}
+			}
+			if _, _, ok, _ := c.Snapshot(ctx, "other"); ok {
+				t.Fatal("a snapshot leaked to another process")
+			}
+		})
+	}
+}
+
+// Concurrent writers from several clients: the newest nonce is what stays.
+func TestRedisSnapshotRace(t *testing.T) {
+	url := redisURL(t)
+	ctx := context.Background()
+	o := RedisOptions{URL: url, Prefix: fmt.Sprintf("aonode-race-%d:", time.Now().UnixNano()), TTL: time.Minute}
+	done := make(chan error)
+	for w := range 4 {
+		go func() {
+			r, err := NewRedis(ctx, o)
+			if err != nil {
+				done <- err
+				return
+			}
+			defer r.Close()
+			for i := range 50 {
+				n := int64(i*4 + w)
+				if err := r.PutSnapshot(ctx, "p", n, []byte(fmt.Sprint(n))); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, _ := NewRedis(ctx, o)
+	defer r.Close()
+	n, d, ok, err := r.Snapshot(ctx, "p")
+	if !ok || err != nil || n != 199 || string(d) != "199" {
+		t.Fatalf("after the race: %d %q %v %v", n, d, ok, err)
+	}
+}
