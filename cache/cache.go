@@ -21,12 +21,20 @@ import (
 type Cache interface {
 	Result(ctx context.Context, pid, id string) (raw []byte, ok bool, err error)
 	PutResult(ctx context.Context, pid string, ids []string, raw []byte) error
+	// PutResults stores several results of one process at once (one round trip to a server).
+	PutResults(ctx context.Context, pid string, entries []Entry) error
 	// Snapshot returns the newest snapshot stored for pid and the nonce it was taken after.
 	Snapshot(ctx context.Context, pid string) (nonce int64, data []byte, ok bool, err error)
 	// PutSnapshot keeps data as pid's snapshot unless one at the same or a later nonce is already there, so
 	// CUs writing concurrently never move a process back.
 	PutSnapshot(ctx context.Context, pid string, nonce int64, data []byte) error
 	Close() error
+}
+
+// Entry is one result and the ids it is found by (message id, assignment id).
+type Entry struct {
+	IDs []string
+	Raw []byte
 }
 
 // Memory is the embedded default: an LRU of the most recent results, and one of the latest snapshots.
@@ -71,7 +79,17 @@ func (m *Memory) Result(_ context.Context, pid, id string) ([]byte, bool, error)
 // PutResult implements Cache.
 func (m *Memory) PutResult(_ context.Context, pid string, ids []string, raw []byte) error {
 	for _, id := range ids {
-		m.l.Add(key(pid, id), raw)
+		if id != "" {
+			m.l.Add(key(pid, id), raw)
+		}
+	}
+	return nil
+}
+
+// PutResults implements Cache.
+func (m *Memory) PutResults(ctx context.Context, pid string, entries []Entry) error {
+	for _, e := range entries {
+		m.PutResult(ctx, pid, e.IDs, e.Raw)
 	}
 	return nil
 }
@@ -146,14 +164,23 @@ func (r *Redis) Result(ctx context.Context, pid, id string) ([]byte, bool, error
 
 // PutResult implements Cache: one round trip for all the ids of a result.
 func (r *Redis) PutResult(ctx context.Context, pid string, ids []string, raw []byte) error {
+	return r.PutResults(ctx, pid, []Entry{{IDs: ids, Raw: raw}})
+}
+
+// PutResults implements Cache: one round trip for all of them.
+func (r *Redis) PutResults(ctx context.Context, pid string, entries []Entry) error {
 	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, id := range ids {
-			p.Set(ctx, r.key(pid, id), raw, r.ttl)
+		for _, e := range entries {
+			for _, id := range e.IDs {
+				if id != "" {
+					p.Set(ctx, r.key(pid, id), e.Raw, r.ttl)
+				}
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("redis cache: store result %s: %w", pid, err)
+		return fmt.Errorf("redis cache: store %d results of %s: %w", len(entries), pid, err)
 	}
 	return nil
 }

@@ -95,3 +95,24 @@ func (c *State) Pop(untilMs int64) (tickMs int64, idx int, ok bool) {
 	c.next[best] += c.Specs[best].Seconds
 	return t * 1000, best, true
 }
+
+// Skip advances every spec past untilMs without yielding its ticks: the state a process has after its ticks
+// up to untilMs were evaluated (a CU restoring a snapshot taken at that time).
+func (c *State) Skip(untilMs int64) {
+	if untilMs < 0 {
+		return
+	}
+	last := untilMs / 1000 // Pop yields n while n*1000 <= untilMs
+	for i, n := range c.next {
+		if s := c.Specs[i].Seconds; n <= last && s > 0 {
+			c.next[i] = n + ((last-n)/s+1)*s
+		}
+	}
+}
+
+// Reset puts the state back at the spawn.
+func (c *State) Reset() {
+	for i, s := range c.Specs {
+		c.next[i] = c.origin + s.Seconds
+	}
+}

@@ -68,3 +68,23 @@ func TestTicks(t *testing.T) {
 }
 
 func tg(name, value string) Tag { return Tag{Name: name, Value: value} }
+
+// Skip leaves the state exactly where popping every tick up to the same time leaves it.
+func TestSkipMatchesPop(t *testing.T) {
+	specs, err := Parse([]Tag{tg("Cron-Interval", "2-seconds"), tg("Cron-Interval", "7-seconds"), tg("Cron-Interval", "1-hour")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, until := range []int64{-1, 0, 10_000, 11_999, 12_000, 12_001, 16_999, 100_000, 3_600_000 * 5} {
+		popped, skipped := NewState(specs, 10_500), NewState(specs, 10_500)
+		for {
+			if _, _, ok := popped.Pop(until); !ok {
+				break
+			}
+		}
+		skipped.Skip(until)
+		if !reflect.DeepEqual(popped.next, skipped.next) {
+			t.Fatalf("until %d: pop leaves %v, skip %v", until, popped.next, skipped.next)
+		}
+	}
+}

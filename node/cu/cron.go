@@ -16,6 +16,7 @@ func (s *Service) runCrons(ctx context.Context, p *proc, untilMs int64) error {
 	for {
 		tick, idx, ok := p.crons.Pop(untilMs)
 		if !ok {
+			p.cronUntil = max(p.cronUntil, untilMs)
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -27,6 +28,7 @@ func (s *Service) runCrons(ctx context.Context, p *proc, untilMs int64) error {
 			Timestamp: tick, BlockHeight: p.blockHeight, Cron: true, Nonce: p.nonce,
 		}
 		res := p.vm.Handle(msg)
+		s.stats.evaluated.Add(1)
 		raw, err := json.Marshal(res)
 		if err != nil {
 			return fmt.Errorf("encode cron result %s@%d: %w", p.id, tick, err)
@@ -36,7 +38,6 @@ func (s *Service) runCrons(ctx context.Context, p *proc, untilMs int64) error {
 				return err
 			}
 		}
-		p.cronTs = tick
 	}
 }
 

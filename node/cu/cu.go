@@ -56,11 +56,14 @@ type Service struct {
 	db      *store.DB
 	log     *slog.Logger
 
-	mu        sync.Mutex
-	procs     map[string]*proc
-	recoverer func(ctx context.Context, pid string) error
-	vmOpts    aos.Options // compute and memory limits of every process VM
-	cache     cache.Cache // results shared with other CUs (nil: none)
+	mu         sync.Mutex
+	procs      map[string]*proc
+	recoverer  func(ctx context.Context, pid string) error
+	vmOpts     aos.Options // compute and memory limits of every process VM
+	cache      cache.Cache // results and snapshots shared with other CUs (nil: none)
+	snapOpts   SnapshotOptions
+	ckptSource CheckpointSource
+	stats      stats
 }
 
 // SetCache makes the CU publish every result to c and answer from it first. Set it before serving.
@@ -83,9 +86,15 @@ type proc struct {
 	trusted     map[string]bool // signers whose From-Process tag is believed
 	nonce       int64           // last evaluated nonce, -1 before the spawn message
 	crons       *cron.State     // nil when the process has no Cron-Interval
-	cronTs      int64           // last cron tick evaluated (ms)
+	cronUntil   int64           // every cron tick at or before this time (ms) was evaluated
 	timestamp   int64
 	blockHeight int64
+	scratch     bool // a throwaway replay: takes no snapshots
+
+	// Snapshot bookkeeping: the nonces of the last snapshot and checkpoint, and the work since each.
+	snapNonce, ckptNonce         int64
+	sinceSnap, sinceCkpt         int64
+	evalSinceSnap, evalSinceCkpt time.Duration
 }
 
 // New builds the CU.
@@ -114,8 +123,9 @@ func (s *Service) getProc(ctx context.Context, pid string) (*proc, error) {
 	return p, nil
 }
 
-// boot creates the VM of a process (called with p.mu held).
-func (s *Service) boot(ctx context.Context, p *proc) error {
+// boot creates the VM of a process, from its newest usable snapshot at or before toNonce when there is one
+// (called with p.mu held).
+func (s *Service) boot(ctx context.Context, p *proc, toNonce int64) error {
 	if err := s.known(ctx, p.id); err != nil {
 		return err
 	}
@@ -162,8 +172,9 @@ func (s *Service) boot(ctx context.Context, p *proc) error {
 	if err != nil {
 		return fmt.Errorf("start vm for %s: %w", p.id, err)
 	}
-	p.vm, p.nonce = vm, -1
-	return nil
+	p.vm, p.nonce, p.cronUntil = vm, -1, -1
+	p.snapNonce, p.ckptNonce, p.sinceSnap, p.sinceCkpt, p.evalSinceSnap, p.evalSinceCkpt = 0, 0, 0, 0, 0, 0
+	return s.restore(ctx, p, toNonce)
 }
 
 func aosTags(ts []bundler.Tag) []aos.Tag {
@@ -207,7 +218,7 @@ const loadPage = 500
 // evaluate runs the process up to toNonce (toNonce < 0: everything scheduled). Called with p.mu held.
 func (s *Service) evaluate(ctx context.Context, p *proc, toNonce int64) error {
 	if p.vm == nil {
-		if err := s.boot(ctx, p); err != nil {
+		if err := s.boot(ctx, p, toNonce); err != nil {
 			return err
 		}
 	}
@@ -219,39 +230,77 @@ func (s *Service) evaluate(ctx context.Context, p *proc, toNonce int64) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		for i := range batch {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			sc := &batch[i]
-			if sc.Nonce > 0 {
-				// Cron ticks due by this message's time run before it, the same way on every replay.
-				if err := s.runCrons(ctx, p, sc.Timestamp); err != nil {
-					return err
-				}
-			}
-			res := p.vm.Handle(toMessage(p.id, sc, p.trusted))
-			raw, err := json.Marshal(res)
-			if err != nil {
-				return fmt.Errorf("encode result %s/%d: %w", p.id, sc.Nonce, err)
-			}
-			if old, err := s.db.Result(ctx, p.id, sc.Nonce); err == nil {
-				// Replay after a restart: the stored result must be what evaluation gives again.
-				if string(old) != string(raw) {
-					s.log.Warn("replayed result differs from stored", "process", p.id, "nonce", sc.Nonce)
-				}
-			} else if err := s.db.PutResult(ctx, p.id, sc.Nonce, raw); err != nil {
-				return err
-			} else if s.cache != nil {
-				// Shared with the other CUs of the deployment; a cache failure only costs them a re-evaluation.
-				if err := s.cache.PutResult(ctx, p.id, []string{sc.MessageID, sc.AssignmentID}, raw); err != nil {
-					s.log.Warn("result not cached", "process", p.id, "nonce", sc.Nonce, "err", err)
-				}
-			}
-			p.nonce, p.timestamp, p.blockHeight = sc.Nonce, sc.Timestamp, sc.BlockHeight
+		if err := s.evalBatch(ctx, p, batch); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// evalBatch evaluates consecutive scheduled messages and stores their results in one write (a crash loses
+// only results that evaluating again reproduces). Called with p.mu held.
+func (s *Service) evalBatch(ctx context.Context, p *proc, batch []su.Scheduled) error {
+	stored, err := s.db.LastResultNonce(ctx, p.id)
+	if err != nil {
+		return err
+	}
+	var rows []store.ResultRow
+	var fresh []*su.Scheduled
+	flush := func() error {
+		if err := s.db.PutResults(ctx, p.id, rows); err != nil {
+			return err
+		}
+		if s.cache != nil && len(rows) > 0 {
+			// Shared with the other CUs of the deployment; a cache failure only costs them a re-evaluation.
+			entries := make([]cache.Entry, len(rows))
+			for i, r := range rows {
+				entries[i] = cache.Entry{IDs: []string{fresh[i].MessageID, fresh[i].AssignmentID}, Raw: r.Raw}
+			}
+			if err := s.cache.PutResults(ctx, p.id, entries); err != nil {
+				s.log.Warn("results not cached", "process", p.id, "err", err)
+			}
+		}
+		rows, fresh = rows[:0], fresh[:0]
+		return nil
+	}
+	for i := range batch {
+		if err := ctx.Err(); err != nil {
+			return errors.Join(err, flush())
+		}
+		sc := &batch[i]
+		if sc.Nonce > 0 {
+			// Cron ticks due by this message's time run before it, the same way on every replay.
+			if err := s.runCrons(ctx, p, sc.Timestamp); err != nil {
+				return errors.Join(err, flush())
+			}
+		}
+		start := time.Now()
+		res := p.vm.Handle(toMessage(p.id, sc, p.trusted))
+		took := time.Since(start)
+		raw, err := json.Marshal(res)
+		if err != nil {
+			return errors.Join(fmt.Errorf("encode result %s/%d: %w", p.id, sc.Nonce, err), flush())
+		}
+		if sc.Nonce <= stored {
+			// Replay after a restart: the stored result must be what evaluation gives again.
+			if old, err := s.db.Result(ctx, p.id, sc.Nonce); err != nil {
+				rows, fresh = append(rows, store.ResultRow{Nonce: sc.Nonce, Raw: raw}), append(fresh, sc)
+			} else if string(old) != string(raw) {
+				s.log.Warn("replayed result differs from stored", "process", p.id, "nonce", sc.Nonce)
+			}
+		} else {
+			rows, fresh = append(rows, store.ResultRow{Nonce: sc.Nonce, Raw: raw}), append(fresh, sc)
+		}
+		p.nonce, p.timestamp, p.blockHeight = sc.Nonce, sc.Timestamp, sc.BlockHeight
+		if s.countEval(p, took) {
+			// Results first, so a snapshot never runs ahead of the results it stands for.
+			if err := flush(); err != nil {
+				return err
+			}
+			s.snapshotDue(ctx, p)
+		}
+	}
+	return flush()
 }
 
 // known checks that the process is held here; a process that is not is first recovered from the gateway
@@ -312,10 +361,27 @@ func (s *Service) Result(ctx context.Context, pid, id string) (json.RawMessage, 
 	p, _ := s.getProc(ctx, pid)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := s.evaluate(ctx, p, nonce); err != nil {
+	if p.vm != nil && nonce <= p.nonce {
+		// Evaluated past it, but its result is gone (the process started from a snapshot taken after it, say):
+		// replay into a throwaway VM from the newest snapshot before it.
+		if err := s.replayTo(ctx, pid, nonce); err != nil {
+			return nil, err
+		}
+	} else if err := s.evaluate(ctx, p, nonce); err != nil {
 		return nil, err
 	}
 	return s.db.Result(ctx, pid, nonce)
+}
+
+// replayTo evaluates pid up to nonce in a VM of its own, which stores any result that is missing.
+func (s *Service) replayTo(ctx context.Context, pid string, nonce int64) error {
+	tmp := &proc{id: pid, nonce: -1, scratch: true}
+	defer func() {
+		if tmp.vm != nil {
+			tmp.vm.Close()
+		}
+	}()
+	return s.evaluate(ctx, tmp, nonce)
 }
 
 // Evaluated is Result decoded, as the MU reads it.

@@ -27,6 +27,7 @@ var (
 	bUploadPosted  = []byte("uploads-posted")  // seq -> nil
 	bMeta          = []byte("meta")            // key -> value
 	bMonitors      = []byte("monitors")        // pid -> Monitor JSON
+	bSnapshots     = []byte("snapshots")       // pid -> nonce(be64) + the CU's latest snapshot of the process
 )
 
 // ErrNotFound is returned when a record does not exist.
@@ -46,7 +47,7 @@ func Open(path string) (*DB, error) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		rebuild := tx.Bucket(bUploadPending) == nil
-		for _, b := range [][]byte{bProcesses, bLogs, bMsgIndex, bItems, bResults, bUploads, bUploadIdx, bMeta, bMonitors, bCrons, bUploadPending, bUploadPosted} {
+		for _, b := range [][]byte{bProcesses, bLogs, bMsgIndex, bItems, bResults, bUploads, bUploadIdx, bMeta, bMonitors, bCrons, bUploadPending, bUploadPosted, bSnapshots} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

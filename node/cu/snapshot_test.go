@@ -1,0 +1,256 @@
+package cu
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aonode/aonode/bundler"
+	bolt "go.etcd.io/bbolt"
+)
+
+// state is the process's full global state (JSON) after everything scheduled.
+func (e *env) state(pid string) string {
+	e.t.Helper()
+	b, _, _, _, err := e.cu.State(context.Background(), pid)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return string(b)
+}
+
+// reopen restarts the CU with the snapshot policy o.
+func (e *env) reopen(o SnapshotOptions) {
+	e.restart()
+	e.cu.SetSnapshots(o)
+}
+
+// wipe deletes a top-level bucket's entry for pid from the closed store file (what a disk loss or another
+// node's store looks like), then reopens.
+func (e *env) wipe(o SnapshotOptions, bucket, pid string) {
+	e.t.Helper()
+	e.db.Close()
+	db, err := bolt.Open(e.path, 0o600, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucket))
+		if b.Bucket([]byte(pid)) != nil {
+			return b.DeleteBucket([]byte(pid))
+		}
+		return b.Delete([]byte(pid))
+	})
+	db.Close()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.open()
+	e.cu.SetSnapshots(o)
+}
+
+func (e *env) sets(pid string, n int) []*bundler.Item {
+	out := make([]*bundler.Item, n)
+	for i := range out {
+		out[i] = e.send(user, pid, " ", tag("Action", "Set"), tag("Key", fmt.Sprint("k", i)), tag("Value", fmt.Sprint("v", i)))
+	}
+	return out
+}
+
+func TestColdStartFromSnapshot(t *testing.T) {
+	e := newEnv(t)
+	every := SnapshotOptions{Messages: 10}
+	e.cu.SetSnapshots(every)
+	pid := e.spawnKV()
+	msgs := e.sets(pid, 35) // nonces 2..36
+	want := e.state(pid)
+	results := map[string]string{}
+	for _, m := range msgs {
+		raw, err := e.cu.Result(context.Background(), pid, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		results[m.ID] = string(raw)
+	}
+	if st := e.cu.Stats(); st.SnapshotsTaken != 3 { // after nonces 9, 19, 29 (spawn is 0)
+		t.Fatalf("snapshots taken: %+v", st)
+	}
+	snapNonce, _, err := e.db.Snapshot(context.Background(), pid)
+	if err != nil || snapNonce != 29 {
+		t.Fatalf("latest snapshot at %d (%v), want 29", snapNonce, err)
+	}
+
+	// A restarted CU starts from the snapshot and evaluates only what came after it.
+	e.reopen(every)
+	if got := e.state(pid); got != want {
+		t.Fatalf("state from snapshot differs\n got %s\nwant %s", got, want)
+	}
+	if st := e.cu.Stats(); st.SnapshotRestores != 1 || st.Evaluated != 36-29 {
+		t.Fatalf("restart: %+v, want 1 restore and 7 evaluations", st)
+	}
+	// It goes on like a process that never stopped.
+	next := e.send(user, pid, " ", tag("Action", "Set"), tag("Key", "after"), tag("Value", "x"))
+	fromSnap := e.result(pid, next.ID)
+	stateFromSnap := e.state(pid)
+
+	// Baseline: the same store with snapshots off replays everything and agrees.
+	e.reopen(SnapshotOptions{})
+	if got := e.state(pid); got != stateFromSnap {
+		t.Fatalf("full replay disagrees with the snapshot-started CU")
+	}
+	if st := e.cu.Stats(); st.SnapshotRestores != 0 || st.Evaluated != 38 {
+		t.Fatalf("replay: %+v", st)
+	}
+	if asString(fromSnap) != asString(e.result(pid, next.ID)) {
+		t.Fatal("result after the snapshot differs from the replayed one")
+	}
+
+	// Results lost (a node that kept the snapshot, not the results): a result before the snapshot is
+	// evaluated again in a throwaway VM, and is the same.
+	e.wipe(every, "results", pid)
+	e.state(pid) // loaded from the snapshot, past the results asked for next
+	if st := e.cu.Stats(); st.SnapshotRestores != 1 {
+		t.Fatalf("after losing results: %+v", st)
+	}
+	for _, m := range []*bundler.Item{msgs[0], msgs[20], msgs[34]} {
+		raw, err := e.cu.Result(context.Background(), pid, m.ID)
+		if err != nil || string(raw) != results[m.ID] {
+			t.Fatalf("result %s after losing results: %v\n got %s\nwant %s", m.ID, err, raw, results[m.ID])
+		}
+	}
+}
+
+
+// A handler suspended in Receive cannot be snapshotted: the CU goes on without a snapshot and a restart
+// replays, with the same state; once the coroutine finished, snapshots resume.
+func TestSuspendedCoroutineFallsBackToReplay(t *testing.T) {
+	e := newEnv(t)
+	every := SnapshotOptions{Messages: 3}
+	e.cu.SetSnapshots(every)
+	pid := e.spawnKV()
+	ev := e.send(user, pid, `Handlers.add("ask", Handlers.utils.hasMatchingTag("Action", "Ask"), function (msg)
+  local answer = Receive({ Action = "Answer" })
+  Store.answer = answer.Data
+end)`, tag("Action", "Eval"))
+	if r := e.result(pid, ev.ID); r["Error"] != nil {
+		t.Fatal(r["Error"])
+	}
+	e.send(user, pid, " ", tag("Action", "Ask")) // nonce 3: suspends
+	e.sets(pid, 4)                               // nonces 4..7: the coroutine still waits
+	e.state(pid)
+	st := e.cu.Stats()
+	if st.SnapshotFailures == 0 {
+		t.Fatalf("a suspended coroutine was snapshotted: %+v", st)
+	}
+	if n, _, err := e.db.Snapshot(context.Background(), pid); err == nil && n >= 3 {
+		t.Fatalf("snapshot at %d holds a suspended coroutine", n)
+	}
+	e.send(user, pid, "42", tag("Action", "Answer")) // resumes and finishes it
+	e.sets(pid, 3)
+	want := e.state(pid)
+	n, _, err := e.db.Snapshot(context.Background(), pid)
+	if err != nil || n < 8 {
+		t.Fatalf("no snapshot after the coroutine finished: %d %v", n, err)
+	}
+	e.reopen(every)
+	if got := e.state(pid); got != want {
+		t.Fatalf("restart differs\n got %s\nwant %s", got, want)
+	}
+	if st := e.cu.Stats(); st.SnapshotRestores != 1 {
+		t.Fatalf("%+v", st)
+	}
+	if got := e.get(pid, "answer"); got != "42" {
+		t.Fatalf("answer = %q", got)
+	}
+}
+
+// Snapshots that are damaged, of another process, or of another schedule are refused: the CU replays and
+// gets the right state.
+func TestBadSnapshotsAreRefused(t *testing.T) {
+	e := newEnv(t)
+	every := SnapshotOptions{Messages: 5}
+	e.cu.SetSnapshots(every)
+	pid := e.spawnKV()
+	other := e.spawnKV()
+	e.sets(pid, 8)
+	e.sets(other, 8)
+	want := e.state(pid)
+	e.state(other)
+	ctx := context.Background()
+	n, good, err := e.db.Snapshot(ctx, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, otherSnap, err := e.db.Snapshot(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := append([]byte(nil), good...)
+	flipped[len(flipped)-20] ^= 1
+	st, _ := decodeState(good)
+	st.HashChain = "bogus"
+	wrongChain := st.encode()
+	cases := map[string][]byte{
+		"garbage":          []byte("not a snapshot"),
+		"truncated":        good[:len(good)/2],
+		"bit flip":         flipped,
+		"other process":    otherSnap,
+		"another schedule": wrongChain,
+	}
+	for name, data := range cases {
+		t.Run(name, func(t *testing.T) {
+			e.wipe(every, "snapshots", pid)
+			if err := e.db.PutSnapshot(ctx, pid, n, data); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.state(pid); got != want {
+				t.Fatalf("state after a bad snapshot differs")
+			}
+			if st := e.cu.Stats(); st.SnapshotRestores != 0 || st.SnapshotFailures != 1 {
+				t.Fatalf("%+v", st)
+			}
+		})
+	}
+}
+
+// Cron ticks evaluated before a snapshot (also past the last message, as /cron reads do) are not evaluated
+// again after a restart from it.
+func TestSnapshotKeepsCronPosition(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	every := SnapshotOptions{Messages: 1000}
+	e.cu.SetSnapshots(every)
+	p := e.send(user, "", "", tag("Cron-Interval", "1-second"), tag("Cron-Tag-Action", "Cron"))
+	e.send(user, p.ID, `Ticks = 0
+Handlers.add("tick", Handlers.utils.hasMatchingTag("Action", "Cron"), function (msg) Ticks = Ticks + 1 end)`, tag("Action", "Eval"))
+	time.Sleep(1100 * time.Millisecond)
+	e.send(user, p.ID, "", tag("Action", "Noop"))
+	head, err := e.db.Head(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := head.Timestamp + 2500
+	if _, err := e.cu.Crons(ctx, p.ID, 0, until); err != nil {
+		t.Fatal(err)
+	}
+	want := e.state(p.ID)
+	e.cu.SnapshotAll(ctx)
+	e.reopen(every)
+	if _, err := e.cu.Crons(ctx, p.ID, 0, until); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.state(p.ID); got != want {
+		t.Fatalf("cron ticks ran twice after the restart\n got %s\nwant %s", got, want)
+	}
+	if st := e.cu.Stats(); st.SnapshotRestores != 1 || st.Evaluated != 0 {
+		t.Fatalf("%+v", st)
+	}
+	// Later ticks still run, once.
+	if _, err := e.cu.Crons(ctx, p.ID, 0, until+2000); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.cu.Stats(); st.Evaluated != 2 {
+		t.Fatalf("ticks after the snapshot: %+v", st)
+	}
+}
