@@ -6,10 +6,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"time"
 
+	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/snapshot"
 	"github.com/aonode/aonode/node/store"
@@ -48,11 +50,12 @@ type CheckpointRef struct {
 	Owner string
 }
 
-// CheckpointSource finds and fetches checkpoints on a gateway. Fetch returns the snapshot bytes of a
-// checkpoint whose signature, owner, process and digest were verified.
+// CheckpointSource finds and fetches checkpoints on a gateway. Checkpoints lists those of pid signed by one
+// of owners; Fetch returns a checkpoint's data item with its signature verified. The CU checks the rest (owner,
+// process, digest, schedule), so a lying gateway cannot make it start from a forged state.
 type CheckpointSource interface {
 	Checkpoints(ctx context.Context, pid string, owners []string) ([]CheckpointRef, error)
-	Fetch(ctx context.Context, pid string, ref CheckpointRef) ([]byte, error)
+	Fetch(ctx context.Context, ref CheckpointRef) (*bundler.Item, error)
 }
 
 // SetCheckpointSource makes the CU look for checkpoints on the gateway when it holds no snapshot of a long
@@ -231,7 +234,7 @@ func (s *Service) restoreCheckpoint(ctx context.Context, p *proc, toNonce int64)
 		if ref.Nonce > head.Nonce || toNonce >= 0 && ref.Nonce > toNonce {
 			continue
 		}
-		data, err := s.ckptSource.Fetch(ctx, p.id, ref)
+		data, err := s.fetchCheckpoint(ctx, p.id, ref, owners)
 		if err == nil {
 			err = s.apply(ctx, p, data)
 		}
@@ -252,6 +255,21 @@ func (s *Service) restoreCheckpoint(ctx context.Context, p *proc, toNonce int64)
 		return nil
 	}
 	return nil
+}
+
+// fetchCheckpoint fetches a checkpoint and checks it is one of pid signed by a trusted owner.
+func (s *Service) fetchCheckpoint(ctx context.Context, pid string, ref CheckpointRef, owners []string) ([]byte, error) {
+	it, err := s.ckptSource.Fetch(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if it.ID != ref.ID {
+		return nil, fmt.Errorf("gateway gave item %s for checkpoint %s", it.ID, ref.ID)
+	}
+	if !slices.Contains(owners, it.OwnerAddress()) {
+		return nil, fmt.Errorf("checkpoint %s is signed by %s, not a trusted CU", it.ID, it.OwnerAddress())
+	}
+	return CheckpointData(pid, it)
 }
 
 // apply checks that data is a state of p's schedule and loads it into p's VM. On failure p is back at a fresh

@@ -254,3 +254,126 @@ Handlers.add("tick", Handlers.utils.hasMatchingTag("Action", "Cron"), function (
 		t.Fatalf("ticks after the snapshot: %+v", st)
 	}
 }
+
+// fakeGateway serves checkpoint items and, like a careless or lying gateway, lists every one whatever owners
+// the CU asked for.
+type fakeGateway struct{ items []*bundler.Item }
+
+func (g *fakeGateway) Checkpoints(_ context.Context, pid string, _ []string) ([]CheckpointRef, error) {
+	var out []CheckpointRef
+	for _, it := range g.items {
+		if p, _ := it.Tag("Process"); p != pid {
+			continue
+		}
+		n, _ := it.Tag("Nonce")
+		var nonce int64
+		fmt.Sscan(n, &nonce)
+		out = append(out, CheckpointRef{ID: it.ID, Nonce: nonce, Owner: it.OwnerAddress()})
+	}
+	return out, nil
+}
+
+func (g *fakeGateway) Fetch(_ context.Context, ref CheckpointRef) (*bundler.Item, error) {
+	for _, it := range g.items {
+		if it.ID == ref.ID {
+			return it, nil
+		}
+	}
+	return nil, fmt.Errorf("no item %s", ref.ID)
+}
+
+// queuedCheckpoints are the checkpoint items in the upload queue.
+func (e *env) queuedCheckpoints() []*bundler.Item {
+	e.t.Helper()
+	_, raws, err := e.db.PendingUploads(context.Background(), 1000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []*bundler.Item
+	for _, raw := range raws {
+		it, err := bundler.Parse(raw)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if typ, _ := it.Tag("Type"); typ == CheckpointType {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func TestCheckpointsUploadedAndUsed(t *testing.T) {
+	e := newEnv(t)
+	o := SnapshotOptions{Messages: 10, CheckpointMessages: 10, CheckpointMinNonce: 5}
+	e.cu.SetSnapshots(o)
+	pid := e.spawnKV()
+	e.sets(pid, 25) // nonces 2..26: checkpoints after 9 and 19
+	want := e.state(pid)
+	items := e.queuedCheckpoints()
+	if len(items) != 2 || e.cu.Stats().CheckpointsQueued != 2 {
+		t.Fatalf("%d checkpoints queued (%+v)", len(items), e.cu.Stats())
+	}
+	var newest *bundler.Item
+	for _, it := range items {
+		if n, _ := it.Tag("Nonce"); n == "19" {
+			newest = it
+		}
+		if it.OwnerAddress() != nodeW.Address() {
+			t.Fatalf("checkpoint signed by %s", it.OwnerAddress())
+		}
+		if _, err := CheckpointData(pid, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if newest == nil {
+		t.Fatal("no checkpoint at nonce 19")
+	}
+
+	// Forgeries a gateway might list: the real checkpoint re-signed by a stranger (and claiming a later
+	// nonce), and one by the CU's wallet whose payload does not match its digest.
+	forged, err := otherUser.Sign(newest.Data, "", "", retag(newest.Tags, "Nonce", "26"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	badDigest, err := nodeW.Sign(newest.Data, "", "", retag(newest.Tags, "SHA-256", "00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckpointData(pid, badDigest); err == nil {
+		t.Fatal("a checkpoint with a wrong digest was accepted")
+	}
+	if _, err := CheckpointData("other", newest); err == nil {
+		t.Fatal("a checkpoint was accepted for another process")
+	}
+	gw := &fakeGateway{items: append([]*bundler.Item{forged, badDigest}, items...)}
+
+	// A node that has the schedule but no snapshot (recovered from the gateway) starts from the newest good
+	// checkpoint and evaluates only the rest.
+	e.wipe(o, "snapshots", pid)
+	e.cu.SetCheckpointSource(gw)
+	if got := e.state(pid); got != want {
+		t.Fatalf("state from checkpoint differs")
+	}
+	st := e.cu.Stats()
+	if st.CheckpointRestores != 1 || st.Evaluated != 26-19 || st.SnapshotFailures != 2 {
+		t.Fatalf("%+v: want 1 checkpoint restore, 7 evaluations, 2 refused", st)
+	}
+	// The checkpoint is now kept locally: the next start does not ask the gateway.
+	e.reopen(o)
+	if got := e.state(pid); got != want {
+		t.Fatal("state after restart differs")
+	}
+	if st := e.cu.Stats(); st.SnapshotRestores != 1 || st.CheckpointRestores != 0 {
+		t.Fatalf("%+v", st)
+	}
+}
+
+func retag(tags []bundler.Tag, name, value string) []bundler.Tag {
+	out := append([]bundler.Tag(nil), tags...)
+	for i := range out {
+		if out[i].Name == name {
+			out[i].Value = value
+		}
+	}
+	return out
+}
