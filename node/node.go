@@ -118,7 +118,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	n.CU = cu.New(w, n.SU, items, db, log.With("unit", "cu"))
 	n.CU.SetLimits(aos.Options{ComputeLimit: cfg.CU.ComputeLimit, MemoryLimit: cfg.CU.MemoryLimit})
 	n.CU.SetCache(n.Cache)
+	n.CU.SetSnapshots(snapshotOptions(cfg.CU))
 	n.Restore = recovery.New(n.Gateway, db, log.With("unit", "recovery"))
+	n.CU.SetCheckpointSource(gatewayCheckpoints{gw: n.Gateway, rec: n.Restore})
 	n.recFailed = map[string]time.Time{}
 	if cfg.CU.Recover {
 		n.CU.SetRecoverer(n.autoRecover)
@@ -149,6 +151,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 		poster, confirmer = lp, lp
 	}
 	n.Metrics = metrics.New(db.UploadCounts)
+	cuCounters(n.Metrics, n.CU)
 	n.Worker = bundler.NewWorker(queue{db}, poster, bundler.WorkerOptions{
 		MaxItems: maxItems, MaxBytes: cfg.Upload.MaxBytes, MaxAge: cfg.Upload.MaxAge, Interval: cfg.Upload.Interval,
 		MaxDelay: cfg.Upload.MaxBackoff, ConfirmInterval: cfg.Upload.ConfirmInterval, RepostAfter: cfg.Upload.RepostAfter,
@@ -368,6 +371,10 @@ func (n *Node) Close() error {
 	}
 	n.cancel()
 	n.MU.Wait()
+	// Snapshot what was evaluated since the last snapshots, so the next start replays nothing.
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	n.CU.SnapshotAll(sctx)
+	scancel()
 	if n.started {
 		select {
 		case <-n.done:

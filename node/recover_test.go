@@ -138,6 +138,8 @@ func TestRecoverFromGateway(t *testing.T) {
 				point(c)
 				c.Wallet = walletPath
 				c.Upload.MaxAge = 50 * time.Millisecond
+				// Checkpoints after nonces 3 and 7: the recovered node starts from the one at 7.
+				c.CU.SnapshotMessages, c.CU.CheckpointMessages = 4, 4
 			}
 			dir1 := filepath.Join(t.TempDir(), "data")
 			n1 := startNodeWith(t, dir1, external)
@@ -226,7 +228,14 @@ func TestRecoverFromGateway(t *testing.T) {
 			n2 := startNodeWith(t, filepath.Join(t.TempDir(), "data"), external)
 			defer n2.Close()
 			n2.user = n1.user
-			// The first request for the unknown process recovers it from the gateway.
+			// The first request for the unknown process recovers it from the gateway; its state comes from the
+			// newest checkpoint plus the messages after it, and the older results from a replay on demand.
+			if status, b := get(t, n2.url("cu")+"/state/"+p.ID); status != http.StatusOK || !bytes.Equal(b, want.state) {
+				t.Fatalf("state after recovery: %d\n got %s\nwant %s", status, b, want.state)
+			}
+			if st := n2.CU.Stats(); st.CheckpointRestores != 1 || st.Evaluated != 3 {
+				t.Fatalf("recovered node did not start from the checkpoint at nonce 7: %+v", st)
+			}
 			want.compare(t, n2)
 			if _, err := n2.DB.GetProcess(ctx, p.ID); err != nil {
 				t.Fatalf("process not restored: %v", err)

@@ -66,6 +66,17 @@ type CUConfig struct {
 	CacheSize   int    `yaml:"cache_size"` // memory: results kept
 	RedisURL    string `yaml:"redis_url"`
 	RedisPrefix string `yaml:"redis_prefix"`
+	// A process's state is snapshotted (into the store and the cache, for fast cold starts) every
+	// SnapshotMessages evaluated messages or SnapshotEvalTime of evaluation, whichever comes first, and
+	// published to Arweave as a checkpoint every CheckpointMessages or CheckpointEvalTime. 0 turns a trigger
+	// off; both of a kind 0 turn the kind off.
+	SnapshotMessages   int64         `yaml:"snapshot_messages"`
+	SnapshotEvalTime   time.Duration `yaml:"snapshot_eval_time"`
+	CheckpointMessages int64         `yaml:"checkpoint_messages"`
+	CheckpointEvalTime time.Duration `yaml:"checkpoint_eval_time"`
+	// CheckpointOwners are other CUs' wallet addresses whose checkpoints this CU starts processes from (its
+	// own are always trusted).
+	CheckpointOwners []string `yaml:"checkpoint_owners"`
 }
 
 // GatewayConfig selects the Arweave gateway.
@@ -109,9 +120,12 @@ func Default() Config {
 		LogLevel: "info",
 		MU:       MUConfig{Listen: ":4002", MonitorInterval: 2 * time.Second},
 		SU:       SUConfig{Listen: ":4003", LocationTTL: 3_600_000},
-		CU:       CUConfig{Listen: ":4004", Recover: true, Cache: "memory", CacheSize: 10000},
-		Admin:    UnitConfig{Listen: "127.0.0.1:4009"},
-		Gateway:  GatewayConfig{Embedded: true, Listen: ":4000", Timeout: 30 * time.Second},
+		CU: CUConfig{
+			Listen: ":4004", Recover: true, Cache: "memory", CacheSize: 10000,
+			SnapshotMessages: 1000, SnapshotEvalTime: 2 * time.Second, CheckpointMessages: 10000, CheckpointEvalTime: time.Minute,
+		},
+		Admin:   UnitConfig{Listen: "127.0.0.1:4009"},
+		Gateway: GatewayConfig{Embedded: true, Listen: ":4000", Timeout: 30 * time.Second},
 		Upload: UploadConfig{
 			Mode: "bundle", MaxItems: 500, MaxBytes: 8 << 20, MaxAge: time.Second, Interval: 250 * time.Millisecond,
 			MaxBackoff: time.Minute, Concurrency: 8, ConfirmInterval: 10 * time.Second, RepostAfter: time.Hour,
@@ -161,6 +175,9 @@ func (c *Config) Finish() error {
 	}
 	if c.CU.ComputeLimit < 0 || c.CU.MemoryLimit < 0 {
 		return errors.New("config: cu.compute_limit and cu.memory_limit must be positive (0 for the defaults)")
+	}
+	if c.CU.SnapshotMessages < 0 || c.CU.SnapshotEvalTime < 0 || c.CU.CheckpointMessages < 0 || c.CU.CheckpointEvalTime < 0 {
+		return errors.New("config: cu.snapshot_* and cu.checkpoint_* must not be negative (0 turns a trigger off)")
 	}
 	switch c.CU.Cache {
 	case "memory":

@@ -54,6 +54,8 @@ func TestBadConfigs(t *testing.T) {
 		"zero batch size":           "upload: {max_items: 0}",
 		"negative max age":          "upload: {max_age: -1s}",
 		"auto mine without arlocal": "gateway: {embedded: false, url: 'http://x', auto_mine: 5s}",
+		"negative snapshot count":   "cu: {snapshot_messages: -1}",
+		"negative checkpoint time":  "cu: {checkpoint_eval_time: -1s}",
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {

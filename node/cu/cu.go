@@ -89,7 +89,8 @@ type proc struct {
 	cronUntil   int64           // every cron tick at or before this time (ms) was evaluated
 	timestamp   int64
 	blockHeight int64
-	scratch     bool // a throwaway replay: takes no snapshots
+	scratch     bool  // a throwaway replay from the spawn: uses and takes no snapshots
+	gapUntil    int64 // results up to this nonce may be missing (started from a snapshot without them), or -1
 
 	// Snapshot bookkeeping: the nonces of the last snapshot and checkpoint, and the work since each.
 	snapNonce, ckptNonce         int64
@@ -172,7 +173,10 @@ func (s *Service) boot(ctx context.Context, p *proc, toNonce int64) error {
 	if err != nil {
 		return fmt.Errorf("start vm for %s: %w", p.id, err)
 	}
-	p.vm, p.nonce, p.cronUntil = vm, -1, -1
+	p.vm, p.nonce, p.cronUntil, p.gapUntil = vm, -1, -1, -1
+	if p.scratch {
+		return nil
+	}
 	p.snapNonce, p.ckptNonce, p.sinceSnap, p.sinceCkpt, p.evalSinceSnap, p.evalSinceCkpt = 0, 0, 0, 0, 0, 0
 	return s.restore(ctx, p, toNonce)
 }
@@ -362,9 +366,9 @@ func (s *Service) Result(ctx context.Context, pid, id string) (json.RawMessage, 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.vm != nil && nonce <= p.nonce {
-		// Evaluated past it, but its result is gone (the process started from a snapshot taken after it, say):
-		// replay into a throwaway VM from the newest snapshot before it.
-		if err := s.replayTo(ctx, pid, nonce); err != nil {
+		// Evaluated past it, but its result is not here (the process started from a snapshot or checkpoint
+		// made elsewhere): replay in a throwaway VM, filling every missing result of the gap at once.
+		if err := s.fillGap(ctx, p, nonce); err != nil {
 			return nil, err
 		}
 	} else if err := s.evaluate(ctx, p, nonce); err != nil {
@@ -373,7 +377,21 @@ func (s *Service) Result(ctx context.Context, pid, id string) (json.RawMessage, 
 	return s.db.Result(ctx, pid, nonce)
 }
 
-// replayTo evaluates pid up to nonce in a VM of its own, which stores any result that is missing.
+// fillGap replays p from its spawn in a VM of its own up to nonce, or to the end of the gap of missing results
+// when that is further, storing every missing result. Called with p.mu held.
+func (s *Service) fillGap(ctx context.Context, p *proc, nonce int64) error {
+	upTo := max(nonce, p.gapUntil)
+	if err := s.replayTo(ctx, p.id, upTo); err != nil {
+		return err
+	}
+	if upTo >= p.gapUntil {
+		p.gapUntil = -1
+	}
+	return nil
+}
+
+// replayTo evaluates pid from its spawn up to nonce in a VM of its own, which stores any result that is
+// missing.
 func (s *Service) replayTo(ctx context.Context, pid string, nonce int64) error {
 	tmp := &proc{id: pid, nonce: -1, scratch: true}
 	defer func() {
@@ -493,6 +511,9 @@ func (s *Service) Results(ctx context.Context, pid string, q ResultsQuery) ([]Ed
 	p, _ := s.getProc(ctx, pid)
 	p.mu.Lock()
 	err := s.evaluate(ctx, p, -1)
+	if err == nil && p.gapUntil >= 0 {
+		err = s.fillGap(ctx, p, p.gapUntil)
+	}
 	last := p.nonce
 	p.mu.Unlock()
 	if err != nil {

@@ -307,6 +307,9 @@ func (s *Service) apply(ctx context.Context, p *proc, data []byte) (err error) {
 	s.resetCrons(p, st.CronUntil)
 	p.cronUntil = st.CronUntil
 	p.snapNonce, p.ckptNonce = st.Nonce, st.Nonce
+	if _, err := s.db.Result(ctx, p.id, st.Nonce); err != nil {
+		p.gapUntil = st.Nonce // made elsewhere: the results before it are not here
+	}
 	return nil
 }
 

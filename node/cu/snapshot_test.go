@@ -309,6 +309,11 @@ func TestCheckpointsUploadedAndUsed(t *testing.T) {
 	pid := e.spawnKV()
 	e.sets(pid, 25) // nonces 2..26: checkpoints after 9 and 19
 	want := e.state(pid)
+	ctx := context.Background()
+	wantPage, _, err := e.cu.Results(ctx, pid, ResultsQuery{Limit: 100})
+	if err != nil || len(wantPage) != 27 {
+		t.Fatalf("results: %d %v", len(wantPage), err)
+	}
 	items := e.queuedCheckpoints()
 	if len(items) != 2 || e.cu.Stats().CheckpointsQueued != 2 {
 		t.Fatalf("%d checkpoints queued (%+v)", len(items), e.cu.Stats())
@@ -347,9 +352,10 @@ func TestCheckpointsUploadedAndUsed(t *testing.T) {
 	}
 	gw := &fakeGateway{items: append([]*bundler.Item{forged, badDigest}, items...)}
 
-	// A node that has the schedule but no snapshot (recovered from the gateway) starts from the newest good
-	// checkpoint and evaluates only the rest.
+	// A node that has the schedule but no snapshot and no results (recovered from the gateway) starts from the
+	// newest good checkpoint and evaluates only the rest.
 	e.wipe(o, "snapshots", pid)
+	e.wipe(o, "results", pid)
 	e.cu.SetCheckpointSource(gw)
 	if got := e.state(pid); got != want {
 		t.Fatalf("state from checkpoint differs")
@@ -357,6 +363,19 @@ func TestCheckpointsUploadedAndUsed(t *testing.T) {
 	st := e.cu.Stats()
 	if st.CheckpointRestores != 1 || st.Evaluated != 26-19 || st.SnapshotFailures != 2 {
 		t.Fatalf("%+v: want 1 checkpoint restore, 7 evaluations, 2 refused", st)
+	}
+	// Results from before the checkpoint are evaluated on demand, once, in a VM of their own.
+	page, _, err := e.cu.Results(ctx, pid, ResultsQuery{Limit: 100})
+	if err != nil || len(page) != len(wantPage) {
+		t.Fatalf("results after the checkpoint start: %d %v", len(page), err)
+	}
+	for i := range page {
+		if string(page[i].Node) != string(wantPage[i].Node) || page[i].Cursor != wantPage[i].Cursor {
+			t.Fatalf("result %d differs:\n got %s\nwant %s", i, page[i].Node, wantPage[i].Node)
+		}
+	}
+	if st := e.cu.Stats(); st.Evaluated != 7+20 { // the gap 0..19, replayed once
+		t.Fatalf("gap replay: %+v", st)
 	}
 	// The checkpoint is now kept locally: the next start does not ask the gateway.
 	e.reopen(o)

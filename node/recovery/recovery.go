@@ -431,3 +431,21 @@ func toTags(ts []gateway.Tag) []bundler.Tag {
 	}
 	return out
 }
+
+// Item fetches one data item from the gateway and verifies it: rebuilt from its metadata and payload, else
+// taken from its bundle (or one of its owner's bundles).
+func (r *Recoverer) Item(ctx context.Context, id string) (*bundler.Item, error) {
+	t, err := r.gw.Tx(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	items, _, err := r.items(ctx, t.Owner.Address, map[string]gateway.Tx{id: *t})
+	if err != nil {
+		return nil, err
+	}
+	it, ok := items[id]
+	if !ok {
+		return nil, fmt.Errorf("item %s: the gateway cannot give back its signed binary", id)
+	}
+	return it, nil
+}

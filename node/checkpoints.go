@@ -1,0 +1,84 @@
+package node
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/gateway"
+	"github.com/aonode/aonode/node/config"
+	"github.com/aonode/aonode/node/cu"
+	"github.com/aonode/aonode/node/metrics"
+	"github.com/aonode/aonode/node/recovery"
+)
+
+// snapshotOptions is the CU's snapshot policy from the config.
+func snapshotOptions(c config.CUConfig) cu.SnapshotOptions {
+	o := cu.SnapshotOptions{
+		Messages: c.SnapshotMessages, EvalTime: c.SnapshotEvalTime,
+		CheckpointMessages: c.CheckpointMessages, CheckpointEvalTime: c.CheckpointEvalTime,
+		CheckpointOwners: c.CheckpointOwners, CheckpointMinNonce: cu.DefaultSnapshotOptions.CheckpointMinNonce,
+	}
+	if c.CheckpointMessages > 0 {
+		// A CU checkpointing by count has none for a shorter process: replay it without asking the gateway.
+		o.CheckpointMinNonce = c.CheckpointMessages
+	}
+	return o
+}
+
+// gatewayCheckpoints finds a process's checkpoints on the gateway by their tags and rebuilds their items
+// (verified) the way recovery rebuilds messages.
+type gatewayCheckpoints struct {
+	gw  *gateway.Client
+	rec *recovery.Recoverer
+}
+
+// checkpointsListed is how many of the newest checkpoints are considered.
+const checkpointsListed = 20
+
+func (g gatewayCheckpoints) Checkpoints(ctx context.Context, pid string, owners []string) ([]cu.CheckpointRef, error) {
+	txs, _, err := g.gw.Transactions(ctx, gateway.TxQuery{
+		Owners: owners,
+		Tags: []gateway.TagFilter{
+			{Name: "Type", Values: []string{cu.CheckpointType}},
+			{Name: "Process", Values: []string{pid}},
+		},
+		Sort: gateway.SortHeightDesc, First: checkpointsListed,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cu.CheckpointRef, 0, len(txs))
+	for _, t := range txs {
+		for _, tg := range t.Tags {
+			if tg.Name == "Nonce" {
+				if n, err := strconv.ParseInt(tg.Value, 10, 64); err == nil {
+					out = append(out, cu.CheckpointRef{ID: t.ID, Nonce: n, Owner: t.Owner.Address})
+				}
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+func (g gatewayCheckpoints) Fetch(ctx context.Context, ref cu.CheckpointRef) (*bundler.Item, error) {
+	return g.rec.Item(ctx, ref.ID)
+}
+
+// cuCounters exposes the CU's evaluation and snapshot counts on /metrics.
+func cuCounters(m *metrics.Metrics, c *cu.Service) {
+	for _, k := range []struct {
+		name, help string
+		get        func(cu.Stats) int64
+	}{
+		{"aonode_cu_evaluations_total", "Messages and cron ticks evaluated.", func(s cu.Stats) int64 { return s.Evaluated }},
+		{"aonode_cu_snapshots_total", "Process state snapshots taken.", func(s cu.Stats) int64 { return s.SnapshotsTaken }},
+		{"aonode_cu_snapshot_restores_total", "Processes started from a stored or cached snapshot.", func(s cu.Stats) int64 { return s.SnapshotRestores }},
+		{"aonode_cu_snapshot_failures_total", "Snapshots not taken or not usable (replayed instead).", func(s cu.Stats) int64 { return s.SnapshotFailures }},
+		{"aonode_cu_checkpoints_queued_total", "Checkpoints queued for upload to Arweave.", func(s cu.Stats) int64 { return s.CheckpointsQueued }},
+		{"aonode_cu_checkpoint_restores_total", "Processes started from a gateway checkpoint.", func(s cu.Stats) int64 { return s.CheckpointRestores }},
+	} {
+		m.Counter(k.name, k.help, func() float64 { return float64(k.get(c.Stats())) })
+	}
+}
