@@ -121,7 +121,6 @@ func TestColdStartFromSnapshot(t *testing.T) {
 	}
 }
 
-
 // A handler suspended in Receive cannot be snapshotted: the CU goes on without a snapshot and a restart
 // replays, with the same state; once the coroutine finished, snapshots resume.
 func TestSuspendedCoroutineFallsBackToReplay(t *testing.T) {
