@@ -47,3 +47,48 @@ func TestCUsShareResultsThroughRedis(t *testing.T) {
 		t.Fatalf("B state: %d", status)
 	}
 }
+
+// Two CUs sharing one Redis and one gateway: B, which never saw the process, recovers its schedule from the
+// gateway and starts it from A's snapshot in Redis instead of replaying it (checkpoints off, so only Redis
+// can help).
+func TestCUsShareSnapshotsThroughRedis(t *testing.T) {
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second); err != nil {
+		if os.Getenv("AONODE_REQUIRE_REDIS") == "1" {
+			t.Fatalf("no Redis on 127.0.0.1:6379: %v", err)
+		}
+		t.Skip("no Redis on 127.0.0.1:6379 (./scripts/test.sh starts one)")
+	} else {
+		c.Close()
+	}
+	point := gatewayKinds(t)["embedded"](t)
+	prefix := fmt.Sprintf("aonode-node-snap-%d:", time.Now().UnixNano())
+	shared := func(c *config.Config) {
+		point(c)
+		c.Upload.MaxAge = 10 * time.Millisecond
+		c.CU.Cache, c.CU.RedisURL, c.CU.RedisPrefix = "redis", "redis://127.0.0.1:6379/0", prefix
+		c.CU.SnapshotMessages, c.CU.SnapshotEvalTime = 5, 0
+		c.CU.CheckpointMessages, c.CU.CheckpointEvalTime = 0, 0
+	}
+	a := startNodeWith(t, t.TempDir(), shared)
+	defer a.Close()
+	p, _, _ := a.post("", "")
+	a.post("Count = 0; Handlers.add('inc', Handlers.utils.hasMatchingTag('Action', 'Inc'), function () Count = Count + 1 end)", p.ID, tg("Action", "Eval"))
+	for range 10 {
+		a.post("", p.ID, tg("Action", "Inc")) // nonces 2..11
+	}
+	status, want := get(t, a.url("cu")+"/state/"+p.ID)
+	if status != http.StatusOK || !bytes.Contains(want, []byte(`"Count":10`)) {
+		t.Fatalf("A state: %d %s", status, want)
+	}
+	a.flushUploads()
+
+	b := startNodeWith(t, t.TempDir(), shared)
+	defer b.Close()
+	status, got := get(t, b.url("cu")+"/state/"+p.ID)
+	if status != http.StatusOK || !bytes.Equal(got, want) {
+		t.Fatalf("B state: %d\n got %s\nwant %s", status, got, want)
+	}
+	if st := b.CU.Stats(); st.SnapshotRestores != 1 || st.Evaluated != 2 || st.CheckpointRestores != 0 {
+		t.Fatalf("B did not start from A's snapshot at nonce 9: %+v", st)
+	}
+}
