@@ -582,6 +582,16 @@ func (s *Service) State(ctx context.Context, pid string) ([]byte, int64, int64, 
 	return b, p.nonce, p.timestamp, p.blockHeight, err
 }
 
+// Load evaluates a process up to its latest scheduled message (from its newest usable snapshot when it is
+// not loaded yet) and returns the nonce it reached.
+func (s *Service) Load(ctx context.Context, pid string) (int64, error) {
+	p, _ := s.getProc(ctx, pid)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	err := s.evaluate(ctx, p, -1)
+	return p.nonce, err
+}
+
 // Warm evaluates every known process in the background, so a restarted node serves reads without delay.
 func (s *Service) Warm(ctx context.Context, pids []string) {
 	for _, pid := range pids {

@@ -1,0 +1,361 @@
+// Package bench measures aonode's compute unit and node: evaluation throughput of the kv-store Set workload,
+// cold start of a 100,000-message process with and without a snapshot, memory per idle process, and signed
+// messages through MU -> SU -> CU over HTTP. Each benchmark reports its baseline from the same run and the
+// ratio. Run them all with ./scripts/bench.sh (see the README for the figures).
+//
+// The CU benchmarks read their schedule from an in-memory scheduler of unsigned items (signing 100,000 RSA-4096
+// items would take the bench half an hour), so they measure evaluation, result storage and snapshots, not item
+// parsing; the HTTP benchmark is the full signed path.
+package bench
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/node/aos"
+	"github.com/aonode/aonode/node/cu"
+	"github.com/aonode/aonode/node/store"
+	"github.com/aonode/aonode/node/su"
+)
+
+const kv = `Store = Store or {}
+Handlers.add("Set", Handlers.utils.hasMatchingTag("Action", "Set"), function (msg)
+  assert(type(msg.Key) == 'string', 'Key is required!')
+  Store[msg.Key] = msg.Value
+  Handlers.utils.reply("Value stored!")(msg)
+end)`
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func id(parts ...any) string {
+	h := sha256.Sum256([]byte(fmt.Sprint(parts...)))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+var (
+	ownerOnce sync.Once
+	owner     string // a real public key, so addresses derive as usual; nothing is signed with it
+)
+
+func ownerKey(b testing.TB) string {
+	ownerOnce.Do(func() {
+		jwk, err := bundler.GenerateJWK()
+		if err != nil {
+			b.Fatal(err)
+		}
+		w, err := bundler.NewWallet(jwk)
+		if err != nil {
+			b.Fatal(err)
+		}
+		owner = w.Owner()
+	})
+	return owner
+}
+
+// synth is a scheduler holding kv-store processes: nonce 0 spawns, 1 evaluates the kv store, every later
+// nonce n sets key k<n> (or k<n mod keys> when keys > 0). Entries are made on demand.
+type synth struct {
+	owner  string
+	module *bundler.Item
+	procs  map[string]*synthProc
+}
+
+type synthProc struct {
+	id    string
+	last  int64
+	keys  int64
+	start int64 // timestamp of nonce 0 (ms)
+}
+
+func newSynth(b testing.TB) *synth {
+	o := ownerKey(b)
+	mod := &bundler.Item{ID: id("module"), Owner: o, Tags: []bundler.Tag{{Name: "Module-Format", Value: cu.ModuleFormat}}}
+	return &synth{owner: o, module: mod, procs: map[string]*synthProc{}}
+}
+
+func (s *synth) add(name string, last, keys int64) string {
+	p := &synthProc{id: id("process", name), last: last, keys: keys, start: 1_700_000_000_000}
+	s.procs[p.id] = p
+	return p.id
+}
+
+func (s *synth) entry(p *synthProc, n int64) su.Scheduled {
+	e := store.Entry{
+		Process: p.id, Nonce: n, Timestamp: p.start + n, BlockHeight: 1000, HashChain: id("chain", p.id, n),
+		AssignmentID: id("assignment", p.id, n), MessageID: id("message", p.id, n), Local: true,
+	}
+	msg := &bundler.Item{ID: e.MessageID, Owner: s.owner, Target: p.id}
+	switch {
+	case n == 0:
+		msg.ID, e.MessageID, msg.Target = p.id, p.id, ""
+		msg.Tags = []bundler.Tag{{Name: "Data-Protocol", Value: "ao"}, {Name: "Type", Value: "Process"},
+			{Name: "Module", Value: s.module.ID}, {Name: "Scheduler", Value: "sched"}}
+	case n == 1:
+		msg.Data = []byte(kv)
+		msg.Tags = []bundler.Tag{{Name: "Data-Protocol", Value: "ao"}, {Name: "Type", Value: "Message"}, {Name: "Action", Value: "Eval"}}
+	default:
+		k := n
+		if p.keys > 0 {
+			k = n % p.keys
+		}
+		msg.Tags = []bundler.Tag{{Name: "Data-Protocol", Value: "ao"}, {Name: "Type", Value: "Message"}, {Name: "Action", Value: "Set"},
+			{Name: "Key", Value: "k" + strconv.FormatInt(k, 10)}, {Name: "Value", Value: strconv.FormatInt(n, 10)}}
+	}
+	return su.Scheduled{Entry: e, Message: msg}
+}
+
+func (s *synth) proc(pid string) (*synthProc, error) {
+	p, ok := s.procs[pid]
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	return p, nil
+}
+
+func (s *synth) Load(_ context.Context, pid string, from, to int64, limit int) ([]su.Scheduled, error) {
+	p, err := s.proc(pid)
+	if err != nil {
+		return nil, err
+	}
+	if to < 0 || to > p.last {
+		to = p.last
+	}
+	var out []su.Scheduled
+	for n := from; n <= to && (limit <= 0 || len(out) < limit); n++ {
+		out = append(out, s.entry(p, n))
+	}
+	return out, nil
+}
+
+func (s *synth) Lookup(_ context.Context, pid, mid string) (*su.Scheduled, error) {
+	return nil, store.ErrNotFound
+}
+
+func (s *synth) Process(_ context.Context, pid string) (*store.Process, *bundler.Item, error) {
+	p, err := s.proc(pid)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := s.entry(p, 0)
+	return &store.Process{ID: pid, Scheduler: "sched", Timestamp: p.start}, sc.Message, nil
+}
+
+func (s *synth) Latest(_ context.Context, pid string) (*store.Entry, error) {
+	p, err := s.proc(pid)
+	if err != nil {
+		return nil, err
+	}
+	e := s.entry(p, p.last).Entry
+	return &e, nil
+}
+
+func (s *synth) Entries(ctx context.Context, pid string, from, to int64, limit int) ([]store.Entry, error) {
+	scs, err := s.Load(ctx, pid, from, to, limit)
+	out := make([]store.Entry, len(scs))
+	for i := range scs {
+		out[i] = scs[i].Entry
+	}
+	return out, err
+}
+
+func (s *synth) Module(context.Context, string) (*bundler.Item, error) { return s.module, nil }
+
+// newCU is a compute unit over sched with its own store in dir.
+func newCU(b testing.TB, dir string, sched *synth, o cu.SnapshotOptions) (*cu.Service, *store.DB) {
+	b.Helper()
+	jwk, _ := bundler.GenerateJWK()
+	w, _ := bundler.NewWallet(jwk)
+	db, err := store.Open(filepath.Join(dir, "aonode.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := cu.New(w, sched, sched, db, quiet)
+	c.SetSnapshots(o)
+	return c, db
+}
+
+var noSnapshots = cu.SnapshotOptions{}
+
+// evalMessages is how many kv Set messages one BenchmarkEval op evaluates.
+const evalMessages = 50_000
+
+// oneCore runs fn with GOMAXPROCS 1: the evaluation figures are for one core, whatever the machine has.
+func oneCore(fn func()) {
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	fn()
+}
+
+// BenchmarkEval is the kv-store Set workload on one core; one op is 50,000 messages, each setting a new key.
+// "vm" is the AOS VM alone (Handle), the baseline; "cu" is the compute unit evaluating a schedule and storing
+// every result (bbolt, one write per batch of 500), as it does for real.
+func BenchmarkEval(b *testing.B) {
+	b.Run("vm", func(b *testing.B) {
+		env := aos.Env{Process: aos.ProcessInfo{Id: id("p"), Owner: "owner", Tags: []aos.Tag{{Name: "Type", Value: "Process"}}}}
+		var took time.Duration
+		for range b.N {
+			p, err := aos.New(env, aos.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			p.Handle(aos.Message{Id: env.Process.Id, Owner: "owner", From: "owner", Target: env.Process.Id, Tags: env.Process.Tags})
+			if r := p.Handle(aos.Message{Id: id("eval"), Owner: "owner", From: "owner", Data: kv, Tags: []aos.Tag{{Name: "Action", Value: "Eval"}}}); r.Error != "" {
+				b.Fatal(r.Error)
+			}
+			msgs := make([]aos.Message, evalMessages)
+			for i := range msgs {
+				msgs[i] = aos.Message{Id: id("m", i), Owner: "user", From: "user", Target: env.Process.Id, Nonce: int64(i + 2), Timestamp: int64(i),
+					Tags: []aos.Tag{{Name: "Action", Value: "Set"}, {Name: "Key", Value: "k" + strconv.Itoa(i)}, {Name: "Value", Value: "v"}}}
+			}
+			oneCore(func() {
+				t0 := time.Now()
+				for _, m := range msgs {
+					if r := p.Handle(m); r.Error != "" {
+						b.Fatal(r.Error)
+					}
+				}
+				took += time.Since(t0)
+			})
+			p.Close()
+		}
+		vmRate = float64(b.N*evalMessages) / took.Seconds()
+		b.ReportMetric(vmRate, "msg/s")
+	})
+	b.Run("cu", func(b *testing.B) {
+		var took time.Duration
+		for i := range b.N {
+			sched := newSynth(b)
+			pid := sched.add(fmt.Sprint("eval", i), 1, 0)
+			c, db := newCU(b, b.TempDir(), sched, noSnapshots)
+			if _, err := c.Load(context.Background(), pid); err != nil {
+				b.Fatal(err)
+			}
+			sched.procs[pid].last = evalMessages + 1
+			oneCore(func() {
+				t0 := time.Now()
+				n, err := c.Load(context.Background(), pid)
+				took += time.Since(t0)
+				if err != nil || n != evalMessages+1 {
+					b.Fatalf("evaluated to %d: %v", n, err)
+				}
+			})
+			db.Close()
+		}
+		cuRate = float64(b.N*evalMessages) / took.Seconds()
+		b.ReportMetric(cuRate, "msg/s")
+		if vmRate > 0 {
+			b.ReportMetric(cuRate/vmRate, "x-vm")
+		}
+	})
+}
+
+// vmRate and cuRate are BenchmarkEval's figures in this run (msg/s), the baselines of later ratios.
+var vmRate, cuRate float64
+
+// BenchmarkColdStart100k starts a process of 100,000 Set messages (100,000 distinct keys) in a fresh CU:
+// by replaying every message (the baseline: what a CU without snapshots does after a restart), and from the
+// snapshot taken at its last message. One op does both.
+func BenchmarkColdStart100k(b *testing.B) {
+	const messages = 100_000
+	ctx := context.Background()
+	sched := newSynth(b)
+	pid := sched.add("cold", messages+1, 0)
+	dir := b.TempDir()
+	build, db := newCU(b, dir, sched, cu.SnapshotOptions{Messages: 1 << 62})
+	if _, err := build.Load(ctx, pid); err != nil {
+		b.Fatal(err)
+	}
+	build.SnapshotAll(ctx)
+	n, snap, err := db.Snapshot(ctx, pid)
+	if err != nil || n != messages+1 {
+		b.Fatalf("snapshot at %d: %v", n, err)
+	}
+	db.Close()
+	b.ResetTimer()
+	var replay, fromSnap time.Duration
+	for range b.N {
+		for _, v := range []struct {
+			o   cu.SnapshotOptions
+			d   *time.Duration
+			how string
+		}{{noSnapshots, &replay, "replay"}, {cu.SnapshotOptions{Messages: 1 << 62}, &fromSnap, "snapshot"}} {
+			c, db := newCU(b, dir, sched, v.o)
+			t0 := time.Now()
+			n, err := c.Load(ctx, pid)
+			*v.d += time.Since(t0)
+			if err != nil || n != messages+1 {
+				b.Fatalf("%s: loaded to %d: %v", v.how, n, err)
+			}
+			if st := c.Stats(); (v.how == "snapshot") != (st.SnapshotRestores == 1) {
+				b.Fatalf("%s: %+v", v.how, st)
+			}
+			db.Close()
+		}
+	}
+	b.ReportMetric(float64(replay.Milliseconds())/float64(b.N), "replay-ms")
+	b.ReportMetric(float64(fromSnap.Microseconds())/1000/float64(b.N), "snapshot-ms")
+	b.ReportMetric(float64(replay)/float64(fromSnap), "speedup-x")
+	b.ReportMetric(float64(len(snap))/(1<<20), "snapshot-MiB")
+}
+
+// heapAfterGC is the live heap.
+func heapAfterGC() uint64 {
+	var m runtime.MemStats
+	for range 3 {
+		runtime.GC()
+	}
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// BenchmarkIdleProcessMemory is the live heap of an idle process in the CU (spawned, the kv store loaded,
+// 10 Sets evaluated), against the baseline of a bare gopher-lua state with its standard libraries.
+func BenchmarkIdleProcessMemory(b *testing.B) {
+	const procs = 200
+	ctx := context.Background()
+	var perProc, perBare float64
+	for range b.N {
+		before := heapAfterGC()
+		states := make([]*lua.LState, procs)
+		for i := range states {
+			states[i] = lua.NewState()
+		}
+		perBare += float64(heapAfterGC()-before) / procs
+		for _, L := range states {
+			L.Close()
+		}
+		states = nil
+
+		sched := newSynth(b)
+		c, db := newCU(b, b.TempDir(), sched, noSnapshots)
+		pids := make([]string, procs)
+		for i := range pids {
+			pids[i] = sched.add(fmt.Sprint("idle", i), 11, 0)
+		}
+		before = heapAfterGC()
+		for _, pid := range pids {
+			if _, err := c.Load(ctx, pid); err != nil {
+				b.Fatal(err)
+			}
+		}
+		perProc += float64(heapAfterGC()-before) / procs
+		runtime.KeepAlive(c)
+		db.Close()
+	}
+	b.ReportMetric(perProc/float64(b.N)/1024, "KiB/process")
+	b.ReportMetric(perBare/float64(b.N)/1024, "KiB/bare-lua")
+	b.ReportMetric(perProc/perBare, "x-bare")
+}
