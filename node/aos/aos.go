@@ -174,9 +174,10 @@ var modules = map[string]string{
 
 func newState(env Env) (*lua.LState, error) {
 	// The data stack starts small and grows on demand up to gopher-lua's default size, the limit a fixed
-	// stack of that size has (the same overflow point). Every coroutine gets a stack of these options, and
-	// the runtime runs each message in a new coroutine: a fixed 5120-slot stack is 80 KB per message.
+	// stack of that size has (the same overflow point). The runtime runs each message in a new coroutine,
+	// so coroutines start smaller still (setThreadOptions): a fixed 5120-slot stack is 80 KB per message.
 	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistrySize: 512, RegistryGrowStep: 512, RegistryMaxSize: lua.RegistrySize})
+	setThreadOptions(L)
 	for _, lib := range []struct {
 		name string
 		fn   lua.LGFunction
@@ -228,6 +229,12 @@ func newState(env Env) (*lua.LState, error) {
 	bintLoader := L.NewFunction(openBint)
 	L.SetField(preload, ".bint", bintLoader)
 	L.SetField(preload, "bint", bintLoader)
+	for _, file := range nativeModules {
+		if err := loadWithNatives(L, file, loaded[file]); err != nil {
+			L.Close()
+			return nil, fmt.Errorf("aos runtime %s: %w", file, err)
+		}
+	}
 	// Load the process module once; both names must give the same table.
 	if err := L.DoString(`local p = require(".process"); package.loaded["process"] = p
 local a = require(".ao"); package.loaded["ao"] = a
@@ -242,13 +249,42 @@ __aonode_handle = p.handle`); err != nil {
 	return L, nil
 }
 
+// Coroutines get the options of the state that creates them (L.Options). The runtime runs every message in
+// a new coroutine, and a handler rarely goes deep, so a coroutine starts small and grows on demand to the
+// same limits as the main state (the same overflow points): a call stack of segments of 8 frames instead of
+// a fixed 256-frame one (~20 KB), and a data stack of threadRegistrySize slots instead of 512.
+const threadRegistrySize = 64
+
+func setThreadOptions(L *lua.LState) {
+	L.Options.MinimizeStackMemory = true
+	L.Options.RegistrySize = threadRegistrySize
+	L.Options.RegistryGrowStep = threadRegistrySize
+}
+
+// loadWithNatives runs the chunk of a module that takes Go helpers (natives) and registers it under both
+// its names, as require would, before the other modules require it.
+func loadWithNatives(L *lua.LState, file string, chunk *lua.LFunction) error {
+	L.Push(chunk)
+	L.Push(lua.LString("." + file))
+	L.Push(natives(L, file))
+	if err := L.PCall(2, 1, nil); err != nil {
+		return err
+	}
+	mod := L.Get(-1)
+	L.Pop(1)
+	loaded := L.GetField(L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable)
+	loaded.RawSetString("."+file, mod)
+	loaded.RawSetString(file, mod)
+	return nil
+}
+
 func tagsTable(L *lua.LState, tags []Tag) *lua.LTable {
 	t := L.CreateTable(len(tags), 0)
 	for _, tg := range tags {
-		e := L.CreateTable(0, 2)
-		e.RawSetString("name", lua.LString(tg.Name))
-		e.RawSetString("value", lua.LString(tg.Value))
-		t.Append(e)
+		e := newFieldTable(L, 2, 0)
+		e.set(kName, lua.LString(tg.Name))
+		e.set(kValue, lua.LString(tg.Value))
+		t.Append(e.table())
 	}
 	return t
 }
@@ -256,45 +292,49 @@ func tagsTable(L *lua.LState, tags []Tag) *lua.LTable {
 func (p *Process) envTable() *lua.LTable {
 	L := p.L
 	mk := func(id, owner string, tags []Tag) *lua.LTable {
-		t := L.CreateTable(0, 3)
-		t.RawSetString("Id", lua.LString(id))
-		t.RawSetString("Owner", lua.LString(owner))
-		t.RawSetString("Tags", tagsTable(L, tags))
-		return t
+		t := newFieldTable(L, 3, 1) // the runtime adds Process.TagArray
+		t.set(kId, lua.LString(id))
+		t.set(kOwner, lua.LString(owner))
+		t.set(kTags, tagsTable(L, tags))
+		return t.table()
 	}
-	e := L.CreateTable(0, 2)
-	e.RawSetString("Process", mk(p.env.Process.Id, p.env.Process.Owner, p.env.Process.Tags))
-	e.RawSetString("Module", mk(p.env.Module.Id, p.env.Module.Owner, p.env.Module.Tags))
-	return e
+	e := newFieldTable(L, 2, 0)
+	e.set(kProcess, mk(p.env.Process.Id, p.env.Process.Owner, p.env.Process.Tags))
+	e.set(kModule, mk(p.env.Module.Id, p.env.Module.Owner, p.env.Module.Tags))
+	return e.table()
 }
+
+// msgExtra is room for the fields the runtime adds to a message besides its tags (TagArray, reply,
+// forward, and a few a handler may set).
+const msgExtra = 8
 
 func (p *Process) msgTable(m Message) *lua.LTable {
 	L := p.L
-	t := L.CreateTable(0, 16)
-	set := func(k, v string) {
+	t := newFieldTable(L, 16, msgExtra+len(m.Tags))
+	set := func(k lua.LValue, v string) {
 		if v != "" {
-			t.RawSetString(k, lua.LString(v))
+			t.set(k, lua.LString(v))
 		}
 	}
-	set("Id", m.Id)
-	set("Signature", m.Signature)
-	set("Owner", m.Owner)
-	set("From", m.From)
-	set("Target", m.Target)
-	set("Anchor", m.Anchor)
-	t.RawSetString("Data", lua.LString(m.Data))
-	set("Forwarded-By", m.ForwardedBy)
-	set("Hash-Chain", m.HashChain)
-	t.RawSetString("Tags", tagsTable(L, m.Tags))
-	t.RawSetString("Epoch", lua.LNumber(m.Epoch))
-	t.RawSetString("Nonce", lua.LNumber(m.Nonce))
-	t.RawSetString("Timestamp", lua.LNumber(m.Timestamp))
-	t.RawSetString("Block-Height", lua.LNumber(m.BlockHeight))
-	t.RawSetString("Cron", lua.LBool(m.Cron))
+	set(kId, m.Id)
+	set(kSignature, m.Signature)
+	set(kOwner, m.Owner)
+	set(kFrom, m.From)
+	set(kTarget, m.Target)
+	set(kAnchor, m.Anchor)
+	t.set(kData, lua.LString(m.Data))
+	set(kForwardedBy, m.ForwardedBy)
+	set(kHashChain, m.HashChain)
+	t.set(kTags, tagsTable(L, m.Tags))
+	t.set(kEpoch, lua.LNumber(m.Epoch))
+	t.set(kNonce, lua.LNumber(m.Nonce))
+	t.set(kTimestamp, lua.LNumber(m.Timestamp))
+	t.set(kBlockHeight, lua.LNumber(m.BlockHeight))
+	t.set(kCron, lua.LBool(m.Cron))
 	if m.ReadOnly {
-		t.RawSetString("Read-Only", lua.LTrue)
+		t.set(kReadOnly, lua.LTrue)
 	}
-	return t
+	return t.table()
 }
 
 // Handle evaluates one message. Lua errors become Result.Error; the state keeps what ran before the error.

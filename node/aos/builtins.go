@@ -52,6 +52,7 @@ func installBuiltins(L *lua.LState, env Env) {
 	os.RawSetString("date", L.NewFunction(osDate))
 	g.RawSetString("os", os)
 	installLimitBuiltins(L)
+	installBaseBuiltins(L)
 }
 
 func setClock(L *lua.LState, ms int64) {

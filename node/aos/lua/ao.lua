@@ -18,11 +18,51 @@ local ao = {
   Nonce = nil,
 }
 
-local function contains(list, v)
+-- The host passes Go versions of hot helpers as the chunk's second argument (see native.go); the Lua
+-- definitions are the same rules, used when the module is loaded without them (a re-require).
+local _, native = ...
+if type(native) ~= "table" then native = {} end
+
+local contains = native.contains or function(list, v)
   for _, x in ipairs(list) do
     if x == v then return true end
   end
   return false
+end
+
+-- copy is a shallow copy of t, entries set in pairs order.
+local copy = native.copy or function(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = v end
+  return c
+end
+
+-- tag is the tag table { name = name, value = value }.
+local tag = native.tag or function(name, value)
+  return { name = name, value = value }
+end
+
+-- commaParts(s) lists the runs of s between commas (string.gmatch(s, "[^,]+")), without compiling the
+-- pattern on every message.
+local commaParts = native.commaParts or function(s)
+  local parts = {}
+  for part in string.gmatch(s, "[^,]+") do parts[#parts + 1] = part end
+  return parts
+end
+
+-- record("k1", v1, "k2", v2, ...) is the table { k1 = v1, k2 = v2, ... }.
+local record = native.record or function(...)
+  local t = {}
+  for i = 1, select("#", ...), 2 do
+    local k, v = select(i, ...)
+    t[k] = v
+  end
+  return t
+end
+
+-- newOutbox is an empty outbox.
+local newOutbox = native.outbox or function()
+  return { Output = {}, Messages = {}, Spawns = {}, Assignments = {} }
 end
 
 local function isArray(t)
@@ -100,14 +140,14 @@ function ao.init(env)
   end
   for _, o in ipairs(env.Process.Tags) do
     if o.name == "Authority" then
-      for part in string.gmatch(o.value, "[^,]+") do
+      for _, part in ipairs(commaParts(o.value)) do
         if part ~= "" and not contains(ao.authorities, part) then
           table.insert(ao.authorities, part)
         end
       end
     end
   end
-  ao.outbox = { Output = {}, Messages = {}, Spawns = {}, Assignments = {} }
+  ao.outbox = newOutbox()
   ao.env = env
 end
 
@@ -117,7 +157,7 @@ function ao.log(txt)
 end
 
 function ao.clearOutbox()
-  ao.outbox = { Output = {}, Messages = {}, Spawns = {}, Assignments = {} }
+  ao.outbox = newOutbox()
 end
 
 -- addFields appends msg's own fields (all but the listed ones) and then msg.Tags (a {name, value} list or a
@@ -126,7 +166,7 @@ local function addFields(tags, msg)
   for _, k in ipairs(sortedKeys(msg)) do
     if k ~= "Target" and k ~= "Data" and k ~= "Anchor" and k ~= "Tags" and k ~= "From" then
       local v = tagValue(msg[k])
-      if v ~= nil then table.insert(tags, { name = k, value = v }) end
+      if v ~= nil then table.insert(tags, tag(k, v)) end
     end
   end
   if type(msg.Tags) == "table" then
@@ -135,7 +175,7 @@ local function addFields(tags, msg)
     else
       for _, k in ipairs(sortedKeys(msg.Tags)) do
         local v = tagValue(msg.Tags[k])
-        if v ~= nil then table.insert(tags, { name = k, value = v }) end
+        if v ~= nil then table.insert(tags, tag(k, v)) end
       end
     end
   end
@@ -148,20 +188,18 @@ function ao.send(msg)
   assert(type(msg) == "table", "msg should be a table")
   ao.reference = ao.reference + 1
   local ref = tostring(ao.reference)
-  local message = {
-    Target = msg.Target,
-    Data = msg.Data,
-    Anchor = anchor(ao.reference),
-    Tags = {
-      { name = "Data-Protocol", value = "ao" },
-      { name = "Variant", value = "ao.TN.1" },
-      { name = "Type", value = "Message" },
-      { name = "Reference", value = ref },
-    },
-  }
+  local message = record(
+    "Target", msg.Target,
+    "Data", msg.Data,
+    "Anchor", anchor(ao.reference),
+    "Tags", {
+      tag("Data-Protocol", "ao"),
+      tag("Variant", "ao.TN.1"),
+      tag("Type", "Message"),
+      tag("Reference", ref),
+    })
   addFields(message.Tags, msg)
-  local queued = {}
-  for k, v in pairs(message) do queued[k] = v end
+  local queued = copy(message)
   table.insert(ao.outbox.Messages, queued)
 
   message.onReply = function(...)
@@ -191,18 +229,17 @@ function ao.spawn(module, msg)
     Data = msg.Data or "NODATA",
     Anchor = anchor(ao.reference),
     Tags = {
-      { name = "Data-Protocol", value = "ao" },
-      { name = "Variant", value = "ao.TN.1" },
-      { name = "Type", value = "Process" },
-      { name = "From-Process", value = ao.id },
-      { name = "From-Module", value = ao._module },
-      { name = "Module", value = module },
-      { name = "Reference", value = ref },
+      tag("Data-Protocol", "ao"),
+      tag("Variant", "ao.TN.1"),
+      tag("Type", "Process"),
+      tag("From-Process", ao.id),
+      tag("From-Module", ao._module),
+      tag("Module", module),
+      tag("Reference", ref),
     },
   }
   addFields(spawn.Tags, msg)
-  local queued = {}
-  for k, v in pairs(spawn) do queued[k] = v end
+  local queued = copy(spawn)
   table.insert(ao.outbox.Spawns, queued)
 
   spawn.onReply = function(callback)
@@ -236,12 +273,11 @@ function ao.result(result)
   if ao.outbox.Error or result.Error then
     return { Error = result.Error or ao.outbox.Error }
   end
-  return {
-    Output = result.Output or ao.outbox.Output,
-    Messages = ao.outbox.Messages,
-    Spawns = ao.outbox.Spawns,
-    Assignments = ao.outbox.Assignments,
-  }
+  return record(
+    "Output", result.Output or ao.outbox.Output,
+    "Messages", ao.outbox.Messages,
+    "Spawns", ao.outbox.Spawns,
+    "Assignments", ao.outbox.Assignments)
 end
 
 -- Assignables (AOS's assignment module): a message scheduled here whose Target is another process is an

@@ -29,15 +29,18 @@ local function findIndexByProp(list, prop, value)
   return nil
 end
 
+-- built once: the message would otherwise be concatenated on every add
+local addArgsError = "Invalid arguments given. Expected: \n" ..
+  "\tname : string, " ..
+  "\tpattern : Action : string | MsgMatch : table,\n" ..
+  "\t\tfunction(msg: Message) : {-1 = break, 0 = skip, 1 = continue},\n" ..
+  "\thandle(msg : Message) : void) | Resolver,\n" ..
+  "\tMaxRuns? : number | \"inf\" | nil"
+
 local function assertAddArgs(name, pattern)
   assert(type(name) == "string" and
     (type(pattern) == "function" or type(pattern) == "table" or type(pattern) == "string"),
-    "Invalid arguments given. Expected: \n" ..
-    "\tname : string, " ..
-    "\tpattern : Action : string | MsgMatch : table,\n" ..
-    "\t\tfunction(msg: Message) : {-1 = break, 0 = skip, 1 = continue},\n" ..
-    "\thandle(msg : Message) : void) | Resolver,\n" ..
-    "\tMaxRuns? : number | \"inf\" | nil")
+    addArgsError)
 end
 
 -- generateResolver turns a handle into a function of the message (like AOS, the handle is not given env):

@@ -2,6 +2,22 @@
 -- It follows AOS's process/process.lua (with its eval, boot, default-handler and stringify helpers): the
 -- message is normalized, checked (trust, assignment), then run through Handlers inside a coroutine, so a
 -- handler can suspend in Receive and be resumed by a later message.
+
+-- The host passes Go versions of the message preparation loops as the chunk's second argument (see
+-- native.go); each does the work only for the message shape the host builds, and says when it did not.
+local _, native = ...
+if type(native) ~= "table" then native = {} end
+
+-- record("k1", v1, "k2", v2, ...) is the table { k1 = v1, k2 = v2, ... }.
+local record = native.record or function(...)
+  local t = {}
+  for i = 1, select("#", ...), 2 do
+    local k, v = select(i, ...)
+    t[k] = v
+  end
+  return t
+end
+
 local ao = require(".ao")
 local json = require(".json")
 local utils = require(".utils")
@@ -119,7 +135,9 @@ end
 
 -- Tab turns a message's tag list into name -> value; the first tag of a name wins.
 function Tab(msg)
-  local out = {}
+  local out = native.tab and native.tab(msg)
+  if out then return out end
+  out = {}
   for _, o in ipairs(msg.Tags) do
     if not out[o.name] then out[o.name] = o.value end
   end
@@ -281,12 +299,19 @@ package.loaded[".default"] = package.loaded[".default"] or defaultHandler
 
 -- normalizeMsg writes the message's keys and tag names in title case, then lifts the tags onto the message.
 local function normalizeMsg(msg)
-  local renames = {}
+  if native.normalizeMsg and native.normalizeMsg(msg, utils.normalize) then
+    ao.normalize(msg)
+    return msg
+  end
+  local renames -- made only when a key changes: most messages come normalized
   for key, value in pairs(msg) do
     local nk = utils.normalize(key)
-    if nk ~= key then renames[#renames + 1] = { key, nk, value } end
+    if nk ~= key then
+      renames = renames or {}
+      renames[#renames + 1] = { key, nk, value }
+    end
   end
-  for _, r in ipairs(renames) do
+  for _, r in ipairs(renames or {}) do
     msg[r[1]] = nil
     msg[r[2]] = r[3]
   end
@@ -349,6 +374,15 @@ local function errorText(e)
   return tostring(e)
 end
 
+-- The patterns and handles of _eval and _default, re-added by every message (as in AOS), depend on no
+-- message: made once, they cost no closures per message.
+local function isEval(m)
+  return m.Action == "Eval" and Owner == m.From
+end
+local evalHandle = evaluator(ao)
+local function always() return true end
+local defaultHandle = defaultHandler(insertInbox)
+
 function process.handle(msg, envArg)
   local env = envArg
   if not envArg.Process then env = envArg.env end
@@ -389,9 +423,7 @@ function process.handle(msg, envArg)
     return ao.result({})
   end
 
-  Handlers.add("_eval", function(m)
-    return m.Action == "Eval" and Owner == m.From
-  end, evaluator(ao))
+  Handlers.add("_eval", isEval, evalHandle)
 
   if env.Process.Id == msg.Id then
     Handlers.once("_boot", function(m)
@@ -399,7 +431,7 @@ function process.handle(msg, envArg)
     end, booter(ao))
   end
 
-  Handlers.append("_default", function() return true end, defaultHandler(insertInbox))
+  Handlers.append("_default", always, defaultHandle)
 
   msg.reply = function(replyMsg)
     replyMsg.Target = msg["Reply-To"] or (replyMsg.Target or msg.From)
@@ -455,9 +487,9 @@ function process.handle(msg, envArg)
     })
   end
 
-  local output = { data = table.concat(HANDLER_PRINT_LOGS, "\n"), prompt = Prompt() }
+  local output = record("data", table.concat(HANDLER_PRINT_LOGS, "\n"), "prompt", Prompt())
   if msg.Action ~= "Eval" then output.print = true end
-  local response = ao.result({ Output = output })
+  local response = ao.result(record("Output", output))
   HANDLER_PRINT_LOGS = {}
   ao.Nonce = msg.Nonce
   return response

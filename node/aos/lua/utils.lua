@@ -3,6 +3,11 @@
 -- value matching, and title-case key normalization.
 local utils = { _version = "0.0.5" }
 
+-- The host passes Go versions of the hot helpers as the chunk's second argument (see native.go); the Lua
+-- definitions below are the same rules, used when the module is loaded without them (a re-require).
+local _, native = ...
+if type(native) ~= "table" then native = {} end
+
 local function isArray(t)
   if type(t) ~= "table" then return false end
   local highest = 0
@@ -18,6 +23,7 @@ utils.isArray = isArray
 -- A string is a Lua pattern when it holds one of ^$()%.[]*+? (a lone "-" does not count); otherwise it
 -- is compared whole. Both compare case-insensitively, as AOS does.
 local magic = "[%^%$%(%)%%%.%[%]%*%+%?]"
+local isPattern = native.isPattern or function(s) return string.match(s, magic) ~= nil end
 
 function utils.matchesPattern(pattern, value, msg)
   if not pattern then return false end
@@ -29,7 +35,7 @@ function utils.matchesPattern(pattern, value, msg)
   if kind == "string" then
     local subject = string.lower(value or "")
     local p = string.lower(pattern)
-    if string.match(pattern, magic) then
+    if isPattern(pattern) then
       return string.match(subject, p) ~= nil
     end
     return subject == p
@@ -63,13 +69,15 @@ function utils.matchesSpec(msg, spec)
 end
 
 -- normalize turns a key into AOS's title case: underscores become dashes, the first letter and every letter
--- after a dash are upper case, the rest lower case ("x_reference" -> "X-Reference").
-function utils.normalize(str)
+-- after a dash are upper case, the rest lower case ("x_reference" -> "X-Reference"). Letters are ASCII only,
+-- as with C Lua's %l, string.upper and string.lower in the C locale (real AOS runs C Lua).
+utils.normalize = native.normalize or function(str)
   if type(str) ~= "string" then return str end
-  local s = string.lower((string.gsub(str, "_", "-")))
-  s = string.gsub(s, "^%l", string.upper)
-  s = string.gsub(s, "%-(%l)", function(c) return "-" .. string.upper(c) end)
-  return s
+  local s = string.gsub(str, "_", "-")
+  return (string.gsub(s, "()([A-Za-z])", function(i, c)
+    if i == 1 or string.sub(s, i - 1, i - 1) == "-" then return string.upper(c) end
+    return string.lower(c)
+  end))
 end
 
 function utils.capitalize(str)
