@@ -433,6 +433,7 @@ func Decode(data []byte, L *lua.LState) (err error) {
 	if err := d.parse(data); err != nil {
 		return err
 	}
+	d.shareProtos(L)
 	return d.restore(L, &mutating)
 }
 

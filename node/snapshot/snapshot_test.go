@@ -495,3 +495,61 @@ func TestForkAfterRestore(t *testing.T) {
 		t.Fatalf("fork of restored differs:\n%s\n%s", ra, rf)
 	}
 }
+
+// A restored VM runs the destination's compiled runtime code, not a copy from the snapshot; the process's own
+// functions are restored as new prototypes.
+func TestRestoreSharesRuntimeCode(t *testing.T) {
+	p := boot(t)
+	if r := p.Handle(eval(1, richProgram)); r.Error != "" {
+		t.Fatal(r.Error)
+	}
+	data, err := Encode(p.L)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := fresh(t)
+	dest := destProtos(q.L)
+	if len(dest) < 50 {
+		t.Fatalf("only %d runtime prototypes found in a fresh VM", len(dest))
+	}
+	before := map[*lua.FunctionProto]bool{}
+	for _, pr := range dest {
+		before[pr] = true
+	}
+	if err := Decode(data, q.L); err != nil {
+		t.Fatal(err)
+	}
+	shared, own := 0, 0
+	for _, pr := range destProtos(q.L) {
+		if before[pr] {
+			shared++
+		} else {
+			own++
+		}
+	}
+	if shared < len(dest)*9/10 || own == 0 {
+		t.Fatalf("after restore: %d prototypes shared with the fresh VM (of %d), %d of its own", shared, len(dest), own)
+	}
+	// Nothing of the source VM is shared: its prototypes stay its own.
+	for _, pr := range destProtos(p.L) {
+		if before[pr] {
+			t.Fatal("the source VM and the destination share a prototype")
+		}
+	}
+	same(t, p, q, action(2, usr, "Bump", "", aos.Tag{Name: "By", Value: "2"}))
+}
+
+// Forged prototype graphs (a prototype nested in itself) are fingerprinted without looping and never shared.
+func TestFingerprintCycle(t *testing.T) {
+	a := &lua.FunctionProto{SourceName: "a"}
+	b := &lua.FunctionProto{SourceName: "b", FunctionPrototypes: []*lua.FunctionProto{a}}
+	a.FunctionPrototypes = []*lua.FunctionProto{b}
+	if _, ok := newFingerprinter().of(a); ok {
+		t.Fatal("a cyclic prototype got a fingerprint")
+	}
+	x, ok1 := newFingerprinter().of(&lua.FunctionProto{SourceName: "x", Code: []uint32{1}})
+	y, ok2 := newFingerprinter().of(&lua.FunctionProto{SourceName: "x", Code: []uint32{2}})
+	if !ok1 || !ok2 || x == y {
+		t.Fatal("different code, same fingerprint")
+	}
+}
