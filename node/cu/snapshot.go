@@ -3,11 +3,14 @@ package cu
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -85,7 +88,13 @@ func (s *Service) Stats() Stats {
 	}
 }
 
-// State snapshot format: magic, version, then uvarint-length strings and varints (process, hash chain,
+// runtimeDigest identifies the AOS runtime (its Lua source) this binary runs.
+var runtimeDigest = sync.OnceValue(func() string {
+	d := sha256.Sum256(aos.RuntimeSource())
+	return hex.EncodeToString(d[:16])
+})
+
+// State snapshot format: magic, version, then uvarint-length strings and varints (runtime, process, hash chain,
 // nonce, timestamp, block height, cron watermark), then the VM snapshot (which carries its own checksum).
 const (
 	stateMagic   = "AOCUSTATE"
@@ -94,6 +103,7 @@ const (
 
 // procState is a process's state after Nonce: what the CU needs to go on evaluating from there.
 type procState struct {
+	Runtime     string // digest of the AOS runtime that made it: another runtime's state is not restored
 	Process     string
 	HashChain   string // the Hash-Chain of the assignment at Nonce: binds the state to one schedule
 	Nonce       int64
@@ -109,7 +119,7 @@ func (st *procState) encode() []byte {
 	b := make([]byte, 0, len(st.VM)+len(st.Process)+len(st.HashChain)+64)
 	b = append(b, stateMagic...)
 	b = append(b, stateVersion)
-	for _, s := range []string{st.Process, st.HashChain} {
+	for _, s := range []string{st.Runtime, st.Process, st.HashChain} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -146,6 +156,9 @@ func decodeState(b []byte) (*procState, error) {
 	}
 	st := &procState{}
 	var err error
+	if st.Runtime, err = str(); err != nil {
+		return nil, err
+	}
 	if st.Process, err = str(); err != nil {
 		return nil, err
 	}
@@ -293,6 +306,9 @@ func (s *Service) apply(ctx context.Context, p *proc, data []byte) (err error) {
 	if st.Process != p.id {
 		return fmt.Errorf("snapshot is of process %s", st.Process)
 	}
+	if st.Runtime != runtimeDigest() {
+		return errors.New("snapshot was made by another version of the AOS runtime")
+	}
 	es, err := s.sched.Entries(ctx, p.id, st.Nonce, st.Nonce, 1)
 	if err != nil {
 		return fmt.Errorf("read assignment %d: %w", st.Nonce, err)
@@ -380,7 +396,7 @@ func (s *Service) takeSnapshot(ctx context.Context, p *proc) ([]byte, error) {
 		return nil, fmt.Errorf("read assignment %d: %v", p.nonce, err)
 	}
 	data := (&procState{
-		Process: p.id, HashChain: es[0].HashChain, Nonce: p.nonce, Timestamp: p.timestamp, BlockHeight: p.blockHeight, CronUntil: p.cronUntil, VM: vm,
+		Runtime: runtimeDigest(), Process: p.id, HashChain: es[0].HashChain, Nonce: p.nonce, Timestamp: p.timestamp, BlockHeight: p.blockHeight, CronUntil: p.cronUntil, VM: vm,
 	}).encode()
 	if err := s.db.PutSnapshot(ctx, p.id, p.nonce, data); err != nil {
 		return nil, err

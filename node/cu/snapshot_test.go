@@ -395,3 +395,33 @@ func retag(tags []bundler.Tag, name, value string) []bundler.Tag {
 	}
 	return out
 }
+
+// A snapshot made by another AOS runtime is not restored: the process is replayed on this one.
+func TestSnapshotOfAnotherRuntimeRefused(t *testing.T) {
+	e := newEnv(t)
+	every := SnapshotOptions{Messages: 5}
+	e.cu.SetSnapshots(every)
+	pid := e.spawnKV()
+	e.sets(pid, 5)
+	want := e.state(pid)
+	ctx := context.Background()
+	n, data, err := e.db.Snapshot(ctx, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := decodeState(data)
+	if err != nil || st.Runtime != runtimeDigest() {
+		t.Fatalf("snapshot runtime %q (%v)", st.Runtime, err)
+	}
+	st.Runtime = "0123456789abcdef0123456789abcdef"
+	e.wipe(every, "snapshots", pid)
+	if err := e.db.PutSnapshot(ctx, pid, n, st.encode()); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.state(pid); got != want {
+		t.Fatal("state differs")
+	}
+	if st := e.cu.Stats(); st.SnapshotRestores != 0 || st.SnapshotFailures != 1 || st.Evaluated != 7 {
+		t.Fatalf("%+v", st)
+	}
+}
