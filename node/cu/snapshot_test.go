@@ -3,6 +3,10 @@ package cu
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -424,4 +428,108 @@ func TestSnapshotOfAnotherRuntimeRefused(t *testing.T) {
 	if st := e.cu.Stats(); st.SnapshotRestores != 0 || st.SnapshotFailures != 1 || st.Evaluated != 7 {
 		t.Fatalf("%+v", st)
 	}
+}
+
+// Property: a CU that snapshots at random intervals and is restarted at random points gives exactly the
+// results and state of one that never snapshots, through closures, metatables, suspended Receives and errors.
+func TestRandomRestartsMatchNeverSnapshotted(t *testing.T) {
+	programs := []string{
+		`Counter = (Counter or 0) + 1`,
+		`Hist = Hist or {}; table.insert(Hist, #Hist + 1)`,
+		`local n = 0; Next = function() n = n + 1; return n end`,
+		`if Next then Last = Next() end`,
+		`Vec = Vec or setmetatable({}, { __index = function(_, k) return "missing " .. k end }); Probe = Vec.x`,
+		`Handlers.add("wait", Handlers.utils.hasMatchingTag("Action", "Wait"), function (m) local a = Receive({ Action = "Go" }); Store.go = a.Data end)`,
+		`error("boom")`,
+		`Store.big = string.rep("x", 100)`,
+	}
+	seed := time.Now().UnixNano()
+	if v, err := strconv.ParseInt(os.Getenv("AONODE_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	t.Logf("seed %d (AONODE_SEED reruns it)", seed)
+	rng := rand.New(rand.NewPCG(uint64(seed), 0))
+	type step struct {
+		data string
+		tags []bundler.Tag
+	}
+	var steps []step
+	for range 60 {
+		switch rng.IntN(4) {
+		case 0:
+			steps = append(steps, step{programs[rng.IntN(len(programs))], []bundler.Tag{tag("Action", "Eval")}})
+		case 1:
+			steps = append(steps, step{" ", []bundler.Tag{tag("Action", "Wait")}})
+		case 2:
+			steps = append(steps, step{fmt.Sprint(rng.IntN(100)), []bundler.Tag{tag("Action", "Go")}})
+		default:
+			k := fmt.Sprint("k", rng.IntN(5))
+			steps = append(steps, step{" ", []bundler.Tag{tag("Action", "Set"), tag("Key", k), tag("Value", fmt.Sprint(rng.IntN(1000)))}})
+		}
+	}
+	// One schedule, in the reference's store; the subject gets a copy of that store before anything is
+	// evaluated, then evaluates up to random points, snapshotting every few messages and restarting at random.
+	ref := newEnv(t)
+	spawn := ref.send(user, "", "")
+	send := func(data string, tags ...bundler.Tag) string {
+		t.Helper()
+		return ref.send(user, spawn.ID, data, tags...).ID
+	}
+	ids := []string{spawn.ID, send(kvStore, tag("Action", "Eval"))}
+	for _, s := range steps {
+		ids = append(ids, send(s.data, s.tags...))
+	}
+	ref.db.Close()
+	sub := &env{t: t, path: filepath.Join(t.TempDir(), "node.db"), module: ref.module}
+	copyFile(t, ref.path, sub.path)
+	ref.open()
+	sub.open()
+	sub.cu.SetSnapshots(SnapshotOptions{Messages: int64(1 + rng.IntN(5))})
+	restores := int64(0)
+	for i, id := range ids {
+		if rng.IntN(3) == 0 {
+			sub.result(spawn.ID, id) // evaluate up to here (snapshots happen on the way)
+		}
+		if rng.IntN(8) == 0 || i == len(ids)/2 {
+			restores += sub.cu.Stats().SnapshotRestores
+			if rng.IntN(2) == 0 {
+				sub.cu.SnapshotAll(context.Background()) // as at a clean shutdown
+			}
+			sub.reopen(SnapshotOptions{Messages: int64(1 + rng.IntN(5))})
+			t.Logf("restart after message %d", i)
+		}
+	}
+	sub.state(spawn.ID)
+	t.Logf("%d restarts started from a snapshot", restores+sub.cu.Stats().SnapshotRestores)
+	if got, want := sub.state(spawn.ID), ref.state(spawn.ID); got != want {
+		t.Fatalf("states differ: %s", firstDiff(got, want))
+	}
+	for _, id := range ids {
+		a, err1 := ref.cu.Result(context.Background(), spawn.ID, id)
+		b, err2 := sub.cu.Result(context.Background(), spawn.ID, id)
+		if err1 != nil || err2 != nil || string(a) != string(b) {
+			t.Fatalf("result of %s differs (%v %v): %s", id, err2, err1, firstDiff(string(b), string(a)))
+		}
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// firstDiff shows where two long strings first differ.
+func firstDiff(got, want string) string {
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	from := max(0, i-300)
+	return fmt.Sprintf("at byte %d\n got ...%s\nwant ...%s", i, got[from:min(len(got), i+200)], want[from:min(len(want), i+200)])
 }
