@@ -56,6 +56,7 @@ func TestBadConfigs(t *testing.T) {
 		"auto mine without arlocal": "gateway: {embedded: false, url: 'http://x', auto_mine: 5s}",
 		"negative snapshot count":   "cu: {snapshot_messages: -1}",
 		"negative checkpoint time":  "cu: {checkpoint_eval_time: -1s}",
+		"negative loaded bound":     "cu: {max_loaded_processes: -1}",
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aonode/aonode/bundler"
@@ -64,6 +65,8 @@ type Service struct {
 	snapOpts   SnapshotOptions
 	ckptSource CheckpointSource
 	stats      stats
+	maxLoaded  int // process VMs kept in memory (0: all)
+	evicting   atomic.Bool
 }
 
 // SetCache makes the CU publish every result to c and answer from it first. Set it before serving.
@@ -89,7 +92,8 @@ type proc struct {
 	cronUntil   int64           // every cron tick at or before this time (ms) was evaluated
 	timestamp   int64
 	blockHeight int64
-	scratch     bool  // a throwaway replay from the spawn: uses and takes no snapshots
+	lastUsed    time.Time // guarded by Service.mu
+	scratch     bool      // a throwaway replay from the spawn: uses and takes no snapshots
 	gapUntil    int64 // results up to this nonce may be missing (started from a snapshot without them), or -1
 
 	// Snapshot bookkeeping: the nonces of the last snapshot and checkpoint, and the work since each.
@@ -120,6 +124,7 @@ func (s *Service) getProc(ctx context.Context, pid string) (*proc, error) {
 		p = &proc{id: pid, nonce: -1}
 		s.procs[pid] = p
 	}
+	p.touch()
 	s.mu.Unlock()
 	return p, nil
 }
@@ -224,6 +229,13 @@ func (s *Service) evaluate(ctx context.Context, p *proc, toNonce int64) error {
 	if p.vm == nil {
 		if err := s.boot(ctx, p, toNonce); err != nil {
 			return err
+		}
+		if s.maxLoaded > 0 && !p.scratch && s.evicting.CompareAndSwap(false, true) {
+			// One more VM in memory: unload the least recently used ones past the bound, off this request.
+			go func() {
+				defer s.evicting.Store(false)
+				s.evictIdle(context.WithoutCancel(ctx))
+			}()
 		}
 	}
 	for toNonce < 0 || p.nonce < toNonce {
@@ -594,7 +606,10 @@ func (s *Service) Load(ctx context.Context, pid string) (int64, error) {
 
 // Warm evaluates every known process in the background, so a restarted node serves reads without delay.
 func (s *Service) Warm(ctx context.Context, pids []string) {
-	for _, pid := range pids {
+	for i, pid := range pids {
+		if s.maxLoaded > 0 && i >= s.maxLoaded {
+			return // the rest start on first use
+		}
 		if ctx.Err() != nil {
 			return
 		}

@@ -46,6 +46,9 @@ var DefaultSnapshotOptions = SnapshotOptions{
 // SetSnapshots sets the snapshot and checkpoint policy. Set it before serving.
 func (s *Service) SetSnapshots(o SnapshotOptions) { s.snapOpts = o }
 
+// snapshotsOn says whether the CU takes and uses snapshots (either trigger set).
+func (s *Service) snapshotsOn() bool { return s.snapOpts.Messages > 0 || s.snapOpts.EvalTime > 0 }
+
 // CheckpointRef is a checkpoint a gateway holds for a process.
 type CheckpointRef struct {
 	ID    string
@@ -73,10 +76,11 @@ type Stats struct {
 	SnapshotFailures   int64 // snapshots that could not be taken or used (the CU replayed instead)
 	CheckpointsQueued  int64 // checkpoints handed to the upload queue
 	CheckpointRestores int64 // processes started from a gateway checkpoint
+	Evictions          int64 // idle processes unloaded to stay within the loaded-process bound
 }
 
 type stats struct {
-	evaluated, taken, restores, failures, ckptQueued, ckptRestores atomic.Int64
+	evaluated, taken, restores, failures, ckptQueued, ckptRestores, evictions atomic.Int64
 }
 
 // Stats returns the counters so far.
@@ -84,7 +88,7 @@ func (s *Service) Stats() Stats {
 	return Stats{
 		Evaluated: s.stats.evaluated.Load(), SnapshotsTaken: s.stats.taken.Load(), SnapshotRestores: s.stats.restores.Load(),
 		SnapshotFailures: s.stats.failures.Load(), CheckpointsQueued: s.stats.ckptQueued.Load(),
-		CheckpointRestores: s.stats.ckptRestores.Load(),
+		CheckpointRestores: s.stats.ckptRestores.Load(), Evictions: s.stats.evictions.Load(),
 	}
 }
 
@@ -204,7 +208,7 @@ func (s *Service) localSnapshots(ctx context.Context, pid string) []snapCandidat
 // the store's or the cache's, else a gateway checkpoint. Nothing usable leaves p at its spawn, to be replayed.
 // Called with p.mu held.
 func (s *Service) restore(ctx context.Context, p *proc, toNonce int64) error {
-	if s.snapOpts.Messages <= 0 && s.snapOpts.EvalTime <= 0 && s.ckptSource == nil {
+	if !s.snapshotsOn() && s.ckptSource == nil {
 		return nil
 	}
 	for _, c := range s.localSnapshots(ctx, p.id) {
@@ -414,7 +418,7 @@ func (s *Service) takeSnapshot(ctx context.Context, p *proc) ([]byte, error) {
 // SnapshotAll snapshots every loaded process evaluated past its last snapshot (a node shutting down), so
 // the next start does not replay them.
 func (s *Service) SnapshotAll(ctx context.Context) {
-	if s.snapOpts.Messages <= 0 && s.snapOpts.EvalTime <= 0 {
+	if !s.snapshotsOn() {
 		return
 	}
 	s.mu.Lock()

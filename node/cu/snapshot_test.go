@@ -533,3 +533,35 @@ func firstDiff(got, want string) string {
 	from := max(0, i-300)
 	return fmt.Sprintf("at byte %d\n got ...%s\nwant ...%s", i, got[from:min(len(got), i+200)], want[from:min(len(want), i+200)])
 }
+
+// With a bound on loaded processes, the least recently used idle one is snapshotted and unloaded, and comes
+// back from its snapshot with the same state.
+func TestIdleProcessesUnloaded(t *testing.T) {
+	e := newEnv(t)
+	o := SnapshotOptions{Messages: 1000} // no periodic snapshot in this test: unloading takes it
+	e.cu.SetSnapshots(o)
+	e.cu.SetMaxLoaded(2)
+	a := e.spawnKV()
+	e.sets(a, 3)
+	want := e.state(a)
+	e.spawnKV()
+	e.spawnKV() // a third VM: a, the least recently used, goes
+	deadline := time.Now().Add(5 * time.Second)
+	for e.cu.Stats().Evictions == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	st := e.cu.Stats()
+	if st.Evictions != 1 || st.SnapshotsTaken != 1 {
+		t.Fatalf("after loading a third process: %+v", st)
+	}
+	if n, _, err := e.db.Snapshot(context.Background(), a); err != nil || n != 4 {
+		t.Fatalf("unloaded process snapshot at %d: %v", n, err)
+	}
+	before := e.cu.Stats().Evaluated
+	if got := e.state(a); got != want {
+		t.Fatal("state after unloading differs")
+	}
+	if st := e.cu.Stats(); st.SnapshotRestores != 1 || st.Evaluated != before {
+		t.Fatalf("reload: %+v", st)
+	}
+}
