@@ -93,7 +93,8 @@ type proc struct {
 	timestamp   int64
 	blockHeight int64
 	lastUsed    time.Time // guarded by Service.mu
-	scratch     bool      // a throwaway replay from the spawn: uses and takes no snapshots
+	scratch     bool      // a throwaway VM: takes no snapshots, and starts from one only when mayRestore
+	mayRestore  bool
 	gapUntil    int64 // results up to this nonce may be missing (started from a snapshot without them), or -1
 
 	// Snapshot bookkeeping: the nonces of the last snapshot and checkpoint, and the work since each.
@@ -179,7 +180,7 @@ func (s *Service) boot(ctx context.Context, p *proc, toNonce int64) error {
 		return fmt.Errorf("start vm for %s: %w", p.id, err)
 	}
 	p.vm, p.nonce, p.cronUntil, p.gapUntil = vm, -1, -1, -1
-	if p.scratch {
+	if p.scratch && !p.mayRestore {
 		return nil
 	}
 	p.snapNonce, p.ckptNonce, p.sinceSnap, p.sinceCkpt, p.evalSinceSnap, p.evalSinceCkpt = 0, 0, 0, 0, 0, 0
@@ -469,32 +470,27 @@ func (s *Service) DryRun(ctx context.Context, pid string, req DryRunRequest) (*a
 	return &res, nil
 }
 
-// fork copies the live VM for a read-only evaluation; when the VM cannot be copied it replays into a new one.
+// fork copies the live VM for a read-only evaluation. A VM that cannot be copied (a handler suspended in
+// Receive) is rebuilt in a throwaway VM: from the newest snapshot before it when there is one, then the rest
+// of the schedule and the cron ticks p has evaluated.
 func (s *Service) fork(ctx context.Context, p *proc) (*aos.Process, error) {
-	if f, err := p.vm.Fork(); err == nil {
+	f, err := p.vm.Fork()
+	if err == nil {
 		return f, nil
-	} else {
-		s.log.Debug("vm fork failed, replaying", "process", p.id, "err", err)
 	}
-	vm, err := aos.New(p.env, s.vmOpts)
+	s.log.Debug("vm fork failed, rebuilding", "process", p.id, "err", err)
+	tmp := &proc{id: p.id, nonce: -1, scratch: true, mayRestore: true}
+	err = s.evaluate(ctx, tmp, p.nonce)
+	if err == nil {
+		err = s.runCrons(ctx, tmp, p.cronUntil)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("start vm for %s: %w", p.id, err)
+		if tmp.vm != nil {
+			tmp.vm.Close()
+		}
+		return nil, err
 	}
-	for from := int64(0); from <= p.nonce; {
-		batch, err := s.sched.Load(ctx, p.id, from, p.nonce, loadPage)
-		if err != nil {
-			vm.Close()
-			return nil, err
-		}
-		if len(batch) == 0 {
-			break
-		}
-		for i := range batch {
-			vm.Handle(toMessage(p.id, &batch[i], p.trusted))
-			from = batch[i].Nonce + 1
-		}
-	}
-	return vm, nil
+	return tmp.vm, nil
 }
 
 // Cursor is the position of a result in a process's sequence, encoded like the reference CU's cursors.

@@ -565,3 +565,28 @@ func TestIdleProcessesUnloaded(t *testing.T) {
 		t.Fatalf("reload: %+v", st)
 	}
 }
+
+// A dry-run on a process whose handler waits in Receive (its VM cannot be copied) rebuilds the state from the
+// last clean snapshot instead of from the spawn, and sees everything evaluated so far.
+func TestDryRunWithSuspendedHandlerUsesSnapshot(t *testing.T) {
+	e := newEnv(t)
+	e.cu.SetSnapshots(SnapshotOptions{Messages: 4})
+	pid := e.spawnKV()
+	ev := e.send(user, pid, `Handlers.add("ask", Handlers.utils.hasMatchingTag("Action", "Ask"), function (msg)
+  local answer = Receive({ Action = "Answer" })
+  Store.answer = answer.Data
+end)`, tag("Action", "Eval"))
+	e.result(pid, ev.ID)
+	e.sets(pid, 5)                               // nonces 3..7: snapshots after 3 and 7
+	e.send(user, pid, " ", tag("Action", "Ask")) // nonce 8: suspends
+	e.sets(pid, 2)                               // nonces 9, 10
+	e.state(pid)
+	before := e.cu.Stats()
+	if got := e.get(pid, "k1"); got != "v1" {
+		t.Fatalf("dry-run Get k1 = %q", got)
+	}
+	st := e.cu.Stats()
+	if st.SnapshotRestores != before.SnapshotRestores+1 || st.Evaluated-before.Evaluated != 3 {
+		t.Fatalf("dry-run rebuild: %+v (before %+v): want one restore and 3 messages evaluated", st, before)
+	}
+}
