@@ -12,17 +12,23 @@ import (
 	"github.com/aonode/aonode/node/config"
 )
 
-// Two aonode CUs sharing one Redis: a result evaluated by the first is served by the second, which does not
-// even hold the process.
-func TestCUsShareResultsThroughRedis(t *testing.T) {
-	if c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second); err != nil {
+// needRedis skips without a Redis on 127.0.0.1:6379 (fails when AONODE_REQUIRE_REDIS=1).
+func needRedis(t *testing.T) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second)
+	if err != nil {
 		if os.Getenv("AONODE_REQUIRE_REDIS") == "1" {
 			t.Fatalf("no Redis on 127.0.0.1:6379: %v", err)
 		}
 		t.Skip("no Redis on 127.0.0.1:6379 (./scripts/test.sh starts one)")
-	} else {
-		c.Close()
 	}
+	c.Close()
+}
+
+// Two aonode CUs sharing one Redis: a result evaluated by the first is served by the second, which does not
+// even hold the process.
+func TestCUsShareResultsThroughRedis(t *testing.T) {
+	needRedis(t)
 	prefix := fmt.Sprintf("aonode-node-test-%d:", time.Now().UnixNano())
 	shared := func(c *config.Config) {
 		c.CU.Cache, c.CU.RedisURL, c.CU.RedisPrefix = "redis", "redis://127.0.0.1:6379/0", prefix
@@ -52,14 +58,7 @@ func TestCUsShareResultsThroughRedis(t *testing.T) {
 // gateway and starts it from A's snapshot in Redis instead of replaying it (checkpoints off, so only Redis
 // can help).
 func TestCUsShareSnapshotsThroughRedis(t *testing.T) {
-	if c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second); err != nil {
-		if os.Getenv("AONODE_REQUIRE_REDIS") == "1" {
-			t.Fatalf("no Redis on 127.0.0.1:6379: %v", err)
-		}
-		t.Skip("no Redis on 127.0.0.1:6379 (./scripts/test.sh starts one)")
-	} else {
-		c.Close()
-	}
+	needRedis(t)
 	point := gatewayKinds(t)["embedded"](t)
 	prefix := fmt.Sprintf("aonode-node-snap-%d:", time.Now().UnixNano())
 	shared := func(c *config.Config) {
