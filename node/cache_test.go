@@ -65,7 +65,7 @@ func TestCUsShareSnapshotsThroughRedis(t *testing.T) {
 		point(c)
 		c.Upload.MaxAge = 10 * time.Millisecond
 		c.CU.Cache, c.CU.RedisURL, c.CU.RedisPrefix = "redis", "redis://127.0.0.1:6379/0", prefix
-		c.CU.SnapshotMessages, c.CU.SnapshotEvalTime = 5, 0
+		c.CU.SnapshotMessages, c.CU.SnapshotEvalTime, c.CU.SnapshotCostRatio = 5, 0, 0
 		c.CU.CheckpointMessages, c.CU.CheckpointEvalTime = 0, 0
 	}
 	a := startNodeWith(t, t.TempDir(), shared)

@@ -18,6 +18,7 @@ func snapshotOptions(c config.CUConfig) cu.SnapshotOptions {
 		Messages: c.SnapshotMessages, EvalTime: c.SnapshotEvalTime,
 		CheckpointMessages: c.CheckpointMessages, CheckpointEvalTime: c.CheckpointEvalTime,
 		CheckpointOwners: c.CheckpointOwners, CheckpointMinNonce: cu.DefaultSnapshotOptions.CheckpointMinNonce,
+		CostRatio: c.SnapshotCostRatio,
 	}
 	if c.CheckpointMessages > 0 {
 		// A CU checkpointing by count has none for a shorter process: replay it without asking the gateway.

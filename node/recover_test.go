@@ -139,7 +139,7 @@ func TestRecoverFromGateway(t *testing.T) {
 				c.Wallet = walletPath
 				c.Upload.MaxAge = 50 * time.Millisecond
 				// Checkpoints after nonces 3 and 7: the recovered node starts from the one at 7.
-				c.CU.SnapshotMessages, c.CU.CheckpointMessages = 4, 4
+				c.CU.SnapshotMessages, c.CU.CheckpointMessages, c.CU.SnapshotCostRatio = 4, 4, 0
 			}
 			dir1 := filepath.Join(t.TempDir(), "data")
 			n1 := startNodeWith(t, dir1, external)

@@ -101,6 +101,7 @@ type proc struct {
 	snapNonce, ckptNonce         int64
 	sinceSnap, sinceCkpt         int64
 	evalSinceSnap, evalSinceCkpt time.Duration
+	snapCost                     time.Duration // what the last snapshot took to take
 }
 
 // New builds the CU.

@@ -34,13 +34,17 @@ type SnapshotOptions struct {
 	CheckpointOwners []string
 	// CheckpointMinNonce: a process shorter than this is replayed without asking the gateway for a checkpoint.
 	CheckpointMinNonce int64
+	// CostRatio, when positive, delays a due snapshot until the process evaluated at least CostRatio times as
+	// long as its last snapshot took: a large state (a 100,000-key store takes ~70 ms to encode) is then
+	// snapshotted less often than its message count asks, and snapshots stay a bounded share of the work.
+	CostRatio float64
 }
 
 // DefaultSnapshotOptions snapshot every 1,000 messages or 2 s of evaluation and checkpoint every 10,000 or
-// 1 min: the encoding costs about as much as evaluating a few hundred messages of a large state.
+// 1 min, spending at most a fifth of the evaluation time on snapshots.
 var DefaultSnapshotOptions = SnapshotOptions{
 	Messages: 1000, EvalTime: 2 * time.Second,
-	CheckpointMessages: 10000, CheckpointEvalTime: time.Minute, CheckpointMinNonce: 1000,
+	CheckpointMessages: 10000, CheckpointEvalTime: time.Minute, CheckpointMinNonce: 1000, CostRatio: 4,
 }
 
 // SetSnapshots sets the snapshot and checkpoint policy. Set it before serving.
@@ -352,7 +356,12 @@ func (s *Service) countEval(p *proc, took time.Duration) bool {
 	p.sinceCkpt++
 	p.evalSinceSnap += took
 	p.evalSinceCkpt += took
-	return s.ckptDue(p) || due(p.sinceSnap, p.evalSinceSnap, s.snapOpts.Messages, s.snapOpts.EvalTime)
+	return s.ckptDue(p) || due(p.sinceSnap, p.evalSinceSnap, s.snapOpts.Messages, s.snapOpts.EvalTime) && s.worthIt(p, p.evalSinceSnap)
+}
+
+// worthIt says whether evaluating took long enough since the last snapshot to pay for another one.
+func (s *Service) worthIt(p *proc, evalSince time.Duration) bool {
+	return s.snapOpts.CostRatio <= 0 || float64(evalSince) >= float64(p.snapCost)*s.snapOpts.CostRatio
 }
 
 func due(n int64, d time.Duration, maxN int64, maxD time.Duration) bool {
@@ -360,7 +369,8 @@ func due(n int64, d time.Duration, maxN int64, maxD time.Duration) bool {
 }
 
 func (s *Service) ckptDue(p *proc) bool {
-	return due(p.sinceCkpt, p.evalSinceCkpt, s.snapOpts.CheckpointMessages, s.snapOpts.CheckpointEvalTime)
+	return due(p.sinceCkpt, p.evalSinceCkpt, s.snapOpts.CheckpointMessages, s.snapOpts.CheckpointEvalTime) &&
+		s.worthIt(p, p.evalSinceCkpt)
 }
 
 // snapshotDue takes the snapshot (and the checkpoint) countEval said is due. Called with p.mu held, between
@@ -391,6 +401,8 @@ func (s *Service) snapshotDue(ctx context.Context, p *proc) {
 
 // takeSnapshot encodes p's state and keeps it in the store and the cache.
 func (s *Service) takeSnapshot(ctx context.Context, p *proc) ([]byte, error) {
+	start := time.Now()
+	defer func() { p.snapCost = time.Since(start) }()
 	vm, err := snapshot.Encode(p.vm.L)
 	if err != nil {
 		return nil, err

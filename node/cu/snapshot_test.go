@@ -590,3 +590,24 @@ end)`, tag("Action", "Eval"))
 		t.Fatalf("dry-run rebuild: %+v (before %+v): want one restore and 3 messages evaluated", st, before)
 	}
 }
+
+// With a cost ratio, a due snapshot waits until the process evaluated long enough to pay for it.
+func TestSnapshotCostRatio(t *testing.T) {
+	s := &Service{snapOpts: SnapshotOptions{Messages: 1, CostRatio: 4}}
+	p := &proc{snapCost: 10 * time.Millisecond}
+	cases := []struct {
+		evalSince time.Duration
+		want      bool
+	}{{0, false}, {39 * time.Millisecond, false}, {40 * time.Millisecond, true}}
+	for _, c := range cases {
+		p.sinceSnap, p.evalSinceSnap = 0, c.evalSince
+		if got := s.countEval(p, 0); got != c.want {
+			t.Fatalf("after %s of evaluation: due %v, want %v", c.evalSince, got, c.want)
+		}
+	}
+	s.snapOpts.CostRatio = 0
+	p.sinceSnap, p.evalSinceSnap = 0, 0
+	if !s.countEval(p, 0) {
+		t.Fatal("without a ratio the message count alone decides")
+	}
+}
