@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -37,20 +36,11 @@ type Entry struct {
 	Raw []byte
 }
 
-// Memory is the embedded default: an LRU of the most recent results, and one of the latest snapshots.
+// Memory is the embedded default: an LRU of the most recent results. It keeps no snapshots: the CU's own
+// store already holds the latest of each process, and a copy in memory would only cost megabytes per process.
 type Memory struct {
-	l     *lru.Cache[string, []byte]
-	mu    sync.Mutex // orders the compare-and-set of PutSnapshot
-	snaps *lru.Cache[string, memSnap]
+	l *lru.Cache[string, []byte]
 }
-
-type memSnap struct {
-	nonce int64
-	data  []byte
-}
-
-// memSnapshots is how many processes' snapshots Memory keeps (a snapshot can be megabytes).
-const memSnapshots = 256
 
 // NewMemory keeps up to size results.
 func NewMemory(size int) (*Memory, error) {
@@ -61,11 +51,7 @@ func NewMemory(size int) (*Memory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memory cache: %w", err)
 	}
-	snaps, err := lru.New[string, memSnap](memSnapshots)
-	if err != nil {
-		return nil, fmt.Errorf("memory cache: %w", err)
-	}
-	return &Memory{l: l, snaps: snaps}, nil
+	return &Memory{l: l}, nil
 }
 
 func key(pid, id string) string { return pid + "/" + id }
@@ -94,22 +80,13 @@ func (m *Memory) PutResults(ctx context.Context, pid string, entries []Entry) er
 	return nil
 }
 
-// Snapshot implements Cache.
-func (m *Memory) Snapshot(_ context.Context, pid string) (int64, []byte, bool, error) {
-	v, ok := m.snaps.Get(pid)
-	return v.nonce, v.data, ok, nil
+// Snapshot implements Cache: Memory has none.
+func (m *Memory) Snapshot(context.Context, string) (int64, []byte, bool, error) {
+	return 0, nil, false, nil
 }
 
-// PutSnapshot implements Cache.
-func (m *Memory) PutSnapshot(_ context.Context, pid string, nonce int64, data []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if v, ok := m.snaps.Peek(pid); ok && v.nonce >= nonce {
-		return nil
-	}
-	m.snaps.Add(pid, memSnap{nonce: nonce, data: data})
-	return nil
-}
+// PutSnapshot implements Cache: Memory keeps none (see Memory).
+func (m *Memory) PutSnapshot(context.Context, string, int64, []byte) error { return nil }
 
 // Close implements Cache.
 func (m *Memory) Close() error { return nil }
