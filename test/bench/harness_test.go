@@ -19,6 +19,7 @@ func TestHarness(t *testing.T) {
 		t.Fatal(err)
 	}
 	build.SnapshotAll(ctx)
+	checkSet(t, db, pid, 2001)
 	db.Close()
 	states := map[string]string{}
 	for how, o := range map[string]cu.SnapshotOptions{"replay": noSnapshots, "snapshot": {Messages: 1 << 62}} {
