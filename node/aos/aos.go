@@ -15,9 +15,11 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/aonode/aonode/node/aos/lua53"
 	"github.com/aonode/aonode/node/luaclone"
@@ -134,6 +136,8 @@ type Process struct {
 	opts   Options
 	handle *lua.LFunction
 	meter  *meter // the context the VM runs under while a message is evaluated
+
+	envCache *envCache // the env tables of the previous message (see env.go)
 }
 
 // RuntimeSource is the Lua runtime every process runs: the content of the node's module record.
@@ -194,31 +198,18 @@ func newState(env Env) (*lua.LState, error) {
 	lua53.Open(L)
 	installBuiltins(L, env)
 	orderGlobals(L)
+	rt, err := compiledRuntime()
+	if err != nil {
+		L.Close()
+		return nil, err
+	}
 	preload := L.GetField(L.GetField(L.Get(lua.EnvironIndex), "package"), "preload").(*lua.LTable)
 	loaded := map[string]*lua.LFunction{}
-	aliases := make([]string, 0, len(modules))
-	for alias := range modules {
-		aliases = append(aliases, alias)
-	}
-	sort.Strings(aliases) // package.preload in one order on every node
-	for _, alias := range aliases {
+	for _, alias := range rt.aliases {
 		file := modules[alias]
 		fn, ok := loaded[file]
 		if !ok {
-			src, err := luaFS.ReadFile("lua/" + file + ".lua")
-			if err != nil {
-				L.Close()
-				return nil, fmt.Errorf("aos runtime: %w", err)
-			}
-			code, err := lua53.Translate(string(src), file)
-			if err != nil {
-				L.Close()
-				return nil, fmt.Errorf("aos runtime %s: %w", file, err)
-			}
-			if fn, err = L.LoadString(code); err != nil {
-				L.Close()
-				return nil, fmt.Errorf("aos runtime %s: %w", file, err)
-			}
+			fn = L.NewFunctionFromProto(rt.chunks[file])
 			loaded[file] = fn
 		}
 		L.SetField(preload, alias, fn)
@@ -236,17 +227,86 @@ func newState(env Env) (*lua.LState, error) {
 		}
 	}
 	// Load the process module once; both names must give the same table.
-	if err := L.DoString(`local p = require(".process"); package.loaded["process"] = p
+	L.Push(L.NewFunctionFromProto(rt.boot))
+	if err := L.PCall(0, lua.MultRet, nil); err != nil {
+		L.Close()
+		return nil, fmt.Errorf("aos runtime: %w", err)
+	}
+	return L, nil
+}
+
+// bootSource loads the runtime modules in every state, once the preloaders are installed.
+const bootSource = `local p = require(".process"); package.loaded["process"] = p
 local a = require(".ao"); package.loaded["ao"] = a
 local j = require(".json"); package.loaded["json"] = j
 local h = require(".handlers"); package.loaded["handlers"] = h
 local u = require(".utils"); package.loaded["utils"] = u
 local hu = require(".handlers-utils"); package.loaded["handlers-utils"] = hu
-__aonode_handle = p.handle`); err != nil {
-		L.Close()
+__aonode_handle = p.handle`
+
+// compiledRT is the AOS runtime compiled: the main function of each runtime file and of the boot chunk.
+// It is compiled once per Go process and shared by every state: gopher-lua never changes a
+// *lua.FunctionProto once compiled (the VM only reads it, and a closure made from it in a state has its
+// own upvalues and environment), as node/luaclone already relies on for forks. Compiling it in every
+// state made the protos most of an idle process's memory.
+type compiledRT struct {
+	aliases []string // the keys of modules, sorted: package.preload in one order on every node
+	chunks  map[string]*lua.FunctionProto
+	boot    *lua.FunctionProto
+}
+
+var (
+	runtimeOnce sync.Once
+	runtimeVal  *compiledRT
+	runtimeErr  error
+)
+
+func compiledRuntime() (*compiledRT, error) {
+	runtimeOnce.Do(func() { runtimeVal, runtimeErr = compileRuntime() })
+	return runtimeVal, runtimeErr
+}
+
+// chunkName is the name LoadString and DoString give a chunk: error messages and the protos'
+// SourceName stay what they were when each state compiled the runtime itself.
+const chunkName = "<string>"
+
+func compileChunk(code string) (*lua.FunctionProto, error) {
+	chunk, err := parse.Parse(strings.NewReader(code), chunkName)
+	if err != nil {
+		return nil, err
+	}
+	return lua.Compile(chunk, chunkName)
+}
+
+func compileRuntime() (*compiledRT, error) {
+	rt := &compiledRT{chunks: map[string]*lua.FunctionProto{}}
+	for alias := range modules {
+		rt.aliases = append(rt.aliases, alias)
+	}
+	sort.Strings(rt.aliases)
+	for _, alias := range rt.aliases {
+		file := modules[alias]
+		if rt.chunks[file] != nil {
+			continue
+		}
+		src, err := luaFS.ReadFile("lua/" + file + ".lua")
+		if err != nil {
+			return nil, fmt.Errorf("aos runtime: %w", err)
+		}
+		code, err := lua53.Translate(string(src), file)
+		if err != nil {
+			return nil, fmt.Errorf("aos runtime %s: %w", file, err)
+		}
+		if rt.chunks[file], err = compileChunk(code); err != nil {
+			return nil, fmt.Errorf("aos runtime %s: %w", file, err)
+		}
+	}
+	boot, err := compileChunk(bootSource)
+	if err != nil {
 		return nil, fmt.Errorf("aos runtime: %w", err)
 	}
-	return L, nil
+	rt.boot = boot
+	return rt, nil
 }
 
 // Coroutines get the options of the state that creates them (L.Options). The runtime runs every message in
@@ -279,29 +339,43 @@ func loadWithNatives(L *lua.LState, file string, chunk *lua.LFunction) error {
 }
 
 func tagsTable(L *lua.LState, tags []Tag) *lua.LTable {
-	t := L.CreateTable(len(tags), 0)
-	for _, tg := range tags {
-		e := newFieldTable(L, 2, 0)
-		e.set(kName, lua.LString(tg.Name))
-		e.set(kValue, lua.LString(tg.Value))
-		t.Append(e.table())
-	}
+	t, _ := tagsList(L, tags)
 	return t
 }
 
-func (p *Process) envTable() *lua.LTable {
+// tagsList is tagsTable and its elements.
+func tagsList(L *lua.LState, tags []Tag) (*lua.LTable, []lua.LValue) {
+	t := L.CreateTable(len(tags), 0)
+	elems := make([]lua.LValue, len(tags))
+	for i, tg := range tags {
+		e := newFieldTable(L, 2, 0)
+		e.set(kName, lua.LString(tg.Name))
+		e.set(kValue, lua.LString(tg.Value))
+		elems[i] = e.table()
+		t.Append(elems[i])
+	}
+	return t, elems
+}
+
+// envTable builds the env (see env.go).
+func (p *Process) envTable() *envCache {
 	L := p.L
-	mk := func(id, owner string, tags []Tag) *lua.LTable {
+	c := &envCache{}
+	mk := func(id, owner string, tags []Tag) (*lua.LTable, *lua.LTable, []lua.LValue) {
 		t := newFieldTable(L, 3, 1) // the runtime adds Process.TagArray
 		t.set(kId, lua.LString(id))
 		t.set(kOwner, lua.LString(owner))
-		t.set(kTags, tagsTable(L, tags))
-		return t.table()
+		list, elems := tagsList(L, tags)
+		t.set(kTags, list)
+		return t.table(), list, elems
 	}
+	c.proc, c.procTags, c.procList = mk(p.env.Process.Id, p.env.Process.Owner, p.env.Process.Tags)
+	c.mod, c.modTags, c.modList = mk(p.env.Module.Id, p.env.Module.Owner, p.env.Module.Tags)
 	e := newFieldTable(L, 2, 0)
-	e.set(kProcess, mk(p.env.Process.Id, p.env.Process.Owner, p.env.Process.Tags))
-	e.set(kModule, mk(p.env.Module.Id, p.env.Module.Owner, p.env.Module.Tags))
-	return e.table()
+	e.set(kProcess, c.proc)
+	e.set(kModule, c.mod)
+	c.env = e.table()
+	return c
 }
 
 // msgExtra is room for the fields the runtime adds to a message besides its tags (TagArray, reply,
@@ -326,10 +400,10 @@ func (p *Process) msgTable(m Message) *lua.LTable {
 	set(kForwardedBy, m.ForwardedBy)
 	set(kHashChain, m.HashChain)
 	t.set(kTags, tagsTable(L, m.Tags))
-	t.set(kEpoch, lua.LNumber(m.Epoch))
-	t.set(kNonce, lua.LNumber(m.Nonce))
-	t.set(kTimestamp, lua.LNumber(m.Timestamp))
-	t.set(kBlockHeight, lua.LNumber(m.BlockHeight))
+	t.set(kEpoch, boxNumber(m.Epoch))
+	t.set(kNonce, boxNumber(m.Nonce))
+	t.set(kTimestamp, boxNumber(m.Timestamp))
+	t.set(kBlockHeight, boxNumber(m.BlockHeight))
 	t.set(kCron, lua.LBool(m.Cron))
 	if m.ReadOnly {
 		t.set(kReadOnly, lua.LTrue)
@@ -350,11 +424,13 @@ func (p *Process) Handle(m Message) (res Result) {
 		L.RemoveContext()
 		res.GasUsed = p.meter.finish()
 	}()
+	env, tab := p.envArgs()
 	L.Push(p.handle)
 	L.Push(p.msgTable(m))
-	L.Push(p.envTable())
+	L.Push(env)
+	L.Push(tab)
 	// No error handler: gopher-lua leaves upvalues open after a PCall with one (see luaclone).
-	if err := L.PCall(2, 1, nil); err != nil {
+	if err := L.PCall(3, 5, nil); err != nil {
 		if lim := p.meter.Err(); lim != nil {
 			// Past a limit no Lua code runs, the runtime's own error path included: report the limit
 			// and what the message printed before it.
@@ -365,8 +441,15 @@ func (p *Process) Handle(m Message) (res Result) {
 		res.Error = evalError(err)
 		return res
 	}
-	ret := L.Get(-1)
-	L.Pop(1)
+	// The runtime returns its result table, or nil, the Output's data, prompt and print, and true when
+	// the result is the Output and the outbox (see process.handle).
+	ret, data, prompt, printed, outputOnly := L.Get(-5), L.Get(-4), L.Get(-3), L.Get(-2), L.Get(-1)
+	L.Pop(5)
+	if outputOnly == lua.LTrue {
+		res.Output = Output{Data: lua.LVAsString(data), Prompt: lua.LVAsString(prompt), Print: lua.LVAsBool(printed)}
+		p.readOutbox(&res)
+		return res
+	}
 	rt, _ := ret.(*lua.LTable)
 	if rt == nil {
 		res.Error = "aos runtime returned no result"
@@ -400,12 +483,15 @@ func (p *Process) readOutbox(res *Result) {
 		return
 	}
 	readTags := func(v lua.LValue) []Tag {
-		out := []Tag{}
-		if t, ok := v.(*lua.LTable); ok {
-			for i := 1; i <= t.Len(); i++ {
-				if e, ok := t.RawGetInt(i).(*lua.LTable); ok {
-					out = append(out, Tag{Name: lua.LVAsString(e.RawGetString("name")), Value: lua.LVAsString(e.RawGetString("value"))})
-				}
+		t, ok := v.(*lua.LTable)
+		if !ok {
+			return []Tag{}
+		}
+		n := t.Len()
+		out := make([]Tag, 0, n)
+		for i := 1; i <= n; i++ {
+			if e, ok := t.RawGetInt(i).(*lua.LTable); ok {
+				out = append(out, Tag{Name: lua.LVAsString(e.RawGetString("name")), Value: lua.LVAsString(e.RawGetString("value"))})
 			}
 		}
 		return out

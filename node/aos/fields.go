@@ -24,19 +24,21 @@ type fieldTable struct {
 }
 
 var tableLayout = func() (l struct {
-	ok                 bool
-	strdict, keys, k2i uintptr
+	ok                              bool
+	array, dict, strdict, keys, k2i uintptr
 }) {
 	t := reflect.TypeOf(lua.LTable{})
 	field := func(name string, want any) (uintptr, bool) {
 		f, ok := t.FieldByName(name)
 		return f.Offset, ok && f.Type == reflect.TypeOf(want)
 	}
-	var ok1, ok2, ok3 bool
+	var ok1, ok2, ok3, ok4, ok5 bool
 	l.strdict, ok1 = field("strdict", map[string]lua.LValue(nil))
 	l.keys, ok2 = field("keys", []lua.LValue(nil))
 	l.k2i, ok3 = field("k2i", map[lua.LValue]int(nil))
-	l.ok = ok1 && ok2 && ok3 && t.NumField() == 6
+	l.array, ok4 = field("array", []lua.LValue(nil))
+	l.dict, ok5 = field("dict", map[lua.LValue]lua.LValue(nil))
+	l.ok = ok1 && ok2 && ok3 && ok4 && ok5 && t.NumField() == 6
 	return l
 }()
 
@@ -45,8 +47,32 @@ func newFieldTable(L *lua.LState, n, extra int) fieldTable {
 	if !tableLayout.ok {
 		return fieldTable{t: L.CreateTable(0, n)}
 	}
-	return fieldTable{t: L.CreateTable(0, 0), keys: make([]lua.LValue, 0, n+extra),
-		k2i: make(map[lua.LValue]int, n+extra), strdict: make(map[string]lua.LValue, n+extra)}
+	b := fieldTable{k2i: make(map[lua.LValue]int, n+extra), strdict: make(map[string]lua.LValue, n+extra)}
+	// The table and its key list in one allocation when the list is small (a table as CreateTable(0, 0)
+	// makes it: no parts, no metatable).
+	switch c := n + extra; {
+	case c <= 2:
+		x := &struct {
+			t    lua.LTable
+			keys [2]lua.LValue
+		}{t: lua.LTable{Metatable: lua.LNil}}
+		b.t, b.keys = &x.t, x.keys[:0]
+	case c <= 4:
+		x := &struct {
+			t    lua.LTable
+			keys [4]lua.LValue
+		}{t: lua.LTable{Metatable: lua.LNil}}
+		b.t, b.keys = &x.t, x.keys[:0]
+	case c <= 8:
+		x := &struct {
+			t    lua.LTable
+			keys [8]lua.LValue
+		}{t: lua.LTable{Metatable: lua.LNil}}
+		b.t, b.keys = &x.t, x.keys[:0]
+	default:
+		b.t, b.keys = L.CreateTable(0, 0), make([]lua.LValue, 0, c)
+	}
+	return b
 }
 
 // set sets field key, an LString (boxed once: see the k* variables, or a key taken from a Lua value), to

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"reflect"
 	"runtime"
 	"runtime/metrics"
 	"strings"
@@ -64,6 +65,10 @@ type meter struct {
 	isSpent bool  // the budget ran out this message
 
 	memLimit int64 // bytes; < 0 unlimited (read by the string.rep, table.concat and string.format caps)
+
+	spare *lua.LState // a coroutine that died, whose parts the next coroutine.create may reuse
+
+	watched watchEntry // the watcher's entry for the message (guarded by watch's lock)
 
 	// hold asks the VM to wait at its next instruction until release is closed: the watcher holds a
 	// message whose heap looks too big while it collects garbage and measures again, so the message
@@ -261,7 +266,8 @@ func watchAdd(m *meter, e watchEntry) {
 	if old, ok := watch.entries[m]; ok && old.memLimit >= 0 {
 		watch.memUses.Add(-1)
 	}
-	watch.entries[m] = &e
+	m.watched = e // the entry lives in the meter: no allocation per message
+	watch.entries[m] = &m.watched
 	if e.memLimit >= 0 {
 		watch.memUses.Add(1)
 	}
@@ -393,6 +399,7 @@ func loadOrig(L *lua.LState) {
 		orig.strFormat = L.GetGlobal("string").(*lua.LTable).RawGetString("format").(*lua.LFunction).GFunction
 		orig.pcall = L.GetGlobal("pcall").(*lua.LFunction).GFunction
 		orig.xpcall = L.GetGlobal("xpcall").(*lua.LFunction).GFunction
+		tostringPC = reflect.ValueOf(L.GetGlobal("tostring").(*lua.LFunction).GFunction).Pointer()
 	})
 }
 
@@ -429,6 +436,15 @@ func withoutContext(L *lua.LState, fn lua.LGFunction) (n int, ctx context.Contex
 
 func coCreateMetered(L *lua.LState) int {
 	charge(L, costCoroutine)
+	if m, ok := L.Context().(*meter); ok && m.spare != nil {
+		fn := L.CheckFunction(1) // before taking the spare: the same error as coroutine.create
+		old := m.spare
+		m.spare = nil
+		if lendable(L, old) {
+			L.Push(newThreadFrom(L, old, fn, m))
+			return 1
+		}
+	}
 	n, ctx := withoutContext(L, orig.coCreate)
 	if th, ok := L.Get(-1).(*lua.LState); ok && ctx != nil {
 		th.SetContext(ctx)
@@ -449,13 +465,26 @@ func coWrapMetered(L *lua.LState) int {
 
 // coResumeMetered makes sure the coroutine runs under the resumer's meter (a coroutine created before
 // the process had one, or by an older message's context).
+//
+// A coroutine that dies in this resume becomes the meter's spare: the next coroutine.create reuses its
+// parts when it can (see threads.go).
 func coResumeMetered(L *lua.LState) int {
-	if th, ok := L.Get(1).(*lua.LState); ok {
+	th, _ := L.Get(1).(*lua.LState)
+	wasDead := true
+	if th != nil {
 		if ctx := L.Context(); ctx != nil && th.Context() != ctx {
 			th.SetContext(ctx)
 		}
+		wasDead = th.Dead
 	}
-	return chargeIfFailed(L, orig.coResume(L))
+	n := chargeIfFailed(L, orig.coResume(L))
+	if !wasDead && th.Dead {
+		if m, ok := L.Context().(*meter); ok && lendable(L, th) {
+			th.SetTop(0) // what is left on its data stack is garbage: let it go
+			m.spare = th
+		}
+	}
+	return n
 }
 
 func pcallMetered(L *lua.LState) int  { return chargeIfFailed(L, orig.pcall(L)) }

@@ -314,7 +314,7 @@ func handleWith(p *Process, m Message, ctx context.Context) {
 	}
 	L.Push(p.handle)
 	L.Push(p.msgTable(m))
-	L.Push(p.envTable())
+	L.Push(p.envTable().env)
 	if err := L.PCall(2, 1, nil); err != nil {
 		panic(err)
 	}

@@ -1,8 +1,12 @@
 package aos
 
 import (
+	"math"
 	"reflect"
+	"sort"
+	"strconv"
 	"strings"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -35,10 +39,19 @@ func natives(L *lua.LState, file string) *lua.LTable {
 		t.RawSetString("outbox", L.NewFunction(newOutbox))
 		t.RawSetString("record", L.NewFunction(newRecord))
 		t.RawSetString("commaParts", L.NewFunction(commaParts))
+		t.RawSetString("initTags", L.NewFunction(aoInitTags))
+		t.RawSetString("liftTags", L.NewFunction(liftTags))
+		t.RawSetString("addFields", L.NewFunction(addFields))
+		t.RawSetString("send", L.NewFunction(sendMessage))
+		t.RawSetString("sameOutbox", L.NewFunction(sameOutbox))
 	case "process":
 		t.RawSetString("record", L.NewFunction(newRecord))
 		t.RawSetString("normalizeMsg", L.NewFunction(normalizeMsg))
 		t.RawSetString("tab", L.NewFunction(tagsByName))
+		t.RawSetString("prompt", L.NewFunction(prompt))
+		t.RawSetString("tabAgain", L.NewFunction(tabAgain))
+		t.RawSetString("outputOnly", L.NewFunction(outputOnly))
+		t.RawSetString("installed", L.NewFunction(installed))
 	}
 	return t
 }
@@ -252,12 +265,21 @@ func shallowCopy(L *lua.LState) int {
 		L.Push(dst)
 		return 1
 	}
+	L.Push(copyFields(L, src))
+	return 1
+}
+
+// copyFields is shallowCopy of a table whose keys are all strings.
+func copyFields(L *lua.LState, src *lua.LTable) *lua.LTable {
+	n := 0
+	for k, _ := src.Next(lua.LNil); k != lua.LNil; k, _ = src.Next(k) {
+		n++
+	}
 	dst := newFieldTable(L, n, 0)
 	for k, v := src.Next(lua.LNil); k != lua.LNil; k, v = src.Next(k) {
 		dst.set(k, v)
 	}
-	L.Push(dst.table())
-	return 1
+	return dst.table()
 }
 
 // newTag(name, value) is the tag table { name = name, value = value }.
@@ -443,4 +465,456 @@ func tagsByName(L *lua.LState) int {
 	}
 	L.Push(out.table())
 	return 1
+}
+
+/* ---- per-message runtime work ---- */
+
+// The runtime's per-message loops over the env's tags, the message's tags and an outgoing message's
+// fields, and its prompt, in Go. Like the helpers above, each does the work only when every table it reads
+// is a plain table of the shape the Lua loop expects (so that no metamethod or error of the Lua loop can
+// be skipped), and otherwise returns false before changing anything, for the Lua code to do it all.
+
+// plainList is t as a plain table whose entries 1, 2, ... up to the first nil are all plain tables, or
+// nil.
+func plainList(v lua.LValue) *lua.LTable {
+	t := plainTable(v)
+	if t == nil {
+		return nil
+	}
+	for i := 1; ; i++ {
+		e := t.RawGetInt(i)
+		if e == lua.LNil {
+			return t
+		}
+		if plainTable(e) == nil {
+			return nil
+		}
+	}
+}
+
+// each calls fn with the entries of a plainList up to the first nil.
+func each(list *lua.LTable, fn func(e *lua.LTable)) {
+	for i := 1; ; i++ {
+		e, ok := list.RawGetInt(i).(*lua.LTable)
+		if !ok {
+			return
+		}
+		fn(e)
+	}
+}
+
+var (
+	kModuleName    = lua.LString("Module")
+	kAuthorityName = lua.LString("Authority")
+)
+
+// aoInitTags(ao, env) is the tag loops of ao.init: the Module tag names ao._module when it is "", and the
+// parts of every Authority tag (commaParts) missing from ao.authorities are appended to it. It returns
+// true when it did the work: ao, env, env.Process and ao.authorities plain tables, env.Process.Tags a
+// plain list of plain tags, and every Authority tag's value a string.
+func aoInitTags(L *lua.LState) int {
+	ao, env := plainTable(L.Get(1)), plainTable(L.Get(2))
+	var proc, auths, tags *lua.LTable
+	if ao != nil && env != nil {
+		proc = plainTable(env.RawGetString("Process"))
+		auths = plainTable(ao.RawGetString("authorities"))
+	}
+	if proc != nil {
+		tags = plainList(proc.RawGetString("Tags"))
+	}
+	ok := tags != nil && auths != nil
+	if ok {
+		each(tags, func(tag *lua.LTable) {
+			if tag.RawGetString("name") == kAuthorityName {
+				_, isStr := tag.RawGetString("value").(lua.LString)
+				ok = ok && isStr
+			}
+		})
+	}
+	if !ok {
+		L.Push(lua.LFalse)
+		return 1
+	}
+	if ao.RawGetString("_module") == lua.LString("") {
+		each(tags, func(tag *lua.LTable) {
+			if tag.RawGetString("name") == kModuleName {
+				ao.RawSetString("_module", tag.RawGetString("value"))
+			}
+		})
+	}
+	each(tags, func(tag *lua.LTable) {
+		if tag.RawGetString("name") != kAuthorityName {
+			return
+		}
+		for _, part := range strings.Split(string(tag.RawGetString("value").(lua.LString)), ",") {
+			if part != "" && !rawContains(auths, lua.LString(part)) {
+				auths.Append(lua.LString(part))
+			}
+		}
+	})
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// rawContains is listContains's loop.
+func rawContains(list *lua.LTable, v lua.LValue) bool {
+	for i := 1; ; i++ {
+		x := list.RawGetInt(i)
+		if x == lua.LNil {
+			return false
+		}
+		if x == v {
+			return true
+		}
+	}
+}
+
+// liftTags(msg, nonExtractable) is ao.normalize's loop: every tag of msg whose name is not in the list
+// nonExtractable is set on msg (a later tag of the same name wins). It returns true when it did the work:
+// msg of the plain shape (see plainTags), no tag being msg or its tag list, and nonExtractable a table.
+func liftTags(L *lua.LState) int {
+	tags := plainTags(L.Get(1))
+	list, isTable := L.Get(2).(*lua.LTable)
+	if tags == nil || !isTable {
+		L.Push(lua.LFalse)
+		return 1
+	}
+	msg := L.Get(1).(*lua.LTable)
+	ok := true
+	each(tags, func(tag *lua.LTable) { ok = ok && tag != msg && tag != tags })
+	if !ok {
+		L.Push(lua.LFalse)
+		return 1
+	}
+	each(tags, func(tag *lua.LTable) {
+		name := tag.RawGetString("name")
+		if !rawContains(list, name) {
+			rawSetField(msg, name, tag.RawGetString("value"))
+		}
+	})
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// sortedStringKeys is sortedKeys: the string keys of a plain table in byte order.
+func sortedStringKeys(t *lua.LTable) []string {
+	var buf [8]string
+	ks := buf[:0]
+	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
+		if s, ok := k.(lua.LString); ok {
+			ks = append(ks, string(s))
+		}
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// tagText is tagValue: a string as it is, a number or boolean as tostring shows it, else nil.
+func tagText(L *lua.LState, v lua.LValue) lua.LValue {
+	switch v.(type) {
+	case lua.LString:
+		return v
+	case lua.LNumber:
+		return numberText(L, v.(lua.LNumber))
+	case lua.LBool:
+		return L.ToStringMeta(v)
+	}
+	return lua.LNil
+}
+
+// isArrayTable is ao.lua's isArray for a plain table: only positive integer keys, the highest one #t.
+func isArrayTable(t *lua.LTable) bool {
+	highest := 0.0
+	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
+		n, ok := k.(lua.LNumber)
+		if !ok || n < 1 || math.Floor(float64(n)) != float64(n) {
+			return false
+		}
+		highest = max(highest, float64(n))
+	}
+	return highest == float64(t.Len())
+}
+
+// sendFieldSkipped are the fields of a message that addFields does not turn into tags.
+var sendFieldSkipped = map[string]bool{"Target": true, "Data": true, "Anchor": true, "Tags": true, "From": true}
+
+// addFields(tags, msg) is ao.lua's addFields: msg's own fields (but Target, Data, Anchor, Tags and From)
+// in byte order of their names, then msg.Tags (a list as it is, a name -> value table in byte order of the
+// names), appended to tags as tag tables. It returns true when it did the work: tags and msg plain tables,
+// msg.Tags not a table or a plain table.
+func addFields(L *lua.LState) int {
+	tags := plainTable(L.Get(1))
+	msgTags, ok := fieldsShape(L.Get(2))
+	if tags == nil || !ok {
+		L.Push(lua.LFalse)
+		return 1
+	}
+	appendFields(L, tags, L.Get(2).(*lua.LTable), msgTags)
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// fieldsShape reports whether msg is a message appendFields handles (a plain table whose Tags is no
+// table or a plain table), and gives its Tags table if any.
+func fieldsShape(v lua.LValue) (*lua.LTable, bool) {
+	msg := plainTable(v)
+	if msg == nil {
+		return nil, false
+	}
+	if t, isTable := msg.RawGetString("Tags").(*lua.LTable); isTable {
+		return plainTable(t), plainTable(t) != nil
+	}
+	return nil, true
+}
+
+// appendFields is addFields's work, for a msg of fieldsShape.
+func appendFields(L *lua.LState, tags, msg, msgTags *lua.LTable) {
+	add := func(t *lua.LTable, skip map[string]bool) {
+		for _, k := range sortedStringKeys(t) {
+			if skip[k] {
+				continue
+			}
+			if v := tagText(L, t.RawGetString(k)); v != lua.LNil {
+				tb := newFieldTable(L, 2, 0)
+				tb.set(kName, lua.LString(k))
+				tb.set(kValue, v)
+				tags.Append(tb.table())
+			}
+		}
+	}
+	add(msg, sendFieldSkipped)
+	if msgTags != nil {
+		if isArrayTable(msgTags) {
+			for i := 1; ; i++ {
+				v := msgTags.RawGetInt(i)
+				if v == lua.LNil {
+					break
+				}
+				tags.Append(v)
+			}
+		} else {
+			add(msgTags, nil)
+		}
+	}
+}
+
+var (
+	kReference   = lua.LValue(lua.LString("Reference"))
+	kDataProto   = lua.LValue(lua.LString("Data-Protocol"))
+	kVariant     = lua.LValue(lua.LString("Variant"))
+	kType        = lua.LValue(lua.LString("Type"))
+	vAo          = lua.LValue(lua.LString("ao"))
+	vVariant     = lua.LValue(lua.LString("ao.TN.1"))
+	vMessageType = lua.LValue(lua.LString("Message"))
+)
+
+// sendMessage(ao, msg) is ao.send's queueing of msg: ao.reference counts one more, and the message
+// (Target, Data, an Anchor of the reference padded to 32 digits, and Tags: Data-Protocol, Variant, Type,
+// Reference, then msg's fields as addFields adds them) is built and a copy of it appended to
+// ao.outbox.Messages. It returns the message and the reference as text, or false when ao (with
+// reference a number, outbox and outbox.Messages plain tables) or msg (see fieldsShape) is not of the
+// shape it handles; the Lua code then does it all.
+func sendMessage(L *lua.LState) int {
+	ao := plainTable(L.Get(1))
+	msgTags, ok := fieldsShape(L.Get(2))
+	var ref lua.LNumber
+	var queue *lua.LTable
+	if ao != nil && ok {
+		ref, ok = ao.RawGetString("reference").(lua.LNumber)
+		if outbox := plainTable(ao.RawGetString("outbox")); outbox != nil {
+			queue = plainTable(outbox.RawGetString("Messages"))
+		}
+	}
+	if ao == nil || !ok || queue == nil {
+		L.Push(lua.LFalse)
+		return 1
+	}
+	msg := L.Get(2).(*lua.LTable)
+	ref++
+	ao.RawSetString("reference", ref)
+	refText := numberText(L, ref)
+	pad := ""
+	if n := 32 - len(lua.LVAsString(refText)); n >= 1 {
+		pad = strings.Repeat("0", n)
+	}
+	tags := L.CreateTable(4, 0)
+	for _, tv := range [4][2]lua.LValue{{kDataProto, vAo}, {kVariant, vVariant}, {kType, vMessageType}, {kReference, refText}} {
+		tb := newFieldTable(L, 2, 0)
+		tb.set(kName, tv[0])
+		tb.set(kValue, tv[1])
+		tags.Append(tb.table())
+	}
+	message := newFieldTable(L, 4, 2) // the runtime adds onReply and receive
+	message.set(kTarget, msg.RawGetString("Target"))
+	message.set(kData, msg.RawGetString("Data"))
+	message.set(kAnchor, lua.LString(pad+lua.LVAsString(refText)))
+	message.set(kTags, tags)
+	appendFields(L, tags, msg, msgTags)
+	m := message.table()
+	queue.Append(copyFields(L, m))
+	L.Push(m)
+	L.Push(refText)
+	return 2
+}
+
+// tostringPC identifies gopher-lua's tostring (see loadOrig).
+var tostringPC uintptr
+
+// prompt(Colors, Name, Inbox, version, tostring) is Prompt()'s text when Colors is a plain table whose
+// green, gray, blue, red and reset are strings, Name and version are strings, Inbox is a plain table (#
+// without metamethods) and tostring is gopher-lua's; else nil.
+func prompt(L *lua.LState) int {
+	colors, inbox := plainTable(L.Get(1)), plainTable(L.Get(3))
+	name, ok1 := L.Get(2).(lua.LString)
+	version, ok2 := L.Get(4).(lua.LString)
+	ts, ok3 := L.Get(5).(*lua.LFunction)
+	if colors == nil || inbox == nil || !ok1 || !ok2 || !ok3 || !ts.IsG || tostringPC == 0 ||
+		reflect.ValueOf(ts.GFunction).Pointer() != tostringPC {
+		L.Push(lua.LNil)
+		return 1
+	}
+	var c [5]string
+	for i, k := range []string{"green", "gray", "blue", "red", "reset"} {
+		s, ok := colors.RawGetString(k).(lua.LString)
+		if !ok {
+			L.Push(lua.LNil)
+			return 1
+		}
+		c[i] = string(s)
+	}
+	green, gray, blue, red, reset := c[0], c[1], c[2], c[3], c[4]
+	L.Push(lua.LString(green + string(name) + gray + "@" + blue + "aos-" + string(version) + gray +
+		"[Inbox:" + red + string(numberText(L, lua.LNumber(inbox.Len())).(lua.LString)) + gray + "]" + reset + "> "))
+	return 1
+}
+
+// installed(Handlers, own, name, pattern [, resolver]) tells whether the runtime's registration of a
+// handler is still in place: Handlers is own[1], a plain table whose add, append and generateResolver are
+// own[2], own[3] and own[4], and the first entry named name of its plain list (see handlerNamed) has
+// this pattern, this resolver as its handle and no maxRuns. Its second result is that entry's handle
+// when the rest but the resolver holds.
+func installed(L *lua.LState) int {
+	own, h := plainTable(L.Get(2)), plainTable(L.Get(1))
+	pattern, resolver := L.Get(4), L.Get(5)
+	var o *lua.LTable
+	if own != nil && h != nil && own.RawGetInt(1) == lua.LValue(h) && h.RawGetString("add") == own.RawGetInt(2) &&
+		h.RawGetString("append") == own.RawGetInt(3) && h.RawGetString("generateResolver") == own.RawGetInt(4) {
+		o = firstNamed(h.RawGetString("list"), L.Get(3))
+	}
+	if o == nil || o.RawGetString("pattern") != pattern || o.RawGetString("maxRuns") != lua.LNil {
+		L.Push(lua.LFalse)
+		L.Push(lua.LNil)
+		return 2
+	}
+	handle := o.RawGetString("handle")
+	L.Push(lua.LBool(resolver != lua.LNil && handle == resolver))
+	L.Push(handle)
+	return 2
+}
+
+// firstNamed is the first entry of list whose name is name, when list and its entries up to that one are
+// plain tables (as findIndexByProp finds it); else nil.
+func firstNamed(v, name lua.LValue) *lua.LTable {
+	list := plainTable(v)
+	if list == nil {
+		return nil
+	}
+	for i := 1; ; i++ {
+		e := plainTable(list.RawGetInt(i))
+		if e == nil {
+			return nil
+		}
+		if e.RawGetString("name") == name {
+			return e
+		}
+	}
+}
+
+// outputOnly(ao, own) reports whether a message's result is its Output and the outbox: ao (a plain table)
+// has own as its result function, and its outbox is a plain table without Error.
+func outputOnly(L *lua.LState) int {
+	ao := plainTable(L.Get(1))
+	ok := ao != nil && ao.RawGetString("result") == L.Get(2)
+	if ok {
+		outbox := plainTable(ao.RawGetString("outbox"))
+		ok = outbox != nil && !lua.LVAsBool(outbox.RawGetString("Error"))
+	}
+	L.Push(lua.LBool(ok))
+	return 1
+}
+
+// numberText is tostring(n) (gopher-lua's LNumber.String, as a number has no __tostring), without its
+// fmt call for integers.
+func numberText(L *lua.LState, n lua.LNumber) lua.LValue {
+	if f := float64(n); f == float64(int64(f)) {
+		if i := int64(f); i >= 0 && i < int64(len(smallNumberTexts)) {
+			return smallNumberTexts[i]
+		}
+		return lua.LString(strconv.FormatInt(int64(f), 10))
+	}
+	return L.ToStringMeta(n)
+}
+
+// smallNumberTexts are the texts of 0..1023, made once.
+var smallNumberTexts = func() (t [1024]lua.LValue) {
+	for i := range t {
+		t[i] = lua.LString(strconv.Itoa(i))
+	}
+	return t
+}()
+
+// rawSetField is t.RawSetString(string(key), v) for a key already boxed as an LString (gopher-lua boxes
+// the key again, twice, when the field is new).
+func rawSetField(t *lua.LTable, key, v lua.LValue) {
+	if !tableLayout.ok {
+		t.RawSetString(string(key.(lua.LString)), v)
+		return
+	}
+	p := unsafe.Pointer(t)
+	sd := (*map[string]lua.LValue)(unsafe.Add(p, tableLayout.strdict))
+	keys := (*[]lua.LValue)(unsafe.Add(p, tableLayout.keys))
+	k2i := (*map[lua.LValue]int)(unsafe.Add(p, tableLayout.k2i))
+	if *sd == nil || *keys == nil || *k2i == nil {
+		t.RawSetString(string(key.(lua.LString)), v)
+		return
+	}
+	k := string(key.(lua.LString))
+	if v == lua.LNil {
+		delete(*sd, k)
+		return
+	}
+	(*sd)[k] = v
+	if _, ok := (*k2i)[key]; !ok {
+		(*k2i)[key] = len(*keys)
+		*keys = append(*keys, key)
+	}
+}
+
+// boxNumber is lua.LNumber(n) as an LValue, preboxed when small.
+func boxNumber(n int64) lua.LValue {
+	if n >= 0 && n < int64(len(boxedInts)) {
+		return boxedInts[n]
+	}
+	return lua.LNumber(n)
+}
+
+// outboxKeys are the fields of an empty outbox, in newOutbox's order.
+var outboxKeys = []lua.LValue{kOutput, kMessages, kSpawns, kAssignments}
+
+// sameOutbox(outbox) is outbox when it is still exactly an empty outbox as newOutbox makes it (its four
+// fields, each a plain table that never held anything), else a new empty outbox.
+func sameOutbox(L *lua.LState) int {
+	if t := plainTable(L.Get(1)); t != nil && tableLayout.ok && exactFields(t, outboxKeys, []lua.LValue{nil, nil, nil, nil}) {
+		empty := true
+		for _, k := range outboxKeys {
+			f := plainTable(t.RawGetString(string(k.(lua.LString))))
+			empty = empty && f != nil && len(tableArray(f)) == 0 && tableDict(f) == nil && tableStrdict(f) == nil &&
+				tableKeys(f) == nil
+		}
+		if empty {
+			L.Push(t)
+			return 1
+		}
+	}
+	return newOutbox(L)
 }

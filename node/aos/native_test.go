@@ -69,8 +69,13 @@ for _, a in ipairs({ native, plain }) do
   a.init({ Process = { Id = "P", Tags = { { name = "Authority", value = ",a,,b,a, c" }, { name = "Authority", value = "d" } } } })
   a.clearOutbox()
   local m = a.send({ Target = "T", Data = "x", Action = "Go", Tags = { Z = "1", A = 2 } })
+  a.send({ Target = "T", Num = 1.5, Big = 2^40, Flag = false, Fn = print, Tags = { { name = "L", value = "1" }, { name = "M", value = "2" } } })
+  a.send({ Data = "no target", Tags = "not a table" })
+  for i = 1, 3 do a.send({ Target = "R" .. i }) end
+  local n = a.normalize({ Keep = "k", Tags = { { name = "Action", value = "A" }, { name = "From", value = "F" }, { name = "Action", value = "B" }, { name = "X-Y", value = "1" } } })
+  local extra = __dump(n) .. a.reference
   a.spawn("MOD", { Data = "y", Name = "n" })
-  out[#out + 1] = __dump(a.authorities) .. __dump(a.outbox) .. __dump(m.Tags) .. type(m.onReply) ..
+  out[#out + 1] = extra .. __dump(a.authorities) .. __dump(a.outbox) .. __dump(m.Tags) .. type(m.onReply) ..
     __dump(a.result({ Output = { data = "d" } }))
 end
 return out[1], out[2]`

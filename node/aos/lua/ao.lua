@@ -60,9 +60,24 @@ local record = native.record or function(...)
   return t
 end
 
+-- Go versions of the per-message loops of normalize, init and send (addFields); each returns false when
+-- the tables are not of the shape it handles, and the Lua loop does the work.
+local liftTags, initTags, nativeAddFields = native.liftTags, native.initTags, native.addFields
+local nativeSend = native.send -- ao.send's queueing of the message
+
 -- newOutbox is an empty outbox.
 local newOutbox = native.outbox or function()
   return { Output = {}, Messages = {}, Spawns = {}, Assignments = {} }
+end
+
+-- initOutbox is the empty outbox ao.init sets. The process replaces it with a new one (clearOutbox) before
+-- any of its code runs, so ao.init gives the same empty outbox again for as long as it stays untouched
+-- (native.sameOutbox checks, field by field) instead of making one per message.
+local sameOutbox, initialOutbox = native.sameOutbox, nil
+local function initOutbox()
+  if not sameOutbox then return newOutbox() end
+  initialOutbox = sameOutbox(initialOutbox)
+  return initialOutbox
 end
 
 local function isArray(t)
@@ -114,6 +129,7 @@ end
 -- normalize lifts every tag onto the message (a later tag of the same name wins), except the names that
 -- must come from the message itself.
 function ao.normalize(msg)
+  if liftTags and liftTags(msg, ao.nonExtractableTags) then return msg end
   for _, o in ipairs(msg.Tags) do
     if not contains(ao.nonExtractableTags, o.name) then
       msg[o.name] = o.value
@@ -133,6 +149,11 @@ end
 
 function ao.init(env)
   if ao.id == "" then ao.id = env.Process.Id end
+  if initTags and initTags(ao, env) then
+    ao.outbox = initOutbox()
+    ao.env = env
+    return
+  end
   if ao._module == "" then
     for _, o in ipairs(env.Process.Tags) do
       if o.name == "Module" then ao._module = o.value end
@@ -147,7 +168,7 @@ function ao.init(env)
       end
     end
   end
-  ao.outbox = newOutbox()
+  ao.outbox = initOutbox()
   ao.env = env
 end
 
@@ -163,6 +184,7 @@ end
 -- addFields appends msg's own fields (all but the listed ones) and then msg.Tags (a {name, value} list or a
 -- name -> value table) to tags.
 local function addFields(tags, msg)
+  if nativeAddFields and nativeAddFields(tags, msg) then return end
   for _, k in ipairs(sortedKeys(msg)) do
     if k ~= "Target" and k ~= "Data" and k ~= "Anchor" and k ~= "Tags" and k ~= "From" then
       local v = tagValue(msg[k])
@@ -185,22 +207,26 @@ end
 -- when it arrives, and receive() / receive(from), which suspend the calling handler until it does. A reply
 -- is a message from the target (or from) that carries X-Reference = this message's Reference.
 function ao.send(msg)
-  assert(type(msg) == "table", "msg should be a table")
-  ao.reference = ao.reference + 1
-  local ref = tostring(ao.reference)
-  local message = record(
-    "Target", msg.Target,
-    "Data", msg.Data,
-    "Anchor", anchor(ao.reference),
-    "Tags", {
-      tag("Data-Protocol", "ao"),
-      tag("Variant", "ao.TN.1"),
-      tag("Type", "Message"),
-      tag("Reference", ref),
-    })
-  addFields(message.Tags, msg)
-  local queued = copy(message)
-  table.insert(ao.outbox.Messages, queued)
+  if type(msg) ~= "table" then assert(false, "msg should be a table") end
+  local message, ref = false, nil
+  if nativeSend then message, ref = nativeSend(ao, msg) end
+  if not message then
+    ao.reference = ao.reference + 1
+    ref = tostring(ao.reference)
+    message = record(
+      "Target", msg.Target,
+      "Data", msg.Data,
+      "Anchor", anchor(ao.reference),
+      "Tags", {
+        tag("Data-Protocol", "ao"),
+        tag("Variant", "ao.TN.1"),
+        tag("Type", "Message"),
+        tag("Reference", ref),
+      })
+    addFields(message.Tags, msg)
+    local queued = copy(message)
+    table.insert(ao.outbox.Messages, queued)
+  end
 
   message.onReply = function(...)
     local from, resolver

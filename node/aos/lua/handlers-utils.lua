@@ -31,7 +31,7 @@ end
 
 -- reply(input) is a handle that answers the message: a string becomes the reply's Data, a table is the reply.
 function hu.reply(input)
-  assert(type(input) == "table" or type(input) == "string", "invalid arguments: (input : table or string)")
+  assert(type(input) == "string" or type(input) == "table", "invalid arguments: (input : table or string)")
   return function(msg)
     if type(input) == "string" then
       msg.reply({ Data = input })

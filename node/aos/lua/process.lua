@@ -133,9 +133,11 @@ end
 --------------------------------------------------------------------------------------------------------
 -- Globals of the AOS API.
 
+local nativeTab = native.tab
+
 -- Tab turns a message's tag list into name -> value; the first tag of a name wins.
 function Tab(msg)
-  local out = native.tab and native.tab(msg)
+  local out = nativeTab and nativeTab(msg)
   if out then return out end
   out = {}
   for _, o in ipairs(msg.Tags) do
@@ -144,7 +146,11 @@ function Tab(msg)
   return out
 end
 
+local nativePrompt = native.prompt
+
 function Prompt()
+  local p = nativePrompt and nativePrompt(Colors, Name, Inbox, process._version, tostring)
+  if p then return p end
   return Colors.green .. Name .. Colors.gray
     .. "@" .. Colors.blue .. "aos-" .. process._version .. Colors.gray
     .. "[Inbox:" .. Colors.red .. tostring(#Inbox) .. Colors.gray
@@ -297,9 +303,11 @@ package.loaded[".default"] = package.loaded[".default"] or defaultHandler
 --------------------------------------------------------------------------------------------------------
 -- handle
 
+local nativeNormalizeMsg = native.normalizeMsg
+
 -- normalizeMsg writes the message's keys and tag names in title case, then lifts the tags onto the message.
 local function normalizeMsg(msg)
-  if native.normalizeMsg and native.normalizeMsg(msg, utils.normalize) then
+  if nativeNormalizeMsg and nativeNormalizeMsg(msg, utils.normalize) then
     ao.normalize(msg)
     return msg
   end
@@ -357,8 +365,11 @@ end
 local goTime = os.time
 
 -- keep the coroutines that may still be resumed; drop the finished ones.
+local next = next
 local function trackCoroutine(co)
   local list = Handlers.coroutines
+  -- none kept and this one finished: the list stays empty
+  if type(list) == "table" and next(list) == nil and coroutine.status(co) == "dead" then return end
   table.insert(list, co)
   for i = #list, 1, -1 do
     if coroutine.status(list[i]) == "dead" then table.remove(list, i) end
@@ -383,7 +394,43 @@ local evalHandle = evaluator(ao)
 local function always() return true end
 local defaultHandle = defaultHandler(insertInbox)
 
-function process.handle(msg, envArg)
+-- Re-adding _eval and _default changes nothing but their resolvers (new closures of the same handles)
+-- while the runtime's last registration of each is still in place, unchanged, and Handlers.add, append
+-- and generateResolver are the module's own; then they are not added again. The resolvers the last
+-- registration installed are kept here to recognise it.
+local own = { Handlers, Handlers.add, Handlers.append, Handlers.generateResolver }
+local installed = native.installed
+local evalResolver, defaultResolver
+
+-- resolverOf is the resolver of the first handler named name, when it has this pattern and the handlers
+-- are the module's own.
+local function resolverOf(name, pattern)
+  if not installed then return nil end
+  local ok, resolver = installed(Handlers, own, name, pattern)
+  return resolver
+end
+
+local aoResult = ao.result
+
+-- outputOnly(ao, aoResult): ao.result is aoResult and ao.outbox a plain table without Error.
+local outputOnly = native.outputOnly or function(a, own)
+  local outbox = a.outbox
+  return a.result == own and type(outbox) == "table" and getmetatable(outbox) == nil and not outbox.Error
+end
+
+-- The host may pass, after the env, the Tab table it made of the env's Process tags for the previous
+-- message: tabAgain gives it again when it is still exactly Tab(ao.env.Process) (see env.go).
+local ownTab, tabAgain = Tab, native.tabAgain or function() return nil end
+
+-- The body of a message's coroutine: it starts at once (process.handle resumes it right after making it),
+-- with the message and env handle left for it.
+local evalMsg, evalEnv
+local function evaluateMessage()
+  local m, e = evalMsg, evalEnv
+  return Handlers.evaluate(m, e)
+end
+
+function process.handle(msg, envArg, prevTab)
   local env = envArg
   if not envArg.Process then env = envArg.env end
 
@@ -401,8 +448,9 @@ function process.handle(msg, envArg)
 
   msg.TagArray = msg.Tags
   msg.Tags = Tab(msg)
-  ao.env.Process.TagArray = ao.env.Process.Tags
-  ao.env.Process.Tags = Tab(ao.env.Process)
+  local envProcess = ao.env.Process
+  envProcess.TagArray = envProcess.Tags
+  envProcess.Tags = (Tab == ownTab and tabAgain(envProcess, prevTab)) or Tab(envProcess)
   if msg.Tags["Content-Type"] and msg.Tags["Content-Type"] == "application/json" then
     msg.Data = json.decode(msg.Data or "{}")
   end
@@ -423,7 +471,10 @@ function process.handle(msg, envArg)
     return ao.result({})
   end
 
-  Handlers.add("_eval", isEval, evalHandle)
+  if not (installed and installed(Handlers, own, "_eval", isEval, evalResolver)) then
+    Handlers.add("_eval", isEval, evalHandle)
+    evalResolver = resolverOf("_eval", isEval)
+  end
 
   if env.Process.Id == msg.Id then
     Handlers.once("_boot", function(m)
@@ -431,7 +482,10 @@ function process.handle(msg, envArg)
     end, booter(ao))
   end
 
-  Handlers.append("_default", always, defaultHandle)
+  if not (installed and installed(Handlers, own, "_default", always, defaultResolver)) then
+    Handlers.append("_default", always, defaultHandle)
+    defaultResolver = resolverOf("_default", always)
+  end
 
   msg.reply = function(replyMsg)
     replyMsg.Target = msg["Reply-To"] or (replyMsg.Target or msg.From)
@@ -455,10 +509,10 @@ function process.handle(msg, envArg)
 
   -- The handlers run in a coroutine: one that calls Receive stays suspended (kept in Handlers.coroutines)
   -- until the message it waits for arrives; this message then ends normally.
-  local co = coroutine.create(function()
-    return Handlers.evaluate(msg, env)
-  end)
+  evalMsg, evalEnv = msg, env
+  local co = coroutine.create(evaluateMessage)
   local ok, result = coroutine.resume(co)
+  evalMsg, evalEnv = nil, nil
   trackCoroutine(co)
 
   if not ok then
@@ -487,9 +541,16 @@ function process.handle(msg, envArg)
     })
   end
 
-  local output = record("data", table.concat(HANDLER_PRINT_LOGS, "\n"), "prompt", Prompt())
-  if msg.Action ~= "Eval" then output.print = true end
-  local response = ao.result(record("Output", output))
+  local data, prompt, printed = table.concat(HANDLER_PRINT_LOGS, "\n"), Prompt(), nil
+  if msg.Action ~= "Eval" then printed = true end
+  -- The host reads the outbox itself: with the module's own ao.result and a plain outbox without Error,
+  -- the Output's data, prompt and print are all the result it needs (returned after nil, before true).
+  if outputOnly(ao, aoResult) then
+    HANDLER_PRINT_LOGS = {}
+    ao.Nonce = msg.Nonce
+    return nil, data, prompt, printed, true
+  end
+  local response = ao.result(record("Output", record("data", data, "prompt", prompt, "print", printed)))
   HANDLER_PRINT_LOGS = {}
   ao.Nonce = msg.Nonce
   return response
