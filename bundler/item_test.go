@@ -2,6 +2,7 @@ package bundler
 
 import (
 	"bytes"
+	"reflect"
 	"errors"
 	"os"
 	"path/filepath"
@@ -53,6 +54,10 @@ func TestSignParseRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parse own item: %v", err)
 			}
+			stored, err := ParseStored(it.Raw)
+			if err != nil || !reflect.DeepEqual(stored, got) {
+				t.Fatalf("ParseStored differs from Parse: %+v %v", stored, err)
+			}
 			if got.ID != it.ID || got.Target != tc.target || got.Anchor != tc.anchor || !bytes.Equal(got.Data, tc.data) {
 				t.Fatalf("round trip mismatch: %+v", got)
 			}
@@ -101,6 +106,16 @@ func TestParseRejectsBadInput(t *testing.T) {
 				t.Fatalf("want ErrInvalidItem, got %v", err)
 			}
 		})
+	}
+	// ParseStored skips only the RSA check: malformed bytes are still refused, and a changed signature
+	// changes the id, so a damaged stored item cannot pass for the one it replaced.
+	for _, name := range []string{"empty", "one byte", "unknown sig type", "truncated sig", "truncated header"} {
+		if _, err := ParseStored(cases[name]); !errors.Is(err, ErrInvalidItem) {
+			t.Fatalf("ParseStored %s: want ErrInvalidItem, got %v", name, err)
+		}
+	}
+	if it, err := ParseStored(cases["tampered sig"]); err == nil && it.ID == good.ID {
+		t.Fatal("ParseStored kept the id of an item whose signature changed")
 	}
 	if _, err := w.Sign(nil, "", "short", nil); err == nil {
 		t.Fatal("an anchor that is not 32 bytes must be refused")

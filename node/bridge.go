@@ -75,7 +75,7 @@ type chainItems struct {
 
 func (c *chainItems) Fetch(ctx context.Context, id string) (*bundler.Item, error) {
 	if raw, err := c.db.Item(ctx, id); err == nil {
-		return bundler.Parse(raw)
+		return bundler.ParseStored(raw) // verified when it was stored
 	}
 	tx, err := c.gw.Tx(ctx, id)
 	if err != nil {
@@ -94,7 +94,7 @@ func (c *chainItems) Fetch(ctx context.Context, id string) (*bundler.Item, error
 
 func (c *chainItems) Module(ctx context.Context, id string) (*bundler.Item, error) {
 	if raw, err := c.db.Item(ctx, id); err == nil {
-		return bundler.Parse(raw)
+		return bundler.ParseStored(raw) // verified when it was stored
 	}
 	tx, err := c.gw.Tx(ctx, id)
 	if err != nil {

@@ -323,13 +323,14 @@ func (s *Service) hydrate(ctx context.Context, e store.Entry) (*Scheduled, error
 	if err != nil {
 		return nil, err
 	}
-	asg, err := bundler.Parse(araw)
+	// Both were verified when they were stored: decoding them again is enough.
+	asg, err := bundler.ParseStored(araw)
 	if err != nil {
 		return nil, fmt.Errorf("stored assignment %s: %w", e.AssignmentID, err)
 	}
 	var msg *bundler.Item
 	if raw, err := s.db.Item(ctx, e.MessageID); err == nil {
-		if msg, err = bundler.Parse(raw); err != nil {
+		if msg, err = bundler.ParseStored(raw); err != nil {
 			return nil, fmt.Errorf("stored message %s: %w", e.MessageID, err)
 		}
 	} else if errors.Is(err, store.ErrNotFound) && s.txs != nil {
@@ -374,7 +375,7 @@ func (s *Service) Process(ctx context.Context, pid string) (*store.Process, *bun
 	if err != nil {
 		return nil, nil, err
 	}
-	it, err := bundler.Parse(raw)
+	it, err := bundler.ParseStored(raw)
 	if err != nil {
 		return nil, nil, fmt.Errorf("stored process %s: %w", pid, err)
 	}
