@@ -2,10 +2,10 @@ package bundler
 
 import (
 	"bytes"
-	"reflect"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 )
