@@ -78,7 +78,7 @@ type CUConfig struct {
 	// own are always trusted).
 	CheckpointOwners []string `yaml:"checkpoint_owners"`
 	// SnapshotCostRatio delays a due snapshot or checkpoint until the process evaluated this many times as
-	// long as its last snapshot took (default 4: snapshots take at most a fifth of the work). 0 turns it off.
+	// long as its last snapshot took (default 10: snapshots take at most a tenth of the work). 0 turns it off.
 	SnapshotCostRatio float64 `yaml:"snapshot_cost_ratio"`
 	// MaxLoaded is how many process VMs stay in memory; past it the least recently used idle ones are
 	// snapshotted and unloaded, to start again from their snapshot on next use. 0: no bound.
@@ -129,7 +129,7 @@ func Default() Config {
 		CU: CUConfig{
 			Listen: ":4004", Recover: true, Cache: "memory", CacheSize: 10000,
 			SnapshotMessages: 1000, SnapshotEvalTime: 2 * time.Second, CheckpointMessages: 10000, CheckpointEvalTime: time.Minute,
-			MaxLoaded: 1000, SnapshotCostRatio: 4,
+			MaxLoaded: 1000, SnapshotCostRatio: 10,
 		},
 		Admin:   UnitConfig{Listen: "127.0.0.1:4009"},
 		Gateway: GatewayConfig{Embedded: true, Listen: ":4000", Timeout: 30 * time.Second},

@@ -41,10 +41,10 @@ type SnapshotOptions struct {
 }
 
 // DefaultSnapshotOptions snapshot every 1,000 messages or 2 s of evaluation and checkpoint every 10,000 or
-// 1 min, spending at most a fifth of the evaluation time on snapshots.
+// 1 min, spending at most about a tenth of the evaluation time on snapshots.
 var DefaultSnapshotOptions = SnapshotOptions{
 	Messages: 1000, EvalTime: 2 * time.Second,
-	CheckpointMessages: 10000, CheckpointEvalTime: time.Minute, CheckpointMinNonce: 1000, CostRatio: 4,
+	CheckpointMessages: 10000, CheckpointEvalTime: time.Minute, CheckpointMinNonce: 1000, CostRatio: 10,
 }
 
 // SetSnapshots sets the snapshot and checkpoint policy. Set it before serving.
