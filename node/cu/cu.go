@@ -379,13 +379,18 @@ func (s *Service) Result(ctx context.Context, pid, id string) (json.RawMessage, 
 	p, _ := s.getProc(ctx, pid)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.vm != nil && nonce <= p.nonce {
-		// Evaluated past it, but its result is not here (the process started from a snapshot or checkpoint
-		// made elsewhere): replay in a throwaway VM, filling every missing result of the gap at once.
-		if err := s.fillGap(ctx, p, nonce); err != nil {
+	if p.vm == nil || nonce > p.nonce {
+		if err := s.evaluate(ctx, p, nonce); err != nil {
 			return nil, err
 		}
-	} else if err := s.evaluate(ctx, p, nonce); err != nil {
+		if raw, err := s.db.Result(ctx, pid, nonce); err == nil {
+			return raw, nil
+		}
+	}
+	// Evaluated past it (or started from a snapshot taken right at it), but its result is not here: the
+	// snapshot or checkpoint was made elsewhere. Replay in a throwaway VM, filling every missing result of the
+	// gap at once.
+	if err := s.fillGap(ctx, p, nonce); err != nil {
 		return nil, err
 	}
 	return s.db.Result(ctx, pid, nonce)

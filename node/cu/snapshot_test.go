@@ -390,6 +390,34 @@ func TestCheckpointsUploadedAndUsed(t *testing.T) {
 	}
 }
 
+// The first request to a node holding only a checkpoint may be for the very message the checkpoint was taken
+// after: its result is not in the checkpoint and is replayed.
+func TestResultAtCheckpointNonce(t *testing.T) {
+	e := newEnv(t)
+	o := SnapshotOptions{Messages: 10, CheckpointMessages: 10, CheckpointMinNonce: 5}
+	e.cu.SetSnapshots(o)
+	pid := e.spawnKV()
+	msgs := e.sets(pid, 10) // nonces 2..11: a checkpoint after 9 (msgs[7])
+	want, err := e.cu.Result(context.Background(), pid, msgs[7].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := e.queuedCheckpoints()
+	if len(items) != 1 {
+		t.Fatalf("%d checkpoints", len(items))
+	}
+	e.wipe(o, "snapshots", pid)
+	e.wipe(o, "results", pid)
+	e.cu.SetCheckpointSource(&fakeGateway{items: items})
+	got, err := e.cu.Result(context.Background(), pid, msgs[7].ID)
+	if err != nil || string(got) != string(want) {
+		t.Fatalf("result at the checkpoint's nonce: %v\n got %s\nwant %s", err, got, want)
+	}
+	if st := e.cu.Stats(); st.CheckpointRestores != 1 {
+		t.Fatalf("%+v", st)
+	}
+}
+
 func retag(tags []bundler.Tag, name, value string) []bundler.Tag {
 	out := append([]bundler.Tag(nil), tags...)
 	for i := range out {
