@@ -54,6 +54,9 @@ func (s *Service) Crons(ctx context.Context, pid string, afterMs, untilMs int64)
 	p, _ := s.getProc(ctx, pid)
 	p.mu.Lock()
 	err := s.evaluate(ctx, p, -1)
+	if err == nil && p.gapUntil >= 0 {
+		err = s.fillGap(ctx, p, p.gapUntil) // cron results before a foreign snapshot are not here either
+	}
 	if err == nil {
 		err = s.runCrons(ctx, p, untilMs)
 	}
