@@ -237,6 +237,12 @@ func (s *Service) restore(ctx context.Context, p *proc, toNonce int64) error {
 	return s.restoreCheckpoint(ctx, p, toNonce)
 }
 
+// How long a CU waits for the gateway's checkpoint list and for one checkpoint before it replays instead.
+const (
+	checkpointLookupTimeout = 15 * time.Second
+	checkpointFetchTimeout  = 2 * time.Minute
+)
+
 // restoreCheckpoint starts p from the newest valid checkpoint on the gateway, when the process is long enough
 // for one to exist. A checkpoint that fails any check is skipped for the next older one.
 func (s *Service) restoreCheckpoint(ctx context.Context, p *proc, toNonce int64) error {
@@ -245,7 +251,10 @@ func (s *Service) restoreCheckpoint(ctx context.Context, p *proc, toNonce int64)
 		return nil
 	}
 	owners := append([]string{s.wallet.Address()}, s.snapOpts.CheckpointOwners...)
-	refs, err := s.ckptSource.Checkpoints(ctx, p.id, owners)
+	// A gateway outage must not hold a process up longer than a replay would: bounded look-up.
+	lctx, cancel := context.WithTimeout(ctx, checkpointLookupTimeout)
+	refs, err := s.ckptSource.Checkpoints(lctx, p.id, owners)
+	cancel()
 	if err != nil {
 		s.log.Warn("checkpoints unavailable, replaying", "process", p.id, "err", err)
 		return nil
@@ -255,7 +264,9 @@ func (s *Service) restoreCheckpoint(ctx context.Context, p *proc, toNonce int64)
 		if ref.Nonce > head.Nonce || toNonce >= 0 && ref.Nonce > toNonce {
 			continue
 		}
-		data, err := s.fetchCheckpoint(ctx, p.id, ref, owners)
+		fctx, cancel := context.WithTimeout(ctx, checkpointFetchTimeout)
+		data, err := s.fetchCheckpoint(fctx, p.id, ref, owners)
+		cancel()
 		if err == nil {
 			err = s.apply(ctx, p, data)
 		}
