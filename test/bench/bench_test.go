@@ -345,11 +345,13 @@ func heapAfterGC() uint64 {
 }
 
 // BenchmarkIdleProcessMemory is the live heap of an idle process in the CU (spawned, the kv store loaded,
-// 10 Sets evaluated), against the baseline of a bare gopher-lua state with its standard libraries.
+// 10 Sets evaluated), evaluated and started again from its snapshot, against the baseline of a bare
+// gopher-lua state with its standard libraries.
 func BenchmarkIdleProcessMemory(b *testing.B) {
 	const procs = 200
 	ctx := context.Background()
-	var perProc, perBare float64
+	var perProc, perRestored, perBare float64
+	snaps := cu.SnapshotOptions{Messages: 1 << 62}
 	for range b.N {
 		before := heapAfterGC()
 		states := make([]*lua.LState, procs)
@@ -363,7 +365,8 @@ func BenchmarkIdleProcessMemory(b *testing.B) {
 		states = nil
 
 		sched := newSynth(b)
-		c, db := newCU(b, b.TempDir(), sched, noSnapshots)
+		dir := b.TempDir()
+		c, db := newCU(b, dir, sched, snaps)
 		pids := make([]string, procs)
 		for i := range pids {
 			pids[i] = sched.add(fmt.Sprint("idle", i), 11, 0)
@@ -375,11 +378,28 @@ func BenchmarkIdleProcessMemory(b *testing.B) {
 			}
 		}
 		perProc += float64(heapAfterGC()-before) / procs
-		runtime.KeepAlive(c)
 		checkSet(b, db, pids[0], 11)
+		c.SnapshotAll(ctx)
+		db.Close()
+		c = nil
+
+		// The same processes started from their snapshots by a new CU.
+		c, db = newCU(b, dir, sched, snaps)
+		before = heapAfterGC()
+		for _, pid := range pids {
+			if _, err := c.Load(ctx, pid); err != nil {
+				b.Fatal(err)
+			}
+		}
+		perRestored += float64(heapAfterGC()-before) / procs
+		if st := c.Stats(); st.SnapshotRestores != procs {
+			b.Fatalf("restored %d of %d", st.SnapshotRestores, procs)
+		}
+		runtime.KeepAlive(c)
 		db.Close()
 	}
 	b.ReportMetric(perProc/float64(b.N)/1024, "KiB/process")
+	b.ReportMetric(perRestored/float64(b.N)/1024, "KiB/restored")
 	b.ReportMetric(perBare/float64(b.N)/1024, "KiB/bare-lua")
 	b.ReportMetric(perProc/perBare, "x-bare")
 }
