@@ -97,8 +97,8 @@ type proc struct {
 	mayRestore  bool
 	gapUntil    int64 // results up to this nonce may be missing (started from a snapshot without them), or -1
 
-	// Snapshot bookkeeping: the nonces of the last snapshot and checkpoint, and the work since each.
-	snapNonce, ckptNonce         int64
+	// Snapshot bookkeeping: the nonce of the last snapshot, and the work since the last snapshot and checkpoint.
+	snapNonce                    int64
 	sinceSnap, sinceCkpt         int64
 	evalSinceSnap, evalSinceCkpt time.Duration
 	snapCost                     time.Duration // what the last snapshot took to take
@@ -184,7 +184,7 @@ func (s *Service) boot(ctx context.Context, p *proc, toNonce int64) error {
 	if p.scratch && !p.mayRestore {
 		return nil
 	}
-	p.snapNonce, p.ckptNonce, p.sinceSnap, p.sinceCkpt, p.evalSinceSnap, p.evalSinceCkpt = 0, 0, 0, 0, 0, 0
+	p.snapNonce, p.sinceSnap, p.sinceCkpt, p.evalSinceSnap, p.evalSinceCkpt = 0, 0, 0, 0, 0
 	return s.restore(ctx, p, toNonce)
 }
 
@@ -299,14 +299,16 @@ func (s *Service) evalBatch(ctx context.Context, p *proc, batch []su.Scheduled) 
 		if err != nil {
 			return errors.Join(fmt.Errorf("encode result %s/%d: %w", p.id, sc.Nonce, err), flush())
 		}
-		if sc.Nonce <= stored {
+		missing := sc.Nonce > stored
+		if !missing {
 			// Replay after a restart: the stored result must be what evaluation gives again.
-			if old, err := s.db.Result(ctx, p.id, sc.Nonce); err != nil {
-				rows, fresh = append(rows, store.ResultRow{Nonce: sc.Nonce, Raw: raw}), append(fresh, sc)
-			} else if string(old) != string(raw) {
+			old, err := s.db.Result(ctx, p.id, sc.Nonce)
+			missing = err != nil
+			if !missing && string(old) != string(raw) {
 				s.log.Warn("replayed result differs from stored", "process", p.id, "nonce", sc.Nonce)
 			}
-		} else {
+		}
+		if missing {
 			rows, fresh = append(rows, store.ResultRow{Nonce: sc.Nonce, Raw: raw}), append(fresh, sc)
 		}
 		p.nonce, p.timestamp, p.blockHeight = sc.Nonce, sc.Timestamp, sc.BlockHeight

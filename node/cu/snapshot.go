@@ -341,7 +341,7 @@ func (s *Service) apply(ctx context.Context, p *proc, data []byte) (err error) {
 	p.nonce, p.timestamp, p.blockHeight = st.Nonce, st.Timestamp, st.BlockHeight
 	s.resetCrons(p, st.CronUntil)
 	p.cronUntil = st.CronUntil
-	p.snapNonce, p.ckptNonce = st.Nonce, st.Nonce
+	p.snapNonce = st.Nonce
 	if _, err := s.db.Result(ctx, p.id, st.Nonce); err != nil {
 		p.gapUntil = st.Nonce // made elsewhere: the results before it are not here
 	}
@@ -404,7 +404,6 @@ func (s *Service) snapshotDue(ctx context.Context, p *proc) {
 			s.log.Warn("checkpoint not queued", "process", p.id, "nonce", p.nonce, "err", err)
 		} else {
 			s.stats.ckptQueued.Add(1)
-			p.ckptNonce = p.nonce
 		}
 		p.sinceCkpt, p.evalSinceCkpt = 0, 0
 	}
