@@ -3,13 +3,14 @@ package bundler
 import (
 	"bytes"
 	"errors"
+	"os"
 	"testing"
 )
 
 // FuzzParse: any body either parses into a verified item that re-parses identically, or is refused with
 // ErrInvalidItem; it never panics.
 func FuzzParse(f *testing.F) {
-	w := wallet(f)
+	w := fuzzWallet(f)
 	it, err := w.Sign([]byte("hello"), B64(make([]byte, 32)), "0123456789abcdef0123456789abcdef", []Tag{{Name: "Action", Value: "Eval"}})
 	if err != nil {
 		f.Fatal(err)
@@ -43,4 +44,19 @@ func FuzzUnbundle(f *testing.F) {
 			t.Fatalf("error is not ErrInvalidItem: %v", err)
 		}
 	})
+}
+
+// fuzzWallet is a fixed test key: every fuzzing worker process runs the target's setup, and generating an
+// RSA-4096 key there takes seconds (randomly), enough to stall a short -fuzztime run at its deadline.
+func fuzzWallet(f *testing.F) *Wallet {
+	f.Helper()
+	b, err := os.ReadFile("testdata/fuzz-wallet.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	w, err := NewWallet(b)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return w
 }

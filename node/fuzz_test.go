@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,7 +18,19 @@ import (
 // node: every answer is a 2xx-4xx with a JSON body (never a 500 or a panic), and a refused request stores
 // nothing.
 func FuzzUnitRequests(f *testing.F) {
-	n := startNode(f, f.TempDir())
+	// Fixed test keys for the node and the user: every fuzzing worker process starts its own node, and
+	// generating two RSA-4096 keys there takes seconds (randomly), enough to stall a short -fuzztime run.
+	dir := f.TempDir()
+	for from, to := range map[string]string{"fuzz-node-wallet.json": "wallet.json", "fuzz-user-wallet.json": "user.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", from))
+		if err != nil {
+			f.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, to), b, 0o600); err != nil {
+			f.Fatal(err)
+		}
+	}
+	n := startNode(f, dir)
 	f.Cleanup(func() { n.Close() })
 	p, _, _ := n.post("", "")
 	routers := map[byte]*gin.Engine{}
