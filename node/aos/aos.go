@@ -21,6 +21,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 
+	"github.com/aonode/aonode/internal/luavm"
 	"github.com/aonode/aonode/node/aos/lua53"
 	"github.com/aonode/aonode/node/luaclone"
 )
@@ -154,11 +155,15 @@ func RuntimeSource() []byte {
 
 // New starts a VM with the AOS runtime loaded.
 func New(env Env, opts Options) (*Process, error) {
+	if err := luavm.Check(); err != nil {
+		// The runtime's bounds (nested calls, stacks) rely on gopher-lua's internals: never run without them.
+		return nil, fmt.Errorf("aos runtime cannot run on this gopher-lua build: %w", err)
+	}
 	L, err := newState(env)
 	if err != nil {
 		return nil, err
 	}
-	p := &Process{L: L, env: env, opts: opts, meter: newMeter()}
+	p := &Process{L: L, env: env, opts: opts, meter: newMeter(L.G)}
 	p.bind()
 	return p, nil
 }
@@ -180,7 +185,8 @@ func newState(env Env) (*lua.LState, error) {
 	// The data stack starts small and grows on demand up to gopher-lua's default size, the limit a fixed
 	// stack of that size has (the same overflow point). The runtime runs each message in a new coroutine,
 	// so coroutines start smaller still (setThreadOptions): a fixed 5120-slot stack is 80 KB per message.
-	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistrySize: 512, RegistryGrowStep: 512, RegistryMaxSize: lua.RegistrySize})
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistrySize: 512, RegistryGrowStep: 512, RegistryMaxSize: maxSlots,
+		CallStackSize: lua.CallStackSize, MinimizeStackMemory: true})
 	setThreadOptions(L)
 	for _, lib := range []struct {
 		name string
@@ -419,7 +425,7 @@ func (p *Process) Handle(m Message) (res Result) {
 	setClock(L, m.Timestamp)
 	compute, memory, timeout := p.opts.limits()
 	p.meter.start(compute, memory, timeout)
-	L.SetContext(p.meter)
+	arm(L, p.meter)
 	defer func() {
 		L.RemoveContext()
 		res.GasUsed = p.meter.finish()
@@ -540,7 +546,7 @@ func (p *Process) Fork() (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Process{L: L, env: p.env, opts: p.opts, meter: newMeter()} // its own budget
+	f := &Process{L: L, env: p.env, opts: p.opts, meter: newMeter(L.G)} // its own budget
 	f.bind()
 	return f, nil
 }

@@ -3,6 +3,7 @@ package aos
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -21,7 +22,7 @@ func openJSON(L *lua.LState) int {
 
 func jsonEncode(L *lua.LState) int {
 	var buf bytes.Buffer
-	if err := encodeValue(&buf, L.CheckAny(1), map[*lua.LTable]bool{}); err != nil {
+	if err := encodeValue(&buf, L.CheckAny(1), map[*lua.LTable]bool{}, 0); err != nil {
 		L.RaiseError("json.encode: %s", err.Error())
 	}
 	L.Push(lua.LString(buf.String()))
@@ -32,7 +33,11 @@ type jsonErr string
 
 func (e jsonErr) Error() string { return string(e) }
 
-func encodeValue(buf *bytes.Buffer, v lua.LValue, stack map[*lua.LTable]bool) error {
+// jsonMaxDepth bounds the nesting json.encode follows (it recurses on the Go stack, which must never
+// overflow) and json.decode accepts (encoding/json's own bound).
+const jsonMaxDepth = 10_000
+
+func encodeValue(buf *bytes.Buffer, v lua.LValue, stack map[*lua.LTable]bool, depth int) error {
 	switch x := v.(type) {
 	case *lua.LNilType:
 		buf.WriteString("null")
@@ -55,6 +60,9 @@ func encodeValue(buf *bytes.Buffer, v lua.LValue, stack map[*lua.LTable]bool) er
 		if stack[x] {
 			return jsonErr("circular reference")
 		}
+		if depth >= jsonMaxDepth {
+			return jsonErr(fmt.Sprintf("nested too deep (more than %d levels)", jsonMaxDepth))
+		}
 		stack[x] = true
 		defer delete(stack, x)
 		n := x.Len()
@@ -66,7 +74,7 @@ func encodeValue(buf *bytes.Buffer, v lua.LValue, stack map[*lua.LTable]bool) er
 				if i > 1 {
 					buf.WriteByte(',')
 				}
-				if err := encodeValue(buf, x.RawGetInt(i), stack); err != nil {
+				if err := encodeValue(buf, x.RawGetInt(i), stack, depth+1); err != nil {
 					return err
 				}
 			}
@@ -101,7 +109,7 @@ func encodeValue(buf *bytes.Buffer, v lua.LValue, stack map[*lua.LTable]bool) er
 			b, _ := json.Marshal(e.k)
 			buf.Write(b)
 			buf.WriteByte(':')
-			if err := encodeValue(buf, e.v, stack); err != nil {
+			if err := encodeValue(buf, e.v, stack, depth+1); err != nil {
 				return err
 			}
 		}

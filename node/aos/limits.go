@@ -68,6 +68,10 @@ type meter struct {
 
 	spare *lua.LState // a coroutine that died, whose parts the next coroutine.create may reuse
 
+	g      *lua.Global // the process's Lua state: Done checks the running thread's stacks
+	ticks  uint32      // Done calls, for the periodic stack check
+	cCalls int         // nested main loops (see stack.go)
+
 	watched watchEntry // the watcher's entry for the message (guarded by watch's lock)
 
 	// hold asks the VM to wait at its next instruction until release is closed: the watcher holds a
@@ -83,8 +87,8 @@ type meter struct {
 	release chan struct{} // closed when a hold ends
 }
 
-func newMeter() *meter {
-	return &meter{ch: make(chan struct{}), budget: -1, memLimit: -1, left: math.MaxInt64}
+func newMeter(g *lua.Global) *meter {
+	return &meter{g: g, ch: make(chan struct{}), budget: -1, memLimit: -1, left: math.MaxInt64}
 }
 
 // Done is called by the VM once per instruction. It must stay tiny: it is the hot path.
@@ -95,6 +99,9 @@ func (m *meter) Done() <-chan struct{} {
 	}
 	if m.hold.Load() {
 		m.wait()
+	}
+	if m.ticks++; m.ticks&(stackCheckEvery-1) == 0 {
+		checkStack(m.g.CurrentThread)
 	}
 	return m.ch
 }
@@ -186,6 +193,8 @@ func (m *meter) start(computeLimit, memLimit int64, timeout time.Duration) {
 	}
 	gen := m.gen
 	m.mu.Unlock()
+	m.cCalls = cCallsAtStart
+	m.ticks = 0 // the stack checks fall on the same instructions on every run
 	m.budget, m.memLimit = computeLimit, memLimit
 	if computeLimit < 0 {
 		m.initial = math.MaxInt64
@@ -428,7 +437,7 @@ func withoutContext(L *lua.LState, fn lua.LGFunction) (n int, ctx context.Contex
 	ctx = L.RemoveContext()
 	defer func() {
 		if ctx != nil {
-			L.SetContext(ctx)
+			arm(L, ctx)
 		}
 	}()
 	return fn(L), ctx
@@ -447,7 +456,7 @@ func coCreateMetered(L *lua.LState) int {
 	}
 	n, ctx := withoutContext(L, orig.coCreate)
 	if th, ok := L.Get(-1).(*lua.LState); ok && ctx != nil {
-		th.SetContext(ctx)
+		arm(th, ctx)
 	}
 	return n
 }
@@ -457,7 +466,7 @@ func coWrapMetered(L *lua.LState) int {
 	n, ctx := withoutContext(L, orig.coWrap)
 	if fn, ok := L.Get(-1).(*lua.LFunction); ok && ctx != nil && len(fn.Upvalues) > 0 {
 		if th, ok := fn.Upvalues[0].Value().(*lua.LState); ok {
-			th.SetContext(ctx)
+			arm(th, ctx)
 		}
 	}
 	return n
@@ -473,7 +482,7 @@ func coResumeMetered(L *lua.LState) int {
 	wasDead := true
 	if th != nil {
 		if ctx := L.Context(); ctx != nil && th.Context() != ctx {
-			th.SetContext(ctx)
+			arm(th, ctx)
 		}
 		wasDead = th.Dead
 	}

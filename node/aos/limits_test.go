@@ -400,7 +400,7 @@ func TestFormatCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer L.Close()
-	m := newMeter()
+	m := newMeter(L.G)
 	m.memLimit = 1 << 20 // the cap only (not armed: the watcher would measure the whole test binary's heap)
 	L.SetContext(m)
 	ok := `assert(string.format("%5.2f|%d|%q|%%|%-10s", 1.5, 3, "x", "y") == " 1.50|3|\"x\"|%|y         ")

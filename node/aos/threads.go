@@ -114,7 +114,7 @@ func newThreadFrom(L, old *lua.LState, fn *lua.LFunction, ctx context.Context) *
 	th.G, th.Parent, th.Env, th.Panic, th.Dead, th.Options = L.G, nil, L.Env, panicWithTraceback, false, L.Options
 	regHandler(th).data = unsafe.Pointer(th) // stack overflows are raised on th, as on a new thread
 	th.SetTop(0)                             // an empty data stack, as new
-	th.SetContext(ctx)
+	arm(th, ctx)
 	// coroutine.create's start frame: Resume pushes it on a thread that has not started, then refuses to
 	// run the thread it is told is running.
 	cur := L.G.CurrentThread

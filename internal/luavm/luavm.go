@@ -1,0 +1,274 @@
+// Package luavm is the one place that reaches into gopher-lua's unexported state: the main loop of a
+// thread, its call-frame stack and its data stack (registry). aonode needs them to bound what a process
+// can do to the node (nested Go-level calls, stack growth) and to read the instruction being executed.
+//
+// Every offset is resolved once, by name and type, from the gopher-lua build this binary links; Check
+// reports the first mismatch. Callers must refuse to run processes when Check fails: a wrong offset
+// would corrupt memory, and silently running without the bounds would let one process crash the node.
+package luavm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// FramesPerSegment is gopher-lua's call-stack segment size (lua.FramesPerSegment).
+const FramesPerSegment = lua.FramesPerSegment
+
+// LoopFunc is a thread's main loop: gopher-lua calls it with the frame it must run until (nil for a
+// coroutine's first resume), for every Go-level entry into Lua code (Call, PCall, Resume, metamethods).
+// The frame is opaque here.
+type LoopFunc func(L *lua.LState, baseframe unsafe.Pointer)
+
+var layout struct {
+	err error
+
+	// LState
+	mainLoop, stack, reg, currentFrame uintptr
+	// *autoGrowingCallFrameStack
+	segments, segIdx, segSp uintptr
+	segmentSize             uintptr // bytes of one segment
+	// *registry
+	regArray, regTop, regGrowBy, regMaxSize uintptr
+	// callFrame
+	cfFn, cfPc, cfLocalBase, cfParent uintptr
+	cfSize                            uintptr
+
+	// the main loop gopher-lua runs a thread with while it has a context
+	loopWithContext LoopFunc
+	// the interface table of the auto-growing call stack
+	growingStack unsafe.Pointer
+}
+
+func init() { layout.err = resolve() }
+
+// Check reports whether this gopher-lua build has the layout aonode was written against.
+func Check() error { return layout.err }
+
+func resolve() error {
+	st := reflect.TypeOf(lua.LState{})
+	field := func(t reflect.Type, name string, kind reflect.Kind) (uintptr, error) {
+		f, ok := t.FieldByName(name)
+		if !ok {
+			return 0, fmt.Errorf("gopher-lua %s has no field %s", t.Name(), name)
+		}
+		if f.Type.Kind() != kind {
+			return 0, fmt.Errorf("gopher-lua %s.%s is a %s, want %s", t.Name(), name, f.Type.Kind(), kind)
+		}
+		return f.Offset, nil
+	}
+	var err error
+	must := func(off *uintptr, t reflect.Type, name string, kind reflect.Kind) {
+		if err != nil {
+			return
+		}
+		*off, err = field(t, name, kind)
+	}
+	must(&layout.mainLoop, st, "mainLoop", reflect.Func)
+	must(&layout.stack, st, "stack", reflect.Interface)
+	must(&layout.reg, st, "reg", reflect.Pointer)
+	must(&layout.currentFrame, st, "currentFrame", reflect.Pointer)
+	if err != nil {
+		return err
+	}
+	if f, _ := st.FieldByName("mainLoop"); f.Type.NumIn() != 2 || f.Type.In(0) != reflect.TypeOf((*lua.LState)(nil)) ||
+		f.Type.In(1).Kind() != reflect.Pointer || f.Type.NumOut() != 0 {
+		return errors.New("gopher-lua LState.mainLoop has an unexpected signature")
+	}
+	cf, _ := st.FieldByName("currentFrame")
+	cft := cf.Type.Elem()
+	if f, _ := st.FieldByName("mainLoop"); f.Type.In(1).Elem() != cft {
+		return errors.New("gopher-lua main loop does not take a *callFrame")
+	}
+	must(&layout.cfFn, cft, "Fn", reflect.Pointer)
+	must(&layout.cfPc, cft, "Pc", reflect.Int)
+	must(&layout.cfLocalBase, cft, "LocalBase", reflect.Int)
+	must(&layout.cfParent, cft, "Parent", reflect.Pointer)
+	layout.cfSize = cft.Size()
+	if f, _ := cft.FieldByName("Fn"); err == nil && f.Type != reflect.TypeOf((*lua.LFunction)(nil)) {
+		err = errors.New("gopher-lua callFrame.Fn is not a *LFunction")
+	}
+
+	rf, _ := st.FieldByName("reg")
+	rt := rf.Type.Elem()
+	must(&layout.regArray, rt, "array", reflect.Slice)
+	must(&layout.regTop, rt, "top", reflect.Int)
+	must(&layout.regGrowBy, rt, "growBy", reflect.Int)
+	must(&layout.regMaxSize, rt, "maxSize", reflect.Int)
+	if err != nil {
+		return err
+	}
+	if f, _ := rt.FieldByName("array"); f.Type.Elem() != reflect.TypeOf((*lua.LValue)(nil)).Elem() {
+		return errors.New("gopher-lua registry.array is not a []LValue")
+	}
+
+	// The auto-growing call stack (Options.MinimizeStackMemory), the one aonode's states use.
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, MinimizeStackMemory: true, CallStackSize: 16})
+	defer L.Close()
+	sv := reflect.ValueOf(L).Elem().FieldByIndex(mustIndex(st, "stack"))
+	if sv.IsNil() || sv.Elem().Kind() != reflect.Pointer {
+		return errors.New("gopher-lua call stack is not a pointer")
+	}
+	gt := sv.Elem().Type().Elem()
+	must(&layout.segments, gt, "segments", reflect.Slice)
+	must(&layout.segIdx, gt, "segIdx", reflect.Uint16)
+	must(&layout.segSp, gt, "segSp", reflect.Uint8)
+	if err != nil {
+		return err
+	}
+	sf, _ := gt.FieldByName("segments")
+	seg := sf.Type.Elem()
+	if seg.Kind() != reflect.Pointer || seg.Elem().Kind() != reflect.Struct || seg.Elem().NumField() != 1 ||
+		seg.Elem().Field(0).Type.Kind() != reflect.Array || seg.Elem().Field(0).Type.Len() != FramesPerSegment ||
+		seg.Elem().Field(0).Type.Elem() != cft {
+		return errors.New("gopher-lua call stack segments have an unexpected layout")
+	}
+	layout.segmentSize = seg.Elem().Size()
+	layout.growingStack = (*iface)(at(L, layout.stack)).tab
+
+	L.SetContext(context.Background())
+	layout.loopWithContext = loopOf(L)
+	L.RemoveContext()
+	if layout.loopWithContext == nil {
+		return errors.New("gopher-lua has no main loop with context")
+	}
+	return nil
+}
+
+func mustIndex(t reflect.Type, name string) []int {
+	f, _ := t.FieldByName(name)
+	return f.Index
+}
+
+func at(L *lua.LState, off uintptr) unsafe.Pointer { return unsafe.Add(unsafe.Pointer(L), off) }
+
+func loopOf(L *lua.LState) LoopFunc { return *(*LoopFunc)(at(L, layout.mainLoop)) }
+
+// LoopWithContext is the main loop gopher-lua gives a thread that has a context (SetContext).
+func LoopWithContext() LoopFunc { return layout.loopWithContext }
+
+// SetLoop makes f the thread's main loop. gopher-lua replaces it on every SetContext and RemoveContext.
+func SetLoop(L *lua.LState, f LoopFunc) { *(*LoopFunc)(at(L, layout.mainLoop)) = f }
+
+type iface struct{ tab, data unsafe.Pointer }
+
+// callStack is the thread's auto-growing call stack (nil when it has a fixed one).
+func callStack(L *lua.LState) unsafe.Pointer {
+	i := (*iface)(at(L, layout.stack))
+	if i.tab != layout.growingStack {
+		return nil
+	}
+	return i.data
+}
+
+// Frames is the number of call frames in use, and the number the stack can hold before it must grow.
+func Frames(L *lua.LState) (used, capacity int) {
+	cs := callStack(L)
+	if cs == nil {
+		return 0, 0
+	}
+	segs := *(*[]unsafe.Pointer)(unsafe.Add(cs, layout.segments))
+	idx := *(*uint16)(unsafe.Add(cs, layout.segIdx))
+	sp := *(*uint8)(unsafe.Add(cs, layout.segSp))
+	return int(idx)*FramesPerSegment + int(sp), len(segs) * FramesPerSegment
+}
+
+// MaxFrames is the most frames an auto-growing call stack can index (its segment index is 16 bits).
+const MaxFrames = (1<<16 - 1) * FramesPerSegment
+
+// GrowFrames lets the call stack hold at least n frames (up to MaxFrames). The frames themselves stay
+// where they are (segments are separate allocations): only the index of segments is reallocated.
+func GrowFrames(L *lua.LState, n int) {
+	cs := callStack(L)
+	if cs == nil {
+		return
+	}
+	n = min(n, MaxFrames)
+	p := (*[]unsafe.Pointer)(unsafe.Add(cs, layout.segments))
+	want := (n + FramesPerSegment - 1) / FramesPerSegment
+	if want <= len(*p) {
+		return
+	}
+	grown := make([]unsafe.Pointer, want)
+	copy(grown, *p)
+	*p = grown
+}
+
+// registry returns the thread's data stack.
+func registry(L *lua.LState) unsafe.Pointer { return *(*unsafe.Pointer)(at(L, layout.reg)) }
+
+// Slots is the thread's data stack: slots in use, and allocated.
+func Slots(L *lua.LState) (top, capacity int) {
+	r := registry(L)
+	if r == nil {
+		return 0, 0
+	}
+	return *(*int)(unsafe.Add(r, layout.regTop)), cap(*(*[]lua.LValue)(unsafe.Add(r, layout.regArray)))
+}
+
+// SetSlotGrowth sets how many slots the data stack adds when it must grow (gopher-lua adds a fixed step;
+// raising it as the stack grows makes growth geometric instead of quadratic).
+func SetSlotGrowth(L *lua.LState, step int) {
+	if r := registry(L); r != nil {
+		*(*int)(unsafe.Add(r, layout.regGrowBy)) = step
+	}
+}
+
+// SlotGrowth is the current growth step of the data stack.
+func SlotGrowth(L *lua.LState) int {
+	if r := registry(L); r == nil {
+		return 0
+	} else {
+		return *(*int)(unsafe.Add(r, layout.regGrowBy))
+	}
+}
+
+// Register returns slot i of the thread's data stack (absolute index), or nil past its top.
+func Register(L *lua.LState, i int) lua.LValue {
+	r := registry(L)
+	if r == nil || i < 0 || i >= *(*int)(unsafe.Add(r, layout.regTop)) {
+		return nil
+	}
+	return (*(*[]lua.LValue)(unsafe.Add(r, layout.regArray)))[i]
+}
+
+// Instruction is the instruction the thread's current Lua frame is executing (gopher-lua advances the
+// program counter before it runs an instruction), its function's prototype and the frame's first
+// register. ok is false when the current frame is a Go function or there is none.
+func Instruction(L *lua.LState) (inst uint32, proto *lua.FunctionProto, localBase int, ok bool) {
+	cf := *(*unsafe.Pointer)(at(L, layout.currentFrame))
+	if cf == nil {
+		return 0, nil, 0, false
+	}
+	fn := *(**lua.LFunction)(unsafe.Add(cf, layout.cfFn))
+	if fn == nil || fn.IsG || fn.Proto == nil {
+		return 0, nil, 0, false
+	}
+	pc := *(*int)(unsafe.Add(cf, layout.cfPc)) - 1
+	if pc < 0 || pc >= len(fn.Proto.Code) {
+		return 0, nil, 0, false
+	}
+	return fn.Proto.Code[pc], fn.Proto, *(*int)(unsafe.Add(cf, layout.cfLocalBase)), true
+}
+
+// MarkStarted makes the thread's current Lua frame look as if it had run its first instruction, so that an
+// error raised before it runs can be located: gopher-lua's error path reads the line of instruction pc-1
+// of every frame.
+func MarkStarted(L *lua.LState) {
+	cf := *(*unsafe.Pointer)(at(L, layout.currentFrame))
+	if cf == nil {
+		return
+	}
+	fn := *(**lua.LFunction)(unsafe.Add(cf, layout.cfFn))
+	if fn == nil || fn.IsG || fn.Proto == nil || len(fn.Proto.Code) == 0 {
+		return
+	}
+	if pc := (*int)(unsafe.Add(cf, layout.cfPc)); *pc == 0 {
+		*pc = 1
+	}
+}
