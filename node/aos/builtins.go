@@ -22,14 +22,22 @@ const (
 // and adds what AOS code expects from Lua 5.3 that gopher-lua (5.1) lacks.
 func installBuiltins(L *lua.LState, env Env) {
 	g := L.G.Global
-	for _, name := range []string{"dofile", "loadfile", "collectgarbage"} {
-		g.RawSetString(name, lua.LNil)
-	}
-	// Every chunk of user code is Lua 5.3 source: load (and 5.1's loadstring) translate it first.
-	g.RawSetString("load", L.NewFunction(luaLoad))
-	g.RawSetString("loadstring", L.NewFunction(luaLoad))
 	tbl := g.RawGetString("table").(*lua.LTable)
 	tbl.RawSetString("unpack", g.RawGetString("unpack"))
+	// Nothing that reaches the host (files, the node's stderr: gopher-lua's _printregs dumps the VM's
+	// registers there) and none of Lua 5.1's globals that Lua 5.3, and so real AOS, does not have.
+	for _, name := range []string{"dofile", "loadfile", "collectgarbage", "_printregs", "_GOPHER_LUA_VERSION",
+		"loadstring", "unpack", "getfenv", "setfenv", "module", "newproxy"} {
+		g.RawSetString(name, lua.LNil)
+	}
+	for lib, names := range map[string][]string{"string": {"gfind"}, "table": {"getn", "maxn"}, "math": {"mod"}} {
+		for _, name := range names {
+			g.RawGetString(lib).(*lua.LTable).RawSetString(name, lua.LNil)
+		}
+	}
+	installPackage(L)
+	// Every chunk of user code is Lua 5.3 source: load translates it first.
+	g.RawSetString("load", L.NewFunction(luaLoad))
 	tbl.RawSetString("pack", L.NewFunction(tablePack))
 
 	reg := L.Get(lua.RegistryIndex).(*lua.LTable)
