@@ -444,7 +444,7 @@ func (p *Process) Handle(m Message) (res Result) {
 			res.Output = p.partialOutput()
 			return res
 		}
-		res.Error = evalError(err)
+		res.Error = evalError(L, err)
 		return res
 	}
 	// The runtime returns its result table, or nil, the Output's data, prompt and print, and true when
@@ -465,20 +465,17 @@ func (p *Process) Handle(m Message) (res Result) {
 		res.Output = Output{Data: lua.LVAsString(out.RawGetString("data")), Prompt: lua.LVAsString(out.RawGetString("prompt")), Print: lua.LVAsBool(out.RawGetString("print"))}
 	}
 	if e := rt.RawGetString("Error"); e != lua.LNil {
-		res.Error = lua.LVAsString(e)
-		if res.Error == "" {
-			res.Error = e.String()
-		}
+		res.Error = objectText(L, e)
 		return res // like AOS: a failed evaluation sends nothing
 	}
 	p.readOutbox(&res)
 	return res
 }
 
-func evalError(err error) string {
+func evalError(L *lua.LState, err error) string {
 	var le *lua.ApiError
-	if errors.As(err, &le) {
-		return lua.LVAsString(le.Object)
+	if errors.As(err, &le) && le.Object != nil {
+		return objectText(L, le.Object)
 	}
 	return err.Error()
 }

@@ -36,6 +36,7 @@ func installBuiltins(L *lua.LState, env Env) {
 		}
 	}
 	installPackage(L)
+	g.RawSetString("tostring", L.NewFunction(baseTostring))
 	// Every chunk of user code is Lua 5.3 source: load translates it first.
 	g.RawSetString("load", L.NewFunction(luaLoad))
 	tbl.RawSetString("pack", L.NewFunction(tablePack))
