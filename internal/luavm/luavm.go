@@ -12,9 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
 )
 
 // FramesPerSegment is gopher-lua's call-stack segment size (lua.FramesPerSegment).
@@ -130,6 +132,10 @@ func resolve() error {
 	}
 	layout.segmentSize = seg.Elem().Size()
 	layout.growingStack = (*iface)(at(L, layout.stack)).tab
+
+	if err := checkInstructions(); err != nil {
+		return err
+	}
 
 	L.SetContext(context.Background())
 	layout.loopWithContext = loopOf(L)
@@ -271,4 +277,68 @@ func MarkStarted(L *lua.LState) {
 	if pc := (*int)(unsafe.Add(cf, layout.cfPc)); *pc == 0 {
 		*pc = 1
 	}
+}
+
+// Stack is the thread's data stack up to its top (a view: do not keep it).
+func Stack(L *lua.LState) []lua.LValue {
+	r := registry(L)
+	if r == nil {
+		return nil
+	}
+	top := *(*int)(unsafe.Add(r, layout.regTop))
+	arr := *(*[]lua.LValue)(unsafe.Add(r, layout.regArray))
+	return arr[:min(top, len(arr))]
+}
+
+// EachFrameFunction calls fn with the function of every call frame in use on the thread's call stack.
+func EachFrameFunction(L *lua.LState, fn func(*lua.LFunction)) {
+	cs := callStack(L)
+	if cs == nil {
+		return
+	}
+	used, _ := Frames(L)
+	segs := *(*[]unsafe.Pointer)(unsafe.Add(cs, layout.segments))
+	for i := 0; i < used; i++ {
+		seg := segs[i/FramesPerSegment]
+		if seg == nil {
+			return
+		}
+		cf := unsafe.Add(seg, uintptr(i%FramesPerSegment)*layout.cfSize)
+		if f := *(**lua.LFunction)(unsafe.Add(cf, layout.cfFn)); f != nil {
+			fn(f)
+		}
+	}
+}
+
+// Opcodes and argument fields of gopher-lua's instructions (its opcode.go: 6-bit opcode, then A (8 bits),
+// C (9) and B (9); Bx is the low 18 bits).
+func Op(inst uint32) int { return int(inst >> 26) }
+func A(inst uint32) int  { return int(inst>>18) & 0xff }
+func B(inst uint32) int  { return int(inst & 0x1ff) }
+func C(inst uint32) int  { return int(inst>>9) & 0x1ff }
+func Bx(inst uint32) int { return int(inst & 0x3ffff) }
+
+// checkInstructions compiles a chunk whose instructions are known and decodes them as Op/A/B/C say.
+func checkInstructions() error {
+	chunk, err := parse.Parse(strings.NewReader("local a, b = ... local t = {1, 2, 3, x = 1} local s = a .. b"), "check")
+	if err != nil {
+		return fmt.Errorf("compile check chunk: %w", err)
+	}
+	proto, err := lua.Compile(chunk, "check")
+	if err != nil {
+		return fmt.Errorf("compile check chunk: %w", err)
+	}
+	var newTable, concat bool
+	for _, inst := range proto.Code {
+		switch Op(inst) {
+		case lua.OP_NEWTABLE:
+			newTable = B(inst) == 3 && C(inst) == 1
+		case lua.OP_CONCAT:
+			concat = C(inst) == B(inst)+1
+		}
+	}
+	if !newTable || !concat {
+		return errors.New("gopher-lua instructions are not encoded as expected")
+	}
+	return nil
 }

@@ -137,6 +137,7 @@ type Process struct {
 	opts   Options
 	handle *lua.LFunction
 	meter  *meter // the context the VM runs under while a message is evaluated
+	mem    memAccount
 
 	envCache *envCache // the env tables of the previous message (see env.go)
 }
@@ -165,6 +166,7 @@ func New(env Env, opts Options) (*Process, error) {
 	}
 	p := &Process{L: L, env: env, opts: opts, meter: newMeter(L.G)}
 	p.bind()
+	p.mem.exact, _ = measure(L)
 	return p, nil
 }
 
@@ -424,6 +426,7 @@ func (p *Process) Handle(m Message) (res Result) {
 	L := p.L
 	setClock(L, m.Timestamp)
 	compute, memory, timeout := p.opts.limits()
+	p.meter.mem, p.meter.L = &p.mem, L
 	p.meter.start(compute, memory, timeout)
 	arm(L, p.meter)
 	defer func() {
@@ -543,7 +546,7 @@ func (p *Process) Fork() (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Process{L: L, env: p.env, opts: p.opts, meter: newMeter(L.G)} // its own budget
+	f := &Process{L: L, env: p.env, opts: p.opts, meter: newMeter(L.G), mem: p.mem} // its own budget
 	f.bind()
 	return f, nil
 }

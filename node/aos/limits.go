@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"runtime"
-	"runtime/metrics"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -64,7 +61,12 @@ type meter struct {
 	budget  int64 // instructions allowed this message; < 0 unlimited
 	isSpent bool  // the budget ran out this message
 
-	memLimit int64 // bytes; < 0 unlimited (read by the string.rep, table.concat and string.format caps)
+	memLimit int64 // bytes of state; < 0 unlimited (see memory.go)
+	mem      *memAccount
+	L        *lua.LState // the process's main state, which memory walks start from
+	walked   bool        // this message measured the state already
+	// stackMarks is the stack size charged to this message per thread (see chargeStack).
+	stackMarks map[*lua.LState]int64
 
 	spare *lua.LState // a coroutine that died, whose parts the next coroutine.create may reuse
 
@@ -74,17 +76,11 @@ type meter struct {
 
 	watched watchEntry // the watcher's entry for the message (guarded by watch's lock)
 
-	// hold asks the VM to wait at its next instruction until release is closed: the watcher holds a
-	// message whose heap looks too big while it collects garbage and measures again, so the message
-	// cannot keep growing meanwhile.
-	hold atomic.Bool
-
 	mu      sync.Mutex
 	ch      chan struct{} // closed when the message must stop; a new one after each stop
 	gen     uint64        // message generation, so a late watcher stop cannot hit the next message
 	err     error         // why ch was closed, nil while open
 	closed  bool
-	release chan struct{} // closed when a hold ends
 }
 
 func newMeter(g *lua.Global) *meter {
@@ -97,50 +93,15 @@ func (m *meter) Done() <-chan struct{} {
 	if m.left == 0 {
 		m.spent()
 	}
-	if m.hold.Load() {
-		m.wait()
+	if m.memLimit >= 0 {
+		m.chargeInstruction(m.g.CurrentThread)
 	}
 	if m.ticks++; m.ticks&(stackCheckEvery-1) == 0 {
-		checkStack(m.g.CurrentThread)
+		th := m.g.CurrentThread
+		checkStack(th)
+		m.chargeStack(th)
 	}
 	return m.ch
-}
-
-// wait blocks while the watcher holds the message (at most holdMax).
-func (m *meter) wait() {
-	m.mu.Lock()
-	rel := m.release
-	m.mu.Unlock()
-	if rel == nil {
-		return
-	}
-	t := time.NewTimer(holdMax)
-	defer t.Stop()
-	select {
-	case <-rel:
-	case <-t.C:
-	}
-}
-
-// holdMax bounds a hold, in case the watcher is slow (a collection of a very large heap).
-const holdMax = 2 * time.Second
-
-// setHold starts (on) or ends a hold.
-func (m *meter) setHold(on bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if on {
-		if m.release == nil {
-			m.release = make(chan struct{})
-		}
-		m.hold.Store(true)
-		return
-	}
-	m.hold.Store(false)
-	if m.release != nil {
-		close(m.release)
-		m.release = nil
-	}
 }
 
 // charge counts n instructions' worth of work done outside the VM loop; it reports whether the budget
@@ -196,6 +157,7 @@ func (m *meter) start(computeLimit, memLimit int64, timeout time.Duration) {
 	m.cCalls = cCallsAtStart
 	m.ticks = 0 // the stack checks fall on the same instructions on every run
 	m.budget, m.memLimit = computeLimit, memLimit
+	m.walked, m.stackMarks = false, nil
 	if computeLimit < 0 {
 		m.initial = math.MaxInt64
 	} else {
@@ -203,7 +165,7 @@ func (m *meter) start(computeLimit, memLimit int64, timeout time.Duration) {
 		m.initial = computeLimit + 1
 	}
 	m.left, m.isSpent = m.initial, false
-	watchAdd(m, watchEntry{gen: gen, memLimit: memLimit, base: -1, timeout: timeout, deadline: time.Now().Add(timeout)})
+	watchAdd(m, watchEntry{gen: gen, timeout: timeout, deadline: time.Now().Add(timeout)})
 }
 
 // finish disarms the meter and returns the instructions the message executed.
@@ -230,28 +192,14 @@ func (o Options) limits() (compute, memory int64, timeout time.Duration) {
 	return compute, memory, timeout
 }
 
-/* ---- the watcher: memory and wall clock ---- */
+/* ---- the watcher: the wall clock ---- */
 
-// Reading the heap size through runtime/metrics costs about 5 us (it aggregates per-P statistics): far
-// too much for the per-instruction path, and even every few thousand instructions it would cost several
-// per cent, while one instruction (s = s .. s) can double a string. So one watcher goroutine, running
-// only while some message is being evaluated, samples the heap every millisecond and stops every message
-// whose heap growth passed its limit, and every message past its wall-clock deadline. Growth is measured
-// from the lowest heap size sampled since the message started, so garbage that a collection frees during
-// the message does not hide the message's own growth.
-//
-// The Go heap is shared by everything in the node: growth is the node's, not the message's. Before
-// stopping a message the watcher holds it (the VM waits at its next instruction), forces a garbage
-// collection and measures again, so garbage never counts and the message cannot grow meanwhile; a stopped
-// VM raises at its next instruction, so even a handler that doubles a string in a loop is stopped within
-// about one doubling of its limit. Still, a message that runs while another one grows the live heap past
-// its limit can be stopped too: the memory limit is a safety net against runaway processes, not a
-// deterministic quota.
+// One watcher goroutine, running only while some message is being evaluated, stops every message past
+// its wall-clock deadline. The deadline is the only limit that is not deterministic; it is a safety net
+// far above what the compute limit allows.
 
 type watchEntry struct {
 	gen      uint64
-	memLimit int64 // < 0: none
-	base     int64 // the lowest heap size sampled while the message runs; < 0 none yet
 	timeout  time.Duration
 	deadline time.Time
 }
@@ -260,11 +208,10 @@ var watch struct {
 	sync.Mutex
 	entries map[*meter]*watchEntry
 	running bool
-	memUses atomic.Int64 // entries with a memory limit
 }
 
 // watchTick is the sampling period.
-const watchTick = time.Millisecond
+const watchTick = 10 * time.Millisecond
 
 func watchAdd(m *meter, e watchEntry) {
 	watch.Lock()
@@ -272,14 +219,8 @@ func watchAdd(m *meter, e watchEntry) {
 	if watch.entries == nil {
 		watch.entries = map[*meter]*watchEntry{}
 	}
-	if old, ok := watch.entries[m]; ok && old.memLimit >= 0 {
-		watch.memUses.Add(-1)
-	}
 	m.watched = e // the entry lives in the meter: no allocation per message
 	watch.entries[m] = &m.watched
-	if e.memLimit >= 0 {
-		watch.memUses.Add(1)
-	}
 	if !watch.running {
 		watch.running = true
 		go watchLoop()
@@ -289,50 +230,24 @@ func watchAdd(m *meter, e watchEntry) {
 func watchRemove(m *meter) {
 	watch.Lock()
 	defer watch.Unlock()
-	if e, ok := watch.entries[m]; ok {
-		if e.memLimit >= 0 {
-			watch.memUses.Add(-1)
-		}
-		delete(watch.entries, m)
-	}
-}
-
-var heapSample = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-var heapMu sync.Mutex
-
-// heapBytes is the bytes in heap objects, live or not yet swept.
-func heapBytes() int64 {
-	heapMu.Lock()
-	defer heapMu.Unlock()
-	metrics.Read(heapSample)
-	if heapSample[0].Value.Kind() != metrics.KindUint64 {
-		return 0
-	}
-	return int64(heapSample[0].Value.Uint64())
+	delete(watch.entries, m)
 }
 
 type stopReq struct {
-	m     *meter
-	gen   uint64
-	err   error
-	base  int64 // memory: the heap size the growth is measured from
-	limit int64
+	m   *meter
+	gen uint64
+	err error
 }
 
 func watchLoop() {
 	t := time.NewTicker(watchTick)
 	defer t.Stop()
 	idle := 0
-	var lastGC time.Time
 	for now := range t.C {
-		heap := int64(-1)
-		if watch.memUses.Load() > 0 {
-			heap = heapBytes()
-		}
-		var stops, suspects []stopReq
+		var stops []stopReq
 		watch.Lock()
 		if len(watch.entries) == 0 {
-			if idle++; idle >= 1000 { // a second without work: exit, watchAdd starts a new one
+			if idle++; idle >= 100 { // a second without work: exit, watchAdd starts a new one
 				watch.running = false
 				watch.Unlock()
 				return
@@ -344,48 +259,11 @@ func watchLoop() {
 		for m, e := range watch.entries {
 			if now.After(e.deadline) {
 				stops = append(stops, stopReq{m: m, gen: e.gen, err: &LimitError{Kind: "time", Limit: e.timeout.String() + " wall clock"}})
-				continue
-			}
-			if e.memLimit < 0 || heap < 0 {
-				continue
-			}
-			if e.base < 0 || heap < e.base {
-				// The lowest heap seen while the message runs: right after a collection the heap is about
-				// the live data, so garbage present when the message started stops counting as its base.
-				e.base = heap
-			} else if heap-e.base > e.memLimit {
-				suspects = append(suspects, stopReq{m: m, gen: e.gen, base: e.base, limit: e.memLimit,
-					err: &LimitError{Kind: "memory", Limit: fmt.Sprintf("%d bytes", e.memLimit)}})
 			}
 		}
 		watch.Unlock()
 		for _, s := range stops {
 			s.m.stop(s.gen, s.err)
-		}
-		// Garbage must not count: hold the suspects, collect, then measure the live heap. At most every
-		// 10 ms, so a handler that churns garbage near its limit cannot make the node collect continuously.
-		if len(suspects) > 0 && now.Sub(lastGC) >= 10*time.Millisecond {
-			for _, s := range suspects {
-				s.m.setHold(true)
-			}
-			runtime.GC()
-			lastGC = time.Now()
-			live := heapBytes()
-			for _, s := range suspects {
-				if live-s.base > s.limit {
-					s.m.stop(s.gen, s.err)
-				}
-				s.m.setHold(false)
-			}
-			// A base above the live heap held garbage: lower it, so that garbage present when a message
-			// started does not hide the message's own growth (this can only under-count growth).
-			watch.Lock()
-			for _, e := range watch.entries {
-				if e.base > live {
-					e.base = live
-				}
-			}
-			watch.Unlock()
 		}
 	}
 }
@@ -507,19 +385,13 @@ func chargeIfFailed(L *lua.LState, n int) int {
 	return n
 }
 
-// allocLimit is the largest single string a builtin may build: the message's memory limit.
-func allocLimit(L *lua.LState) int64 {
-	if m, ok := L.Context().(*meter); ok {
-		if m.memLimit < 0 {
-			return math.MaxInt64
-		}
-		return m.memLimit
+// allocString charges a string of size bytes a builtin is about to build: the memory limit error
+// when it does not fit. Sizes past what any limit allows are refused without counting.
+func allocString(L *lua.LState, size float64) {
+	if size >= 1<<53 {
+		size = 1 << 53
 	}
-	return DefaultMemoryLimit
-}
-
-func tooBig(L *lua.LState, what string, size float64) {
-	L.RaiseError("memory limit exceeded: %s would build a string of %.0f bytes (limit %d)", what, size, allocLimit(L))
+	chargeAlloc(L, sizeString+int64(size))
 }
 
 // strRepCapped is string.rep(s, n [, sep]) (Lua 5.2's, with the separator) that refuses results larger
@@ -534,9 +406,7 @@ func strRepCapped(L *lua.LState) int {
 	}
 	nf = math.Floor(nf)
 	size := float64(len(s))*nf + float64(len(sep))*(nf-1)
-	if size > float64(allocLimit(L)) || size >= 1<<62 {
-		tooBig(L, "string.rep", size)
-	}
+	allocString(L, size)
 	charge(L, int64(size)/costBytes)
 	n := int(nf)
 	if sep == "" {
@@ -583,9 +453,7 @@ func tableConcatCapped(L *lua.LState) int {
 			L.RaiseError("invalid value (%s) at index %d in table for concat", v.Type().String(), k)
 		}
 	}
-	if size > float64(allocLimit(L)) || size >= 1<<62 {
-		tooBig(L, "table.concat", size)
-	}
+	allocString(L, size)
 	charge(L, int64(j-i+1)+int64(size)/costBytes)
 	var b strings.Builder
 	b.Grow(int(size))
@@ -634,9 +502,7 @@ func strFormatCapped(L *lua.LState) int {
 			size += 32
 		}
 	}
-	if size > float64(allocLimit(L)) {
-		tooBig(L, "string.format", size)
-	}
+	allocString(L, size)
 	n := orig.strFormat(L)
 	charge(L, int64(len(lua.LVAsString(L.Get(-1))))/costBytes)
 	return n

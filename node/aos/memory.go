@@ -1,0 +1,376 @@
+package aos
+
+import (
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
+)
+
+// Deterministic memory accounting.
+//
+// The memory limit bounds a process's whole state, counted in the process's own terms, never from the Go
+// heap (which the whole node shares, and whose size depends on when the garbage collector runs): the same
+// messages hit the limit at the same instruction on every CU and every replay.
+//
+// Two numbers, kept with the process (and in its snapshots), describe its memory:
+//   - exact: the size of everything the process can reach, measured by a walk of its state;
+//   - since: what it allocated since that walk (strings built, tables and closures made, entries added,
+//     stack grown), charged before each allocation happens.
+//
+// exact+since is an upper bound of the live state. An allocation that would take it past the limit first
+// measures the state again (the garbage no longer counts), when that is affordable: the process
+// allocated at least a quarter of its state since the last walk, or this message has not walked yet, so
+// walking costs at most a few times what allocating did. If the state is still too big, or a walk is
+// not affordable, the allocation does not happen: the process gets Lua's own out-of-memory error, "not
+// enough memory", raised where the allocation was (real AOS raises the same error when its wasm memory
+// is full; pcall catches it, as in Lua). Walks are charged to the compute budget like instructions.
+//
+// Sizes follow Lua 5.3's own layout, so the limit means about what it means to real AOS: a string is 24
+// bytes and its length (for every place that holds it: two copies of a string built apart are two
+// strings in the Go heap, and a snapshot cannot tell them from one string held twice), a table 56 bytes and 32 per
+// entry, a closure 32 and 8 per upvalue, an upvalue 40, a coroutine 200 plus its stacks, a function
+// prototype its code and constants (the runtime's own code, shared by every process, is not counted).
+// The Go heap a process uses is some 2-4 times its accounted size.
+const (
+	sizeString   = 24
+	sizeTable    = 56
+	sizeEntry    = 32
+	sizeArraySet = 16 // an entry added by a table constructor's list part
+	sizeClosure  = 32
+	sizeUpvalue  = 40
+	sizeThread   = 200
+	sizeFrame    = 64
+	sizeSlot     = 16
+	sizeProto    = 120
+	sizeUserData = 40
+	sizeNumber   = 24 // a number turned into a string: at most this long
+
+	// minWalkGain: allocations below this since the last walk never justify another one within a message.
+	minWalkGain = 1 << 20
+	// walkCostPerObject is what a walk charges to the compute budget per object it visits.
+	walkCostPerObject = 2
+)
+
+// memAccount is a process's memory state.
+type memAccount struct {
+	exact, since int64
+}
+
+// MemoryState is what the process's memory accounting carries from message to message (see memory.go):
+// snapshots keep it, so a restored process hits its limit exactly where the original would.
+type MemoryState struct {
+	Exact int64 // the size of the state at the last measurement
+	Since int64 // what it allocated since
+}
+
+// MemoryState returns the process's memory accounting state.
+func (p *Process) MemoryState() MemoryState {
+	return MemoryState{Exact: p.mem.exact, Since: p.mem.since}
+}
+
+// SetMemoryState sets it (a process restored from a snapshot).
+func (p *Process) SetMemoryState(s MemoryState) { p.mem = memAccount{exact: s.Exact, since: s.Since} }
+
+// errNoMemory is Lua's out-of-memory error text.
+const errNoMemory = "not enough memory"
+
+// allocate charges n bytes the running message is about to allocate. It reports false when the
+// allocation would take the state past the limit: the caller raises errNoMemory instead of allocating.
+func (m *meter) allocate(n int64) bool {
+	if m.memLimit < 0 || m.mem == nil || n <= 0 {
+		return true
+	}
+	a := m.mem
+	a.since += n
+	if a.exact+a.since <= m.memLimit {
+		return true
+	}
+	if m.isSpent {
+		return false
+	}
+	if (a.since-n >= a.exact/4+minWalkGain || !m.walked) && m.L != nil {
+		m.walked = true
+		pending := n
+		size, objects := measure(m.L)
+		a.exact, a.since = size, pending
+		if m.charge(objects * walkCostPerObject) {
+			return false
+		}
+		if a.exact+a.since <= m.memLimit {
+			return true
+		}
+	}
+	a.since -= n // refused: not allocated
+	return false
+}
+
+// chargeAlloc is allocate for a Go builtin, which raises the out-of-memory error when it is refused.
+func chargeAlloc(L *lua.LState, n int64) {
+	if m, ok := L.Context().(*meter); ok && !m.allocate(n) {
+		noMemory(L)
+	}
+}
+
+// noMemory raises Lua's out-of-memory error, which has no position.
+func noMemory(L *lua.LState) {
+	L.Error(lua.LString(errNoMemory), 0)
+}
+
+// chargeInstruction charges what the instruction about to run allocates: called by Done before every
+// instruction while memory is accounted.
+func (m *meter) chargeInstruction(th *lua.LState) {
+	inst, proto, base, ok := luavm.Instruction(th)
+	if !ok {
+		return
+	}
+	var n int64
+	switch luavm.Op(inst) {
+	case lua.OP_CONCAT:
+		n = sizeString
+		for r := luavm.B(inst); r <= luavm.C(inst); r++ {
+			switch v := luavm.Register(th, base+r).(type) {
+			case lua.LString:
+				n += int64(len(v))
+			case lua.LNumber:
+				n += sizeNumber
+			}
+		}
+	case lua.OP_NEWTABLE:
+		n = sizeTable + sizeArraySet*int64(luavm.B(inst)) + sizeEntry*int64(luavm.C(inst))
+	case lua.OP_SETTABLE, lua.OP_SETTABLEKS, lua.OP_SETGLOBAL:
+		// Whether the key is new is not known before the instruction runs: count it as new (the next
+		// walk forgets what was an overwrite).
+		n = sizeEntry
+	case lua.OP_SETLIST:
+		count := luavm.B(inst)
+		if count == 0 {
+			top, _ := luavm.Slots(th)
+			count = top - (base + luavm.A(inst)) - 1
+		}
+		n = sizeArraySet * int64(max(count, 0))
+	case lua.OP_CLOSURE:
+		if bx := luavm.Bx(inst); bx < len(proto.FunctionPrototypes) {
+			n = sizeClosure + (8+sizeUpvalue)*int64(proto.FunctionPrototypes[bx].NumUpvalues)
+		}
+	default:
+		return
+	}
+	if !m.allocate(n) {
+		noMemory(th)
+	}
+}
+
+// chargeStack charges the growth of the running thread's stacks past what this message already charged
+// for it (called with the stack checks).
+func (m *meter) chargeStack(th *lua.LState) {
+	if m.memLimit < 0 || m.mem == nil {
+		return
+	}
+	frames, _ := luavm.Frames(th)
+	slots, _ := luavm.Slots(th)
+	size := int64(frames)*sizeFrame + int64(slots)*sizeSlot
+	if m.stackMarks == nil {
+		m.stackMarks = map[*lua.LState]int64{}
+	}
+	if mark := m.stackMarks[th]; size > mark {
+		if !m.allocate(size - mark) {
+			noMemory(th)
+		}
+		m.stackMarks[th] = size
+	}
+}
+
+/* ---- measuring a state ---- */
+
+// runtimeProtos are the prototypes of the runtime's code, shared by every process: not counted.
+var runtimeProtos = struct {
+	once sync.Once
+	set  map[*lua.FunctionProto]bool
+}{}
+
+func sharedProtos() map[*lua.FunctionProto]bool {
+	runtimeProtos.once.Do(func() {
+		set := map[*lua.FunctionProto]bool{}
+		var add func(p *lua.FunctionProto)
+		add = func(p *lua.FunctionProto) {
+			if p == nil || set[p] {
+				return
+			}
+			set[p] = true
+			for _, c := range p.FunctionPrototypes {
+				add(c)
+			}
+		}
+		if rt, err := compiledRuntime(); err == nil {
+			for _, p := range rt.chunks {
+				add(p)
+			}
+			add(rt.boot)
+		}
+		runtimeProtos.set = set
+	})
+	return runtimeProtos.set
+}
+
+// measure walks everything the process can reach and returns its accounted size and the number of
+// objects visited. Objects kept only by the identity map (identity.go) are not reached: their entries
+// are dropped, as a weak table would drop them. The walk uses an explicit stack: no state is too deep.
+func measure(L *lua.LState) (size, objects int64) {
+	w := walker{
+		tables:  map[*lua.LTable]bool{},
+		funcs:   map[*lua.LFunction]bool{},
+		upvals:  map[*lua.Upvalue]bool{},
+		protos:  map[*lua.FunctionProto]bool{},
+		threads: map[*lua.LState]bool{},
+		udata:   map[*lua.LUserData]bool{},
+		shared:  sharedProtos(),
+	}
+	reg := L.G.Registry
+	ids, _ := reg.RawGetString(regIDs).(*lua.LTable)
+	if ids != nil {
+		w.tables[ids] = true // walked last, weakly
+	}
+	w.push(L.G.Global)
+	w.push(reg)
+	w.push(L.G.MainThread)
+	w.push(L.G.CurrentThread)
+	w.push(L)
+	w.run()
+	if ids != nil {
+		size := int64(sizeTable)
+		var dead []lua.LValue
+		ids.ForEach(func(k, v lua.LValue) {
+			if w.seen(k) {
+				size += sizeEntry
+			} else {
+				dead = append(dead, k)
+			}
+		})
+		for _, k := range dead {
+			ids.RawSet(k, lua.LNil)
+		}
+		w.size += size
+	}
+	return w.size, w.objects
+}
+
+type walker struct {
+	stack   []lua.LValue
+	tables  map[*lua.LTable]bool
+	funcs   map[*lua.LFunction]bool
+	upvals  map[*lua.Upvalue]bool
+	protos  map[*lua.FunctionProto]bool
+	threads map[*lua.LState]bool
+	udata   map[*lua.LUserData]bool
+	shared  map[*lua.FunctionProto]bool
+	size    int64
+	objects int64
+}
+
+func (w *walker) seen(v lua.LValue) bool {
+	switch x := v.(type) {
+	case *lua.LTable:
+		return w.tables[x]
+	case *lua.LFunction:
+		return w.funcs[x]
+	case *lua.LState:
+		return w.threads[x]
+	case *lua.LUserData:
+		return w.udata[x]
+	}
+	return true
+}
+
+// push counts a value and queues the objects it holds.
+func (w *walker) push(v lua.LValue) {
+	switch x := v.(type) {
+	case lua.LString:
+		w.size += sizeString + int64(len(x))
+	case *lua.LTable:
+		if x != nil && !w.tables[x] {
+			w.tables[x] = true
+			w.stack = append(w.stack, x)
+		}
+	case *lua.LFunction:
+		if x != nil && !w.funcs[x] {
+			w.funcs[x] = true
+			w.stack = append(w.stack, x)
+		}
+	case *lua.LState:
+		if x != nil && !w.threads[x] {
+			w.threads[x] = true
+			w.stack = append(w.stack, x)
+		}
+	case *lua.LUserData:
+		if x != nil && !w.udata[x] {
+			w.udata[x] = true
+			w.stack = append(w.stack, x)
+		}
+	}
+}
+
+func (w *walker) proto(p *lua.FunctionProto) {
+	for todo := []*lua.FunctionProto{p}; len(todo) > 0; {
+		p := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if p == nil || w.protos[p] || w.shared[p] {
+			continue
+		}
+		w.protos[p] = true
+		w.objects++
+		w.size += sizeProto + 4*int64(len(p.Code)) + sizeSlot*int64(len(p.Constants)) + 4*int64(len(p.DbgSourcePositions))
+		for _, c := range p.Constants {
+			w.push(c)
+		}
+		todo = append(todo, p.FunctionPrototypes...)
+	}
+}
+
+func (w *walker) run() {
+	for len(w.stack) > 0 {
+		v := w.stack[len(w.stack)-1]
+		w.stack = w.stack[:len(w.stack)-1]
+		w.objects++
+		switch x := v.(type) {
+		case *lua.LTable:
+			w.size += sizeTable
+			w.push(x.Metatable)
+			x.ForEach(func(k, v lua.LValue) {
+				w.size += sizeEntry
+				w.push(k)
+				w.push(v)
+			})
+		case *lua.LFunction:
+			w.size += sizeClosure + 8*int64(len(x.Upvalues))
+			w.push(x.Env)
+			if !x.IsG {
+				w.proto(x.Proto)
+			}
+			for _, uv := range x.Upvalues {
+				if uv != nil && !w.upvals[uv] {
+					w.upvals[uv] = true
+					w.size += sizeUpvalue
+					w.push(uv.Value())
+				}
+			}
+		case *lua.LState:
+			w.size += sizeThread
+			w.push(x.Env)
+			if !x.Dead {
+				frames, _ := luavm.Frames(x)
+				stack := luavm.Stack(x)
+				w.size += int64(frames)*sizeFrame + int64(len(stack))*sizeSlot
+				for _, v := range stack {
+					w.push(v)
+				}
+				luavm.EachFrameFunction(x, func(f *lua.LFunction) { w.push(f) })
+			}
+		case *lua.LUserData:
+			w.size += sizeUserData
+			w.push(x.Metatable)
+			w.push(x.Env)
+		}
+	}
+}
