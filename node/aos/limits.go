@@ -76,11 +76,11 @@ type meter struct {
 
 	watched watchEntry // the watcher's entry for the message (guarded by watch's lock)
 
-	mu      sync.Mutex
-	ch      chan struct{} // closed when the message must stop; a new one after each stop
-	gen     uint64        // message generation, so a late watcher stop cannot hit the next message
-	err     error         // why ch was closed, nil while open
-	closed  bool
+	mu     sync.Mutex
+	ch     chan struct{} // closed when the message must stop; a new one after each stop
+	gen    uint64        // message generation, so a late watcher stop cannot hit the next message
+	err    error         // why ch was closed, nil while open
+	closed bool
 }
 
 func newMeter(g *lua.Global) *meter {
