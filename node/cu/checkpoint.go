@@ -18,7 +18,7 @@ import (
 // what it is a state of; the payload is the gzipped snapshot, whose digest is in SHA-256.
 const (
 	CheckpointType   = "Checkpoint"
-	CheckpointFormat = "aonode-state/1"
+	CheckpointFormat = "aonode-state/2" // the version of the state snapshot format (stateVersion)
 	// maxCheckpointSize bounds what a fetched checkpoint may inflate to.
 	maxCheckpointSize = 1 << 30
 )

@@ -106,7 +106,7 @@ var runtimeDigest = sync.OnceValue(func() string {
 // nonce, timestamp, block height, cron watermark), then the VM snapshot (which carries its own checksum).
 const (
 	stateMagic   = "AOCUSTATE"
-	stateVersion = 1
+	stateVersion = 2 // 2: the memory accounting state
 )
 
 // procState is a process's state after Nonce: what the CU needs to go on evaluating from there.
@@ -118,7 +118,10 @@ type procState struct {
 	Timestamp   int64
 	BlockHeight int64
 	CronUntil   int64 // every cron tick at or before this time (ms) is in the state
-	VM          []byte
+	// The process's memory accounting (aos.MemoryState): a restored process must reach its memory limit
+	// exactly where the original would.
+	MemExact, MemSince int64
+	VM                 []byte
 }
 
 var errBadState = errors.New("not a process state snapshot")
@@ -131,7 +134,7 @@ func (st *procState) encode() []byte {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	for _, n := range []int64{st.Nonce, st.Timestamp, st.BlockHeight, st.CronUntil} {
+	for _, n := range []int64{st.Nonce, st.Timestamp, st.BlockHeight, st.CronUntil, st.MemExact, st.MemSince} {
 		b = binary.AppendVarint(b, n)
 	}
 	return append(b, st.VM...)
@@ -173,7 +176,7 @@ func decodeState(b []byte) (*procState, error) {
 	if st.HashChain, err = str(); err != nil {
 		return nil, err
 	}
-	for _, p := range []*int64{&st.Nonce, &st.Timestamp, &st.BlockHeight, &st.CronUntil} {
+	for _, p := range []*int64{&st.Nonce, &st.Timestamp, &st.BlockHeight, &st.CronUntil, &st.MemExact, &st.MemSince} {
 		if *p, err = num(); err != nil {
 			return nil, err
 		}
@@ -338,6 +341,7 @@ func (s *Service) apply(ctx context.Context, p *proc, data []byte) (err error) {
 	if err := snapshot.Decode(st.VM, p.vm.L); err != nil {
 		return err
 	}
+	p.vm.SetMemoryState(aos.MemoryState{Exact: st.MemExact, Since: st.MemSince})
 	p.nonce, p.timestamp, p.blockHeight = st.Nonce, st.Timestamp, st.BlockHeight
 	s.resetCrons(p, st.CronUntil)
 	p.cronUntil = st.CronUntil
@@ -421,8 +425,10 @@ func (s *Service) takeSnapshot(ctx context.Context, p *proc) ([]byte, error) {
 	if err != nil || len(es) != 1 {
 		return nil, fmt.Errorf("read assignment %d: %v", p.nonce, err)
 	}
+	mem := p.vm.MemoryState()
 	data := (&procState{
-		Runtime: runtimeDigest(), Process: p.id, HashChain: es[0].HashChain, Nonce: p.nonce, Timestamp: p.timestamp, BlockHeight: p.blockHeight, CronUntil: p.cronUntil, VM: vm,
+		Runtime: runtimeDigest(), Process: p.id, HashChain: es[0].HashChain, Nonce: p.nonce, Timestamp: p.timestamp,
+		BlockHeight: p.blockHeight, CronUntil: p.cronUntil, MemExact: mem.Exact, MemSince: mem.Since, VM: vm,
 	}).encode()
 	if err := s.db.PutSnapshot(ctx, p.id, p.nonce, data); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package cu
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/node/aos"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -638,4 +640,72 @@ func TestSnapshotCostRatio(t *testing.T) {
 	if !s.countEval(p, 0) {
 		t.Fatal("without a ratio the message count alone decides")
 	}
+}
+
+// A process started from a snapshot reaches its memory limit exactly where one that never stopped does:
+// the snapshot keeps the memory accounting (a measurement of the state is charged to the compute budget,
+// so GasUsed shows when one happens).
+func TestSnapshotKeepsMemoryAccounting(t *testing.T) {
+	e := newEnv(t)
+	limits := aos.Options{MemoryLimit: 3 << 20}
+	every := SnapshotOptions{Messages: 4}
+	e.cu.SetLimits(limits)
+	e.cu.SetSnapshots(every)
+	pid := e.spawnKV()
+	// Each message leaves the previous 400 kB string as garbage: the state is measured again every few.
+	junk := func(i int) *bundler.Item {
+		return e.send(user, pid, fmt.Sprintf(`Junk = string.rep("%d", 400000) return #Junk`, i%10), tag("Action", "Eval"))
+	}
+	var msgs []*bundler.Item
+	results := func() []string {
+		var out []string
+		for _, m := range msgs {
+			raw, err := e.cu.Result(context.Background(), pid, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, string(raw))
+		}
+		return out
+	}
+	for i := 0; i < 10; i++ {
+		msgs = append(msgs, junk(i))
+	}
+	results()
+	if st := e.cu.Stats(); st.SnapshotsTaken == 0 {
+		t.Fatalf("no snapshot taken: %+v", st)
+	}
+	// Restarted: the process starts from its latest snapshot and goes on.
+	e.reopen(every)
+	e.cu.SetLimits(limits)
+	for i := 10; i < 20; i++ {
+		msgs = append(msgs, junk(i))
+	}
+	fromSnap := results()
+	if st := e.cu.Stats(); st.SnapshotRestores != 1 {
+		t.Fatalf("not started from a snapshot: %+v", st)
+	}
+	// Baseline: everything replayed from the spawn by a CU that never snapshots.
+	e.wipe(SnapshotOptions{}, "results", pid)
+	e.wipe(SnapshotOptions{}, "snapshots", pid)
+	e.cu.SetLimits(limits)
+	replayed := results()
+	gas := map[float64]bool{}
+	for i := range replayed {
+		gas[decodeGas(t, replayed[i])] = true
+		if replayed[i] != fromSnap[i] {
+			t.Fatalf("message %d: from the snapshot %s\nreplayed %s", i, fromSnap[i], replayed[i])
+		}
+	}
+	if len(gas) < 2 {
+		t.Fatal("no message measured the state (every GasUsed the same): the test proves nothing")
+	}
+}
+
+func decodeGas(t *testing.T, raw string) float64 {
+	var r struct{ GasUsed float64 }
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		t.Fatal(err)
+	}
+	return r.GasUsed
 }
