@@ -21,6 +21,11 @@ import { fileURLToPath } from 'node:url'
 import yaml from 'js-yaml'
 import AoLoader from '@permaweb/ao-loader'
 
+// The loader silences console.log while the wasm runs, and does not restore it when the wasm throws: keep
+// the real one.
+const log = console.log.bind(console)
+const logErr = console.error.bind(console)
+
 const here = path.dirname(fileURLToPath(import.meta.url))
 const LOADER_VERSION = JSON.parse(fs.readFileSync(path.join(here, 'node_modules/@permaweb/ao-loader/package.json'), 'utf8')).version
 
@@ -47,8 +52,8 @@ const DEF = {
 }
 
 function usage (msg) {
-  if (msg) console.error(msg)
-  console.error('usage: node --experimental-wasm-memory64 generate.mjs --wasm PATH [--dir DIR] [--only FILE.yaml]')
+  if (msg) logErr(msg)
+  logErr('usage: node --experimental-wasm-memory64 generate.mjs --wasm PATH [--dir DIR] [--only FILE.yaml]')
   process.exit(2)
 }
 
@@ -159,7 +164,8 @@ function build (sc, where) {
     const at = `${where} message ${n}`
     const from = str(m.from, owner)
     let ts = []
-    let data = str(m.data)
+    const rep = int(m.repeat, 0, at)
+    let data = rep > 0 ? str(m.data).repeat(rep) : str(m.data)
     if (m.eval != null) {
       ts.push({ name: 'Action', value: 'Eval' })
       data = String(m.eval)
@@ -273,6 +279,7 @@ async function runFile (wasm, file, rel) {
     if (seen.has(sc.name)) throw new Error(`${rel}: scenario ${sc.name} repeated`)
     seen.add(sc.name)
     const { env, msgs } = build(sc, `${rel} ${sc.name}`)
+    if (process.env.GOLDEN_VERBOSE) logErr(`${rel} ${sc.name}`)
     await runner.start()
     const cases = []
     for (const [n, msg] of msgs.entries()) {
@@ -298,12 +305,12 @@ async function main () {
     fs.writeFileSync(outFile, render(wasmHash, scenarios))
     const n = scenarios.reduce((a, s) => a + s.cases.length, 0)
     total += n
-    console.log(`${f}: ${scenarios.length} scenarios, ${n} messages -> ${path.basename(outFile)}`)
+    log(`${f}: ${scenarios.length} scenarios, ${n} messages -> ${path.basename(outFile)}`)
   }
-  console.log(`${total} messages in ${files.length} files`)
+  log(`${total} messages in ${files.length} files`)
 }
 
 main().catch((err) => {
-  console.error(err)
+  logErr(err instanceof yaml.YAMLException ? err.message : err)
   process.exit(1)
 })
