@@ -228,10 +228,7 @@ func gMustCanonical(t *testing.T, what string, v any) string {
 // gsCase is one compared message.
 type gsCase struct {
 	ID        string // file/scenario/n
-	File      string
-	Scenario  string
-	N         int
-	Label     string // the message's name, or what it does
+	Label     string // the message's name in the scenario, "spawn" for the spawn
 	Version   string
 	FloatOnly string
 	Input     Message
@@ -326,7 +323,7 @@ func runScenario(t *testing.T, file string, sc *gsScenario, g *goldenScenario) [
 			t.Fatalf("%s/%d: the message differs from the golden input (scenario changed? regenerate):\n  built  %s\n  golden %s", where, n, got, want)
 		}
 		r := p.Handle(m)
-		c := &gsCase{ID: fmt.Sprintf("%s/%d", where, n), File: file, Scenario: sc.Name, N: n, Input: m, Want: gc.Result, Got: r,
+		c := &gsCase{ID: fmt.Sprintf("%s/%d", where, n), Input: m, Want: gc.Result, Got: r,
 			spawnInInbox: spawnInInbox(p, b.env.Process.Id)}
 		if n == 0 {
 			if !sc.Process.Case {
