@@ -457,7 +457,7 @@ func (p *Process) Handle(m Message) (res Result) {
 	if outputOnly == lua.LTrue {
 		res.Output = Output{Data: lua.LVAsString(data), Prompt: lua.LVAsString(prompt), Print: lua.LVAsBool(printed)}
 		p.readOutbox(&res)
-		return res
+		return checkOutbox(res)
 	}
 	rt, _ := ret.(*lua.LTable)
 	if rt == nil {
@@ -472,7 +472,7 @@ func (p *Process) Handle(m Message) (res Result) {
 		return res // like AOS: a failed evaluation sends nothing
 	}
 	p.readOutbox(&res)
-	return res
+	return checkOutbox(res)
 }
 
 func evalError(L *lua.LState, err error) string {

@@ -1,6 +1,7 @@
 package aos
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -31,6 +32,14 @@ func loadHostile(t *testing.T) []hostileAttack {
 		t.Fatal(err)
 	}
 	return attacks
+}
+
+// short cuts long texts for failure messages.
+func short(s string) string {
+	if len(s) > 300 {
+		return fmt.Sprintf("%q... (%d bytes)", s[:300], len(s))
+	}
+	return fmt.Sprintf("%q", s)
 }
 
 // goAddress is what a Go heap address looks like in gopher-lua's own tostring.
@@ -65,29 +74,29 @@ func TestHostile(t *testing.T) {
 			r := got[0]
 			for i, o := range got[1:] {
 				if o.Error != r.Error || o.Output.Data != r.Output.Data || o.GasUsed != r.GasUsed {
-					t.Fatalf("run %d differs:\n  %q %q gas %d\nvs %q %q gas %d", i+2, o.Error, o.Output.Data, o.GasUsed, r.Error, r.Output.Data, r.GasUsed)
+					t.Fatalf("run %d differs:\n  %s %s gas %d\nvs %s %s gas %d", i+2, short(o.Error), short(o.Output.Data), o.GasUsed, short(r.Error), short(r.Output.Data), r.GasUsed)
 				}
 			}
 			for _, bad := range []string{"runtime error", "goroutine", "nil pointer", "index out of range"} {
 				if strings.Contains(r.Error, bad) || strings.Contains(r.Output.Data, bad) {
-					t.Fatalf("a Go failure reached the process: %q %q", r.Error, r.Output.Data)
+					t.Fatalf("a Go failure reached the process: %s %s", short(r.Error), short(r.Output.Data))
 				}
 			}
 			if goAddress.MatchString(r.Error + r.Output.Data) {
-				t.Fatalf("a heap address reached the process: %q %q", r.Error, r.Output.Data)
+				t.Fatalf("a heap address reached the process: %s %s", short(r.Error), short(r.Output.Data))
 			}
 			switch {
 			case a.Error != "":
 				if !strings.Contains(r.Error, a.Error) {
-					t.Fatalf("Error %q, want it to contain %q (output %q)", r.Error, a.Error, r.Output.Data)
+					t.Fatalf("Error %s, want it to contain %q (output %s)", short(r.Error), a.Error, short(r.Output.Data))
 				}
 			case a.Output != nil:
 				if r.Error != "" || r.Output.Data != *a.Output {
-					t.Fatalf("got Error %q Output %q, want Output %q", r.Error, r.Output.Data, *a.Output)
+					t.Fatalf("got Error %s Output %s, want Output %q", short(r.Error), short(r.Output.Data), *a.Output)
 				}
 			case a.OutputContains != "":
 				if r.Error != "" || !strings.Contains(r.Output.Data, a.OutputContains) {
-					t.Fatalf("got Error %q Output %q, want Output containing %q", r.Error, r.Output.Data, a.OutputContains)
+					t.Fatalf("got Error %s Output %s, want Output containing %q", short(r.Error), short(r.Output.Data), a.OutputContains)
 				}
 			case !a.SameEverywhere:
 				t.Fatal("the attack expects nothing")
