@@ -41,6 +41,9 @@ var layout struct {
 	cfFn, cfPc, cfLocalBase, cfParent uintptr
 	cfSize                            uintptr
 
+	// LTable
+	tArray, tKeys uintptr
+
 	// the main loop gopher-lua runs a thread with while it has a context
 	loopWithContext LoopFunc
 	// the interface table of the auto-growing call stack
@@ -132,6 +135,18 @@ func resolve() error {
 	}
 	layout.segmentSize = seg.Elem().Size()
 	layout.growingStack = (*iface)(at(L, layout.stack)).tab
+
+	tt := reflect.TypeOf(lua.LTable{})
+	must(&layout.tArray, tt, "array", reflect.Slice)
+	must(&layout.tKeys, tt, "keys", reflect.Slice)
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{"array", "keys"} {
+		if f, _ := tt.FieldByName(name); f.Type.Elem() != reflect.TypeOf((*lua.LValue)(nil)).Elem() {
+			return fmt.Errorf("gopher-lua LTable.%s is not a []LValue", name)
+		}
+	}
 
 	if err := checkInstructions(); err != nil {
 		return err
@@ -341,4 +356,27 @@ func checkInstructions() error {
 		return errors.New("gopher-lua instructions are not encoded as expected")
 	}
 	return nil
+}
+
+// TableArray is the table's array part (keys 1..n, nil where a key has no value): a view, do not keep it.
+func TableArray(t *lua.LTable) []lua.LValue {
+	return *(*[]lua.LValue)(unsafe.Add(unsafe.Pointer(t), layout.tArray))
+}
+
+// TableKeys is the table's list of hash keys in insertion order, deleted ones included (gopher-lua never
+// removes a key from it): a view, do not keep it.
+func TableKeys(t *lua.LTable) []lua.LValue {
+	return *(*[]lua.LValue)(unsafe.Add(unsafe.Pointer(t), layout.tKeys))
+}
+
+// RK is operand x of an instruction whose argument is a register or a constant (gopher-lua sets bit 8 for
+// constants).
+func RK(L *lua.LState, proto *lua.FunctionProto, localBase, x int) lua.LValue {
+	if x&0x100 != 0 {
+		if k := x & 0xff; k < len(proto.Constants) {
+			return proto.Constants[k]
+		}
+		return nil
+	}
+	return Register(L, localBase+x)
 }

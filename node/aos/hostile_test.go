@@ -19,6 +19,8 @@ type hostileAttack struct {
 	OutputContains string  `yaml:"output_contains"`
 	SameEverywhere bool    `yaml:"same_everywhere"`
 	HostFile       string  `yaml:"host_file"`
+	ComputeLimit   int64   `yaml:"compute_limit"`
+	MemoryLimit    int64   `yaml:"memory_limit"`
 }
 
 func loadHostile(t *testing.T) []hostileAttack {
@@ -48,9 +50,12 @@ var goAddress = regexp.MustCompile(`0x[0-9a-f]{9,}`)
 // TestHostile runs every attack in two independent VMs and in a dry-run copy of a third: each must end
 // the same way everywhere, as the attack's entry says, and never with a Go runtime error.
 func TestHostile(t *testing.T) {
-	opts := Options{ComputeLimit: 20_000_000}
 	for _, a := range loadHostile(t) {
 		t.Run(a.Name, func(t *testing.T) {
+			opts := Options{ComputeLimit: 20_000_000, MemoryLimit: a.MemoryLimit}
+			if a.ComputeLimit != 0 {
+				opts.ComputeLimit = a.ComputeLimit
+			}
 			if a.HostFile != "" {
 				// The file a host-reading require would find.
 				if err := os.WriteFile(a.HostFile, []byte("return 'read from the host'"), 0o644); err != nil {

@@ -49,7 +49,8 @@ const (
 
 	// minWalkGain: allocations below this since the last walk never justify another one within a message.
 	minWalkGain = 1 << 20
-	// walkCostPerObject is what a walk charges to the compute budget per object it visits.
+	// walkCostPerObject is what a walk charges to the compute budget per object it visits, besides one
+	// per table slot (array slot or hash key) it looks at.
 	walkCostPerObject = 2
 )
 
@@ -93,9 +94,9 @@ func (m *meter) allocate(n int64) bool {
 	if (a.since-n >= a.exact/4+minWalkGain || !m.walked) && m.L != nil {
 		m.walked = true
 		pending := n
-		size, objects := measure(m.L)
+		size, work := measure(m.L)
 		a.exact, a.since = size, pending
-		if m.charge(objects * walkCostPerObject) {
+		if m.charge(work) {
 			return false
 		}
 		if a.exact+a.since <= m.memLimit {
@@ -118,8 +119,9 @@ func noMemory(L *lua.LState) {
 	L.Error(lua.LString(errNoMemory), 0)
 }
 
-// chargeInstruction charges what the instruction about to run allocates: called by Done before every
-// instruction while memory is accounted.
+// chargeInstruction charges what the instruction about to run allocates, and the work of the few
+// instructions whose cost is not constant: called by Done before every instruction while memory is
+// accounted.
 func (m *meter) chargeInstruction(th *lua.LState) {
 	inst, proto, base, ok := luavm.Instruction(th)
 	if !ok {
@@ -137,9 +139,22 @@ func (m *meter) chargeInstruction(th *lua.LState) {
 				n += sizeNumber
 			}
 		}
+		// Copying the operands is work in proportion to their length.
+		if m.charge(n / costBytes) {
+			return
+		}
 	case lua.OP_NEWTABLE:
 		n = sizeTable + sizeArraySet*int64(luavm.B(inst)) + sizeEntry*int64(luavm.C(inst))
-	case lua.OP_SETTABLE, lua.OP_SETTABLEKS, lua.OP_SETGLOBAL:
+	case lua.OP_SETTABLE:
+		n = sizeEntry
+		t, _ := luavm.Register(th, base+luavm.A(inst)).(*lua.LTable)
+		if t == nil {
+			break
+		}
+		if k, ok := luavm.RK(th, proto, base, luavm.B(inst)).(lua.LNumber); ok {
+			n = m.arrayGrowth(t, float64(k))
+		}
+	case lua.OP_SETTABLEKS, lua.OP_SETGLOBAL:
 		// Whether the key is new is not known before the instruction runs: count it as new (the next
 		// walk forgets what was an overwrite).
 		n = sizeEntry
@@ -154,12 +169,51 @@ func (m *meter) chargeInstruction(th *lua.LState) {
 		if bx := luavm.Bx(inst); bx < len(proto.FunctionPrototypes) {
 			n = sizeClosure + (8+sizeUpvalue)*int64(proto.FunctionPrototypes[bx].NumUpvalues)
 		}
+	case lua.OP_LEN:
+		// gopher-lua finds a table's length by walking back over the nils that end its array part.
+		if t, ok := luavm.RK(th, proto, base, luavm.B(inst)).(*lua.LTable); ok {
+			m.charge(int64(trailingNils(t)) / costScan)
+		}
+		return
 	default:
 		return
 	}
 	if !m.allocate(n) {
 		noMemory(th)
 	}
+}
+
+// costScan is how many array slots or hash keys gopher-lua skips for the work of one instruction (a slot
+// costs about as much as an instruction: a comparison of interface values). costFill is how many nil
+// slots it appends to an array part for the work of one instruction.
+const (
+	costScan = 1
+	costFill = 4
+)
+
+// arrayGrowth is what setting integer key k of t allocates: gopher-lua keeps keys 1..MaxArrayIndex in its
+// array part and fills every missing key before k with nil, so one assignment can allocate a large array.
+func (m *meter) arrayGrowth(t *lua.LTable, k float64) int64 {
+	n := int64(len(luavm.TableArray(t)))
+	if k != float64(int64(k)) || k < 1 || k >= float64(lua.MaxArrayIndex) || int64(k) <= n {
+		return sizeEntry
+	}
+	gap := int64(k) - n
+	m.charge(gap / costFill)
+	return sizeArraySet * gap
+}
+
+// trailingNils is how many nils end t's array part.
+func trailingNils(t *lua.LTable) int {
+	a := luavm.TableArray(t)
+	i := len(a)
+	for i > 0 {
+		if _, isNil := a[i-1].(*lua.LNilType); !isNil {
+			break
+		}
+		i--
+	}
+	return len(a) - i
 }
 
 // chargeStack charges the growth of the running thread's stacks past what this message already charged
@@ -214,8 +268,8 @@ func sharedProtos() map[*lua.FunctionProto]bool {
 	return runtimeProtos.set
 }
 
-// measure walks everything the process can reach and returns its accounted size and the number of
-// objects visited. Objects kept only by the identity map (identity.go) are not reached: their entries
+// measure walks everything the process can reach and returns its accounted size and the work it did, in
+// instructions (see walkCostPerObject). Objects kept only by the identity map (identity.go) are not reached: their entries
 // are dropped, as a weak table would drop them. The walk uses an explicit stack: no state is too deep.
 func measure(L *lua.LState) (size, objects int64) {
 	w := walker{
@@ -253,7 +307,7 @@ func measure(L *lua.LState) (size, objects int64) {
 		}
 		w.size += size
 	}
-	return w.size, w.objects
+	return w.size, w.objects*walkCostPerObject + w.slots
 }
 
 type walker struct {
@@ -267,6 +321,7 @@ type walker struct {
 	shared  map[*lua.FunctionProto]bool
 	size    int64
 	objects int64
+	slots   int64
 }
 
 func (w *walker) seen(v lua.LValue) bool {
@@ -335,13 +390,21 @@ func (w *walker) run() {
 		w.objects++
 		switch x := v.(type) {
 		case *lua.LTable:
-			w.size += sizeTable
+			// The table as gopher-lua holds it: its array part with its holes and every key its hash part
+			// ever had (it keeps deleted keys in its key list); snapshots and forks keep both as they are.
+			array, keys := luavm.TableArray(x), luavm.TableKeys(x)
+			w.size += sizeTable + sizeArraySet*int64(len(array)) + sizeEntry*int64(len(keys))
+			w.slots += int64(len(array) + len(keys))
 			w.push(x.Metatable)
-			x.ForEach(func(k, v lua.LValue) {
-				w.size += sizeEntry
-				w.push(k)
+			for _, v := range array {
 				w.push(v)
-			})
+			}
+			for _, k := range keys {
+				if v := x.RawGetH(k); v != lua.LNil {
+					w.push(k)
+					w.push(v)
+				}
+			}
 		case *lua.LFunction:
 			w.size += sizeClosure + 8*int64(len(x.Upvalues))
 			w.push(x.Env)
