@@ -95,8 +95,15 @@ func (s *Service) handleResults(c *gin.Context) {
 	case "DESC":
 		q.Desc = true
 	default:
-		httpx.Error(c, http.StatusBadRequest, "sort must be ASC or DESC")
+		httpx.Error(c, http.StatusBadRequest, fmt.Sprintf("sort must be ASC or DESC, got %q", c.Query("sort")))
 		return
+	}
+	for i, cur := range []*Cursor{q.From, q.To} {
+		name := []string{"from", "to"}[i]
+		if cur != nil && cur.Sort != "" && cur.Sort != "ASC" && cur.Sort != "DESC" {
+			httpx.Error(c, http.StatusBadRequest, fmt.Sprintf("%s: cursor sort must be ASC or DESC, got %q", name, cur.Sort))
+			return
+		}
 	}
 	if q.From != nil && q.From.Sort != "" {
 		q.Desc = q.From.Sort == "DESC" // a cursor carries the order it was issued in
