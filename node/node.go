@@ -115,6 +115,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	n.Gateway = gateway.NewClient(cfg.Gateway.URL, gateway.WithTimeout(cfg.Gateway.Timeout))
 	items := &chainItems{gw: n.Gateway, db: db}
 	n.SU = su.New(w, db, &heights{gw: n.Gateway, db: db, ttl: 5 * time.Second}, items, log.With("unit", "su"))
+	n.SU.SetModuleCheck(moduleCheck(items))
 	n.CU = cu.New(w, n.SU, items, db, log.With("unit", "cu"))
 	n.CU.SetLimits(aos.Options{ComputeLimit: cfg.CU.ComputeLimit, MemoryLimit: cfg.CU.MemoryLimit})
 	n.CU.SetCache(n.Cache)

@@ -36,7 +36,7 @@ func (s *Service) fail(c *gin.Context, err error) {
 	var ce *Error
 	switch {
 	case errors.As(err, &ce):
-		httpx.Error(c, http.StatusBadRequest, ce.Msg)
+		httpx.Error(c, ce.HTTPStatus(), ce.Msg)
 	case errors.Is(err, store.ErrNotFound):
 		// The reference SU answers "not found" with 400 too.
 		httpx.Error(c, http.StatusBadRequest, "Message or Process not found")
