@@ -121,6 +121,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	n.CU.SetCache(n.Cache)
 	n.CU.SetSnapshots(snapshotOptions(cfg.CU))
 	n.CU.SetMaxLoaded(cfg.CU.MaxLoaded)
+	n.CU.SetMaxDryRuns(cfg.CU.MaxDryRuns)
 	n.Restore = recovery.New(n.Gateway, db, log.With("unit", "recovery"))
 	n.CU.SetCheckpointSource(gatewayCheckpoints{gw: n.Gateway, rec: n.Restore})
 	n.recFailed = map[string]time.Time{}

@@ -83,6 +83,9 @@ type CUConfig struct {
 	// MaxLoaded is how many process VMs stay in memory; past it the least recently used idle ones are
 	// snapshotted and unloaded, to start again from their snapshot on next use. 0: no bound.
 	MaxLoaded int `yaml:"max_loaded_processes"`
+	// MaxDryRuns is how many dry-runs are evaluated at once; past it a dry-run is answered 429 with
+	// Retry-After at once (never queued, never in the way of scheduled evaluation). 0: two per CPU core.
+	MaxDryRuns int `yaml:"max_dry_runs"`
 }
 
 // GatewayConfig selects the Arweave gateway.
@@ -188,6 +191,9 @@ func (c *Config) Finish() error {
 	}
 	if c.CU.SnapshotCostRatio < 0 {
 		return errors.New("config: cu.snapshot_cost_ratio must not be negative (0 turns it off)")
+	}
+	if c.CU.MaxDryRuns < 0 {
+		return errors.New("config: cu.max_dry_runs must not be negative (0: two per CPU core)")
 	}
 	if c.CU.MaxLoaded < 0 {
 		return errors.New("config: cu.max_loaded_processes must not be negative (0: no bound)")

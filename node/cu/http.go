@@ -29,6 +29,9 @@ func (s *Service) Routes(r gin.IRoutes, maxBody int64) {
 func (s *Service) fail(c *gin.Context, err error) {
 	var ce *Error
 	if errors.As(err, &ce) {
+		if ce.RetryAfter > 0 {
+			c.Header("Retry-After", strconv.Itoa(int(max(time.Second, ce.RetryAfter).Round(time.Second)/time.Second)))
+		}
 		httpx.Error(c, ce.Status, ce.Msg)
 		return
 	}
