@@ -1,13 +1,16 @@
 package node
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/node/config"
@@ -161,5 +164,34 @@ func TestInvalidUTF8TagsRefused(t *testing.T) {
 	es, err := n.SU.Entries(context.Background(), p.ID, 0, -1, 0)
 	if err != nil || len(es) != 1 {
 		t.Fatalf("schedule after refusals: %d entries, %v", len(es), err)
+	}
+}
+
+// The listeners get the configured HTTP bounds: a body sent at a trickle to the MU is cut off with 408.
+func TestListenerBodyTimeout(t *testing.T) {
+	n := startSeeded(t, func(c *config.Config) { c.HTTP.BodyTimeout = 300 * time.Millisecond })
+	conn, err := net.Dial("tcp", n.cfg.MU.Listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n")
+	go func() {
+		for i := 0; i < 100; i++ {
+			time.Sleep(50 * time.Millisecond)
+			if _, err := conn.Write([]byte{0}); err != nil {
+				return
+			}
+		}
+	}()
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("after %v: %v", time.Since(start), err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestTimeout || time.Since(start) > 2*time.Second {
+		t.Fatalf("slow body: %d after %v", res.StatusCode, time.Since(start))
 	}
 }

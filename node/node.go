@@ -181,7 +181,12 @@ func (n *Node) listen(name, addr string, h http.Handler) error {
 	if err != nil {
 		return fmt.Errorf("%s: listen on %s: %w", name, addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	hc := n.cfg.HTTP
+	srv := httpx.NewServer(h, httpx.ServerOptions{
+		ReadHeaderTimeout: hc.ReadHeaderTimeout, BodyTimeout: hc.BodyTimeout, WriteTimeout: hc.WriteTimeout,
+		IdleTimeout: hc.IdleTimeout, MaxHeaderBytes: hc.MaxHeaderBytes,
+	})
+	ln = httpx.LimitPerIP(ln, hc.MaxConnsPerIP, n.log.With("unit", name))
 	if name == "gateway" {
 		n.gwServer = srv
 	} else {
