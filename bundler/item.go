@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/everFinance/goar/types"
 	"github.com/everFinance/goar/utils"
@@ -134,6 +135,20 @@ func OwnerToAddress(owner string) string {
 	}
 	h := sha256.Sum256(b)
 	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// CheckUTF8 refuses tags whose name or value is not valid UTF-8: every JSON view of the item (the SU's
+// message list, the process's msg.Tags) would show replacement characters instead of the signed bytes.
+func (it *Item) CheckUTF8() error {
+	for i, t := range it.Tags {
+		switch {
+		case !utf8.ValidString(t.Name):
+			return fmt.Errorf("%w: tag %d: name %q is not valid UTF-8", ErrInvalidItem, i, t.Name)
+		case !utf8.ValidString(t.Value):
+			return fmt.Errorf("%w: tag %d (%q): value is not valid UTF-8", ErrInvalidItem, i, t.Name)
+		}
+	}
+	return nil
 }
 
 // Tag returns the first value of the named tag.

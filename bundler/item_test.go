@@ -187,3 +187,24 @@ func TestRebuild(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckUTF8(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		tags []Tag
+		ok   bool
+	}{
+		{"ascii", []Tag{{"Action", "Eval"}}, true},
+		{"multibyte", []Tag{{"Name", "héllo ✓ 🚀"}}, true},
+		{"no tags", nil, true},
+		{"bad value", []Tag{{"A", "b"}, {"K", "a\xffb"}}, false},
+		{"bad name", []Tag{{"K\xc3", "v"}}, false},
+		{"surrogate", []Tag{{"K", "\xed\xa0\x80"}}, false},
+		{"truncated", []Tag{{"K", "\xe2\x9c"}}, false},
+	} {
+		err := (&Item{Tags: tc.tags}).CheckUTF8()
+		if (err == nil) != tc.ok || err != nil && !errors.Is(err, ErrInvalidItem) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}

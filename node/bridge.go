@@ -16,8 +16,10 @@ import (
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/gateway"
+	"github.com/aonode/aonode/node/cu"
 	"github.com/aonode/aonode/node/mu"
 	"github.com/aonode/aonode/node/store"
+	"github.com/aonode/aonode/node/su"
 )
 
 // heights caches the gateway's block height so scheduling never waits on the network.
@@ -105,9 +107,38 @@ func (c *chainItems) Module(ctx context.Context, id string) (*bundler.Item, erro
 		tags[i] = bundler.Tag{Name: t.Name, Value: t.Value}
 	}
 	if v, _ := bundler.FirstTag(tags, "Type"); v != "Module" {
-		return nil, fmt.Errorf("%s is not a module (Type=%q)", id, v)
+		return nil, fmt.Errorf("%w: %s has Type %q", errNotModule, id, v)
 	}
 	return &bundler.Item{ID: tx.ID, Owner: tx.Owner.Key, Tags: tags, SignatureType: 1}, nil
+}
+
+var errNotModule = errors.New("not a module")
+
+// moduleCheck refuses a spawn whose Module is not a module this node's CU runs (held here, or on the gateway),
+// so a process that could never be evaluated is not scheduled.
+func moduleCheck(items *chainItems) su.ModuleCheck {
+	return func(ctx context.Context, id string) error {
+		if !isID(id) {
+			return &su.Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf("Module %q is not a 43-character base64url id", id)}
+		}
+		mod, err := items.Module(ctx, id)
+		switch {
+		case errors.Is(err, gateway.ErrNotFound):
+			return &su.Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf("module %s not found on this node or its gateway", id)}
+		case errors.Is(err, errNotModule):
+			return &su.Error{Status: http.StatusUnprocessableEntity, Msg: fmt.Sprintf("module %s: %v", id, err)}
+		case err != nil:
+			// The gateway could not answer: the module may well exist, so this is worth retrying.
+			return &su.Error{Status: http.StatusServiceUnavailable, Msg: fmt.Sprintf("module %s could not be looked up: %v", id, err)}
+		}
+		if typ, _ := mod.Tag("Type"); typ != "Module" {
+			return &su.Error{Status: http.StatusUnprocessableEntity, Msg: fmt.Sprintf("module %s: not a module (Type %q)", id, typ)}
+		}
+		if f, _ := mod.Tag("Module-Format"); f != cu.ModuleFormat {
+			return &su.Error{Status: http.StatusUnprocessableEntity, Msg: fmt.Sprintf("module %s has Module-Format %q; this node's CU runs %q", id, f, cu.ModuleFormat)}
+		}
+		return nil
+	}
 }
 
 // remote finds other schedulers through the gateway, the way scheduler-utils does, and posts to them.

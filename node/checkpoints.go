@@ -80,6 +80,7 @@ func cuCounters(m *metrics.Metrics, c *cu.Service) {
 		{"aonode_cu_checkpoints_queued_total", "Checkpoints queued for upload to Arweave.", func(s cu.Stats) int64 { return s.CheckpointsQueued }},
 		{"aonode_cu_checkpoint_restores_total", "Processes started from a gateway checkpoint.", func(s cu.Stats) int64 { return s.CheckpointRestores }},
 		{"aonode_cu_evictions_total", "Idle processes unloaded (cu.max_loaded_processes).", func(s cu.Stats) int64 { return s.Evictions }},
+		{"aonode_cu_dry_runs_refused_total", "Dry-runs answered 429 because cu.max_dry_runs were running.", func(s cu.Stats) int64 { return s.DryRunsRefused }},
 	} {
 		m.Counter(k.name, k.help, func() float64 { return float64(k.get(c.Stats())) })
 	}

@@ -58,6 +58,8 @@ func FuzzUnitRequests(f *testing.F) {
 		{0, "POST", "/monitor/" + p.ID, "", []byte{1, 0, 2}},
 		{1, "GET", "/" + p.ID, "from=abc&limit=-5", nil},
 		{1, "GET", "/" + p.ID, "from-nonce=9999999999999999999999&to=1", nil},
+		{1, "GET", "/" + p.ID, "process-id=" + p.ID + "&from=abc&to=xyz", nil},
+		{1, "GET", "/" + p.ID, "process-id=" + p.ID + "&sort=DESC", nil},
 		{3, "GET", "/uploads", "status=x&limit=99999", nil},
 		{3, "POST", "/recover/abc", "", nil},
 		{1, "POST", "/", "process-id=x&assign=y", nil},
@@ -89,6 +91,9 @@ func FuzzUnitRequests(f *testing.F) {
 		r.ServeHTTP(w, req)
 		if w.Code >= 500 {
 			t.Fatalf("%s %s?%s: %d %s", method, path, query, w.Code, w.Body.String())
+		}
+		if strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") && !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("%s %s?%s: %d with an invalid JSON body %.300q", method, path, query, w.Code, w.Body.String())
 		}
 		if w.Code >= 400 {
 			if !json.Valid(w.Body.Bytes()) {

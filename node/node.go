@@ -115,11 +115,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	n.Gateway = gateway.NewClient(cfg.Gateway.URL, gateway.WithTimeout(cfg.Gateway.Timeout))
 	items := &chainItems{gw: n.Gateway, db: db}
 	n.SU = su.New(w, db, &heights{gw: n.Gateway, db: db, ttl: 5 * time.Second}, items, log.With("unit", "su"))
+	n.SU.SetModuleCheck(moduleCheck(items))
 	n.CU = cu.New(w, n.SU, items, db, log.With("unit", "cu"))
 	n.CU.SetLimits(aos.Options{ComputeLimit: cfg.CU.ComputeLimit, MemoryLimit: cfg.CU.MemoryLimit})
 	n.CU.SetCache(n.Cache)
 	n.CU.SetSnapshots(snapshotOptions(cfg.CU))
 	n.CU.SetMaxLoaded(cfg.CU.MaxLoaded)
+	n.CU.SetMaxDryRuns(cfg.CU.MaxDryRuns)
 	n.Restore = recovery.New(n.Gateway, db, log.With("unit", "recovery"))
 	n.CU.SetCheckpointSource(gatewayCheckpoints{gw: n.Gateway, rec: n.Restore})
 	n.recFailed = map[string]time.Time{}
@@ -179,7 +181,12 @@ func (n *Node) listen(name, addr string, h http.Handler) error {
 	if err != nil {
 		return fmt.Errorf("%s: listen on %s: %w", name, addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	hc := n.cfg.HTTP
+	srv := httpx.NewServer(h, httpx.ServerOptions{
+		ReadHeaderTimeout: hc.ReadHeaderTimeout, BodyTimeout: hc.BodyTimeout, WriteTimeout: hc.WriteTimeout,
+		IdleTimeout: hc.IdleTimeout, MaxHeaderBytes: hc.MaxHeaderBytes,
+	})
+	ln = httpx.LimitPerIP(ln, hc.MaxConnsPerIP, n.log.With("unit", name))
 	if name == "gateway" {
 		n.gwServer = srv
 	} else {

@@ -27,6 +27,8 @@ type Config struct {
 
 	Gateway GatewayConfig `yaml:"gateway"`
 	Upload  UploadConfig  `yaml:"upload"`
+	// HTTP bounds what one client can hold of every listener (MU, SU, CU, embedded gateway, admin).
+	HTTP HTTPConfig `yaml:"http"`
 
 	// MaxItemSize bounds request bodies (data items, dry-run messages).
 	MaxItemSize int64 `yaml:"max_item_size"`
@@ -83,6 +85,27 @@ type CUConfig struct {
 	// MaxLoaded is how many process VMs stay in memory; past it the least recently used idle ones are
 	// snapshotted and unloaded, to start again from their snapshot on next use. 0: no bound.
 	MaxLoaded int `yaml:"max_loaded_processes"`
+	// MaxDryRuns is how many dry-runs are evaluated at once; past it a dry-run is answered 429 with
+	// Retry-After at once (never queued, never in the way of scheduled evaluation). 0: two per CPU core.
+	MaxDryRuns int `yaml:"max_dry_runs"`
+}
+
+// HTTPConfig are the listeners' timeouts and connection bounds. A zero duration or count turns that bound off
+// (MaxHeaderBytes 0: Go's default, 1 MiB).
+type HTTPConfig struct {
+	// ReadHeaderTimeout: how long a client may take to send its request line and headers.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// BodyTimeout: how long a client may take to send a request body (from when the handler starts).
+	BodyTimeout time.Duration `yaml:"body_timeout"`
+	// WriteTimeout: how long sending a response may stall. It starts with the first byte of the answer, so a
+	// result or dry-run that takes long to evaluate is not cut off.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout: how long a kept-alive connection may wait for its next request.
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
+	MaxHeaderBytes int           `yaml:"max_header_bytes"`
+	// MaxConnsPerIP: connections one remote address may hold on one listener; past it, 429. Behind a reverse
+	// proxy every client has the proxy's address: raise it or set 0 there, and bound clients at the proxy.
+	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
 }
 
 // GatewayConfig selects the Arweave gateway.
@@ -137,6 +160,10 @@ func Default() Config {
 			Mode: "bundle", MaxItems: 500, MaxBytes: 8 << 20, MaxAge: time.Second, Interval: 250 * time.Millisecond,
 			MaxBackoff: time.Minute, Concurrency: 8, ConfirmInterval: 10 * time.Second, RepostAfter: time.Hour,
 		},
+		HTTP: HTTPConfig{
+			ReadHeaderTimeout: 10 * time.Second, BodyTimeout: time.Minute, WriteTimeout: time.Minute,
+			IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, MaxConnsPerIP: 256,
+		},
 		MaxItemSize: 10 << 20,
 	}
 }
@@ -189,6 +216,9 @@ func (c *Config) Finish() error {
 	if c.CU.SnapshotCostRatio < 0 {
 		return errors.New("config: cu.snapshot_cost_ratio must not be negative (0 turns it off)")
 	}
+	if c.CU.MaxDryRuns < 0 {
+		return errors.New("config: cu.max_dry_runs must not be negative (0: two per CPU core)")
+	}
 	if c.CU.MaxLoaded < 0 {
 		return errors.New("config: cu.max_loaded_processes must not be negative (0: no bound)")
 	}
@@ -216,6 +246,9 @@ func (c *Config) Finish() error {
 	if c.Upload.MaxItems <= 0 || c.Upload.MaxBytes <= 0 || c.Upload.MaxAge < 0 || c.Upload.Interval <= 0 ||
 		c.Upload.MaxBackoff <= 0 || c.Upload.ConfirmInterval <= 0 || c.Upload.RepostAfter <= 0 {
 		return errors.New("config: upload.max_items, max_bytes, interval, max_backoff, confirm_interval and repost_after must be positive (max_age >= 0)")
+	}
+	if h := c.HTTP; h.ReadHeaderTimeout < 0 || h.BodyTimeout < 0 || h.WriteTimeout < 0 || h.IdleTimeout < 0 || h.MaxHeaderBytes < 0 || h.MaxConnsPerIP < 0 {
+		return errors.New("config: http.* must not be negative (0 turns a bound off)")
 	}
 	if c.MaxItemSize <= 0 {
 		return errors.New("config: max_item_size must be positive")

@@ -57,6 +57,10 @@ func TestBadConfigs(t *testing.T) {
 		"negative snapshot count":   "cu: {snapshot_messages: -1}",
 		"negative checkpoint time":  "cu: {checkpoint_eval_time: -1s}",
 		"negative loaded bound":     "cu: {max_loaded_processes: -1}",
+		"negative dry-run bound":    "cu: {max_dry_runs: -2}",
+		"negative body timeout":     "http: {body_timeout: -1s}",
+		"negative per-IP bound":     "http: {max_conns_per_ip: -1}",
+		"misspelt http key":         "http: {read_timeout: 5s}",
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,10 +42,12 @@ type ModuleSource interface {
 // ModuleFormat is the Module-Format this CU evaluates.
 const ModuleFormat = "aos-lua"
 
-// Error is a client error (unknown process or message, bad input).
+// Error is a client error (unknown process or message, bad input) or a refusal to try again later
+// (RetryAfter > 0).
 type Error struct {
-	Status int
-	Msg    string
+	Status     int
+	Msg        string
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Msg }
@@ -67,6 +70,21 @@ type Service struct {
 	stats      stats
 	maxLoaded  int // process VMs kept in memory (0: all)
 	evicting   atomic.Bool
+	dryRuns    chan struct{} // a slot per dry-run being evaluated
+}
+
+// DefaultMaxDryRuns is how many dry-runs a CU evaluates at once unless told otherwise: two per CPU core, so
+// dry-runs can keep every core busy (one may be waiting on a process lock or the store) but not queue up
+// without bound.
+func DefaultMaxDryRuns() int { return 2 * runtime.NumCPU() }
+
+// SetMaxDryRuns bounds the dry-runs evaluated at once (n <= 0: DefaultMaxDryRuns); past it a dry-run is
+// refused with 429 at once, never queued. Set it before serving.
+func (s *Service) SetMaxDryRuns(n int) {
+	if n <= 0 {
+		n = DefaultMaxDryRuns()
+	}
+	s.dryRuns = make(chan struct{}, n)
 }
 
 // SetCache makes the CU publish every result to c and answer from it first. Set it before serving.
@@ -109,7 +127,9 @@ func New(w *bundler.Wallet, sched Scheduler, modules ModuleSource, db *store.DB,
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{wallet: w, sched: sched, modules: modules, db: db, log: log, procs: map[string]*proc{}}
+	s := &Service{wallet: w, sched: sched, modules: modules, db: db, log: log, procs: map[string]*proc{}}
+	s.SetMaxDryRuns(0)
+	return s
 }
 
 // Address is the CU wallet address.
@@ -381,6 +401,11 @@ func (s *Service) Result(ctx context.Context, pid, id string) (json.RawMessage, 
 	p, _ := s.getProc(ctx, pid)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// Read again now that the process is ours: another reader (a client, the MU's crank) may have evaluated
+	// the message while this one waited for the lock, and then it is past p.nonce but stored, not a gap.
+	if raw, err := s.db.Result(ctx, pid, nonce); err == nil {
+		return raw, nil
+	}
 	if p.vm == nil || nonce > p.nonce {
 		if err := s.evaluate(ctx, p, nonce); err != nil {
 			return nil, err
@@ -448,22 +473,26 @@ type DryRunRequest struct {
 	Signature                       string
 }
 
-// DryRun evaluates a message against the process's latest state without keeping anything.
+// DryRun evaluates a message against the process's latest state without keeping anything. The process is
+// locked only to bring it up to date and copy its VM: the copy runs unlocked, so a slow dry-run never delays
+// the process's scheduled messages. At most cap(dryRuns) run at once; past that the CU answers 429.
 func (s *Service) DryRun(ctx context.Context, pid string, req DryRunRequest) (*aos.Result, error) {
-	p, _ := s.getProc(ctx, pid)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := s.evaluate(ctx, p, -1); err != nil {
-		return nil, err
+	select {
+	case s.dryRuns <- struct{}{}:
+	default:
+		s.stats.dryRunsRefused.Add(1)
+		return nil, &Error{Status: 429, RetryAfter: time.Second,
+			Msg: fmt.Sprintf("this CU is already evaluating %d dry-runs (cu.max_dry_runs); try again shortly", cap(s.dryRuns))}
 	}
-	fork, err := s.fork(ctx, p)
+	defer func() { <-s.dryRuns }()
+	fork, at, err := s.forkLatest(ctx, pid)
 	if err != nil {
 		return nil, err
 	}
 	defer fork.Close()
 	msg := aos.Message{
 		Id: req.Id, Owner: req.Owner, From: req.Owner, Target: pid, Anchor: req.Anchor, Data: req.Data,
-		Signature: req.Signature, Nonce: p.nonce, Timestamp: p.timestamp, BlockHeight: p.blockHeight, ReadOnly: true,
+		Signature: req.Signature, Nonce: at.nonce, Timestamp: at.timestamp, BlockHeight: at.blockHeight, ReadOnly: true,
 	}
 	for _, t := range req.Tags {
 		if t.Name == "From" || t.Name == "Owner" {
@@ -478,27 +507,41 @@ func (s *Service) DryRun(ctx context.Context, pid string, req DryRunRequest) (*a
 	return &res, nil
 }
 
-// fork copies the live VM for a read-only evaluation. A VM that cannot be copied (a handler suspended in
-// Receive) is rebuilt in a throwaway VM: from the newest snapshot before it when there is one, then the rest
-// of the schedule and the cron ticks p has evaluated.
-func (s *Service) fork(ctx context.Context, p *proc) (*aos.Process, error) {
-	f, err := p.vm.Fork()
-	if err == nil {
-		return f, nil
+// position is where a process stood when its VM was copied.
+type position struct {
+	nonce, timestamp, blockHeight, cronUntil int64
+}
+
+// forkLatest evaluates pid to its latest scheduled message and copies its VM for a read-only evaluation,
+// holding the process lock only for that. A VM that cannot be copied (a handler suspended in Receive) is
+// rebuilt, after the lock is released, in a throwaway VM: from the newest snapshot before it when there is
+// one, then the rest of the schedule and the cron ticks the process had evaluated.
+func (s *Service) forkLatest(ctx context.Context, pid string) (*aos.Process, position, error) {
+	p, _ := s.getProc(ctx, pid)
+	p.mu.Lock()
+	if err := s.evaluate(ctx, p, -1); err != nil {
+		p.mu.Unlock()
+		return nil, position{}, err
 	}
-	s.log.Debug("vm fork failed, rebuilding", "process", p.id, "err", err)
-	tmp := &proc{id: p.id, nonce: -1, scratch: true, mayRestore: true}
-	err = s.evaluate(ctx, tmp, p.nonce)
+	at := position{nonce: p.nonce, timestamp: p.timestamp, blockHeight: p.blockHeight, cronUntil: p.cronUntil}
+	f, err := p.vm.Fork()
+	p.mu.Unlock()
 	if err == nil {
-		err = s.runCrons(ctx, tmp, p.cronUntil)
+		return f, at, nil
+	}
+	s.log.Debug("vm fork failed, rebuilding", "process", pid, "err", err)
+	tmp := &proc{id: pid, nonce: -1, scratch: true, mayRestore: true}
+	err = s.evaluate(ctx, tmp, at.nonce)
+	if err == nil {
+		err = s.runCrons(ctx, tmp, at.cronUntil)
 	}
 	if err != nil {
 		if tmp.vm != nil {
 			tmp.vm.Close()
 		}
-		return nil, err
+		return nil, position{}, err
 	}
-	return tmp.vm, nil
+	return tmp.vm, at, nil
 }
 
 // Cursor is the position of a result in a process's sequence, encoded like the reference CU's cursors.

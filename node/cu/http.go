@@ -29,6 +29,9 @@ func (s *Service) Routes(r gin.IRoutes, maxBody int64) {
 func (s *Service) fail(c *gin.Context, err error) {
 	var ce *Error
 	if errors.As(err, &ce) {
+		if ce.RetryAfter > 0 {
+			c.Header("Retry-After", strconv.Itoa(int(max(time.Second, ce.RetryAfter).Round(time.Second)/time.Second)))
+		}
 		httpx.Error(c, ce.Status, ce.Msg)
 		return
 	}
@@ -95,8 +98,15 @@ func (s *Service) handleResults(c *gin.Context) {
 	case "DESC":
 		q.Desc = true
 	default:
-		httpx.Error(c, http.StatusBadRequest, "sort must be ASC or DESC")
+		httpx.Error(c, http.StatusBadRequest, fmt.Sprintf("sort must be ASC or DESC, got %q", c.Query("sort")))
 		return
+	}
+	for i, cur := range []*Cursor{q.From, q.To} {
+		name := []string{"from", "to"}[i]
+		if cur != nil && cur.Sort != "" && cur.Sort != "ASC" && cur.Sort != "DESC" {
+			httpx.Error(c, http.StatusBadRequest, fmt.Sprintf("%s: cursor sort must be ASC or DESC, got %q", name, cur.Sort))
+			return
+		}
 	}
 	if q.From != nil && q.From.Sort != "" {
 		q.Desc = q.From.Sort == "DESC" // a cursor carries the order it was issued in

@@ -1,4 +1,5 @@
-// Package httpx holds the small HTTP conventions every unit shares: JSON errors and bounded bodies.
+// Package httpx holds the small HTTP conventions every unit shares: JSON errors, bounded bodies, and servers
+// that bound how long and how many connections one client can hold.
 package httpx
 
 import (
@@ -6,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 
 	"github.com/gin-gonic/gin"
 )
@@ -23,6 +25,11 @@ func ReadBody(c *gin.Context, max int64) ([]byte, bool) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			Error(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes", max))
+			return nil, false
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The client did not send its body within the listener's body timeout.
+			Error(c, http.StatusRequestTimeout, "request body not received in time")
 			return nil, false
 		}
 		Error(c, http.StatusBadRequest, "read body: "+err.Error())

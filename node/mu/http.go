@@ -29,7 +29,7 @@ func (m *Service) fail(c *gin.Context, err error) {
 	case errors.As(err, &me):
 		httpx.Error(c, http.StatusBadRequest, me.Msg)
 	case errors.As(err, &se):
-		httpx.Error(c, http.StatusBadRequest, se.Msg)
+		httpx.Error(c, se.HTTPStatus(), se.Msg)
 	case errors.Is(err, bundler.ErrInvalidItem):
 		httpx.Error(c, http.StatusBadRequest, "A valid and signed data item must be provided as the body: "+err.Error())
 	default:

@@ -90,6 +90,11 @@ func (m *Service) Send(ctx context.Context, it *bundler.Item) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Refused here too, not only by this node's SU: an item for another SU must not leave with tags its JSON
+	// views would show differently from what was signed.
+	if err := it.CheckUTF8(); err != nil {
+		return "", err
+	}
 	pid := it.Target
 	if kind == "Process" {
 		pid = it.ID

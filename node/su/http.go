@@ -36,7 +36,7 @@ func (s *Service) fail(c *gin.Context, err error) {
 	var ce *Error
 	switch {
 	case errors.As(err, &ce):
-		httpx.Error(c, http.StatusBadRequest, ce.Msg)
+		httpx.Error(c, ce.HTTPStatus(), ce.Msg)
 	case errors.Is(err, store.ErrNotFound):
 		// The reference SU answers "not found" with 400 too.
 		httpx.Error(c, http.StatusBadRequest, "Message or Process not found")
@@ -185,6 +185,18 @@ func queryInt(c *gin.Context, name string, def int64) (int64, bool) {
 	return n, true
 }
 
+// queryRange reads two integer bounds; the first bad one is answered (once: the caller must return when ok
+// is false).
+func queryRange(c *gin.Context, fromName, toName string, defFrom, defTo int64) (from, to int64, ok bool) {
+	if from, ok = queryInt(c, fromName, defFrom); !ok {
+		return 0, 0, false
+	}
+	if to, ok = queryInt(c, toName, defTo); !ok {
+		return 0, 0, false
+	}
+	return from, to, true
+}
+
 // MaxPage bounds one page of the message list.
 const MaxPage = 1000
 
@@ -217,6 +229,12 @@ func (s *Service) handleGet(c *gin.Context) {
 		httpx.Error(c, http.StatusBadRequest, fmt.Sprintf("limit must be between 1 and %d", MaxPage))
 		return
 	}
+	// The SU lists a process's messages in schedule order only; a client asking for another order must not
+	// silently get this one.
+	if v, ok := c.GetQuery("sort"); ok && v != "ASC" {
+		httpx.Error(c, http.StatusBadRequest, fmt.Sprintf("sort must be ASC (the only order the SU lists messages in), got %q", v))
+		return
+	}
 	_, nonceMode := c.GetQuery("from-nonce")
 	if _, ok := c.GetQuery("to-nonce"); ok {
 		nonceMode = true
@@ -224,16 +242,14 @@ func (s *Service) handleGet(c *gin.Context) {
 	var entries []store.Entry
 	var err error
 	if nonceMode {
-		from, ok1 := queryInt(c, "from-nonce", 0)
-		to, ok2 := queryInt(c, "to-nonce", -1)
-		if !ok1 || !ok2 {
+		from, to, ok := queryRange(c, "from-nonce", "to-nonce", 0, -1)
+		if !ok {
 			return
 		}
 		entries, err = s.db.Entries(c, pid, from, to, int(limit)+1)
 	} else {
-		from, ok1 := queryInt(c, "from", 0)
-		to, ok2 := queryInt(c, "to", 0)
-		if !ok1 || !ok2 {
+		from, to, ok := queryRange(c, "from", "to", 0, 0)
+		if !ok {
 			return
 		}
 		entries, err = s.db.EntriesByTime(c, pid, from, to, int(limit))

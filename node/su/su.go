@@ -30,10 +30,25 @@ type TxSource interface {
 	Fetch(ctx context.Context, id string) (*bundler.Item, error)
 }
 
-// Error is a client error: the request was understood and refused (HTTP 400).
-type Error struct{ Msg string }
+// Error is a request the SU refused: HTTP Status (0: 400).
+type Error struct {
+	Msg    string
+	Status int
+}
 
 func (e *Error) Error() string { return e.Msg }
+
+// HTTPStatus is the status an HTTP layer answers e with.
+func (e *Error) HTTPStatus() int {
+	if e.Status == 0 {
+		return 400
+	}
+	return e.Status
+}
+
+// ModuleCheck says whether the CU that evaluates this SU's processes can run the module with id: nil when it
+// can, else an error (an *Error for a refusal the client must fix or retry).
+type ModuleCheck func(ctx context.Context, id string) error
 
 func clientErr(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(format, args...)} }
 
@@ -45,6 +60,8 @@ type Service struct {
 	txs     TxSource
 	log     *slog.Logger
 	now     func() time.Time
+
+	checkModule ModuleCheck // nil: modules are not checked
 
 	mu     sync.Mutex
 	locks  map[string]*sync.Mutex
@@ -58,6 +75,10 @@ func New(w *bundler.Wallet, db *store.DB, heights HeightSource, txs TxSource, lo
 	}
 	return &Service{wallet: w, db: db, heights: heights, txs: txs, log: log, now: time.Now, locks: map[string]*sync.Mutex{}, floors: map[string]int64{}}
 }
+
+// SetModuleCheck makes a spawn naming a module the CU cannot run a refusal, before anything is stored (a
+// process whose module is unknown could never be evaluated). Set it before serving.
+func (s *Service) SetModuleCheck(fn ModuleCheck) { s.checkModule = fn }
 
 // Address is the scheduler's wallet address (the Scheduler tag value processes use).
 func (s *Service) Address() string { return s.wallet.Address() }
@@ -96,6 +117,9 @@ func (s *Service) Write(ctx context.Context, it *bundler.Item) (*store.Entry, er
 	if err != nil {
 		return nil, err
 	}
+	if err := it.CheckUTF8(); err != nil {
+		return nil, err
+	}
 	for _, t := range it.Tags {
 		if strings.HasSuffix(t.Name, "+link") || strings.HasSuffix(t.Value, "+link") {
 			return nil, clientErr("tag %q: +link tags are not supported", t.Name)
@@ -115,7 +139,8 @@ func (s *Service) Write(ctx context.Context, it *bundler.Item) (*store.Entry, er
 }
 
 func (s *Service) spawn(ctx context.Context, it *bundler.Item) (*store.Entry, error) {
-	if _, ok := it.Tag("Module"); !ok {
+	module, ok := it.Tag("Module")
+	if !ok {
 		return nil, clientErr("a Process needs a Module tag")
 	}
 	sched, ok := it.Tag("Scheduler")
@@ -127,6 +152,11 @@ func (s *Service) spawn(ctx context.Context, it *bundler.Item) (*store.Entry, er
 	}
 	if _, err := cron.Parse(it.Tags); err != nil {
 		return nil, clientErr("%v", err)
+	}
+	if s.checkModule != nil {
+		if err := s.checkModule(ctx, module); err != nil {
+			return nil, err
+		}
 	}
 	p := &store.Process{ID: it.ID, Owner: it.OwnerAddress(), Scheduler: sched}
 	return s.append(ctx, it.ID, it.ID, it.Raw, p, nil, []string{it.ID})
@@ -144,7 +174,12 @@ func (s *Service) Assign(ctx context.Context, pid, msgID string, baseLayer bool,
 		return nil, err
 	}
 	local := true
-	if _, err := s.db.Item(ctx, msgID); err != nil {
+	var msg *bundler.Item
+	if raw, err := s.db.Item(ctx, msgID); err == nil {
+		if msg, err = bundler.ParseStored(raw); err != nil {
+			return nil, fmt.Errorf("stored message %s: %w", msgID, err)
+		}
+	} else {
 		if !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
@@ -152,9 +187,14 @@ func (s *Service) Assign(ctx context.Context, pid, msgID string, baseLayer bool,
 		if s.txs == nil {
 			return nil, clientErr("Message %s not found", msgID)
 		}
-		if _, err := s.txs.Fetch(ctx, msgID); err != nil {
+		if msg, err = s.txs.Fetch(ctx, msgID); err != nil {
 			return nil, clientErr("Message %s not found on this node or the gateway: %v", msgID, err)
 		}
+	}
+	// An on-chain message enters this node here; one held here was checked when it arrived (or before this
+	// check existed, so again).
+	if err := msg.CheckUTF8(); err != nil {
+		return nil, clientErr("Message %s: %v", msgID, err)
 	}
 	var extra []bundler.Tag
 	for _, e := range exclude {

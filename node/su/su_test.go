@@ -250,3 +250,71 @@ func TestAssign(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+type fakeTxs map[string]*bundler.Item
+
+func (f fakeTxs) Fetch(_ context.Context, id string) (*bundler.Item, error) {
+	if it, ok := f[id]; ok {
+		return it, nil
+	}
+	return nil, store.ErrNotFound
+}
+
+// Tags that are not valid UTF-8 are refused where items enter: written, spawned, or assigned from the chain.
+func TestInvalidUTF8Refused(t *testing.T) {
+	s, _ := newSU(t)
+	ctx := context.Background()
+	_, uw := wallets(t)
+	p := spawnItem(t, s)
+	if _, err := s.Write(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	ao := []bundler.Tag{{Name: "Data-Protocol", Value: "ao"}, {Name: "Type", Value: "Message"}}
+	bad := sign(t, uw, p.ID, append(ao, bundler.Tag{Name: "K", Value: "a\xffb"})...)
+	if _, err := s.Write(ctx, bad); !errors.Is(err, bundler.ErrInvalidItem) || !contains(err.Error(), "UTF-8") {
+		t.Fatalf("message: %v", err)
+	}
+	badSpawn := sign(t, uw, "", bundler.Tag{Name: "Data-Protocol", Value: "ao"}, bundler.Tag{Name: "Type", Value: "Process"},
+		bundler.Tag{Name: "Module", Value: "mod"}, bundler.Tag{Name: "Scheduler", Value: s.Address()}, bundler.Tag{Name: "N\xc0", Value: "v"})
+	if _, err := s.Write(ctx, badSpawn); !errors.Is(err, bundler.ErrInvalidItem) {
+		t.Fatalf("spawn: %v", err)
+	}
+	onChain := sign(t, uw, "", bundler.Tag{Name: "Note", Value: "\xfe"})
+	good := sign(t, uw, "", bundler.Tag{Name: "Note", Value: "fine"})
+	s.txs = fakeTxs{onChain.ID: onChain, good.ID: good}
+	var ce *Error
+	if _, err := s.Assign(ctx, p.ID, onChain.ID, true, nil); !errors.As(err, &ce) || !contains(ce.Msg, "UTF-8") {
+		t.Fatalf("assign: %v", err)
+	}
+	if _, err := s.Assign(ctx, p.ID, good.ID, true, nil); err != nil {
+		t.Fatalf("assign of a valid on-chain message: %v", err)
+	}
+	if es, _ := s.Entries(ctx, p.ID, 0, -1, 0); len(es) != 2 {
+		t.Fatalf("%d entries, want the spawn and the valid assignment", len(es))
+	}
+}
+
+// With a module check set, a spawn it refuses is not scheduled, and its refusal reaches the caller as is.
+func TestSpawnModuleCheck(t *testing.T) {
+	s, db := newSU(t)
+	ctx := context.Background()
+	s.SetModuleCheck(func(_ context.Context, id string) error {
+		if id != "mod" {
+			return &Error{Status: 422, Msg: "module " + id + " is not runnable"}
+		}
+		return nil
+	})
+	_, uw := wallets(t)
+	bad := sign(t, uw, "", bundler.Tag{Name: "Data-Protocol", Value: "ao"}, bundler.Tag{Name: "Type", Value: "Process"},
+		bundler.Tag{Name: "Module", Value: "other"}, bundler.Tag{Name: "Scheduler", Value: s.Address()})
+	var ce *Error
+	if _, err := s.Write(ctx, bad); !errors.As(err, &ce) || ce.HTTPStatus() != 422 || !contains(ce.Msg, "other") {
+		t.Fatalf("refused spawn: %v", err)
+	}
+	if _, err := db.GetProcess(ctx, bad.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("refused spawn stored: %v", err)
+	}
+	if _, err := s.Write(ctx, spawnItem(t, s)); err != nil {
+		t.Fatalf("valid spawn: %v", err)
+	}
+}
