@@ -205,6 +205,7 @@ func newState(env Env) (*lua.LState, error) {
 	// (deterministic and metered versions) take precedence where both define a name.
 	lua53.Open(L)
 	installBuiltins(L, env)
+	installCharged(L)
 	orderGlobals(L)
 	rt, err := compiledRuntime()
 	if err != nil {
