@@ -23,6 +23,12 @@ func (s *Service) runCrons(ctx context.Context, p *proc, untilMs int64) error {
 			return err
 		}
 		spec := p.crons.Specs[idx]
+		stored, storedErr := s.db.CronResult(ctx, p.id, tick, idx)
+		if storedErr == nil && resultFailed(stored) {
+			// A tick whose result was an Error left no state (see revert): not evaluated again.
+			p.cronUntil = max(p.cronUntil, tick)
+			continue
+		}
 		msg := aos.Message{
 			Owner: p.env.Process.Owner, From: p.env.Process.Owner, Target: p.id, Tags: aosTags(spec.Tags),
 			Timestamp: tick, BlockHeight: p.blockHeight, Cron: true, Nonce: p.nonce,
@@ -33,8 +39,14 @@ func (s *Service) runCrons(ctx context.Context, p *proc, untilMs int64) error {
 		if err != nil {
 			return fmt.Errorf("encode cron result %s@%d: %w", p.id, tick, err)
 		}
-		if _, err := s.db.CronResult(ctx, p.id, tick, idx); err != nil {
+		if storedErr != nil {
 			if err := s.db.PutCronResult(ctx, p.id, tick, idx, raw); err != nil {
+				return err
+			}
+		}
+		if res.Error != "" {
+			p.cronUntil = max(p.cronUntil, tick)
+			if err := s.revert(ctx, p); err != nil {
 				return err
 			}
 		}

@@ -312,6 +312,18 @@ func (s *Service) evalBatch(ctx context.Context, p *proc, batch []su.Scheduled) 
 				return errors.Join(err, flush())
 			}
 		}
+		var old []byte
+		if sc.Nonce <= stored {
+			if raw, err := s.db.Result(ctx, p.id, sc.Nonce); err == nil {
+				old = raw
+			}
+		}
+		if old != nil && resultFailed(old) {
+			// Replaying a message whose result was an Error: it left no state (see revert), so it is not
+			// evaluated again.
+			p.nonce, p.timestamp, p.blockHeight = sc.Nonce, sc.Timestamp, sc.BlockHeight
+			continue
+		}
 		start := time.Now()
 		res := p.vm.Handle(toMessage(p.id, sc, p.trusted))
 		took := time.Since(start)
@@ -319,19 +331,26 @@ func (s *Service) evalBatch(ctx context.Context, p *proc, batch []su.Scheduled) 
 		if err != nil {
 			return errors.Join(fmt.Errorf("encode result %s/%d: %w", p.id, sc.Nonce, err), flush())
 		}
-		missing := sc.Nonce > stored
-		if !missing {
+		if old != nil && string(old) != string(raw) {
 			// Replay after a restart: the stored result must be what evaluation gives again.
-			old, err := s.db.Result(ctx, p.id, sc.Nonce)
-			missing = err != nil
-			if !missing && string(old) != string(raw) {
-				s.log.Warn("replayed result differs from stored", "process", p.id, "nonce", sc.Nonce)
-			}
+			s.log.Warn("replayed result differs from stored", "process", p.id, "nonce", sc.Nonce)
 		}
-		if missing {
+		if old == nil {
 			rows, fresh = append(rows, store.ResultRow{Nonce: sc.Nonce, Raw: raw}), append(fresh, sc)
 		}
 		p.nonce, p.timestamp, p.blockHeight = sc.Nonce, sc.Timestamp, sc.BlockHeight
+		if res.Error != "" {
+			// The result goes out as it is; the state it left does not (the result first: the rebuild
+			// skips it by its stored Error).
+			if err := flush(); err != nil {
+				return err
+			}
+			s.countEval(p, took)
+			if err := s.revert(ctx, p); err != nil {
+				return err
+			}
+			continue
+		}
 		if s.countEval(p, took) {
 			// Results first, so a snapshot never runs ahead of the results it stands for.
 			if err := flush(); err != nil {

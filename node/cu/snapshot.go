@@ -82,10 +82,11 @@ type Stats struct {
 	CheckpointRestores int64 // processes started from a gateway checkpoint
 	Evictions          int64 // idle processes unloaded to stay within the loaded-process bound
 	DryRunsRefused     int64 // dry-runs answered 429 because cu.max_dry_runs were running
+	Reverts            int64 // VMs rebuilt to drop the state of an evaluation whose result was an Error
 }
 
 type stats struct {
-	evaluated, taken, restores, failures, ckptQueued, ckptRestores, evictions, dryRunsRefused atomic.Int64
+	evaluated, taken, restores, failures, ckptQueued, ckptRestores, evictions, dryRunsRefused, reverts atomic.Int64
 }
 
 // Stats returns the counters so far.
@@ -94,6 +95,7 @@ func (s *Service) Stats() Stats {
 		Evaluated: s.stats.evaluated.Load(), SnapshotsTaken: s.stats.taken.Load(), SnapshotRestores: s.stats.restores.Load(),
 		SnapshotFailures: s.stats.failures.Load(), CheckpointsQueued: s.stats.ckptQueued.Load(),
 		CheckpointRestores: s.stats.ckptRestores.Load(), Evictions: s.stats.evictions.Load(), DryRunsRefused: s.stats.dryRunsRefused.Load(),
+		Reverts: s.stats.reverts.Load(),
 	}
 }
 
