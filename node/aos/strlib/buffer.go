@@ -5,16 +5,19 @@ import (
 )
 
 // buffer builds a result whose size is not known in advance (gsub, format). Growing past allocReport,
-// and then past each doubling, it reports the size it is about to reach to Alloc and charges the bytes
-// built so far, so a result that outgrows the memory limit stops before it is built and a loop that
-// builds large results pays as it goes. The points where it reports depend only on the bytes appended.
+// and then each time it has grown by another quarter, it reports the size it is about to reach to Alloc
+// and charges the bytes built so far, so a result that outgrows the memory limit stops while it is
+// built (at most a quarter past the limit) and a loop that builds large results pays as it goes; done
+// reports the exact final size before the result becomes a Lua string. The points where it reports
+// depend only on the bytes appended.
 type buffer struct {
-	b       []byte
-	next    int // the length at which to report next
-	charged int // bytes already charged
-	l       *lib
-	L       *lua.LState
-	what    string
+	b        []byte
+	next     int // the length at which to report next
+	reported int // the last size reported
+	charged  int // bytes already charged
+	l        *lib
+	L        *lua.LState
+	what     string
 }
 
 func newBuffer(l *lib, L *lua.LState, what string, hint int) buffer {
@@ -33,9 +36,10 @@ func (b *buffer) need(n int) {
 
 func (b *buffer) report(size int) {
 	b.l.alloc(b.L, b.what, int64(size))
+	b.reported = size
 	b.l.charge(b.L, int64(size-b.charged)/copyBytesPerInstr)
 	b.charged = size - (size-b.charged)%copyBytesPerInstr
-	b.next = 2 * size
+	b.next = size + size/4
 }
 
 func (b *buffer) addString(s string) {
@@ -52,6 +56,9 @@ func (b *buffer) addByte(c byte) {
 
 // done charges the rest and returns the result.
 func (b *buffer) done() string {
+	if len(b.b) >= allocReport && len(b.b) > b.reported {
+		b.l.alloc(b.L, b.what, int64(len(b.b)))
+	}
 	b.l.charge(b.L, int64(len(b.b)-b.charged)/copyBytesPerInstr)
 	var s string
 	if cap(b.b) > 2*len(b.b)+64 {
