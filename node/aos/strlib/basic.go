@@ -65,7 +65,7 @@ func (l *lib) byte_(L *lua.LState) int {
 
 func (l *lib) char(L *lua.LState) int {
 	n := L.GetTop()
-	l.charge(L, int64(n/valuesPerInstr))
+	l.charge(L, int64(n)) // each value is converted and checked
 	b := make([]byte, n)
 	for i := 1; i <= n; i++ {
 		c := checkInteger(L, i, "char")
@@ -98,13 +98,16 @@ func (l *lib) rep(L *lua.LState) int {
 		L.Push(lua.LString(strings.Repeat(s, int(n))))
 		return 1
 	}
-	b := make([]byte, 0, total)
-	for i := int64(0); i < n; i++ {
-		if i > 0 {
-			b = append(b, sep...)
-		}
-		b = append(b, s...)
+	// (s..sep) n-1 times, by doubling the part already built, then s.
+	b := make([]byte, total)
+	unit := len(s) + len(sep)
+	copy(b, s)
+	copy(b[len(s):], sep)
+	body := int(n-1) * unit
+	for k := unit; k < body; k *= 2 {
+		copy(b[k:body], b[:k])
 	}
+	copy(b[body:], s)
 	L.Push(lua.LString(bytesToString(b)))
 	return 1
 }

@@ -174,6 +174,16 @@ func (l *lib) addQuoted(L *lua.LState, b *buffer, s string) {
 	b.need(len(s) + 2)
 	b.addByte('"')
 	for i := 0; i < len(s); i++ {
+		j := i
+		for j < len(s) && !quoteNeeded[s[j]] {
+			j++
+		}
+		if j > i { // a run that needs no escape
+			b.addString(s[i:j])
+			if i = j; i == len(s) {
+				break
+			}
+		}
 		c := s[i]
 		switch {
 		case c == '"' || c == '\\' || c == '\n':
@@ -197,6 +207,14 @@ func (l *lib) addQuoted(L *lua.LState, b *buffer, s string) {
 	}
 	b.addByte('"')
 }
+
+// quoteNeeded marks the bytes %q escapes.
+var quoteNeeded = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c == '"' || c == '\\' || c == '\n' || classes[c]&cCntrl != 0
+	}
+	return t
+}()
 
 // toString is 5.3's luaL_tolstring: __tostring (which must give a string), numbers as tostring
 // prints them, strings, nil, booleans, and "<type>: <address>" for the rest (or the ToString hook).

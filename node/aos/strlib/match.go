@@ -211,7 +211,7 @@ func (m *matcher) singleMatch(s, p, ep int) bool {
 		m.tick(1)
 		return matchClass(c, m.pat[p+1])
 	case '[':
-		m.tick(1 + (ep-p)>>4) // a set costs by its length
+		m.tick(2 + (ep-p)>>4) // a set costs by its length
 		return m.matchBracket(c, p, ep-1)
 	}
 	m.tick(1)
@@ -318,17 +318,22 @@ func (m *matcher) matchBalance(s, p int) int {
 	}
 	open, close := m.pat[p], m.pat[p+1]
 	depth := 1
+	start := s
 	for s++; s < len(src); s++ {
-		m.tick(1)
+		if (s-start)%(balanceBytesPerStep*chunkSteps) == 0 {
+			m.tick(chunkSteps) // a long scan is charged while it runs
+		}
 		switch src[s] {
 		case close:
 			if depth--; depth == 0 {
+				m.tick((s - start) % (balanceBytesPerStep * chunkSteps) / balanceBytesPerStep)
 				return s + 1
 			}
 		case open:
 			depth++
 		}
 	}
+	m.tick((s - start) % (balanceBytesPerStep * chunkSteps) / balanceBytesPerStep)
 	return -1
 }
 
@@ -395,6 +400,8 @@ const (
 	cSpace
 	cUpper
 	cXdigit
+	cZero   // the byte 0 (%z)
+	cNegate // in classMask: the complement
 )
 
 var classes = func() (t [256]uint16) {
@@ -428,7 +435,26 @@ var classes = func() (t [256]uint16) {
 		if digit || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' {
 			f |= cXdigit
 		}
+		if c == 0 {
+			f |= cZero
+		}
 		t[c] = f
+	}
+	return t
+}()
+
+// classMask maps a class letter (%a, %D, ...) to its bits in classes, with cNegate for the upper-case
+// letters (the complements); 0 for any other character, which stands for itself.
+var classMask = func() (t [256]uint16) {
+	for _, e := range []struct {
+		letter byte
+		mask   uint16
+	}{
+		{'a', cAlpha}, {'c', cCntrl}, {'d', cDigit}, {'g', cGraph}, {'l', cLower}, {'p', cPunct},
+		{'s', cSpace}, {'u', cUpper}, {'w', cAlpha | cDigit}, {'x', cXdigit}, {'z', cZero}, // %z: deprecated in 5.2, still in 5.3
+	} {
+		t[e.letter] = e.mask
+		t[e.letter-'a'+'A'] = e.mask | cNegate
 	}
 	return t
 }()
@@ -436,36 +462,9 @@ var classes = func() (t [256]uint16) {
 // matchClass reports whether c is in the class %cl; an upper-case class letter is the complement.
 // Any other cl stands for itself.
 func matchClass(c, cl byte) bool {
-	var res bool
-	f := classes[c]
-	switch cl | 0x20 {
-	case 'a':
-		res = f&cAlpha != 0
-	case 'c':
-		res = f&cCntrl != 0
-	case 'd':
-		res = f&cDigit != 0
-	case 'g':
-		res = f&cGraph != 0
-	case 'l':
-		res = f&cLower != 0
-	case 'p':
-		res = f&cPunct != 0
-	case 's':
-		res = f&cSpace != 0
-	case 'u':
-		res = f&cUpper != 0
-	case 'w':
-		res = f&(cAlpha|cDigit) != 0
-	case 'x':
-		res = f&cXdigit != 0
-	case 'z': // deprecated in 5.2, still in 5.3
-		res = c == 0
-	default:
+	m := classMask[cl]
+	if m == 0 {
 		return cl == c
 	}
-	if classes[cl]&cUpper != 0 {
-		return !res
-	}
-	return res
+	return (classes[c]&m != 0) != (m&cNegate != 0)
 }

@@ -90,6 +90,7 @@ func (g *gmatchState) next(L *lua.LState) int {
 		m.reset()
 		if e := m.match(src, 0); e >= 0 && e != g.last {
 			g.pos, g.last = e, e
+			m.tick(matchSteps)
 			m.flush()
 			return m.pushCaptures(src, e)
 		}
@@ -129,6 +130,7 @@ func (l *lib) gsub(L *lua.LState) int {
 		m.reset()
 		if e := m.match(s, pstart); e >= 0 && e != last {
 			n++
+			m.tick(matchSteps)
 			l.addValue(m, &b, s, e, repl, replStr)
 			s, last = e, e
 		} else if s < len(src) {

@@ -78,22 +78,29 @@ func (l *lib) alloc(L *lua.LState, what string, size int64) {
 	}
 }
 
-// Costs of library work in VM instructions (an instruction is 20-60 ns on the reference machine; the
-// figures were measured with the package's benchmarks, see cost_test.go).
+// Costs of library work in VM instructions. A VM instruction costs 20-60 ns of CPU on the reference
+// machine; these make a charged instruction of library work cost about as much (measured with
+// BenchmarkCost, in CPU time: 30-65 ns per charged instruction for each kind of work).
 const (
 	// stepsPerInstr pattern-matching steps (one pattern item tried at one subject position, or one
-	// subject byte scanned by %b or a repetition) cost one instruction.
+	// subject byte tested by a repetition; a set [...] counts two, and one more per 16 bytes of its
+	// text) cost one instruction.
 	stepsPerInstr = 8
-	// chunkSteps is how many steps the matcher runs between two Charge calls.
+	// matchSteps is the extra steps a match found by gmatch or gsub costs: its captures become Lua
+	// values, and its replacement is looked up or called.
+	matchSteps = 16
+	// balanceBytesPerStep subject bytes scanned by %b cost one step.
+	balanceBytesPerStep = 4
+	// chunkSteps is how many steps the matcher counts between two Charge calls.
 	chunkSteps = 1 << 12
-	// copyBytesPerInstr bytes copied (rep, gsub's output, format, sub-results) cost one instruction.
-	copyBytesPerInstr = 128
+	// copyBytesPerInstr bytes copied (rep, gsub's output, format) cost one instruction.
+	copyBytesPerInstr = 64
 	// mapBytesPerInstr bytes transformed one by one (upper, lower, reverse, %q) cost one instruction.
 	mapBytesPerInstr = 32
 	// scanBytesPerInstr bytes searched by a plain find cost one instruction.
-	scanBytesPerInstr = 256
-	// valuesPerInstr values pushed (byte) or read (char) cost one instruction.
-	valuesPerInstr = 4
+	scanBytesPerInstr = 64
+	// valuesPerInstr values pushed by byte cost one instruction (char costs one per value).
+	valuesPerInstr = 2
 	// allocReport is the size from which a result is reported to Alloc before it is built.
 	allocReport = 1 << 16
 )
