@@ -32,6 +32,11 @@ func (b *buffer) need(n int) {
 	if len(b.b)+n > b.next {
 		b.report(len(b.b) + n)
 	}
+	if cap(b.b)-len(b.b) < n && n > 4096 { // one exact growth rather than several doublings
+		nb := make([]byte, len(b.b), max(len(b.b)+n, 2*cap(b.b)))
+		copy(nb, b.b)
+		b.b = nb
+	}
 }
 
 func (b *buffer) report(size int) {

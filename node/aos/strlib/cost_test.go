@@ -23,6 +23,7 @@ func BenchmarkCost(b *testing.B) {
 	setup := `big = string.rep("hello world, 12345 (x) ", 40000)   -- ~1 MB
 aaa = string.rep("a", 24)
 aaaa = string.rep("a", 1000000)
+zeros = string.rep("\0", 1000000)
 nested = string.rep("(", 200000) .. string.rep(")", 200000)`
 	cases := []struct{ name, code string }{
 		{"backtracking", `string.find(aaa, string.rep("a*", 6) .. "b")`},
@@ -40,6 +41,7 @@ nested = string.rep("(", 200000) .. string.rep(")", 200000)`
 		{"rep", `string.rep(big, 4)`},
 		{"rep-sep", `string.rep("ab", 500000, ",")`},
 		{"format-q", `string.format("%q", big)`},
+		{"format-q-escapes", `string.format("%q", zeros)`},
 		{"format-s", `string.format("%s%s", big, big)`},
 		{"byte", `string.byte(big, 1, 5000)`},
 		{"char", `string.char(string.byte(big, 1, 5000))`},

@@ -170,42 +170,51 @@ func (l *lib) addLiteral(L *lua.LState, b *buffer, arg int) {
 // addQuoted appends s in double quotes: '"', '\\' and newline escaped with a backslash, other control
 // characters as \ddd (\d when no digit follows).
 func (l *lib) addQuoted(L *lua.LState, b *buffer, s string) {
-	l.charge(L, int64(len(s)/mapBytesPerInstr))
-	b.need(len(s) + 2)
-	b.addByte('"')
+	size, escapes := len(s)+2, 0
 	for i := 0; i < len(s); i++ {
-		j := i
-		for j < len(s) && !quoteNeeded[s[j]] {
-			j++
-		}
-		if j > i { // a run that needs no escape
-			b.addString(s[i:j])
-			if i = j; i == len(s) {
-				break
-			}
-		}
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\' || c == '\n':
-			b.addByte('\\')
-			b.addByte(c)
-		case classes[c]&cCntrl != 0:
-			b.addByte('\\')
-			if i+1 < len(s) && isDigit(s[i+1]) {
-				b.addByte('0' + c/100)
-				b.addByte('0' + c/10%10)
-			} else if c >= 10 {
-				if c >= 100 {
-					b.addByte('0' + c/100)
-				}
-				b.addByte('0' + c/10%10)
-			}
-			b.addByte('0' + c%10)
-		default:
-			b.addByte(c)
+		if c := s[i]; quoteNeeded[c] {
+			size += quotedLen(c, i+1 < len(s) && isDigit(s[i+1])) - 1
+			escapes++
 		}
 	}
-	b.addByte('"')
+	l.charge(L, int64((len(s)+2*escapes)/mapBytesPerInstr))
+	b.need(size)
+	out := append(b.b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !quoteNeeded[c] {
+			out = append(out, c)
+			continue
+		}
+		out = append(out, '\\')
+		switch n := quotedLen(c, i+1 < len(s) && isDigit(s[i+1])); n {
+		case 2:
+			if c == '"' || c == '\\' || c == '\n' {
+				out = append(out, c)
+			} else {
+				out = append(out, '0'+c)
+			}
+		case 3:
+			out = append(out, '0'+c/10, '0'+c%10)
+		default:
+			out = append(out, '0'+c/100, '0'+c/10%10, '0'+c%10)
+		}
+	}
+	b.b = append(out, '"')
+}
+
+// quotedLen is the length of byte c escaped by %q: a backslash and the byte, or its decimal code (three
+// digits when a digit follows, so it reads back the same).
+func quotedLen(c byte, digitNext bool) int {
+	switch {
+	case c == '"' || c == '\\' || c == '\n':
+		return 2
+	case digitNext || c >= 100:
+		return 4
+	case c >= 10:
+		return 3
+	}
+	return 2
 }
 
 // quoteNeeded marks the bytes %q escapes.

@@ -99,8 +99,8 @@ const (
 	mapBytesPerInstr = 32
 	// scanBytesPerInstr bytes searched by a plain find cost one instruction.
 	scanBytesPerInstr = 64
-	// valuesPerInstr values pushed by byte cost one instruction (char costs one per value).
-	valuesPerInstr = 2
+	// valuesPerInstr values pushed by byte cost one instruction (char costs one per value too).
+	valuesPerInstr = 1
 	// allocReport is the size from which a result is reported to Alloc before it is built.
 	allocReport = 1 << 16
 )
