@@ -3,10 +3,10 @@ package strlib
 import (
 	"errors"
 	"fmt"
-	"time"
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
