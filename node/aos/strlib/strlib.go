@@ -40,8 +40,9 @@ type lib struct {
 
 // Open installs the library into the global string table (which gopher-lua also uses as the string
 // metatable's __index, so method calls such as ("x"):upper() use it too). string.pack, unpack,
-// packsize and dump are left as they are; gfind (a Lua 5.0 name gopher-lua keeps) is removed, as 5.3
-// has no such function. The string table must exist (lua.OpenString first).
+// packsize and the utf8 functions (from node/aos/lua53), if present, keep their behaviour but are
+// charged by the work their arguments and results show (see wrap.go); string.dump is left alone; gfind
+// (a Lua 5.0 name gopher-lua keeps) is removed, as 5.3 has no such function. Call it once per state.
 func Open(L *lua.LState, h Hooks) {
 	l := &lib{h: h}
 	str, ok := L.GetGlobal("string").(*lua.LTable)
@@ -62,6 +63,7 @@ func Open(L *lua.LState, h Hooks) {
 		str.RawSetString(f.name, L.NewFunction(f.fn))
 	}
 	str.RawSetString("gfind", lua.LNil)
+	l.wrapOthers(L, str)
 }
 
 // charge reports n instruction-equivalents of work.

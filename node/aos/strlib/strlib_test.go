@@ -216,3 +216,34 @@ func TestStringMetatable(t *testing.T) {
 		t.Fatalf("string.gfind: %s", got)
 	}
 }
+
+// TestWrappedCharges checks string.pack, unpack and the utf8 functions (lua53's) are charged by their
+// work and behave as before.
+func TestWrappedCharges(t *testing.T) {
+	var charged int64
+	L := newTestState(t, &charged)
+	defer L.Close()
+	for _, tc := range []struct {
+		code string
+		min  int64 // at least this many instructions
+	}{
+		{`assert(#string.pack("c1000000", "") == 1000000)`, 1000000 / copyBytesPerInstr},
+		{`assert(select("#", string.unpack(string.rep("b", 200), string.rep("x", 200))) == 201)`, 200 / valuesPerInstr},
+		{`assert(#string.unpack("s4", string.pack("s4", string.rep("x", 100000))) == 100000)`, 100000 / copyBytesPerInstr},
+		{`assert(string.packsize(string.rep("i4", 10000)) == 40000)`, 20000 / mapBytesPerInstr},
+		{`assert(utf8.len(string.rep("\226\130\172", 100000)) == 100000)`, 300000 / mapBytesPerInstr},
+		{`assert(utf8.len(string.rep("a", 100000), 50001) == 50000)`, 50000 / mapBytesPerInstr},
+		{`assert(select("#", utf8.codepoint(string.rep("a", 1000), 1, -1)) == 1000)`, 1000 / valuesPerInstr},
+		{`assert(#utf8.char(unpack((function() local t = {} for i = 1, 1000 do t[i] = 0x20AC end return t end)())) == 3000)`, 1000 / valuesPerInstr},
+		{`assert(utf8.offset(string.rep("a", 100000), 80000) == 80000)`, 80000 / 8},
+	} {
+		charged = 0
+		if err := L.DoString(tc.code); err != nil {
+			t.Errorf("%s: %v", tc.code, err)
+			continue
+		}
+		if charged < tc.min {
+			t.Errorf("%s: charged %d, want at least %d", tc.code, charged, tc.min)
+		}
+	}
+}
