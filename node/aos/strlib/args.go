@@ -2,6 +2,7 @@ package strlib
 
 import (
 	"math"
+	"reflect"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -78,25 +79,30 @@ func callName(L *lua.LState) (string, bool) {
 	if !ok {
 		return name, false
 	}
-	fv, err := L.GetInfo("lf", caller, lua.LNil)
+	fv, err := L.GetInfo("f", caller, lua.LNil)
 	fn, isFn := fv.(*lua.LFunction)
 	if err != nil || !isFn || fn.IsG || fn.Proto == nil {
 		return name, false
 	}
-	// The calls of that name on the caller's current line: a method call if all of them are.
-	p := fn.Proto
-	method, plain := false, false
-	for _, c := range p.DbgCalls {
-		if c.Name != name || c.Pc < 0 || c.Pc >= len(p.Code) || c.Pc >= len(p.DbgSourcePositions) || p.DbgSourcePositions[c.Pc] != caller.CurrentLine {
-			continue
-		}
-		if loadedBySelf(p.Code, c.Pc) {
-			method = true
-		} else {
-			plain = true
-		}
+	pc, ok := framePC(caller)
+	if !ok || pc < 0 || pc >= len(fn.Proto.Code) {
+		return name, false
 	}
-	return name, method && !plain
+	return name, loadedBySelf(fn.Proto.Code, pc)
+}
+
+// framePC is the index of the instruction a Lua frame is executing (the call), read from gopher-lua's
+// unexported frame (its Pc is the next instruction's index), or false if that layout changed.
+func framePC(dbg *lua.Debug) (int, bool) {
+	f := reflect.ValueOf(dbg).Elem().FieldByName("frame")
+	if f.Kind() != reflect.Pointer || f.IsNil() {
+		return 0, false
+	}
+	pc := f.Elem().FieldByName("Pc")
+	if pc.Kind() != reflect.Int {
+		return 0, false
+	}
+	return int(pc.Int()) - 1, true
 }
 
 // loadedBySelf reports whether the function register of the OP_CALL at pc was last written by an
@@ -113,7 +119,7 @@ func loadedBySelf(code []uint32, pc int) bool {
 		case lua.OP_SELF:
 			return true
 		case lua.OP_JMP, lua.OP_EQ, lua.OP_LT, lua.OP_LE, lua.OP_TEST, lua.OP_SETTABLE, lua.OP_SETGLOBAL,
-			lua.OP_SETUPVAL, lua.OP_SETLIST, lua.OP_RETURN, lua.OP_CLOSE:
+			lua.OP_SETUPVAL, lua.OP_SETLIST, lua.OP_RETURN, lua.OP_CLOSE, lua.OP_SETTABLEKS:
 			continue // these read register A, they do not load it
 		}
 		return false
