@@ -12,8 +12,9 @@ import (
 // before building it; also 5.3's tonumber. The string table is the string metatable's __index, so
 // method calls ("x"):upper() use it too.
 func installStringLib(L *lua.LState) {
-	strlib.Open(L, strlib.Hooks{Charge: charge, Alloc: strAlloc})
-	L.SetGlobal("tonumber", L.NewFunction(strlib.Tonumber))
+	hooks := strlib.Hooks{Charge: charge, Alloc: strAlloc}
+	strlib.Open(L, hooks)
+	L.SetGlobal("tonumber", L.NewFunction(strlib.Tonumber(hooks)))
 }
 
 // strAlloc refuses a string of size bytes when it is larger than the memory limit.

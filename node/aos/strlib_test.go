@@ -30,6 +30,8 @@ func TestStringLibHostile(t *testing.T) {
 		{"rep in a loop", `while true do local s = ('x'):rep(1e6, ',') end`, computeErr},
 		{"format %q in a loop", `local s = string.rep('\0', 1e6) while true do local q = string.format('%q', s) end`, computeErr},
 		{"plain find in a loop", `local s = string.rep('a', 1e7) while true do s:find('b', 1, true) end`, computeErr},
+		{"tonumber of 10 MB in a loop", `local s = string.rep(' ', 1e7) .. '1' while true do tonumber(s) end`, computeErr},
+		{"numeric string argument of 10 MB", `local s = string.rep(' ', 1e7) .. '1' while true do string.sub('x', s) end`, computeErr},
 		{"byte in a loop", `local s = string.rep('a', 4000) while true do local t = {s:byte(1, -1)} end`, computeErr},
 		{"1000-deep captures", `return string.find('a', string.rep('(', 1000) .. 'a' .. string.rep(')', 1000))`, "too many captures"},
 		{"deep optional items", `return string.find(string.rep('a', 300), string.rep('a?', 300))`, "pattern too complex"},

@@ -162,13 +162,19 @@ func optString(L *lua.LState, arg int, fname, def string) string {
 	return checkString(L, arg, fname)
 }
 
+// toNumber is StringToNumber charged by the length of s (a numeral can be any length).
+func (l *lib) toNumber(L *lua.LState, s string) (float64, bool) {
+	l.charge(L, int64(len(s)/scanBytesPerInstr))
+	return StringToNumber(s)
+}
+
 // checkNumber is luaL_checknumber: a number, or a string that reads as one.
-func checkNumber(L *lua.LState, arg int, fname string) float64 {
+func (l *lib) checkNumber(L *lua.LState, arg int, fname string) float64 {
 	switch v := L.Get(arg).(type) {
 	case lua.LNumber:
 		return float64(v)
 	case lua.LString:
-		if f, ok := StringToNumber(string(v)); ok {
+		if f, ok := l.toNumber(L, string(v)); ok {
 			return f
 		}
 	}
@@ -177,14 +183,14 @@ func checkNumber(L *lua.LState, arg int, fname string) float64 {
 }
 
 // checkInteger is luaL_checkinteger: a number (or numeric string) with an exact integer value.
-func checkInteger(L *lua.LState, arg int, fname string) int64 {
+func (l *lib) checkInteger(L *lua.LState, arg int, fname string) int64 {
 	var f float64
 	switch v := L.Get(arg).(type) {
 	case lua.LNumber:
 		f = float64(v)
 	case lua.LString:
 		var ok bool
-		if f, ok = StringToNumber(string(v)); !ok {
+		if f, ok = l.toNumber(L, string(v)); !ok {
 			typeError(L, arg, fname, "number")
 		}
 	default:
@@ -198,11 +204,11 @@ func checkInteger(L *lua.LState, arg int, fname string) int64 {
 }
 
 // optInteger is luaL_optinteger.
-func optInteger(L *lua.LState, arg int, fname string, def int64) int64 {
+func (l *lib) optInteger(L *lua.LState, arg int, fname string, def int64) int64 {
 	if L.Get(arg) == lua.LNil {
 		return def
 	}
-	return checkInteger(L, arg, fname)
+	return l.checkInteger(L, arg, fname)
 }
 
 // posrelat turns a 5.3 string position (negative counts from the end) into one from the start; a

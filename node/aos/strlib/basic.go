@@ -20,8 +20,8 @@ func (l *lib) len_(L *lua.LState) int {
 
 func (l *lib) sub(L *lua.LState) int {
 	s := checkString(L, 1, "sub")
-	start := posrelat(checkInteger(L, 2, "sub"), len(s))
-	end := posrelat(optInteger(L, 3, "sub", -1), len(s))
+	start := posrelat(l.checkInteger(L, 2, "sub"), len(s))
+	end := posrelat(l.optInteger(L, 3, "sub", -1), len(s))
 	if start < 1 {
 		start = 1
 	}
@@ -38,8 +38,8 @@ func (l *lib) sub(L *lua.LState) int {
 
 func (l *lib) byte_(L *lua.LState) int {
 	s := checkString(L, 1, "byte")
-	posi := posrelat(optInteger(L, 2, "byte", 1), len(s))
-	pose := posrelat(optInteger(L, 3, "byte", posi), len(s))
+	posi := posrelat(l.optInteger(L, 2, "byte", 1), len(s))
+	pose := posrelat(l.optInteger(L, 3, "byte", posi), len(s))
 	if posi < 1 {
 		posi = 1
 	}
@@ -68,7 +68,7 @@ func (l *lib) char(L *lua.LState) int {
 	l.charge(L, int64(n)) // each value is converted and checked
 	b := make([]byte, n)
 	for i := 1; i <= n; i++ {
-		c := checkInteger(L, i, "char")
+		c := l.checkInteger(L, i, "char")
 		if uint64(c) > 255 {
 			argError(L, i, "char", "value out of range")
 		}
@@ -80,7 +80,7 @@ func (l *lib) char(L *lua.LState) int {
 
 func (l *lib) rep(L *lua.LState) int {
 	s := checkString(L, 1, "rep")
-	n := checkInteger(L, 2, "rep")
+	n := l.checkInteger(L, 2, "rep")
 	sep := optString(L, 3, "rep", "")
 	if n <= 0 || len(s)+len(sep) == 0 {
 		L.Push(lua.LString(""))

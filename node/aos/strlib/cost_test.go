@@ -4,6 +4,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 // cpuTime is the CPU time the test process used so far (all threads: the collector included). The
@@ -72,6 +74,40 @@ nested = string.rep("(", 200000) .. string.rep(")", 200000)`
 			b.ReportMetric(perOp, "instr/op")
 			if charged > 0 {
 				b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(charged), "cpu-ns/instr")
+			}
+		})
+	}
+}
+
+// BenchmarkSmall compares calls on short strings, as the runtime and handlers make them, with
+// gopher-lua's own string library (sub-benchmark "gopher-lua").
+func BenchmarkSmall(b *testing.B) {
+	code := `local s, n = "hello world", 0
+for i = 1, 1000 do
+  local a = string.find(s, "o w")
+  local k, v = string.match("key=value", "(%w+)=(%w+)")
+  local g = string.gsub(s, "o", "0")
+  local f = string.format("%d:%s|%5.2f", i, s, 1.5)
+  local u = s:upper() .. s:sub(2, 4) .. s:rep(2)
+  for w in s:gmatch("%a+") do n = n + 1 end
+end`
+	for _, lib := range []string{"strlib", "gopher-lua"} {
+		b.Run(lib, func(b *testing.B) {
+			L := lua.NewState()
+			defer L.Close()
+			if lib == "strlib" {
+				Open(L, Hooks{Charge: func(*lua.LState, int64) {}})
+			}
+			fn, err := L.LoadString(code)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				L.Push(fn)
+				if err := L.PCall(0, 0, nil); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

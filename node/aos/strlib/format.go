@@ -50,19 +50,19 @@ func (l *lib) format(L *lua.LState) int {
 		directives++
 		switch conv {
 		case 'c':
-			c := byte(checkInteger(L, arg, "format"))
+			c := byte(l.checkInteger(L, arg, "format"))
 			b.need(maxItem)
 			b.b = pad(b.b, sp, "", string([]byte{c}), false)
 		case 'd', 'i', 'o', 'u', 'x', 'X':
-			n := checkInteger(L, arg, "format")
+			n := l.checkInteger(L, arg, "format")
 			b.need(maxItem)
 			b.b = appendInteger(b.b, n, sp, conv)
 		case 'a', 'A':
-			f := checkNumber(L, arg, "format")
+			f := l.checkNumber(L, arg, "format")
 			b.need(maxItem)
 			b.b = appendHexFloat(b.b, f, sp, conv == 'A')
 		case 'e', 'E', 'f', 'g', 'G':
-			f := checkNumber(L, arg, "format")
+			f := l.checkNumber(L, arg, "format")
 			b.need(maxItem)
 			b.b = appendFloat(b.b, f, sp, conv)
 		case 'q':

@@ -41,12 +41,13 @@ func newTestState(t testing.TB, charged *int64) *lua.LState {
 	t.Helper()
 	L := lua.NewState()
 	lua53.Open(L)
-	Open(L, Hooks{Charge: func(L *lua.LState, n int64) {
+	h := Hooks{Charge: func(L *lua.LState, n int64) {
 		if charged != nil {
 			*charged += n
 		}
-	}})
-	L.SetGlobal("tonumber", L.NewFunction(Tonumber))
+	}}
+	Open(L, h)
+	L.SetGlobal("tonumber", L.NewFunction(Tonumber(h)))
 	if err := L.DoString(helpersLua); err != nil {
 		t.Fatal(err)
 	}

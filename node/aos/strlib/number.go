@@ -225,8 +225,12 @@ func ParseInteger(s string, base int) (float64, bool) {
 	return float64(int64(n)), true
 }
 
-// Tonumber is Lua 5.3's tonumber(v [, base]).
-func Tonumber(L *lua.LState) int {
+// Tonumber is Lua 5.3's tonumber(v [, base]), charging a long string's conversion to h.
+func Tonumber(h Hooks) lua.LGFunction {
+	return (&lib{h: h}).tonumber
+}
+
+func (l *lib) tonumber(L *lua.LState) int {
 	if L.Get(2) == lua.LNil {
 		if L.GetTop() < 1 {
 			raise(L, "bad argument #1 to 'tonumber' (value expected)")
@@ -236,7 +240,7 @@ func Tonumber(L *lua.LState) int {
 			L.Push(v)
 			return 1
 		case lua.LString:
-			if f, ok := StringToNumber(string(v)); ok {
+			if f, ok := l.toNumber(L, string(v)); ok {
 				L.Push(lua.LNumber(f))
 				return 1
 			}
@@ -244,7 +248,7 @@ func Tonumber(L *lua.LState) int {
 		L.Push(lua.LNil)
 		return 1
 	}
-	base := checkInteger(L, 2, "tonumber")
+	base := l.checkInteger(L, 2, "tonumber")
 	s, ok := L.Get(1).(lua.LString)
 	if !ok {
 		raise(L, "bad argument #1 to 'tonumber' (string expected, got "+typeName(L, 1)+")")
@@ -252,6 +256,7 @@ func Tonumber(L *lua.LState) int {
 	if base < 2 || base > 36 {
 		raise(L, "bad argument #2 to 'tonumber' (base out of range)")
 	}
+	l.charge(L, int64(len(s)/scanBytesPerInstr))
 	if f, ok := ParseInteger(string(s), int(base)); ok {
 		L.Push(lua.LNumber(f))
 		return 1

@@ -21,7 +21,7 @@ func (l *lib) findAux(L *lua.LState, find bool) int {
 	}
 	s := checkString(L, 1, fname)
 	p := checkString(L, 2, fname)
-	init := posrelat(optInteger(L, 3, fname, 1), len(s))
+	init := posrelat(l.optInteger(L, 3, fname, 1), len(s))
 	if init < 1 {
 		init = 1
 	} else if init > int64(len(s))+1 { // starts after the end: nothing to find
@@ -110,7 +110,7 @@ func (l *lib) gsub(L *lua.LState) int {
 	default:
 		argError(L, 3, "gsub", "string/function/table expected")
 	}
-	maxN := optInteger(L, 4, "gsub", int64(len(src))+1)
+	maxN := l.optInteger(L, 4, "gsub", int64(len(src))+1)
 	var replStr string
 	if _, isTable := repl.(*lua.LTable); !isTable {
 		if _, isFunc := repl.(*lua.LFunction); !isFunc {
