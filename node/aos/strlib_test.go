@@ -32,6 +32,8 @@ func TestStringLibHostile(t *testing.T) {
 		{"plain find in a loop", `local s = string.rep('a', 1e7) while true do s:find('b', 1, true) end`, computeErr},
 		{"tonumber of 10 MB in a loop", `local s = string.rep(' ', 1e7) .. '1' while true do tonumber(s) end`, computeErr},
 		{"numeric string argument of 10 MB", `local s = string.rep(' ', 1e7) .. '1' while true do string.sub('x', s) end`, computeErr},
+		{"10 MB set at the end of the subject", `local p = '[' .. string.rep('a', 1e7) .. ']' while true do string.find('', p) end`, computeErr},
+		{"10 MB frontier set", `local p = '%f[' .. string.rep('a', 1e7) .. ']' while true do string.find('b', p) end`, computeErr},
 		{"byte in a loop", `local s = string.rep('a', 4000) while true do local t = {s:byte(1, -1)} end`, computeErr},
 		{"1000-deep captures", `return string.find('a', string.rep('(', 1000) .. 'a' .. string.rep(')', 1000))`, "too many captures"},
 		{"deep optional items", `return string.find(string.rep('a', 300), string.rep('a?', 300))`, "pattern too complex"},

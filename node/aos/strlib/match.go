@@ -111,6 +111,7 @@ func (m *matcher) doMatch(s, p int) int {
 					m.error("missing '[' after '%f' in pattern")
 				}
 				ep := m.classEnd(p)
+				m.tick(2 + (ep-p)>>3)
 				var prev, cur byte // '\0' before the start and at the end, as in C
 				if s > 0 {
 					prev = src[s-1]
@@ -176,6 +177,7 @@ func (m *matcher) classEnd(p int) int {
 		}
 		return p + 1
 	case '[':
+		start := p
 		if p < len(pat) && pat[p] == '^' {
 			p++
 		}
@@ -190,6 +192,7 @@ func (m *matcher) classEnd(p int) int {
 				p++ // an escaped character, e.g. %]
 			}
 			if p < len(pat) && pat[p] == ']' {
+				m.tick((p - start) >> 4) // a long set is charged even where it is not tested
 				return p + 1
 			}
 		}
