@@ -380,3 +380,12 @@ func RK(L *lua.LState, proto *lua.FunctionProto, localBase, x int) lua.LValue {
 	}
 	return Register(L, localBase+x)
 }
+
+// SetRegister sets slot i of the thread's data stack (absolute index) below its top.
+func SetRegister(L *lua.LState, i int, v lua.LValue) {
+	r := registry(L)
+	if r == nil || i < 0 || i >= *(*int)(unsafe.Add(r, layout.regTop)) {
+		return
+	}
+	(*(*[]lua.LValue)(unsafe.Add(r, layout.regArray)))[i] = v
+}

@@ -110,17 +110,18 @@ type Result struct {
 type Options struct {
 	// ComputeLimit is the number of Lua VM instructions one message may execute, the runtime's own code
 	// included. A Go builtin counts as one instruction (plus the Lua functions it calls back), except a
-	// few whose work a loop could repeat at great cost, which are charged extra in proportion to it:
-	// string.rep, table.concat and string.format by the bytes they build, coroutine creation, and errors
-	// caught by pcall, xpcall or coroutine.resume (see costBytes in limits.go). Counting instructions
+	// few whose work a loop could repeat at great cost, which are charged extra in proportion to it: the
+	// string library by its matching steps and the bytes it builds (see node/aos/strlib), table.concat by
+	// the bytes it builds, coroutine creation, and errors caught by pcall, xpcall or coroutine.resume (see
+	// costBytes in limits.go). Counting instructions
 	// makes the limit deterministic: the same message on the same state stops at the same instruction on
 	// every node and every run, so a stopped message is a reproducible result. Result.GasUsed is the
 	// count. 0 means DefaultComputeLimit (250 million); negative means unlimited (still counted).
 	ComputeLimit int64
 	// MemoryLimit is how many bytes the Go heap may grow while one message runs; it is sampled every
 	// millisecond and checked against the live heap (after a collection) before a message is stopped.
-	// Builtins that would build a string larger than the limit in one call (string.rep, table.concat,
-	// string.format) fail at once with a Lua error. The heap is shared by the whole node, so this limit is a safety net, not
+	// Builtins that would build a string larger than the limit in one call (the string library,
+	// table.concat) fail at once with a Lua error. The heap is shared by the whole node, so this limit is a safety net, not
 	// a deterministic quota. 0 means DefaultMemoryLimit (512 MiB); negative means unlimited.
 	MemoryLimit int64
 	// Timeout is the wall-clock time one message may run: a last-resort safety net for work the

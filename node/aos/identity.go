@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/node/aos/strlib"
 )
 
 // Object identities. Lua shows a table, function, coroutine or userdata by its address ("table:
@@ -41,7 +43,9 @@ func objectText(L *lua.LState, v lua.LValue) string {
 	switch x := v.(type) {
 	case lua.LString:
 		return string(x)
-	case lua.LNumber, lua.LBool, *lua.LNilType:
+	case lua.LNumber:
+		return strlib.NumberToString(float64(x))
+	case lua.LBool, *lua.LNilType:
 		return v.String()
 	}
 	kind := v.Type().String()
@@ -65,7 +69,7 @@ func toStringMeta(L *lua.LState, v lua.LValue) string {
 		s, ok := r.(lua.LString)
 		if !ok {
 			if n, isNum := r.(lua.LNumber); isNum {
-				return n.String()
+				return strlib.NumberToString(float64(n))
 			}
 			L.RaiseError("'__tostring' must return a string")
 		}

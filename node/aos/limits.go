@@ -93,9 +93,7 @@ func (m *meter) Done() <-chan struct{} {
 	if m.left == 0 {
 		m.spent()
 	}
-	if m.memLimit >= 0 {
-		m.chargeInstruction(m.g.CurrentThread)
-	}
+	m.onInstruction(m.g.CurrentThread)
 	if m.ticks++; m.ticks&(stackCheckEvery-1) == 0 {
 		th := m.g.CurrentThread
 		checkStack(th)
@@ -274,7 +272,7 @@ func watchLoop() {
 var orig struct {
 	once                       sync.Once
 	coCreate, coWrap, coResume lua.LGFunction
-	strFormat, pcall, xpcall   lua.LGFunction
+	pcall, xpcall              lua.LGFunction
 }
 
 func loadOrig(L *lua.LState) {
@@ -283,7 +281,6 @@ func loadOrig(L *lua.LState) {
 		orig.coCreate = co.RawGetString("create").(*lua.LFunction).GFunction
 		orig.coWrap = co.RawGetString("wrap").(*lua.LFunction).GFunction
 		orig.coResume = co.RawGetString("resume").(*lua.LFunction).GFunction
-		orig.strFormat = L.GetGlobal("string").(*lua.LTable).RawGetString("format").(*lua.LFunction).GFunction
 		orig.pcall = L.GetGlobal("pcall").(*lua.LFunction).GFunction
 		orig.xpcall = L.GetGlobal("xpcall").(*lua.LFunction).GFunction
 		tostringPC = reflect.ValueOf(L.GetGlobal("tostring").(*lua.LFunction).GFunction).Pointer()
@@ -292,9 +289,9 @@ func loadOrig(L *lua.LState) {
 
 // installLimitBuiltins replaces the builtins that could escape or blow the limits: coroutine
 // create/wrap/resume (a new coroutine must run under the process's meter: gopher-lua would give it a
-// child context whose Done the meter never sees, and watch it from a goroutine), string.rep,
-// table.concat and string.format (one call could allocate far past the memory limit before any check
-// runs).
+// child context whose Done the meter never sees, and watch it from a goroutine), table.concat (one call
+// could allocate far past the memory limit before any check runs) and the string library (see
+// installStringLib).
 func installLimitBuiltins(L *lua.LState) {
 	loadOrig(L)
 	co := L.GetGlobal("coroutine").(*lua.LTable)
@@ -303,9 +300,7 @@ func installLimitBuiltins(L *lua.LState) {
 	co.RawSetString("resume", L.NewFunction(coResumeMetered))
 	L.SetGlobal("pcall", L.NewFunction(pcallMetered))
 	L.SetGlobal("xpcall", L.NewFunction(xpcallMetered))
-	str := L.GetGlobal("string").(*lua.LTable)
-	str.RawSetString("rep", L.NewFunction(strRepCapped))
-	str.RawSetString("format", L.NewFunction(strFormatCapped))
+	installStringLib(L)
 	L.GetGlobal("table").(*lua.LTable).RawSetString("concat", L.NewFunction(tableConcatCapped))
 }
 
@@ -394,37 +389,6 @@ func allocString(L *lua.LState, size float64) {
 	chargeAlloc(L, sizeString+int64(size))
 }
 
-// strRepCapped is string.rep(s, n [, sep]) (Lua 5.2's, with the separator) that refuses results larger
-// than the memory limit.
-func strRepCapped(L *lua.LState) int {
-	s := L.CheckString(1)
-	nf := float64(L.CheckNumber(2))
-	sep := L.OptString(3, "")
-	if !(nf >= 1) { // also NaN
-		L.Push(lua.LString(""))
-		return 1
-	}
-	nf = math.Floor(nf)
-	size := float64(len(s))*nf + float64(len(sep))*(nf-1)
-	allocString(L, size)
-	charge(L, int64(size)/costBytes)
-	n := int(nf)
-	if sep == "" {
-		L.Push(lua.LString(strings.Repeat(s, n)))
-		return 1
-	}
-	var b strings.Builder
-	b.Grow(int(size))
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(sep)
-		}
-		b.WriteString(s)
-	}
-	L.Push(lua.LString(b.String()))
-	return 1
-}
-
 // tableConcatCapped is table.concat (with gopher-lua's treatment of the i and j arguments) that adds up
 // the result's size before building it. It builds the string directly: gopher-lua's own pushes every
 // element on the VM stack and fails with "registry overflow" past about 2,500 elements.
@@ -465,47 +429,6 @@ func tableConcatCapped(L *lua.LState) int {
 	}
 	L.Push(lua.LString(b.String()))
 	return 1
-}
-
-// strFormatCapped is string.format that first bounds the result's size: the format, every argument as
-// text, and each directive's width and precision (Go's fmt refuses those above 1e6).
-func strFormatCapped(L *lua.LState) int {
-	format := L.CheckString(1)
-	size := float64(len(format))
-	for i := 0; i < len(format); i++ {
-		if format[i] != '%' {
-			continue
-		}
-		i++
-		for i < len(format) && strings.IndexByte("-+ #0", format[i]) >= 0 {
-			i++
-		}
-		for part := 0; part < 2; part++ { // width, then precision
-			n := 0
-			for i < len(format) && format[i] >= '0' && format[i] <= '9' {
-				if n < 1e7 {
-					n = n*10 + int(format[i]-'0')
-				}
-				i++
-			}
-			size += float64(min(n, 1e6))
-			if part > 0 || i >= len(format) || format[i] != '.' {
-				break
-			}
-			i++
-		}
-	}
-	for i := 2; i <= L.GetTop(); i++ {
-		if s, ok := L.Get(i).(lua.LString); ok {
-			size += float64(len(s))
-		} else {
-			size += 32
-		}
-	}
-	allocString(L, size)
-	n := orig.strFormat(L)
-	charge(L, int64(len(lua.LVAsString(L.Get(-1))))/costBytes)
-	return n
 }
 
 // partialOutput is what a stopped message printed before the stop, found where the runtime keeps it:

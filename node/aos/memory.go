@@ -6,6 +6,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/aonode/aonode/internal/luavm"
+	"github.com/aonode/aonode/node/aos/strlib"
 )
 
 // Deterministic memory accounting.
@@ -119,14 +120,51 @@ func noMemory(L *lua.LState) {
 	L.Error(lua.LString(errNoMemory), 0)
 }
 
-// chargeInstruction charges what the instruction about to run allocates, and the work of the few
-// instructions whose cost is not constant: called by Done before every instruction while memory is
-// accounted.
-func (m *meter) chargeInstruction(th *lua.LState) {
+// onInstruction is called by Done before every instruction: it gives concatenated numbers Lua 5.3's text
+// and, while memory is accounted, charges the instruction.
+func (m *meter) onInstruction(th *lua.LState) {
 	inst, proto, base, ok := luavm.Instruction(th)
 	if !ok {
 		return
 	}
+	if luavm.Op(inst) == lua.OP_CONCAT {
+		concatNumbers(th, base+luavm.B(inst), base+luavm.C(inst))
+	}
+	if m.memLimit >= 0 {
+		m.chargeInstruction(th, inst, proto, base)
+	}
+}
+
+// concatNumbers turns the numbers among the operands of a concatenation (registers from..to) into their
+// text as Lua 5.3 writes it (strlib.NumberToString), where gopher-lua would use Go's shortest form
+// ("0.30000000000000004" for 0.1 + 0.2, where Lua writes "0.3"). The operands of a concatenation are
+// always fresh temporaries (gopher-lua's compiler copies every operand into consecutive new registers), so
+// rewriting them changes nothing else; when an operand is neither a string nor a number, a __concat
+// metamethod decides and gets them unchanged.
+func concatNumbers(th *lua.LState, from, to int) {
+	numbers := false
+	for r := from; r <= to; r++ {
+		switch luavm.Register(th, r).(type) {
+		case lua.LString:
+		case lua.LNumber:
+			numbers = true
+		default:
+			return
+		}
+	}
+	if !numbers {
+		return
+	}
+	for r := from; r <= to; r++ {
+		if n, ok := luavm.Register(th, r).(lua.LNumber); ok {
+			luavm.SetRegister(th, r, lua.LString(strlib.NumberToString(float64(n))))
+		}
+	}
+}
+
+// chargeInstruction charges what the instruction about to run allocates, and the work of the few
+// instructions whose cost is not constant.
+func (m *meter) chargeInstruction(th *lua.LState, inst uint32, proto *lua.FunctionProto, base int) {
 	var n int64
 	switch luavm.Op(inst) {
 	case lua.OP_CONCAT:
