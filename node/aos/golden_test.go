@@ -315,7 +315,8 @@ func runScenario(t *testing.T, file string, sc *gsScenario, g *goldenScenario) [
 	if err != nil {
 		t.Fatalf("%s: %v", where, err)
 	}
-	defer p.Close()
+	defer func() { p.Close() }()
+	var kept []Message // the messages whose state p holds
 	var out []*gsCase
 	for n, m := range b.msgs {
 		gc := g.Cases[n]
@@ -325,6 +326,19 @@ func runScenario(t *testing.T, file string, sc *gsScenario, g *goldenScenario) [
 		r := p.Handle(m)
 		c := &gsCase{ID: fmt.Sprintf("%s/%d", where, n), Input: m, Want: gc.Result, Got: r,
 			spawnInInbox: spawnInInbox(p, b.env.Process.Id)}
+		if r.Error != "" {
+			// A failed message leaves no state, as aonode's CU (node/cu/revert.go) and the reference CU
+			// handle it: the process is rebuilt from the messages that did not fail.
+			p.Close()
+			if p, err = New(b.env, Options{}); err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			for _, km := range kept {
+				p.Handle(km)
+			}
+		} else {
+			kept = append(kept, m)
+		}
 		if n == 0 {
 			if !sc.Process.Case {
 				continue
