@@ -103,26 +103,26 @@ type Result struct {
 	GasUsed     int64           `json:"GasUsed"`
 }
 
-// Options bound the evaluation of each message. A message stopped by a limit gets an Error result naming
-// the limit (e.g. "compute limit exceeded: 250000000 instructions"), with the Output printed before the
-// stop; like any failed message it sends nothing, what it changed before the stop stays, and the process
-// goes on with the next message. The zero Options are the defaults.
+// Options bound the evaluation of each message. A message stopped by the compute or time limit gets an
+// Error result naming the limit (e.g. "compute limit exceeded: 250000000 instructions"), with the Output
+// printed before the stop; like any failed message it sends nothing (the CU also drops the state it left:
+// node/cu/revert.go). The zero Options are the defaults.
 type Options struct {
 	// ComputeLimit is the number of Lua VM instructions one message may execute, the runtime's own code
-	// included. A Go builtin counts as one instruction (plus the Lua functions it calls back), except a
-	// few whose work a loop could repeat at great cost, which are charged extra in proportion to it: the
-	// string library by its matching steps and the bytes it builds (see node/aos/strlib), table.concat by
-	// the bytes it builds, coroutine creation, and errors caught by pcall, xpcall or coroutine.resume (see
-	// costBytes in limits.go). Counting instructions
+	// included. A Go builtin counts as one instruction (plus the Lua functions it calls back), except
+	// those whose work grows with their arguments, which are charged extra in proportion to it: the string
+	// library by its matching steps and the bytes it builds (see node/aos/strlib), table.concat, the
+	// builtins of charged.go, the work gopher-lua hides in single instructions (memory.go), coroutine
+	// creation, and errors caught by pcall, xpcall or coroutine.resume (see costBytes in limits.go).
+	// Counting instructions
 	// makes the limit deterministic: the same message on the same state stops at the same instruction on
 	// every node and every run, so a stopped message is a reproducible result. Result.GasUsed is the
 	// count. 0 means DefaultComputeLimit (250 million); negative means unlimited (still counted).
 	ComputeLimit int64
-	// MemoryLimit is how many bytes the Go heap may grow while one message runs; it is sampled every
-	// millisecond and checked against the live heap (after a collection) before a message is stopped.
-	// Builtins that would build a string larger than the limit in one call (the string library,
-	// table.concat) fail at once with a Lua error. The heap is shared by the whole node, so this limit is a safety net, not
-	// a deterministic quota. 0 means DefaultMemoryLimit (512 MiB); negative means unlimited.
+	// MemoryLimit is the size the process's state may reach, in bytes as the runtime accounts them (see
+	// memory.go): every allocation is charged before it happens, and one past the limit (after the state
+	// was measured again) fails with Lua's "not enough memory" error, at the same instruction on every
+	// node. 0 means DefaultMemoryLimit (512 MiB); negative means unlimited.
 	MemoryLimit int64
 	// Timeout is the wall-clock time one message may run: a last-resort safety net for work the
 	// instruction count does not see. It is not deterministic; ComputeLimit should always stop a runaway

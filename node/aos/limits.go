@@ -22,9 +22,9 @@ const (
 	// roughly 5-25 s of work: enough for any handler that is usable at all on this VM, and short enough
 	// that a message that loops forever costs the node seconds, not minutes.
 	DefaultComputeLimit int64 = 250_000_000
-	// DefaultMemoryLimit is Options.MemoryLimit when it is 0: 512 MiB of Go heap growth during one message,
-	// far above what a message normally adds to a process (AOS processes on the reference network have at
-	// most 1 GiB in all), below what takes a small node down.
+	// DefaultMemoryLimit is Options.MemoryLimit when it is 0: 512 MiB of process state as the runtime
+	// accounts it (memory.go), about what the same state takes in a Lua 5.3 (AOS processes on the reference
+	// network have at most 1 GiB of wasm memory); the Go heap it takes is 2-4 times that.
 	DefaultMemoryLimit int64 = 512 << 20
 	// DefaultTimeout is Options.Timeout when it is 0 or negative. The wall clock is not deterministic, so
 	// it must never be what stops a message that the compute limit allows: five minutes is several times

@@ -58,8 +58,8 @@ type CUConfig struct {
 	Listen  string `yaml:"listen"`
 	Recover bool   `yaml:"recover"`
 	// ComputeLimit is the Lua instructions one message may run (0: the runtime default, 250 million; the
-	// count is deterministic, so every CU stops a runaway handler at the same point). MemoryLimit is the heap
-	// growth one message may cause, in bytes (0: 512 MiB).
+	// count is deterministic, so every CU stops a runaway handler at the same point). MemoryLimit is the size
+	// a process's state may reach, in bytes as the runtime accounts them (0: 512 MiB), also deterministic.
 	ComputeLimit int64 `yaml:"compute_limit"`
 	MemoryLimit  int64 `yaml:"memory_limit"`
 	// Cache is where results are shared: "memory" (this process only, the default) or "redis" (RedisURL,
