@@ -74,8 +74,13 @@ func TestHostileProcesses(t *testing.T) {
 	mixed, _, _ := a.post("", "", tg("Name", "mixed"))
 
 	// The victim is read all the time the attacks run.
+	type sample struct {
+		at   time.Time
+		took time.Duration
+	}
 	var (
 		mu        sync.Mutex
+		samples   []sample
 		latencies []time.Duration
 		stop      = make(chan struct{})
 		probing   sync.WaitGroup
@@ -97,6 +102,7 @@ func TestHostileProcesses(t *testing.T) {
 			}
 			mu.Lock()
 			latencies = append(latencies, took)
+			samples = append(samples, sample{start, took})
 			mu.Unlock()
 		}
 	}()
@@ -106,6 +112,11 @@ func TestHostileProcesses(t *testing.T) {
 		attack  *hostileAttack
 	}
 	var all []sent
+	type window struct {
+		name       string
+		start, end time.Time
+	}
+	var windows []window
 	for i := range attacks {
 		at := &attacks[i]
 		if at.HostFile != "" {
@@ -120,7 +131,9 @@ func TestHostileProcesses(t *testing.T) {
 			t.Fatalf("%s: post %d %v", at.Name, status, out)
 		}
 		all = append(all, sent{attacker.ID, it.ID, at})
+		start := time.Now()
 		a.result(attacker.ID, it.ID) // one attack at a time
+		windows = append(windows, window{at.Name, start, time.Now()})
 	}
 	for _, code := range mixedWorkload {
 		it, _, _ := a.post(code, mixed.ID, tg("Action", "Eval"))
@@ -140,6 +153,17 @@ func TestHostileProcesses(t *testing.T) {
 		_, states[pid] = get(t, a.url("cu")+"/state/"+pid)
 	}
 
+	if testing.Verbose() {
+		for _, w := range windows {
+			var worst time.Duration
+			for _, s := range samples {
+				if !s.at.Before(w.start) && s.at.Before(w.end) {
+					worst = max(worst, s.took)
+				}
+			}
+			t.Logf("%6s worst victim dry-run during %s (%s)", worst.Round(time.Millisecond), w.name, w.end.Sub(w.start).Round(time.Millisecond))
+		}
+	}
 	slices.Sort(latencies)
 	if len(latencies) < 20 {
 		t.Fatalf("only %d dry-runs of the victim ran during the attacks", len(latencies))

@@ -42,7 +42,7 @@ var layout struct {
 	cfSize                            uintptr
 
 	// LTable
-	tArray, tKeys uintptr
+	tArray, tKeys, tDict, tStrdict, tK2i uintptr
 
 	// the main loop gopher-lua runs a thread with while it has a context
 	loopWithContext LoopFunc
@@ -139,6 +139,16 @@ func resolve() error {
 	tt := reflect.TypeOf(lua.LTable{})
 	must(&layout.tArray, tt, "array", reflect.Slice)
 	must(&layout.tKeys, tt, "keys", reflect.Slice)
+	must(&layout.tDict, tt, "dict", reflect.Map)
+	must(&layout.tStrdict, tt, "strdict", reflect.Map)
+	must(&layout.tK2i, tt, "k2i", reflect.Map)
+	if err == nil {
+		for name, want := range map[string]any{"dict": map[lua.LValue]lua.LValue(nil), "strdict": map[string]lua.LValue(nil), "k2i": map[lua.LValue]int(nil)} {
+			if f, _ := tt.FieldByName(name); f.Type != reflect.TypeOf(want) {
+				err = fmt.Errorf("gopher-lua LTable.%s has type %s", name, f.Type)
+			}
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -388,4 +398,33 @@ func SetRegister(L *lua.LState, i int, v lua.LValue) {
 		return
 	}
 	(*(*[]lua.LValue)(unsafe.Add(r, layout.regArray)))[i] = v
+}
+
+// HashCounts is how many keys the table's hash part has in its key list (deleted ones included) and how
+// many of them have a value.
+func HashCounts(t *lua.LTable) (listed, live int) {
+	p := unsafe.Pointer(t)
+	dict := *(*map[lua.LValue]lua.LValue)(unsafe.Add(p, layout.tDict))
+	strdict := *(*map[string]lua.LValue)(unsafe.Add(p, layout.tStrdict))
+	return len(TableKeys(t)), len(dict) + len(strdict)
+}
+
+// CompactKeys drops the deleted keys from the table's key list and index (gopher-lua never does: a
+// table whose keys come and go grows its list and index forever, and next() walks over the dead keys),
+// keeping the order of the live ones. Like Lua's rehash, it must only run when a new key is inserted: a
+// traversal that holds a deleted key cannot go on after it (nor can it in Lua once the table was rehashed).
+func CompactKeys(t *lua.LTable) {
+	p := unsafe.Pointer(t)
+	keysP := (*[]lua.LValue)(unsafe.Add(p, layout.tKeys))
+	k2iP := (*map[lua.LValue]int)(unsafe.Add(p, layout.tK2i))
+	_, live := HashCounts(t)
+	keys := make([]lua.LValue, 0, live)
+	k2i := make(map[lua.LValue]int, live)
+	for _, k := range *keysP {
+		if t.RawGetH(k) != lua.LNil {
+			k2i[k] = len(keys)
+			keys = append(keys, k)
+		}
+	}
+	*keysP, *k2iP = keys, k2i
 }

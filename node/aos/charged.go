@@ -35,7 +35,8 @@ var chargedBuiltins = []struct {
 		if !ok {
 			return 0, 0
 		}
-		return keyCost(t, L.Get(2))
+		work, bytes := keyCost(t, L.Get(2))
+		return work + compactBeforeInsert(t, L.Get(2), L.Get(3)), bytes
 	}},
 	{"table", "insert", func(L *lua.LState) (int64, int64) {
 		t, ok := L.Get(1).(*lua.LTable)

@@ -183,16 +183,18 @@ func (m *meter) chargeInstruction(th *lua.LState, inst uint32, proto *lua.Functi
 		}
 	case lua.OP_NEWTABLE:
 		n = sizeTable + sizeArraySet*int64(luavm.B(inst)) + sizeEntry*int64(luavm.C(inst))
-	case lua.OP_SETTABLE:
+	case lua.OP_SETTABLE, lua.OP_SETTABLEKS:
 		n = sizeEntry
 		t, _ := luavm.Register(th, base+luavm.A(inst)).(*lua.LTable)
 		if t == nil {
 			break
 		}
-		if k, ok := luavm.RK(th, proto, base, luavm.B(inst)).(lua.LNumber); ok {
-			n = m.arrayGrowth(t, float64(k))
+		k := luavm.RK(th, proto, base, luavm.B(inst))
+		if kn, ok := k.(lua.LNumber); ok {
+			n = m.arrayGrowth(t, float64(kn))
 		}
-	case lua.OP_SETTABLEKS, lua.OP_SETGLOBAL:
+		m.charge(compactBeforeInsert(t, k, luavm.RK(th, proto, base, luavm.C(inst))))
+	case lua.OP_SETGLOBAL:
 		// Whether the key is new is not known before the instruction runs: count it as new (the next
 		// walk forgets what was an overwrite).
 		n = sizeEntry
@@ -219,6 +221,34 @@ func (m *meter) chargeInstruction(th *lua.LState, inst uint32, proto *lua.Functi
 	if !m.allocate(n) {
 		noMemory(th)
 	}
+}
+
+// compactBeforeInsert drops t's deleted hash keys when k is about to be inserted as a new key (v not
+// nil, no __newindex in the way) and they outnumber its live keys: gopher-lua keeps every key a table ever
+// had, so a table whose keys come and go (pending replies, sessions) would grow without end and its
+// traversals slow down; Lua drops them when it rehashes, which also happens only on an insertion. It
+// returns the work done, in instructions.
+func compactBeforeInsert(t *lua.LTable, k, v lua.LValue) int64 {
+	if v == nil || v == lua.LNil || k == nil || k == lua.LNil {
+		return 0
+	}
+	listed, live := luavm.HashCounts(t)
+	if listed <= 2*live+16 {
+		return 0
+	}
+	if n, ok := k.(lua.LNumber); ok {
+		if f := float64(n); f == float64(int64(f)) && f >= 1 && f < float64(lua.MaxArrayIndex) {
+			return 0 // the array part
+		}
+	}
+	if mt, ok := t.Metatable.(*lua.LTable); ok && mt.RawGetString("__newindex") != lua.LNil {
+		return 0
+	}
+	if t.RawGetH(k) != lua.LNil {
+		return 0 // not new
+	}
+	luavm.CompactKeys(t)
+	return int64(listed) / costScan
 }
 
 // costScan is how many array slots or hash keys gopher-lua skips for the work of one instruction (a slot
