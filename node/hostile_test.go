@@ -265,7 +265,9 @@ func checkHostileResult(t *testing.T, at *hostileAttack, body []byte) {
 	switch {
 	case at.Error != "":
 		// With this node's smaller limits, an attack may meet another limit first.
-		isLimit := func(s string) bool { return strings.Contains(s, "limit exceeded") || strings.Contains(s, "not enough memory") }
+		isLimit := func(s string) bool {
+			return strings.Contains(s, "limit exceeded") || strings.Contains(s, "not enough memory")
+		}
 		if !strings.Contains(errText, at.Error) && !(isLimit(at.Error) && isLimit(errText)) {
 			t.Fatalf("%s: Error %.300q, want it to contain %q", at.Name, errText, at.Error)
 		}
