@@ -274,16 +274,19 @@ func compiledRuntime() (*compiledRT, error) {
 	return runtimeVal, runtimeErr
 }
 
-// chunkName is the name LoadString and DoString give a chunk: error messages and the protos'
-// SourceName stay what they were when each state compiled the runtime itself.
-const chunkName = "<string>"
+// runtimeChunk is the name a runtime file's chunk has in messages and tracebacks: AOS loads its modules
+// from strings named after the module (".handlers", ".ao", ...), which Lua 5.3 shows as [string "..."].
+func runtimeChunk(file string) string { return lua53.ChunkID("." + file) }
 
-func compileChunk(code string) (*lua.FunctionProto, error) {
-	chunk, err := parse.Parse(strings.NewReader(code), chunkName)
+// bootChunk names the chunk that loads the runtime modules in every state.
+const bootChunk = "=(boot)"
+
+func compileChunk(code, name string) (*lua.FunctionProto, error) {
+	chunk, err := parse.Parse(strings.NewReader(code), name)
 	if err != nil {
 		return nil, err
 	}
-	return lua.Compile(chunk, chunkName)
+	return lua.Compile(chunk, name)
 }
 
 func compileRuntime() (*compiledRT, error) {
@@ -301,15 +304,16 @@ func compileRuntime() (*compiledRT, error) {
 		if err != nil {
 			return nil, fmt.Errorf("aos runtime: %w", err)
 		}
-		code, err := lua53.Translate(string(src), file)
+		name := runtimeChunk(file)
+		code, err := lua53.Translate(string(src), name)
 		if err != nil {
 			return nil, fmt.Errorf("aos runtime %s: %w", file, err)
 		}
-		if rt.chunks[file], err = compileChunk(code); err != nil {
+		if rt.chunks[file], err = compileChunk(code, name); err != nil {
 			return nil, fmt.Errorf("aos runtime %s: %w", file, err)
 		}
 	}
-	boot, err := compileChunk(bootSource)
+	boot, err := compileChunk(bootSource, lua53.ChunkID(bootChunk))
 	if err != nil {
 		return nil, fmt.Errorf("aos runtime: %w", err)
 	}
