@@ -240,6 +240,7 @@ func newState(env Env) (*lua.LState, error) {
 		L.Close()
 		return nil, fmt.Errorf("aos runtime: %w", err)
 	}
+	findBoundaries(L)
 	return L, nil
 }
 
@@ -281,12 +282,19 @@ func runtimeChunk(file string) string { return lua53.ChunkID("." + file) }
 // bootChunk names the chunk that loads the runtime modules in every state.
 const bootChunk = "=(boot)"
 
+// compileChunk compiles gopher-lua source (a translated chunk) named name, with its local variables'
+// scopes repaired (dbglocals.go).
 func compileChunk(code, name string) (*lua.FunctionProto, error) {
 	chunk, err := parse.Parse(strings.NewReader(code), name)
 	if err != nil {
 		return nil, err
 	}
-	return lua.Compile(chunk, name)
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
+		return nil, err
+	}
+	repairLocals(chunk, proto)
+	return proto, nil
 }
 
 func compileRuntime() (*compiledRT, error) {

@@ -62,6 +62,7 @@ func installBuiltins(L *lua.LState, env Env) {
 	g.RawSetString("os", os)
 	installLimitBuiltins(L)
 	installBaseBuiltins(L)
+	installErrorBuiltins(L)
 }
 
 func setClock(L *lua.LState, ms int64) {
@@ -102,15 +103,16 @@ func luaLoad(L *lua.LState) int {
 	}
 	id := lua53.ChunkID(name)
 	code, err := lua53.Translate(src, id)
-	var fn *lua.LFunction
+	var proto *lua.FunctionProto
 	if err == nil {
-		fn, err = L.Load(strings.NewReader(code), id)
+		proto, err = compileChunk(code, id)
 	}
 	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString(err.Error()))
 		return 2
 	}
+	fn := L.NewFunctionFromProto(proto)
 	if env, ok := L.Get(4).(*lua.LTable); ok {
 		fn.Env = env
 	}

@@ -237,15 +237,16 @@ end
 local function evaluator(a)
   return function(msg)
     local expr = msg.Data
-    local fn, err = load("return " .. expr, "aos", "t", _G)
+    -- the chunk is called through a local named func, as AOS calls it (a traceback names it so)
+    local func, err = load("return " .. expr, "aos", "t", _G)
     if err then
-      fn, err = load(expr, "aos", "t", _G)
+      func, err = load(expr, "aos", "t", _G)
     end
-    if not fn then
+    if not func then
       a.outbox.Error = err
       return
     end
-    local output, e = fn()
+    local output, e = func()
     if e then
       a.outbox.Error = e
       return
