@@ -8,6 +8,7 @@
 package aos
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -99,8 +100,12 @@ type Result struct {
 	Spawns      []OutSpawn      `json:"Spawns"`
 	Assignments []OutAssignment `json:"Assignments"`
 	Output      Output          `json:"Output"`
-	Error       string          `json:"Error,omitempty"`
-	GasUsed     int64           `json:"GasUsed"`
+	// Error is the error's text; not empty when the evaluation failed.
+	Error string `json:"Error,omitempty"`
+	// ErrorValue is the error as the JSON value AOS puts in the result when it is not a string (an Eval
+	// that returns a second value makes it the error as it is: 2, true, {"a":1}); Error is then its text.
+	ErrorValue json.RawMessage `json:"-"`
+	GasUsed    int64           `json:"GasUsed"`
 }
 
 // Options bound the evaluation of each message. A message stopped by a limit gets an Error result naming
@@ -480,11 +485,45 @@ func (p *Process) Handle(m Message) (res Result) {
 		res.Output = Output{Data: lua.LVAsString(out.RawGetString("data")), Prompt: lua.LVAsString(out.RawGetString("prompt")), Print: lua.LVAsBool(out.RawGetString("print"))}
 	}
 	if e := rt.RawGetString("Error"); e != lua.LNil {
-		res.Error = objectText(L, e)
+		res.Error, res.ErrorValue = errorValue(L, e)
 		return res // like AOS: a failed evaluation sends nothing
 	}
 	p.readOutbox(&res)
 	return res
+}
+
+// errorValue is the result's Error when the runtime gives v: a string as it is; anything else as the JSON
+// AOS's result encoding makes of it (numbers as Lua 5.3's json module writes them, then as JSON readers
+// write those back: 2, -0.7), with that JSON as its text. A value JSON cannot hold gets its Lua text.
+func errorValue(L *lua.LState, v lua.LValue) (string, json.RawMessage) {
+	if s, ok := v.(lua.LString); ok {
+		return string(s), nil
+	}
+	var buf bytes.Buffer
+	if err := encodeValue(&buf, v, map[*lua.LTable]bool{}, 0); err != nil {
+		return objectText(L, v), nil
+	}
+	raw, err := plainJSON(buf.Bytes())
+	if err != nil {
+		return objectText(L, v), nil
+	}
+	return string(raw), raw
+}
+
+// plainJSON is a JSON value as a JSON reader writes it back: numbers as JavaScript shows them, object keys
+// sorted, no escapes for <, > and &.
+func plainJSON(b []byte) (json.RawMessage, error) {
+	var decoded any
+	if err := json.Unmarshal(b, &decoded); err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(decoded); err != nil {
+		return nil, err
+	}
+	return json.RawMessage(bytes.TrimSuffix(out.Bytes(), []byte("\n"))), nil
 }
 
 func evalError(L *lua.LState, err error) string {
@@ -586,5 +625,36 @@ func (r Result) MarshalJSON() ([]byte, error) {
 			r.Messages[i].Tags = []Tag{}
 		}
 	}
-	return json.Marshal(plain(r))
+	if r.ErrorValue == nil {
+		return json.Marshal(plain(r))
+	}
+	return json.Marshal(struct {
+		plain
+		Error json.RawMessage `json:"Error"`
+	}{plain(r), r.ErrorValue})
+}
+
+// UnmarshalJSON reads a result whose Error may be any JSON value (see ErrorValue).
+func (r *Result) UnmarshalJSON(b []byte) error {
+	type plain Result
+	var aux struct {
+		plain
+		Error json.RawMessage `json:"Error"`
+	}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	*r = Result(aux.plain)
+	switch e := bytes.TrimSpace(aux.Error); {
+	case len(e) == 0 || string(e) == "null":
+	case e[0] == '"':
+		return json.Unmarshal(e, &r.Error)
+	default:
+		v, err := plainJSON(e)
+		if err != nil {
+			return err
+		}
+		r.Error, r.ErrorValue = string(v), v
+	}
+	return nil
 }

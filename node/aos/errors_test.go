@@ -1,6 +1,7 @@
 package aos
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -172,5 +173,53 @@ return f()`, "outer kept"},
 		if r := p.mustEval(c.code); r.Output.Data != c.want {
 			t.Errorf("%s\n  got %q, want %q", c.code, r.Output.Data, c.want)
 		}
+	}
+}
+
+// An Eval that returns a second value fails with that value as the Error, as AOS's result has it: a JSON
+// number, boolean, object or array when it is one (numbers written as Lua 5.3's json module writes them).
+// The text of Error says the same; a value JSON cannot hold keeps its Lua text.
+func TestErrorValue(t *testing.T) {
+	p := lpBoot(t, Options{})
+	for _, c := range []struct{ code, text, json string }{
+		{"return 1, 2", "2", "2"},
+		{"math.modf(-3.7)", "-0.7", "-0.7"},
+		{"return 1, 2^53", "9007199254741000", "9007199254741000"},
+		{"return 1, true", "true", "true"},
+		{"return 1, { b = { 1, 2 }, a = 'x<y' }", `{"a":"x<y","b":[1,2]}`, `{"a":"x<y","b":[1,2]}`},
+		{"return 1, {}", "[]", "[]"},
+		{"return 1, 'plain'", "plain", `"plain"`},
+	} {
+		r := p.eval(c.code)
+		raw, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back struct{ Error json.RawMessage }
+		if err := json.Unmarshal(raw, &back); err != nil {
+			t.Fatal(err)
+		}
+		wire, err := plainJSON(back.Error) // json.Marshal may escape <, > and & in it
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Error != c.text || string(wire) != c.json {
+			t.Errorf("%s: Error %q, JSON %s; want %q, %s", c.code, r.Error, back.Error, c.text, c.json)
+		}
+		var decoded Result
+		if err := json.Unmarshal(raw, &decoded); err != nil {
+			t.Fatal(err)
+		}
+		if decoded.Error != r.Error || string(decoded.ErrorValue) != string(r.ErrorValue) {
+			t.Errorf("%s: decoded Error %q (%s), was %q (%s)", c.code, decoded.Error, decoded.ErrorValue, r.Error, r.ErrorValue)
+		}
+	}
+	// a function has no JSON form: its text
+	if r := p.eval("return 1, print"); !strings.HasPrefix(r.Error, "function: 0x") || r.ErrorValue != nil {
+		t.Errorf("function error: %q (%s)", r.Error, r.ErrorValue)
+	}
+	var none Result
+	if err := json.Unmarshal([]byte(`{"Messages":[],"Spawns":[],"Assignments":[],"Output":{"data":"x"},"GasUsed":3}`), &none); err != nil || none.Error != "" || none.ErrorValue != nil || none.Output.Data != "x" || none.GasUsed != 3 {
+		t.Errorf("decoded a result without Error: %+v, %v", none, err)
 	}
 }
