@@ -61,7 +61,7 @@ func baseError(L *lua.LState) int {
 		level = int(n)
 	}
 	if s, ok := v.(lua.LString); ok && level > 0 {
-		v = lua.LString(where(luavm.CurrentFrame(L), level) + string(s))
+		v = lua.LString(where(L, luavm.CurrentFrame(L), level) + string(s))
 	}
 	raise(L, v)
 	return 0
@@ -81,7 +81,7 @@ func baseAssert(L *lua.LState) int {
 		v = L.Get(2)
 	}
 	if s, ok := v.(lua.LString); ok {
-		v = lua.LString(where(luavm.CurrentFrame(L), 1) + string(s))
+		v = lua.LString(where(L, luavm.CurrentFrame(L), 1) + string(s))
 	}
 	raise(L, v)
 	return 0

@@ -165,7 +165,10 @@ func vmError(L *lua.LState, f luavm.Frame, body string) (string, bool) {
 		if r < 0 {
 			return ""
 		}
-		if kind, name := objName(p, pc, r); kind != "" {
+		steps := 0
+		kind, name := objName(p, pc, r, &steps)
+		chargeSteps(L, steps)
+		if kind != "" {
 			return " (" + kind + " '" + name + "')"
 		}
 		return ""
@@ -315,7 +318,9 @@ func argError(L *lua.LState, f luavm.Frame, body string) string {
 	if strings.HasSuffix(extra, ", got nil") && n > f.NArgs() {
 		extra = strings.TrimSuffix(extra, "nil") + "no value"
 	}
-	kind, name := frameName(f)
+	steps := 0
+	kind, name := frameName(f, &steps)
+	chargeSteps(L, steps)
 	if kind == "method" {
 		if n--; n == 0 {
 			return fmt.Sprintf("calling '%s' on bad self (%s)", name, extra)
@@ -328,6 +333,21 @@ func argError(L *lua.LState, f luavm.Frame, body string) string {
 	}
 	return fmt.Sprintf("bad argument #%d to '%s' (%s)", n, name, extra)
 }
+
+// Reading a function's bytecode to name a variable, walking the stack for an error level or a traceback,
+// searching the loaded modules for a function's name: work a process can make the node repeat, charged
+// like any other (measured: a frame walked costs about half an instruction, an instruction of bytecode
+// read or a table entry visited a sixteenth).
+const (
+	codeStepsPerInstruction  = 16
+	frameStepsPerInstruction = 2
+)
+
+// chargeSteps charges steps of reading bytecode or tables to the running message.
+func chargeSteps(L *lua.LState, steps int) { charge(L, int64(steps/codeStepsPerInstruction)) }
+
+// chargeFrames charges a walk over frames.
+func chargeFrames(L *lua.LState, frames int) { charge(L, int64(frames/frameStepsPerInstruction)) }
 
 // typeName is luaT_objtypename: a table's or userdata's __name when it is a string, else its type.
 func typeName(L *lua.LState, v lua.LValue) string {
@@ -355,6 +375,7 @@ func globalFuncName(L *lua.LState, fn *lua.LFunction) string {
 	}
 	var mods []string
 	budget := globalNameLimit
+	defer func() { chargeSteps(L, globalNameLimit-budget) }()
 	for k, _ := loaded.Next(lua.LNil); k != lua.LNil && budget > 0; k, _ = loaded.Next(k) {
 		budget--
 		if s, ok := k.(lua.LString); ok {

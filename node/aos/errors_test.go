@@ -3,6 +3,7 @@ package aos
 import (
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -221,5 +222,23 @@ func TestErrorValue(t *testing.T) {
 	var none Result
 	if err := json.Unmarshal([]byte(`{"Messages":[],"Spawns":[],"Assignments":[],"Output":{"data":"x"},"GasUsed":3}`), &none); err != nil || none.Error != "" || none.ErrorValue != nil || none.Output.Data != "x" || none.GasUsed != 3 {
 		t.Errorf("decoded a result without Error: %+v, %v", none, err)
+	}
+}
+
+// Walking a deep stack (a traceback, an error level) costs in proportion to its depth: a loop of them
+// stops at the compute limit after a number of walks that the depth bounds.
+func TestStackWalksAreCharged(t *testing.T) {
+	for _, walk := range []string{"debug.traceback()", `pcall(error, "x", 1e8)`} {
+		p := lpBoot(t, Options{ComputeLimit: 2_000_000})
+		r := p.eval(`Count = 0
+local function f(d) if d == 0 then while true do ` + walk + ` Count = Count + 1 end end return 1 + f(d - 1) end
+return f(10000)`)
+		if !strings.Contains(r.Error, "compute limit exceeded") {
+			t.Fatalf("%s: %q", walk, r.Error)
+		}
+		n := p.mustEval("return Count").Output.Data
+		if count, _ := strconv.Atoi(n); count == 0 || count > 2_000_000/(10000/frameStepsPerInstruction) {
+			t.Errorf("%s: %s walks of 10,000 frames under a limit of 2,000,000 instructions", walk, n)
+		}
 	}
 }

@@ -359,7 +359,7 @@ func coWrapAux(L *lua.LState) int {
 	}
 	v := L.Get(top)
 	if s, ok := v.(lua.LString); ok {
-		v = lua.LString(where(luavm.CurrentFrame(L), 1) + string(s))
+		v = lua.LString(where(L, luavm.CurrentFrame(L), 1) + string(s))
 	}
 	raise(L, v)
 	return 0

@@ -34,12 +34,13 @@ func localName(p *lua.FunctionProto, reg, pc int) string {
 }
 
 // objName describes the value register reg holds at instruction pc of p: its kind ("local", "global",
-// "field", "upvalue", "constant" or "method") and name, or "" when the code does not tell.
-func objName(p *lua.FunctionProto, pc, reg int) (kind, name string) {
+// "field", "upvalue", "constant" or "method") and name, or "" when the code does not tell. steps counts the
+// instructions read, the work its caller charges.
+func objName(p *lua.FunctionProto, pc, reg int, steps *int) (kind, name string) {
 	if name := localName(p, reg, pc); name != "" {
 		return "local", name
 	}
-	setpc := findSetReg(p, pc, reg)
+	setpc := findSetReg(p, pc, reg, steps)
 	if setpc < 0 {
 		return "", ""
 	}
@@ -47,10 +48,10 @@ func objName(p *lua.FunctionProto, pc, reg int) (kind, name string) {
 	switch luavm.Op(inst) {
 	case lua.OP_MOVE, lua.OP_MOVEN:
 		if b := luavm.B(inst); b < luavm.A(inst) {
-			return objName(p, setpc, b)
+			return objName(p, setpc, b, steps)
 		}
 	case lua.OP_GETTABLE, lua.OP_GETTABLEKS:
-		return "field", keyName(p, setpc, luavm.C(inst))
+		return "field", keyName(p, setpc, luavm.C(inst), steps)
 	case lua.OP_GETGLOBAL:
 		if s, ok := constant(p, luavm.Bx(inst)).(lua.LString); ok {
 			return "global", string(s)
@@ -64,7 +65,7 @@ func objName(p *lua.FunctionProto, pc, reg int) (kind, name string) {
 			return "constant", string(s)
 		}
 	case lua.OP_SELF:
-		return "method", keyName(p, setpc, luavm.C(inst))
+		return "method", keyName(p, setpc, luavm.C(inst), steps)
 	}
 	return "", ""
 }
@@ -77,14 +78,14 @@ func constant(p *lua.FunctionProto, i int) lua.LValue {
 }
 
 // keyName is the name of an index operand: a string constant, or a register loaded with one; "?" otherwise.
-func keyName(p *lua.FunctionProto, pc, c int) string {
+func keyName(p *lua.FunctionProto, pc, c int, steps *int) string {
 	if c&rkBit != 0 {
 		if s, ok := constant(p, c&^rkBit).(lua.LString); ok {
 			return string(s)
 		}
 		return "?"
 	}
-	if kind, name := objName(p, pc, c); kind == "constant" {
+	if kind, name := objName(p, pc, c, steps); kind == "constant" {
 		return name
 	}
 	return "?"
@@ -92,7 +93,7 @@ func keyName(p *lua.FunctionProto, pc, c int) string {
 
 // findSetReg is the last instruction before lastpc that set register reg, or -1 when that depends on a jump
 // taken or not (ldebug.c's findsetreg).
-func findSetReg(p *lua.FunctionProto, lastpc, reg int) int {
+func findSetReg(p *lua.FunctionProto, lastpc, reg int, steps *int) int {
 	setreg, jmptarget := -1, 0
 	filter := func(pc int) int {
 		if pc < jmptarget {
@@ -100,6 +101,7 @@ func findSetReg(p *lua.FunctionProto, lastpc, reg int) int {
 		}
 		return pc
 	}
+	*steps += lastpc
 	for pc := 0; pc < lastpc && pc < len(p.Code); pc++ {
 		inst := p.Code[pc]
 		a := luavm.A(inst)
@@ -146,7 +148,7 @@ func setsA(op int) bool {
 // funcNameFromCall is how Lua 5.3 names the function a frame runs, from the instruction of its caller
 // (frame caller, a Lua frame) that called it: ldebug.c's funcnamefromcode. kind is "global", "local",
 // "method", "field", "upvalue", "constant", "for iterator" or "metamethod"; "" when nothing tells.
-func funcNameFromCall(caller luavm.Frame) (kind, name string) {
+func funcNameFromCall(caller luavm.Frame, steps *int) (kind, name string) {
 	p := caller.Fn().Proto
 	pc := caller.Pc() - 1
 	if pc < 0 || pc >= len(p.Code) {
@@ -155,7 +157,7 @@ func funcNameFromCall(caller luavm.Frame) (kind, name string) {
 	inst := p.Code[pc]
 	switch luavm.Op(inst) {
 	case lua.OP_CALL, lua.OP_TAILCALL:
-		return objName(p, pc, luavm.A(inst))
+		return objName(p, pc, luavm.A(inst), steps)
 	case lua.OP_TFORLOOP:
 		return "for iterator", "for iterator"
 	case lua.OP_SELF, lua.OP_GETTABLE, lua.OP_GETTABLEKS, lua.OP_GETGLOBAL:
@@ -192,7 +194,7 @@ func funcNameFromCall(caller luavm.Frame) (kind, name string) {
 
 // frameName is the 5.3 name of the function frame f runs, as its caller called it (ldebug.c's
 // getfuncname): nothing for a tail call or a call from Go.
-func frameName(f luavm.Frame) (kind, name string) {
+func frameName(f luavm.Frame, steps *int) (kind, name string) {
 	if f.TailCall() > 0 {
 		return "", ""
 	}
@@ -200,5 +202,5 @@ func frameName(f luavm.Frame) (kind, name string) {
 	if !caller.Valid() || !caller.IsLua() {
 		return "", ""
 	}
-	return funcNameFromCall(caller)
+	return funcNameFromCall(caller, steps)
 }

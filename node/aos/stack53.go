@@ -170,21 +170,24 @@ func (w *stackWalk) step() (vframe, bool) {
 	return v, true
 }
 
-// level is the frame level levels below f (level 0 is f itself), as lua_getstack counts.
-func level(f luavm.Frame, n int) (vframe, bool) {
+// level is the frame n levels below f (level 0 is f itself), as lua_getstack counts.
+func level(L *lua.LState, f luavm.Frame, n int) (vframe, bool) {
 	w := walkFrom(f)
+	steps := 0
+	defer func() { chargeFrames(L, steps) }()
 	for {
 		v, ok := w.step()
 		if !ok || n == 0 {
 			return v, ok
 		}
 		n--
+		steps++
 	}
 }
 
 // where is luaL_where: "chunk:line: " of the frame n levels below f when it runs Lua code, else "".
-func where(f luavm.Frame, n int) string {
-	v, ok := level(f, n)
+func where(L *lua.LState, f luavm.Frame, n int) string {
+	v, ok := level(L, f, n)
 	if !ok {
 		return ""
 	}
@@ -208,37 +211,36 @@ const (
 
 // traceback is luaL_traceback of the stack from frame f, starting n levels below it.
 func traceback(L *lua.LState, f luavm.Frame, msg *string, n int) string {
-	var all []vframe
-	w := walkFrom(f)
-	for {
-		v, ok := w.step()
-		if !ok {
+	// First count the levels (to know which are shown), then write those.
+	total := 0
+	for w := walkFrom(f); ; total++ {
+		if _, ok := w.step(); !ok {
 			break
 		}
-		all = append(all, v)
 	}
+	chargeFrames(L, 2*total)
 	var b strings.Builder
 	if msg != nil {
 		b.WriteString(*msg)
 		b.WriteByte('\n')
 	}
 	b.WriteString("stack traceback:")
-	if n < 0 {
-		n = 0
+	n = max(n, 0)
+	skipFrom, skipTo := total, total // levels [skipFrom, skipTo) are shown as "..."
+	if total-n > tracebackHead+tracebackTail {
+		skipFrom, skipTo = n+tracebackHead, total-tracebackTail
 	}
-	if n >= len(all) {
-		return b.String()
-	}
-	shown := all[n:]
-	if len(shown) > tracebackHead+tracebackTail {
-		for _, v := range shown[:tracebackHead] {
+	w := walkFrom(f)
+	for i := 0; i < total; i++ {
+		v, _ := w.step()
+		switch {
+		case i < n:
+		case i == skipFrom && skipFrom < skipTo:
+			b.WriteString("\n\t...")
+		case i > skipFrom && i < skipTo:
+		default:
 			writeLevel(&b, L, v)
 		}
-		b.WriteString("\n\t...")
-		shown = shown[len(shown)-tracebackTail:]
-	}
-	for _, v := range shown {
-		writeLevel(&b, L, v)
 	}
 	return b.String()
 }
@@ -283,7 +285,10 @@ func funcDescription(L *lua.LState, v vframe) string {
 		return "function '" + name + "'"
 	}
 	if !v.tail {
-		if kind, name := frameName(f); kind != "" {
+		steps := 0
+		kind, name := frameName(f, &steps)
+		chargeSteps(L, steps)
+		if kind != "" {
 			return kind + " '" + name + "'"
 		}
 	}
