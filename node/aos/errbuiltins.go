@@ -138,12 +138,32 @@ func pcallHandler(L *lua.LState) int {
 	return 1
 }
 
-// xpcallHandler is pcallHandler, then the message handler (its upvalue) on the error.
+// xpcallHandler is pcallHandler, then the message handler (its upvalue) on the error. As in Lua 5.3, an
+// error in the message handler is handled by the message handler again, until the nested calls reach the
+// C stack bound: then the error is "error in error handling".
 func xpcallHandler(L *lua.LState) int {
 	v := caught(L, L.Get(1))
-	L.Push(L.Get(lua.UpvalueIndex(1)))
-	L.Push(v)
-	L.Call(1, 1)
+	msgh := L.Get(lua.UpvalueIndex(1))
+	depth := cCallsAtStart
+	if m, ok := L.Context().(*meter); ok {
+		depth = m.cCalls
+	}
+	for ; depth < maxCCalls+maxCCalls/8; depth++ {
+		L.Push(msgh)
+		L.Push(v)
+		err := L.PCall(1, 1, L.NewFunction(pcallHandler))
+		luavm.SetHasErrorFunc(L, true) // still under xpcall's handler
+		if err == nil {
+			return 1
+		}
+		charge(L, costCaughtError)
+		if e, ok := err.(*lua.ApiError); ok {
+			v = e.Object
+		} else {
+			v = lua.LString(err.Error())
+		}
+	}
+	L.Push(lua.LString("error in error handling"))
 	return 1
 }
 

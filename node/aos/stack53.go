@@ -225,7 +225,9 @@ func traceback(L *lua.LState, f luavm.Frame, msg *string, n int) string {
 		b.WriteByte('\n')
 	}
 	b.WriteString("stack traceback:")
-	n = max(n, 0)
+	if n < 0 { // lua_getstack has no negative levels
+		return b.String()
+	}
 	skipFrom, skipTo := total, total // levels [skipFrom, skipTo) are shown as "..."
 	if total-n > tracebackHead+tracebackTail {
 		skipFrom, skipTo = n+tracebackHead, total-tracebackTail
