@@ -375,29 +375,25 @@ func coResumeMetered(L *lua.LState) int {
 	if th == nil {
 		L.ArgError(1, "thread expected")
 	}
-	wasDead := true
-	if th != nil {
-		// Lua 5.3's refusals, in its words: a dead coroutine, and one that is running or resumed another.
-		var refused string
-		switch {
-		case th.Dead:
-			refused = "cannot resume dead coroutine"
-		case th == L.G.CurrentThread || th == L.G.MainThread || th.Parent != nil:
-			refused = "cannot resume non-suspended coroutine"
-		}
-		if refused != "" {
-			L.SetTop(0)
-			L.Push(lua.LFalse)
-			L.Push(lua.LString(refused))
-			return chargeIfFailed(L, 2)
-		}
-		if ctx := L.Context(); ctx != nil && th.Context() != ctx {
-			arm(th, ctx)
-		}
-		wasDead = th.Dead
+	// Lua 5.3's refusals, in its words: a dead coroutine, and one that is running or resumed another.
+	var refused string
+	switch {
+	case th.Dead:
+		refused = "cannot resume dead coroutine"
+	case th == L.G.CurrentThread || th == L.G.MainThread || th.Parent != nil:
+		refused = "cannot resume non-suspended coroutine"
+	}
+	if refused != "" {
+		L.SetTop(0)
+		L.Push(lua.LFalse)
+		L.Push(lua.LString(refused))
+		return chargeIfFailed(L, 2)
+	}
+	if ctx := L.Context(); ctx != nil && th.Context() != ctx {
+		arm(th, ctx)
 	}
 	n := chargeIfFailed(L, orig.coResume(L))
-	if !wasDead && th.Dead {
+	if th.Dead { // it died in this resume
 		if m, ok := L.Context().(*meter); ok && lendable(L, th) {
 			th.SetTop(0) // what is left on its data stack is garbage: let it go
 			m.spare = th
