@@ -32,6 +32,9 @@ var layout struct {
 
 	// LState
 	mainLoop, stack, reg, currentFrame uintptr
+	uvcache, hasErrorFunc              uintptr
+	// Upvalue
+	uvNext, uvIndex uintptr
 	// *autoGrowingCallFrameStack
 	segments, segIdx, segSp uintptr
 	segmentSize             uintptr // bytes of one segment
@@ -39,6 +42,7 @@ var layout struct {
 	regArray, regTop, regGrowBy, regMaxSize uintptr
 	// callFrame
 	cfFn, cfPc, cfLocalBase, cfParent uintptr
+	cfBase, cfNArgs, cfTailCall       uintptr
 	cfSize                            uintptr
 
 	// LTable
@@ -78,8 +82,22 @@ func resolve() error {
 	must(&layout.stack, st, "stack", reflect.Interface)
 	must(&layout.reg, st, "reg", reflect.Pointer)
 	must(&layout.currentFrame, st, "currentFrame", reflect.Pointer)
+	must(&layout.uvcache, st, "uvcache", reflect.Pointer)
+	must(&layout.hasErrorFunc, st, "hasErrorFunc", reflect.Bool)
 	if err != nil {
 		return err
+	}
+	if f, _ := st.FieldByName("uvcache"); f.Type != reflect.TypeOf((*lua.Upvalue)(nil)) {
+		return errors.New("gopher-lua LState.uvcache is not an *Upvalue")
+	}
+	uvt := reflect.TypeOf(lua.Upvalue{})
+	must(&layout.uvNext, uvt, "next", reflect.Pointer)
+	must(&layout.uvIndex, uvt, "index", reflect.Int)
+	if err != nil {
+		return err
+	}
+	if f, _ := uvt.FieldByName("next"); f.Type != reflect.TypeOf((*lua.Upvalue)(nil)) {
+		return errors.New("gopher-lua Upvalue.next is not an *Upvalue")
 	}
 	if f, _ := st.FieldByName("mainLoop"); f.Type.NumIn() != 2 || f.Type.In(0) != reflect.TypeOf((*lua.LState)(nil)) ||
 		f.Type.In(1).Kind() != reflect.Pointer || f.Type.NumOut() != 0 {
@@ -94,7 +112,13 @@ func resolve() error {
 	must(&layout.cfPc, cft, "Pc", reflect.Int)
 	must(&layout.cfLocalBase, cft, "LocalBase", reflect.Int)
 	must(&layout.cfParent, cft, "Parent", reflect.Pointer)
+	must(&layout.cfBase, cft, "Base", reflect.Int)
+	must(&layout.cfNArgs, cft, "NArgs", reflect.Int)
+	must(&layout.cfTailCall, cft, "TailCall", reflect.Int)
 	layout.cfSize = cft.Size()
+	if f, _ := cft.FieldByName("Parent"); err == nil && f.Type != cf.Type {
+		err = errors.New("gopher-lua callFrame.Parent is not a *callFrame")
+	}
 	if f, _ := cft.FieldByName("Fn"); err == nil && f.Type != reflect.TypeOf((*lua.LFunction)(nil)) {
 		err = errors.New("gopher-lua callFrame.Fn is not a *LFunction")
 	}
@@ -343,6 +367,9 @@ func B(inst uint32) int  { return int(inst & 0x1ff) }
 func C(inst uint32) int  { return int(inst>>9) & 0x1ff }
 func Bx(inst uint32) int { return int(inst & 0x3ffff) }
 
+// SBx is the signed Bx of a jump.
+func SBx(inst uint32) int { return Bx(inst) - 0x3ffff>>1 }
+
 // checkInstructions compiles a chunk whose instructions are known and decodes them as Op/A/B/C say.
 func checkInstructions() error {
 	chunk, err := parse.Parse(strings.NewReader("local a, b = ... local t = {1, 2, 3, x = 1} local s = a .. b"), "check")
@@ -428,3 +455,83 @@ func CompactKeys(t *lua.LTable) {
 	}
 	*keysP, *k2iP = keys, k2i
 }
+// Frame is one call frame of a thread: a view, valid while the frame is on the thread's call stack. The
+// zero Frame is no frame.
+type Frame struct{ p unsafe.Pointer }
+
+// CurrentFrame is the thread's running frame (the zero Frame when it runs none).
+func CurrentFrame(L *lua.LState) Frame { return Frame{*(*unsafe.Pointer)(at(L, layout.currentFrame))} }
+
+// Valid reports whether f is a frame.
+func (f Frame) Valid() bool { return f.p != nil }
+
+// Parent is the frame that called f (the zero Frame for a thread's first frame, and for no frame).
+func (f Frame) Parent() Frame {
+	if f.p == nil {
+		return Frame{}
+	}
+	return Frame{*(*unsafe.Pointer)(unsafe.Add(f.p, layout.cfParent))}
+}
+
+// Fn is the frame's function (nil for no frame).
+func (f Frame) Fn() *lua.LFunction {
+	if f.p == nil {
+		return nil
+	}
+	return *(**lua.LFunction)(unsafe.Add(f.p, layout.cfFn))
+}
+
+// Pc is the frame's program counter: gopher-lua advances it before it runs an instruction, so the
+// instruction being executed is Pc-1.
+func (f Frame) Pc() int { return f.int(layout.cfPc) }
+
+// int reads an int field of the frame (0 for no frame).
+func (f Frame) int(off uintptr) int {
+	if f.p == nil {
+		return 0
+	}
+	return *(*int)(unsafe.Add(f.p, off))
+}
+
+// Base is the register of the frame's function; LocalBase its first register (its first parameter).
+func (f Frame) Base() int      { return f.int(layout.cfBase) }
+func (f Frame) LocalBase() int { return f.int(layout.cfLocalBase) }
+
+// NArgs is the number of arguments the frame's function was called with.
+func (f Frame) NArgs() int { return f.int(layout.cfNArgs) }
+
+// TailCall is the number of tail calls the frame stands for (0: the frame was called, not tail called).
+func (f Frame) TailCall() int { return f.int(layout.cfTailCall) }
+
+// IsLua reports whether the frame runs a Lua function (not a Go one).
+func (f Frame) IsLua() bool {
+	fn := f.Fn()
+	return fn != nil && !fn.IsG && fn.Proto != nil
+}
+
+// CloseUpvalues closes the thread's open upvalues of registers idx and above: closures that captured
+// locals of frames being unwound keep the values, as Lua closes them when it leaves the frames. gopher-lua
+// does this itself when an error unwinds frames, except under a PCall with an error handler.
+func CloseUpvalues(L *lua.LState, idx int) {
+	head := (**lua.Upvalue)(at(L, layout.uvcache))
+	// The list is ordered by register, lowest first.
+	link := head
+	for uv := *link; uv != nil; uv = *link {
+		if *(*int)(unsafe.Add(unsafe.Pointer(uv), layout.uvIndex)) >= idx {
+			*link = nil
+			for ; uv != nil; uv = *(**lua.Upvalue)(unsafe.Add(unsafe.Pointer(uv), layout.uvNext)) {
+				uv.Close()
+			}
+			return
+		}
+		link = (**lua.Upvalue)(unsafe.Add(unsafe.Pointer(uv), layout.uvNext))
+	}
+}
+
+// HasErrorFunc reports whether the thread runs under a PCall with an error handler; gopher-lua then
+// leaves the upvalues of the frames an error unwinds open (CloseUpvalues closes them).
+func HasErrorFunc(L *lua.LState) bool { return *(*bool)(at(L, layout.hasErrorFunc)) }
+
+// SetHasErrorFunc restores the flag: a PCall clears it when it returns, even inside an outer PCall that
+// has an error handler.
+func SetHasErrorFunc(L *lua.LState, v bool) { *(*bool)(at(L, layout.hasErrorFunc)) = v }

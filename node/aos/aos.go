@@ -8,6 +8,7 @@
 package aos
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -99,8 +100,12 @@ type Result struct {
 	Spawns      []OutSpawn      `json:"Spawns"`
 	Assignments []OutAssignment `json:"Assignments"`
 	Output      Output          `json:"Output"`
-	Error       string          `json:"Error,omitempty"`
-	GasUsed     int64           `json:"GasUsed"`
+	// Error is the error's text; not empty when the evaluation failed.
+	Error string `json:"Error,omitempty"`
+	// ErrorValue is the error as the JSON value AOS puts in the result when it is not a string (an Eval
+	// that returns a second value makes it the error as it is: 2, true, {"a":1}); Error is then its text.
+	ErrorValue json.RawMessage `json:"-"`
+	GasUsed    int64           `json:"GasUsed"`
 }
 
 // Options bound the evaluation of each message. A message stopped by the compute or time limit gets an
@@ -242,6 +247,7 @@ func newState(env Env) (*lua.LState, error) {
 		L.Close()
 		return nil, fmt.Errorf("aos runtime: %w", err)
 	}
+	findBoundaries(L)
 	return L, nil
 }
 
@@ -276,16 +282,26 @@ func compiledRuntime() (*compiledRT, error) {
 	return runtimeVal, runtimeErr
 }
 
-// chunkName is the name LoadString and DoString give a chunk: error messages and the protos'
-// SourceName stay what they were when each state compiled the runtime itself.
-const chunkName = "<string>"
+// runtimeChunk is the name a runtime file's chunk has in messages and tracebacks: AOS loads its modules
+// from strings named after the module (".handlers", ".ao", ...), which Lua 5.3 shows as [string "..."].
+func runtimeChunk(file string) string { return lua53.ChunkID("." + file) }
 
-func compileChunk(code string) (*lua.FunctionProto, error) {
-	chunk, err := parse.Parse(strings.NewReader(code), chunkName)
+// bootChunk names the chunk that loads the runtime modules in every state.
+const bootChunk = "=(boot)"
+
+// compileChunk compiles gopher-lua source (a translated chunk) named name, with its local variables'
+// scopes repaired (dbglocals.go).
+func compileChunk(code, name string) (*lua.FunctionProto, error) {
+	chunk, err := parse.Parse(strings.NewReader(code), name)
 	if err != nil {
 		return nil, err
 	}
-	return lua.Compile(chunk, chunkName)
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
+		return nil, err
+	}
+	repairLocals(chunk, proto)
+	return proto, nil
 }
 
 func compileRuntime() (*compiledRT, error) {
@@ -303,15 +319,16 @@ func compileRuntime() (*compiledRT, error) {
 		if err != nil {
 			return nil, fmt.Errorf("aos runtime: %w", err)
 		}
-		code, err := lua53.Translate(string(src), file)
+		name := runtimeChunk(file)
+		code, err := lua53.Translate(string(src), name)
 		if err != nil {
 			return nil, fmt.Errorf("aos runtime %s: %w", file, err)
 		}
-		if rt.chunks[file], err = compileChunk(code); err != nil {
+		if rt.chunks[file], err = compileChunk(code, name); err != nil {
 			return nil, fmt.Errorf("aos runtime %s: %w", file, err)
 		}
 	}
-	boot, err := compileChunk(bootSource)
+	boot, err := compileChunk(bootSource, lua53.ChunkID(bootChunk))
 	if err != nil {
 		return nil, fmt.Errorf("aos runtime: %w", err)
 	}
@@ -470,11 +487,45 @@ func (p *Process) Handle(m Message) (res Result) {
 		res.Output = Output{Data: lua.LVAsString(out.RawGetString("data")), Prompt: lua.LVAsString(out.RawGetString("prompt")), Print: lua.LVAsBool(out.RawGetString("print"))}
 	}
 	if e := rt.RawGetString("Error"); e != lua.LNil {
-		res.Error = objectText(L, e)
+		res.Error, res.ErrorValue = errorValue(L, e)
 		return res // like AOS: a failed evaluation sends nothing
 	}
 	p.readOutbox(&res)
 	return checkOutbox(res)
+}
+
+// errorValue is the result's Error when the runtime gives v: a string as it is; anything else as the JSON
+// AOS's result encoding makes of it (numbers as Lua 5.3's json module writes them, then as JSON readers
+// write those back: 2, -0.7), with that JSON as its text. A value JSON cannot hold gets its Lua text.
+func errorValue(L *lua.LState, v lua.LValue) (string, json.RawMessage) {
+	if s, ok := v.(lua.LString); ok {
+		return string(s), nil
+	}
+	var buf bytes.Buffer
+	if err := encodeValue(&buf, v, map[*lua.LTable]bool{}, 0); err != nil {
+		return objectText(L, v), nil
+	}
+	raw, err := plainJSON(buf.Bytes())
+	if err != nil {
+		return objectText(L, v), nil
+	}
+	return string(raw), raw
+}
+
+// plainJSON is a JSON value as a JSON reader writes it back: numbers as JavaScript shows them, object keys
+// sorted, no escapes for <, > and &.
+func plainJSON(b []byte) (json.RawMessage, error) {
+	var decoded any
+	if err := json.Unmarshal(b, &decoded); err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(decoded); err != nil {
+		return nil, err
+	}
+	return json.RawMessage(bytes.TrimSuffix(out.Bytes(), []byte("\n"))), nil
 }
 
 func evalError(L *lua.LState, err error) string {
@@ -576,5 +627,36 @@ func (r Result) MarshalJSON() ([]byte, error) {
 			r.Messages[i].Tags = []Tag{}
 		}
 	}
-	return json.Marshal(plain(r))
+	if r.ErrorValue == nil {
+		return json.Marshal(plain(r))
+	}
+	return json.Marshal(struct {
+		plain
+		Error json.RawMessage `json:"Error"`
+	}{plain(r), r.ErrorValue})
+}
+
+// UnmarshalJSON reads a result whose Error may be any JSON value (see ErrorValue).
+func (r *Result) UnmarshalJSON(b []byte) error {
+	type plain Result
+	var aux struct {
+		plain
+		Error json.RawMessage `json:"Error"`
+	}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	*r = Result(aux.plain)
+	switch e := bytes.TrimSpace(aux.Error); {
+	case len(e) == 0 || string(e) == "null":
+	case e[0] == '"':
+		return json.Unmarshal(e, &r.Error)
+	default:
+		v, err := plainJSON(e)
+		if err != nil {
+			return err
+		}
+		r.Error, r.ErrorValue = string(v), v
+	}
+	return nil
 }

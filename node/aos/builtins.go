@@ -62,6 +62,7 @@ func installBuiltins(L *lua.LState, env Env) {
 	g.RawSetString("os", os)
 	installLimitBuiltins(L)
 	installBaseBuiltins(L)
+	installErrorBuiltins(L)
 }
 
 func setClock(L *lua.LState, ms int64) {
@@ -72,23 +73,18 @@ func clockMs(L *lua.LState) int64 {
 	return int64(lua.LVAsNumber(L.Get(lua.RegistryIndex).(*lua.LTable).RawGetString(regClock)))
 }
 
-// luaLoad is Lua 5.2's load(chunk [, name [, mode [, env]]]) for string chunks, 5.1's for functions.
+// luaLoad is Lua 5.3's load(chunk [, chunkname [, mode [, env]]]) for source text: a string chunk is named by
+// itself unless a name is given, a function chunk "=(load)"; messages show the name as Lua 5.3 does
+// (lua53.ChunkID).
 func luaLoad(L *lua.LState) int {
 	chunk := L.CheckAny(1)
-	name := L.OptString(2, "=(load)")
-	var fn *lua.LFunction
-	var err error
-	compile := func(src string) (*lua.LFunction, error) {
-		code, err := lua53.Translate(src, strings.TrimPrefix(name, "="))
-		if err != nil {
-			return nil, err
-		}
-		return L.Load(strings.NewReader(code), name)
-	}
+	var src, name string
 	switch c := chunk.(type) {
-	case lua.LString:
-		fn, err = compile(string(c))
+	case lua.LString, lua.LNumber:
+		src = lua.LVAsString(c)
+		name = L.OptString(2, src)
 	case *lua.LFunction:
+		name = L.OptString(2, "=(load)")
 		var b strings.Builder
 		for {
 			L.Push(c)
@@ -101,15 +97,22 @@ func luaLoad(L *lua.LState) int {
 			}
 			b.WriteString(string(s))
 		}
-		fn, err = compile(b.String())
+		src = b.String()
 	default:
 		L.ArgError(1, "string or function expected")
+	}
+	id := lua53.ChunkID(name)
+	code, err := lua53.Translate(src, id)
+	var proto *lua.FunctionProto
+	if err == nil {
+		proto, err = compileChunk(code, id)
 	}
 	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString(err.Error()))
 		return 2
 	}
+	fn := L.NewFunctionFromProto(proto)
 	if env, ok := L.Get(4).(*lua.LTable); ok {
 		fn.Env = env
 	}

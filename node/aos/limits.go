@@ -10,6 +10,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // Limits on one evaluation. See Options for what each one means.
@@ -73,6 +75,8 @@ type meter struct {
 	g      *lua.Global // the process's Lua state: Done checks the running thread's stacks
 	ticks  uint32      // Done calls, for the periodic stack check
 	cCalls int         // nested main loops (see stack.go)
+
+	translated *lua.ApiError // the last error translated to Lua 5.3's wording (errors.go)
 
 	watched watchEntry // the watcher's entry for the message (guarded by watch's lock)
 
@@ -270,19 +274,15 @@ func watchLoop() {
 
 // Original gopher-lua builtins the limit-aware ones call (the same Go functions in every state).
 var orig struct {
-	once                       sync.Once
-	coCreate, coWrap, coResume lua.LGFunction
-	pcall, xpcall              lua.LGFunction
+	once               sync.Once
+	coCreate, coResume lua.LGFunction
 }
 
 func loadOrig(L *lua.LState) {
 	orig.once.Do(func() {
 		co := L.GetGlobal("coroutine").(*lua.LTable)
 		orig.coCreate = co.RawGetString("create").(*lua.LFunction).GFunction
-		orig.coWrap = co.RawGetString("wrap").(*lua.LFunction).GFunction
 		orig.coResume = co.RawGetString("resume").(*lua.LFunction).GFunction
-		orig.pcall = L.GetGlobal("pcall").(*lua.LFunction).GFunction
-		orig.xpcall = L.GetGlobal("xpcall").(*lua.LFunction).GFunction
 		tostringPC = reflect.ValueOf(L.GetGlobal("tostring").(*lua.LFunction).GFunction).Pointer()
 	})
 }
@@ -298,8 +298,6 @@ func installLimitBuiltins(L *lua.LState) {
 	co.RawSetString("create", L.NewFunction(coCreateMetered))
 	co.RawSetString("wrap", L.NewFunction(coWrapMetered))
 	co.RawSetString("resume", L.NewFunction(coResumeMetered))
-	L.SetGlobal("pcall", L.NewFunction(pcallMetered))
-	L.SetGlobal("xpcall", L.NewFunction(xpcallMetered))
 	installStringLib(L)
 	L.GetGlobal("table").(*lua.LTable).RawSetString("concat", L.NewFunction(tableConcatCapped))
 }
@@ -334,15 +332,31 @@ func coCreateMetered(L *lua.LState) int {
 	return n
 }
 
+// coWrapMetered is coroutine.wrap: coroutine.create (under the meter) and a function that resumes the
+// coroutine and raises its error as Lua 5.3's does (gopher-lua's wrapped coroutines raise it on the
+// resumer without it).
 func coWrapMetered(L *lua.LState) int {
-	charge(L, costCoroutine)
-	n, ctx := withoutContext(L, orig.coWrap)
-	if fn, ok := L.Get(-1).(*lua.LFunction); ok && ctx != nil && len(fn.Upvalues) > 0 {
-		if th, ok := fn.Upvalues[0].Value().(*lua.LState); ok {
-			arm(th, ctx)
-		}
+	coCreateMetered(L)
+	th := L.Get(-1)
+	L.Push(L.NewClosure(coWrapAux, th))
+	return 1
+}
+
+// coWrapAux is a coroutine.wrap function: its upvalue is the coroutine. A string error gets the position of
+// the wrap function's caller.
+func coWrapAux(L *lua.LState) int {
+	L.Insert(L.Get(lua.UpvalueIndex(1)), 1)
+	n := coResumeMetered(L)
+	top := L.GetTop()
+	if L.Get(top-n+1) == lua.LTrue {
+		return n - 1
 	}
-	return n
+	v := L.Get(top)
+	if s, ok := v.(lua.LString); ok {
+		v = lua.LString(where(L, luavm.CurrentFrame(L), 1) + string(s))
+	}
+	raise(L, v)
+	return 0
 }
 
 // coResumeMetered makes sure the coroutine runs under the resumer's meter (a coroutine created before
@@ -352,15 +366,28 @@ func coWrapMetered(L *lua.LState) int {
 // parts when it can (see threads.go).
 func coResumeMetered(L *lua.LState) int {
 	th, _ := L.Get(1).(*lua.LState)
-	wasDead := true
-	if th != nil {
-		if ctx := L.Context(); ctx != nil && th.Context() != ctx {
-			arm(th, ctx)
-		}
-		wasDead = th.Dead
+	if th == nil {
+		L.ArgError(1, "thread expected")
+	}
+	// Lua 5.3's refusals, in its words: a dead coroutine, and one that is running or resumed another.
+	var refused string
+	switch {
+	case th.Dead:
+		refused = "cannot resume dead coroutine"
+	case th == L.G.CurrentThread || th == L.G.MainThread || th.Parent != nil:
+		refused = "cannot resume non-suspended coroutine"
+	}
+	if refused != "" {
+		L.SetTop(0)
+		L.Push(lua.LFalse)
+		L.Push(lua.LString(refused))
+		return chargeIfFailed(L, 2)
+	}
+	if ctx := L.Context(); ctx != nil && th.Context() != ctx {
+		arm(th, ctx)
 	}
 	n := chargeIfFailed(L, orig.coResume(L))
-	if !wasDead && th.Dead {
+	if th.Dead { // it died in this resume
 		if m, ok := L.Context().(*meter); ok && lendable(L, th) {
 			th.SetTop(0) // what is left on its data stack is garbage: let it go
 			m.spare = th
@@ -368,9 +395,6 @@ func coResumeMetered(L *lua.LState) int {
 	}
 	return n
 }
-
-func pcallMetered(L *lua.LState) int  { return chargeIfFailed(L, orig.pcall(L)) }
-func xpcallMetered(L *lua.LState) int { return chargeIfFailed(L, orig.xpcall(L)) }
 
 // chargeIfFailed charges for a caught error when the n results on top of the stack start with false.
 func chargeIfFailed(L *lua.LState, n int) int {
@@ -414,7 +438,7 @@ func tableConcatCapped(L *lua.LState) int {
 		case lua.LNumber:
 			size += float64(len(v.String()))
 		default:
-			L.RaiseError("invalid value (%s) at index %d in table for concat", v.Type().String(), k)
+			L.RaiseError("invalid value (%s) at index %d in table for 'concat'", v.Type().String(), k)
 		}
 	}
 	allocString(L, size)

@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/node/aos/lua53"
 )
 
 // Go versions of the runtime's hottest Lua helpers. On gopher-lua, the Lua versions cost a gsub or a
@@ -172,8 +174,10 @@ func baseType(L *lua.LState) int {
 	return 1
 }
 
-// baseIpairs is ipairs; its iterator is its upvalue, as in gopher-lua.
+// baseIpairs is ipairs; its iterator is its upvalue, as in gopher-lua. Like Lua 5.3's it wants a value (any
+// missing argument is "value expected").
 func baseIpairs(L *lua.LState) int {
+	L.CheckAny(1)
 	tb := L.CheckTable(1)
 	L.Push(L.Get(lua.UpvalueIndex(1)))
 	L.Push(tb)
@@ -194,29 +198,24 @@ func ipairsAux(L *lua.LState) int {
 	return 2
 }
 
+// baseSelect is Lua 5.3's select(n, ...): "#" (a string starting with '#') counts the values, any other
+// first argument must be an integer (a numeric string is one).
 func baseSelect(L *lua.LState) int {
-	L.CheckTypes(1, lua.LTNumber, lua.LTString)
-	switch lv := L.Get(1).(type) {
-	case lua.LNumber:
-		idx := int(lv)
-		num := L.GetTop()
-		if idx < 0 {
-			idx = num + idx
-		} else if idx > num {
-			idx = num
-		}
-		if 1 > idx {
-			L.ArgError(1, "index out of range")
-		}
-		return num - idx
-	case lua.LString:
-		if string(lv) != "#" {
-			L.ArgError(1, "invalid string '"+string(lv)+"'")
-		}
-		L.Push(boxInt(L.GetTop() - 1))
+	num := L.GetTop()
+	if s, ok := L.Get(1).(lua.LString); ok && len(s) > 0 && s[0] == '#' {
+		L.Push(boxInt(num - 1))
 		return 1
 	}
-	return 0
+	i := lua53.CheckInteger(L, 1)
+	if i < 0 {
+		i += int64(num)
+	} else if i > int64(num) {
+		i = int64(num)
+	}
+	if i < 1 {
+		L.ArgError(1, "index out of range")
+	}
+	return num - int(i)
 }
 
 // statusNames are the results of coroutine.status.

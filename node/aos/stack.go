@@ -63,7 +63,17 @@ func boundedLoop(L *lua.LState, base unsafe.Pointer) {
 		L.Error(lua.LString("C stack overflow"), 2)
 	}
 	m.cCalls++
-	defer func() { m.cCalls-- }()
+	defer func() {
+		m.cCalls--
+		if r := recover(); r != nil {
+			// The error leaves this loop: the frames that raised it are still on the stack, so this is
+			// where it gets Lua 5.3's wording (errors.go).
+			if e, ok := r.(*lua.ApiError); ok {
+				translateRaised(L, m, e)
+			}
+			panic(r)
+		}
+	}()
 
 	checkStack(L)
 	luavm.LoopWithContext()(L, base)

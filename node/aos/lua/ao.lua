@@ -23,6 +23,13 @@ local ao = {
 local _, native = ...
 if type(native) ~= "table" then native = {} end
 
+-- assertAt is assert with the position AOS's module raises the error from: those positions (aos 2.0.0's
+-- source lines) are part of the messages processes see.
+local function assertAt(ok, message)
+  if not ok then error(message, 0) end
+  return ok
+end
+
 local contains = native.contains or function(list, v)
   for _, x in ipairs(list) do
     if x == v then return true end
@@ -207,7 +214,7 @@ end
 -- when it arrives, and receive() / receive(from), which suspend the calling handler until it does. A reply
 -- is a message from the target (or from) that carries X-Reference = this message's Reference.
 function ao.send(msg)
-  if type(msg) ~= "table" then assert(false, "msg should be a table") end
+  assertAt(type(msg) == "table", '[string ".ao"]:241: msg should be a table')
   local message, ref = false, nil
   if nativeSend then message, ref = nativeSend(ao, msg) end
   if not message then
@@ -247,8 +254,8 @@ end
 
 -- spawn queues a new process. onReply(fn) / receive() wait for the Spawned notice the MU sends back.
 function ao.spawn(module, msg)
-  assert(type(module) == "string", "Module source id is required!")
-  assert(type(msg) == "table", "Message must be a table")
+  assertAt(type(module) == "string", '[string ".ao"]:389: Module source id is required!')
+  assertAt(type(msg) == "table", '[string ".ao"]:391: Message must be a table')
   ao.reference = ao.reference + 1
   local ref = tostring(ao.reference)
   local spawn = {
@@ -278,9 +285,9 @@ function ao.spawn(module, msg)
 end
 
 function ao.assign(assignment)
-  assert(type(assignment) == "table", "assignment should be a table")
-  assert(type(assignment.Processes) == "table", "Processes should be a table")
-  assert(type(assignment.Message) == "string", "Message should be a string")
+  assertAt(type(assignment) == "table", '[string ".ao"]:533: assignment should be a table')
+  assertAt(type(assignment.Processes) == "table", '[string ".ao"]:535: Processes should be a table')
+  assertAt(type(assignment.Message) == "string", '[string ".ao"]:537: Message should be a string')
   table.insert(ao.outbox.Assignments, assignment)
 end
 
@@ -327,7 +334,7 @@ function assignment.init(a)
       spec = ...
     else
       name, spec = ...
-      assert(type(name) == "string", "MatchSpec name MUST be a string")
+      assertAt(type(name) == "string", '[string ".assignment"]:77: MatchSpec name MUST be a string')
     end
     local i = name and indexByName(name) or nil
     if i then
@@ -343,7 +350,7 @@ function assignment.init(a)
     if type(name) == "string" then
       i = indexByName(name)
     else
-      assert(type(name) == "number", "index MUST be a number")
+      assertAt(type(name) == "number", '[string ".assignment"]:125: index MUST be a number')
       i = name
     end
     if i == nil or i <= 0 or i > #a.assignables then return end

@@ -3,8 +3,15 @@
 local utils = require(".utils")
 local hu = { _version = "0.0.2" }
 
+-- assertAt is assert with the position AOS's module raises the error from: those positions (aos 2.0.0's
+-- source lines) are part of the messages processes see.
+local function assertAt(ok, message)
+  if not ok then error(message, 0) end
+  return ok
+end
+
 function hu.hasMatchingTag(name, value)
-  assert(type(name) == "string" and type(value) == "string", "invalid arguments: (name : string, value : string)")
+  assertAt(type(name) == "string" and type(value) == "string", '[string ".handlers-utils"]:13: invalid arguments: (name : string, value : string)')
   return function(msg)
     return msg.Tags[name] == value
   end
@@ -12,7 +19,7 @@ end
 
 -- hasMatchingTagOf answers the first matching value's result, or 0 when none matches.
 function hu.hasMatchingTagOf(name, values)
-  assert(type(name) == "string" and type(values) == "table", "invalid arguments: (name : string, values : string[])")
+  assertAt(type(name) == "string" and type(values) == "table", '[string ".handlers-utils"]:29: invalid arguments: (name : string, values : string[])')
   return function(msg)
     for _, value in ipairs(values) do
       local r = hu.hasMatchingTag(name, value)(msg)
@@ -23,7 +30,7 @@ function hu.hasMatchingTagOf(name, values)
 end
 
 function hu.hasMatchingData(value)
-  assert(type(value) == "string", "invalid arguments: (value : string)")
+  assertAt(type(value) == "string", '[string ".handlers-utils"]:59: invalid arguments: (value : string)')
   return function(msg)
     return msg.Data == value
   end
@@ -31,7 +38,7 @@ end
 
 -- reply(input) is a handle that answers the message: a string becomes the reply's Data, a table is the reply.
 function hu.reply(input)
-  assert(type(input) == "string" or type(input) == "table", "invalid arguments: (input : table or string)")
+  assertAt(type(input) == "string" or type(input) == "table", '[string ".handlers-utils"]:73: invalid arguments: (input : table or string)')
   return function(msg)
     if type(input) == "string" then
       msg.reply({ Data = input })

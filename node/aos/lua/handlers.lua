@@ -37,10 +37,19 @@ local addArgsError = "Invalid arguments given. Expected: \n" ..
   "\thandle(msg : Message) : void) | Resolver,\n" ..
   "\tMaxRuns? : number | \"inf\" | nil"
 
+-- AOS raises its argument errors from its own source lines, which are part of the messages: the positions
+-- in the messages below are aos 2.0.0's.
+local function assertAt(ok, message)
+  if not ok then error(message, 0) end
+  return ok
+end
+
+local addArgsFailure = '[string ".handlers"]:55: ' .. addArgsError
+
 local function assertAddArgs(name, pattern)
-  assert(type(name) == "string" and
+  assertAt(type(name) == "string" and
     (type(pattern) == "function" or type(pattern) == "table" or type(pattern) == "string"),
-    addArgsError)
+    addArgsFailure)
 end
 
 -- generateResolver turns a handle into a function of the message (like AOS, the handle is not given env):
@@ -101,8 +110,8 @@ end
 
 -- before/after place a new handler next to an existing one; the place is taken when before/after is called,
 -- and nothing is added when that handler does not exist.
-local function placer(target, offset)
-  assert(type(target) == "string", "Handler name MUST be a string")
+local function placer(target, offset, where)
+  assertAt(type(target) == "string", where .. "Handler name MUST be a string")
   local idx = findIndexByProp(handlers.list, "name", target)
   return {
     add = function(name, pattern, handle, maxRuns)
@@ -115,9 +124,9 @@ local function placer(target, offset)
   }
 end
 
-function handlers.before(target) return placer(target, 0) end
+function handlers.before(target) return placer(target, 0, '[string ".handlers"]:389: ') end
 
-function handlers.after(target) return placer(target, 1) end
+function handlers.after(target) return placer(target, 1, '[string ".handlers"]:425: ') end
 
 -- once adds a handler that runs a single time, at the front of the list; without a name it is "_once_<n>".
 function handlers.once(...)
@@ -133,7 +142,7 @@ function handlers.once(...)
 end
 
 function handlers.remove(name)
-  assert(type(name) == "string", "name MUST be string")
+  assertAt(type(name) == "string", '[string ".handlers"]:461: name MUST be string')
   if #handlers.list == 1 and handlers.list[1].name == name then
     handlers.list = {}
   end
@@ -159,7 +168,7 @@ end
 local function decision(match)
   local kind = type(match)
   if kind ~= "number" and kind ~= "string" and kind ~= "boolean" then
-    error("Pattern result is not valid, it MUST be string, number, or boolean", 0)
+    error('[string ".handlers"]:503: Pattern result is not valid, it MUST be string, number, or boolean', 0)
   end
   if kind == "boolean" then return match and -1 or 0 end
   if kind == "string" then
@@ -171,16 +180,19 @@ local function decision(match)
 end
 
 -- evaluate runs msg through the list in order. A handler's error is not caught here: the process runs
--- evaluate in a coroutine and reports the error. Like AOS, it walks the live list, so a handler removed
+-- evaluate in a coroutine and reports the error. (AOS runs each handle in pcall and raises its error again,
+-- which prefixes a string error with its position: the process does that, and state.inHandle, when the
+-- process passes a state table, tells it whether the error came from a handle. A pcall here would keep a
+-- handle from suspending in Receive.) Like AOS, it walks the live list, so a handler removed
 -- while the walk is under way shifts the ones after it.
 --
 -- A function pattern is called directly while utils.matchesSpec is the module's own (which would just call
 -- it), and a boolean answer is mapped without decision: the same calls, fewer steps.
 local matchesSpec = utils.matchesSpec
 
-function handlers.evaluate(msg, env)
-  if type(msg) ~= "table" then assert(false, "msg is not valid") end
-  if type(env) ~= "table" then assert(false, "env is not valid") end
+function handlers.evaluate(msg, env, state)
+  if type(msg) ~= "table" then error('[string ".handlers"]:489: msg is not valid', 0) end
+  if type(env) ~= "table" then error('[string ".handlers"]:491: env is not valid', 0) end
   local handled = false
   local list = handlers.list
   local i = 1
@@ -203,7 +215,9 @@ function handlers.evaluate(msg, env)
       end
       if match ~= 0 then
         if match < 0 then handled = true end
+        if state then state.inHandle = true end
         o.handle(msg, env)
+        if state then state.inHandle = false end
         if o.maxRuns ~= nil and o.maxRuns ~= "inf" then
           o.maxRuns = o.maxRuns - 1
           if o.maxRuns == 0 then handlers.remove(o.name) end

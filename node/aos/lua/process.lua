@@ -237,15 +237,16 @@ end
 local function evaluator(a)
   return function(msg)
     local expr = msg.Data
-    local fn, err = load("return " .. expr, "aos", "t", _G)
+    -- the chunk is called through a local named func, as AOS calls it (a traceback names it so)
+    local func, err = load("return " .. expr, "aos", "t", _G)
     if err then
-      fn, err = load(expr, "aos", "t", _G)
+      func, err = load(expr, "aos", "t", _G)
     end
-    if not fn then
+    if not func then
       a.outbox.Error = err
       return
     end
-    local output, e = fn()
+    local output, e = func()
     if e then
       a.outbox.Error = e
       return
@@ -376,14 +377,20 @@ local function trackCoroutine(co)
   end
 end
 
-local function errorText(e)
-  if type(e) == "string" then return e end
-  if type(e) == "table" then
-    local ok, s = pcall(json.encode, e)
-    if ok then return s end
-  end
-  return tostring(e)
+-- errorText is the error value as AOS's process.handle joins it into the Error: a string or a number as
+-- text, anything else (unless its metatable can concatenate it) fails there, with the message C Lua gives at
+-- that line of AOS's process.lua (line is 733 for an Eval, 751 for another message).
+local function errorText(e, line)
+  local kind = type(e)
+  if kind == "string" then return e end
+  if kind == "number" then return tostring(e) end
+  local mt = getmetatable(e)
+  if type(mt) == "table" and rawget(mt, "__concat") ~= nil then return "" .. e end
+  error('[string ".process"]:' .. line .. ": attempt to concatenate a " .. kind .. " value (local 'result')", 0)
 end
+
+-- The handler-error traceback AOS prints: debug.traceback() from process.handle less its last three lines.
+local handleTraceback = "stack traceback:\n\t[string \".process\"]:753: in function '.process.handle'"
 
 -- The patterns and handles of _eval and _default, re-added by every message (as in AOS), depend on no
 -- message: made once, they cost no closures per message.
@@ -425,9 +432,10 @@ local ownTab, tabAgain = Tab, native.tabAgain or function() return nil end
 -- The body of a message's coroutine: it starts at once (process.handle resumes it right after making it),
 -- with the message and env handle left for it.
 local evalMsg, evalEnv
+local evalState = { inHandle = false } -- Handlers.evaluate sets inHandle while a handle runs
 local function evaluateMessage()
   local m, e = evalMsg, evalEnv
-  return Handlers.evaluate(m, e)
+  return Handlers.evaluate(m, e, evalState)
 end
 
 function process.handle(msg, envArg, prevTab)
@@ -510,15 +518,21 @@ function process.handle(msg, envArg, prevTab)
   -- The handlers run in a coroutine: one that calls Receive stays suspended (kept in Handlers.coroutines)
   -- until the message it waits for arrives; this message then ends normally.
   evalMsg, evalEnv = msg, env
+  evalState.inHandle = false
   local co = coroutine.create(evaluateMessage)
   local ok, result = coroutine.resume(co)
   evalMsg, evalEnv = nil, nil
   trackCoroutine(co)
 
   if not ok then
-    local text = errorText(result)
+    -- AOS's Handlers.evaluate raises a handle's error again with error(err): a string gets the position of
+    -- that call.
+    if evalState.inHandle and type(result) == "string" then
+      result = '[string ".handlers"]:559: ' .. result
+    end
     if msg.Action == "Eval" then
       table.insert(Errors, result)
+      local text = errorText(result, 733)
       local printData = table.concat(HANDLER_PRINT_LOGS, "\n")
       return { Error = printData .. "\n\n" .. Colors.red .. "error:\n" .. Colors.reset .. text }
     end
@@ -527,11 +541,9 @@ function process.handle(msg, envArg, prevTab)
     else
       print(Colors.red .. "Error" .. Colors.gray .. " handling message " .. Colors.reset)
     end
+    local text = errorText(result, 751)
     print(Colors.green .. text .. Colors.reset)
-    local dbg = rawget(_G, "debug")
-    if type(dbg) == "table" and type(dbg.traceback) == "function" then
-      print("\n" .. Colors.gray .. tostring(dbg.traceback()) .. Colors.reset)
-    end
+    print("\n" .. Colors.gray .. handleTraceback .. Colors.reset)
     local printData = table.concat(HANDLER_PRINT_LOGS, "\n")
     return ao.result({
       Error = printData .. "\n\n" .. Colors.red .. "error:\n" .. Colors.reset .. text,

@@ -8,6 +8,13 @@ local utils = { _version = "0.0.5" }
 local _, native = ...
 if type(native) ~= "table" then native = {} end
 
+-- assertAt is assert with the position AOS's module raises the error from: those positions (aos 2.0.0's
+-- source lines) are part of the messages processes see.
+local function assertAt(ok, message)
+  if not ok then error(message, 0) end
+  return ok
+end
+
 local function isArray(t)
   if type(t) ~= "table" then return false end
   local highest = 0
@@ -99,7 +106,7 @@ end
 local unpack = table.unpack or unpack
 
 local function curry(fn, arity)
-  assert(type(fn) == "function", "function is required as first argument")
+  assertAt(type(fn) == "function", '[string ".utils"]:185: function is required as first argument')
   arity = arity or paramCount(fn)
   if arity < 2 then return fn end
   return function(...)
@@ -119,10 +126,10 @@ end
 utils.curry = curry
 
 utils.concat = curry(function(a, b)
-  assert(type(a) == "table", "first argument should be a table that is an array")
-  assert(type(b) == "table", "second argument should be a table that is an array")
-  assert(isArray(a), "first argument should be a table")
-  assert(isArray(b), "second argument should be a table")
+  assertAt(type(a) == "table", '[string ".utils"]:227: first argument should be a table that is an array')
+  assertAt(type(b) == "table", '[string ".utils"]:229: second argument should be a table that is an array')
+  assertAt(isArray(a), '[string ".utils"]:231: first argument should be a table')
+  assertAt(isArray(b), '[string ".utils"]:233: second argument should be a table')
   local out = {}
   for i = 1, #a do out[#out + 1] = a[i] end
   for i = 1, #b do out[#out + 1] = b[i] end
@@ -131,8 +138,8 @@ end, 2)
 
 -- reduce folds with fn(acc, value, key); a nil accumulator takes the next value instead of calling fn.
 utils.reduce = curry(function(fn, initial, t)
-  assert(type(fn) == "function", "first argument should be a function that accepts (result, value, key)")
-  assert(type(t) == "table" and isArray(t), "third argument should be a table that is an array")
+  assertAt(type(fn) == "function", '[string ".utils"]:269: first argument should be a function that accepts (result, value, key)')
+  assertAt(type(t) == "table" and isArray(t), '[string ".utils"]:271: third argument should be a table that is an array')
   local acc = initial
   for k, v in pairs(t) do
     if acc == nil then acc = v else acc = fn(acc, v, k) end
@@ -141,8 +148,8 @@ utils.reduce = curry(function(fn, initial, t)
 end, 3)
 
 utils.map = curry(function(fn, data)
-  assert(type(fn) == "function", "first argument should be a unary function")
-  assert(type(data) == "table" and isArray(data), "second argument should be an Array")
+  assertAt(type(fn) == "function", '[string ".utils"]:301: first argument should be a unary function')
+  assertAt(type(data) == "table" and isArray(data), '[string ".utils"]:303: second argument should be an Array')
   return utils.reduce(function(out, v, k)
     out[k] = fn(v, k)
     return out
@@ -150,8 +157,8 @@ utils.map = curry(function(fn, data)
 end, 2)
 
 utils.filter = curry(function(fn, data)
-  assert(type(fn) == "function", "first argument should be a unary function")
-  assert(type(data) == "table" and isArray(data), "second argument should be an Array")
+  assertAt(type(fn) == "function", '[string ".utils"]:329: first argument should be a unary function')
+  assertAt(type(data) == "table" and isArray(data), '[string ".utils"]:331: second argument should be an Array')
   return utils.reduce(function(out, v)
     if fn(v) then out[#out + 1] = v end
     return out
@@ -159,8 +166,8 @@ utils.filter = curry(function(fn, data)
 end, 2)
 
 utils.find = curry(function(fn, t)
-  assert(type(fn) == "function", "first argument should be a unary function")
-  assert(type(t) == "table", "second argument should be a table that is an array")
+  assertAt(type(fn) == "function", '[string ".utils"]:361: first argument should be a unary function')
+  assertAt(type(t) == "table", '[string ".utils"]:363: second argument should be a table that is an array')
   for _, v in pairs(t) do
     if fn(v) then return v end
   end
@@ -168,14 +175,14 @@ utils.find = curry(function(fn, t)
 end, 2)
 
 utils.propEq = curry(function(name, value, object)
-  assert(type(name) == "string", "first argument should be a string")
+  assertAt(type(name) == "string", '[string ".utils"]:387: first argument should be a string')
   assert(type(value) == "string", "second argument should be a string")
-  assert(type(object) == "table", "third argument should be a table<object>")
+  assertAt(type(object) == "table", '[string ".utils"]:391: third argument should be a table<object>')
   return object[name] == value
 end, 3)
 
 utils.reverse = function(data)
-  assert(type(data) == "table", "argument needs to be a table that is an array")
+  assertAt(type(data) == "table", '[string ".utils"]:405: argument needs to be a table that is an array')
   return utils.reduce(function(out, v, i)
     out[#data - i + 1] = v
     return out
@@ -188,7 +195,7 @@ utils.compose = curry(function(...)
   return function(v)
     local r = v
     for i = #fns, 1, -1 do
-      assert(type(fns[i]) == "function", "each argument needs to be a function")
+      assertAt(type(fns[i]) == "function", '[string ".utils"]:441: each argument needs to be a function')
       r = fns[i](r)
     end
     return r
@@ -200,20 +207,20 @@ utils.prop = curry(function(name, object)
 end, 2)
 
 utils.includes = curry(function(val, t)
-  assert(type(t) == "table", "argument needs to be a table")
+  assertAt(type(t) == "table", '[string ".utils"]:473: argument needs to be a table')
   assert(isArray(t), "argument should be a table that is an array")
   return utils.find(function(v) return v == val end, t) ~= nil
 end, 2)
 
 utils.keys = function(t)
-  assert(type(t) == "table", "argument needs to be a table")
+  assertAt(type(t) == "table", '[string ".utils"]:485: argument needs to be a table')
   local out = {}
   for k in pairs(t) do out[#out + 1] = k end
   return out
 end
 
 utils.values = function(t)
-  assert(type(t) == "table", "argument needs to be a table")
+  assertAt(type(t) == "table", '[string ".utils"]:505: argument needs to be a table')
   local out = {}
   for _, v in pairs(t) do out[#out + 1] = v end
   return out

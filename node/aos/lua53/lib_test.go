@@ -141,7 +141,7 @@ func TestDocumentedDifferences(t *testing.T) {
 		{"negating mininteger", "return -math.mininteger > 0", []any{true}},
 	})
 	checkErrors(t, []errorCase{
-		{"integral float divided by zero", "return 7.0 // 0", "attempt to perform 'n//0'"},
+		{"integral float divided by zero", "return 7.0 // 0", "attempt to divide by zero"},
 	})
 }
 

@@ -31,6 +31,7 @@ type parser struct {
 	levels int
 	vararg []bool // per enclosing function: may it use '...'
 	fnLine []int  // per enclosing function: line of its 'function' keyword (0 for the main chunk)
+	sc     scopes // locals, blocks, labels and gotos (labels.go)
 }
 
 type stmtKind uint8
@@ -71,10 +72,12 @@ func parse(toks []token, chunk string, ed *editor) (err error) {
 			err = se
 		}
 	}()
+	p.openFunc()
 	p.block()
 	if p.tok().kind != tkEOF {
 		p.errorExpected("<eof>")
 	}
+	p.closeFunc()
 	return nil
 }
 
@@ -224,54 +227,67 @@ func (p *parser) statement() stmtKind {
 	case p.is("while"):
 		p.next()
 		p.expr()
+		p.enterBlock(true)
 		p.checkNext("do")
-		p.block()
+		p.scopedBlock()
 		p.checkMatch("end", "while", line)
+		p.leaveBlock()
 	case p.is("do"):
 		p.next()
-		p.block()
+		p.scopedBlock()
 		p.checkMatch("end", "do", line)
 	case p.is("for"):
 		p.forStat(line)
 	case p.is("repeat"):
+		p.enterBlock(true)
+		p.enterBlock(false)
 		p.next()
 		p.block()
 		p.checkMatch("until", "repeat", line)
-		p.expr()
+		p.expr() // inside the scope of the loop's locals
+		p.leaveBlock()
+		p.leaveBlock()
 	case p.is("function"):
 		p.next()
 		p.checkName()
 		for p.testNext(".") {
 			p.checkName()
 		}
-		if p.testNext(":") {
+		method := p.testNext(":")
+		if method {
 			p.checkName()
 		}
-		p.body(line)
+		p.body(line, method)
 	case p.is("local"):
 		p.next()
 		if p.testNext("function") {
+			p.addLocals(p.tok().text)
 			p.checkName()
-			p.body(line)
+			p.body(line, false)
 		} else {
+			names := []string{p.tok().text}
 			p.checkName()
 			for p.testNext(",") {
+				names = append(names, p.tok().text)
 				p.checkName()
 			}
 			if p.testNext("=") {
 				p.exprList()
 			}
+			p.addLocals(names...)
 		}
 	case p.is("::"):
 		p.next()
-		p.checkName()
-		p.checkNext("::")
+		p.labelStat(line)
 	case p.is("break"):
 		p.next()
+		p.gotoStat("break", line)
 		return stBreak
 	case p.is("goto"):
 		p.next()
+		name := p.tok().text
 		p.checkName()
+		p.gotoStat(name, line)
 	default:
 		p.exprStat()
 	}
@@ -282,22 +298,25 @@ func (p *parser) ifStat(line int) {
 	p.next()
 	p.expr()
 	p.checkNext("then")
-	p.block()
+	p.scopedBlock()
 	for p.is("elseif") {
 		p.next()
 		p.expr()
 		p.checkNext("then")
-		p.block()
+		p.scopedBlock()
 	}
 	if p.testNext("else") {
-		p.block()
+		p.scopedBlock()
 	}
 	p.checkMatch("end", "if", line)
 }
 
 func (p *parser) forStat(line int) {
+	p.enterBlock(true)
 	p.next()
+	names := []string{p.tok().text}
 	p.checkName()
+	var control []string
 	switch {
 	case p.is("="):
 		p.next()
@@ -307,27 +326,73 @@ func (p *parser) forStat(line int) {
 		if p.testNext(",") {
 			p.expr()
 		}
+		control = []string{"(for index)", "(for limit)", "(for step)"}
 	case p.is(",") || p.is("in"):
 		for p.testNext(",") {
+			names = append(names, p.tok().text)
 			p.checkName()
 		}
 		p.checkNext("in")
 		p.exprList()
+		control = []string{"(for generator)", "(for state)", "(for control)"}
 	default:
 		p.errorf("'=' or 'in' expected")
 	}
+	p.addLocals(control...)
 	p.checkNext("do")
-	p.block()
+	p.enterBlock(false) // the declared variables
+	p.addLocals(names...)
+	p.scopedBlock()
+	p.leaveBlock()
 	p.checkMatch("end", "for", line)
+	p.leaveBlock()
 }
 
-// body parses a function's parameter list and block.
-func (p *parser) body(line int) {
+// scopedBlock is Lua's block: a statement list in a block of its own.
+func (p *parser) scopedBlock() {
+	p.enterBlock(false)
+	p.block()
+	p.leaveBlock()
+}
+
+// labelStat parses "NAME '::'" after a '::' on line. As in Lua 5.3, a label followed only by no-op
+// statements up to the end of its block is outside the scope of the block's locals.
+func (p *parser) labelStat(line int) {
+	name := p.tok().text
+	p.checkName()
+	p.checkRepeated(name)
+	p.checkNext("::")
+	p.sc.labels = append(p.sc.labels, labelDesc{name: name, line: line, nactvar: len(p.sc.fs.actvars)})
+	at := len(p.sc.labels) - 1
+	for p.is(";") || p.is("::") {
+		p.statement()
+	}
+	lb := p.sc.labels[at]
+	if p.blockFollow(false) {
+		lb.nactvar = p.sc.fs.bl.nactvar
+		p.sc.labels[at] = lb
+	}
+	for i := p.sc.fs.bl.firstGoto; i < len(p.sc.gotos); {
+		if p.sc.gotos[i].name == name {
+			p.closeGoto(i, lb)
+		} else {
+			i++
+		}
+	}
+}
+
+// body parses a function's parameter list and block; a method has the parameter self first.
+func (p *parser) body(line int, method bool) {
+	p.openFunc()
+	if method {
+		p.addLocals("self")
+	}
 	p.checkNext("(")
 	vararg := false
 	if !p.is(")") {
 		for {
 			if p.tok().kind == tkName {
+				p.addLocals(p.tok().text)
 				p.next()
 			} else if p.is("...") {
 				p.next()
@@ -345,6 +410,7 @@ func (p *parser) body(line int) {
 	p.fnLine = append(p.fnLine, line)
 	p.block()
 	p.checkMatch("end", "function", line)
+	p.closeFunc()
 	p.vararg = p.vararg[:len(p.vararg)-1]
 	p.fnLine = p.fnLine[:len(p.fnLine)-1]
 }
@@ -440,7 +506,7 @@ func (p *parser) simpleExp() exp {
 	case p.is("function"):
 		line := t.line
 		p.next()
-		p.body(line)
+		p.body(line, false)
 	default:
 		return p.suffixedExp()
 	}

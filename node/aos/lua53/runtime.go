@@ -60,7 +60,9 @@ func floatToInt(f float64) (int64, bool) {
 	return int64(f), true
 }
 
-// toNumber converts an operand as 5.3 arithmetic does: numbers, and strings that read as numbers.
+// ToNumber converts an operand as 5.3 arithmetic does: numbers, and strings that read as numbers.
+func ToNumber(v lua.LValue) (float64, bool) { return toNumber(v) }
+
 func toNumber(v lua.LValue) (float64, bool) {
 	switch x := v.(type) {
 	case lua.LNumber:
@@ -168,7 +170,7 @@ func opIdiv(L *lua.LState) int {
 			yi, oky := floatToInt(float64(y))
 			if okx && oky {
 				if yi == 0 {
-					L.RaiseError("attempt to perform 'n//0'")
+					L.RaiseError("attempt to divide by zero")
 				}
 				L.Push(lua.LNumber(float64(floorDiv(xi, yi))))
 				return 1
@@ -198,7 +200,9 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// checkInteger is luaL_checkinteger: a number or numeric string with an exact integer value.
+// CheckInteger is luaL_checkinteger: a number or numeric string with an exact integer value.
+func CheckInteger(L *lua.LState, n int) int64 { return checkInteger(L, n) }
+
 func checkInteger(L *lua.LState, n int) int64 {
 	v := L.Get(n)
 	if i, ok := toInteger(v); ok {

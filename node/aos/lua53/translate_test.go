@@ -47,8 +47,8 @@ func TestIntegerDivision(t *testing.T) {
 		{"numeric string by zero is float", `return "7" // 0`, []any{inf}},
 	})
 	checkErrors(t, []errorCase{
-		{"by zero", "return 1 // 0", "attempt to perform 'n//0'"},
-		{"negative by zero", "local z = 0 return -5 // z", "attempt to perform 'n//0'"},
+		{"by zero", "return 1 // 0", "attempt to divide by zero"},
+		{"negative by zero", "local z = 0 return -5 // z", "attempt to divide by zero"},
 		{"table", "return {} // 2", "attempt to perform arithmetic on a table value"},
 		{"nil second", "return 2 // nil", "attempt to perform arithmetic on a nil value"},
 		{"bad string", `return "x" // 2`, "attempt to perform arithmetic on a string value"},
