@@ -455,6 +455,7 @@ func CompactKeys(t *lua.LTable) {
 	}
 	*keysP, *k2iP = keys, k2i
 }
+
 // Frame is one call frame of a thread: a view, valid while the frame is on the thread's call stack. The
 // zero Frame is no frame.
 type Frame struct{ p unsafe.Pointer }
