@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -263,8 +264,14 @@ func (m *Service) sign(data, target, anchor string, tags []bundler.Tag) (*bundle
 	if len(anchor) != 32 {
 		anchor = ""
 	}
+	// Pushing outboxes is background work: at most half the cores sign at once (an RSA-4096 signature is
+	// ~7 ms of CPU), so a process that sends a thousand messages cannot starve the node's other requests.
+	pushSigners <- struct{}{}
+	defer func() { <-pushSigners }()
 	return m.wallet.Sign([]byte(data), target, anchor, tags)
 }
+
+var pushSigners = make(chan struct{}, max(1, runtime.NumCPU()/2))
 
 // done reports whether an outbox entry was already pushed (a crank repeated after a restart pushes nothing twice).
 func (m *Service) done(ctx context.Context, key string) bool {
