@@ -53,7 +53,7 @@ type Node struct {
 
 	recMu     sync.Mutex
 	recRun    sync.Mutex
-	recFailed map[string]time.Time // processes the gateway could not give back lately
+	recFailed map[string]recFailure // processes the gateway could not give back lately
 
 	ModuleID string
 	servers  []*http.Server // the units, drained first on Close
@@ -124,7 +124,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	n.CU.SetMaxDryRuns(cfg.CU.MaxDryRuns)
 	n.Restore = recovery.New(n.Gateway, db, log.With("unit", "recovery"))
 	n.CU.SetCheckpointSource(gatewayCheckpoints{gw: n.Gateway, rec: n.Restore})
-	n.recFailed = map[string]time.Time{}
+	n.recFailed = map[string]recFailure{}
 	if cfg.CU.Recover {
 		n.CU.SetRecoverer(n.autoRecover)
 	}
@@ -411,18 +411,29 @@ func (n *Node) Recover(ctx context.Context, pid string) (*recovery.Report, error
 	return n.Restore.Recover(ctx, pid)
 }
 
-// recoverRetry is how long the CU waits before asking the gateway again for a process it could not recover,
-// so requests for unknown ids do not turn into a gateway query each.
-const recoverRetry = 30 * time.Second
+// A process the CU could not recover is not asked of the gateway again at once, so requests for unknown
+// ids do not each turn into gateway queries; but a gateway that was only down is asked again soon: the wait
+// starts at recoverRetryMin (recoverRetryMissing when the gateway answered that it does not know the process)
+// and doubles with every failure up to recoverRetryMax.
+const (
+	recoverRetryMin     = time.Second
+	recoverRetryMissing = 5 * time.Second
+	recoverRetryMax     = 30 * time.Second
+)
+
+type recFailure struct {
+	at   time.Time
+	wait time.Duration
+}
 
 func (n *Node) autoRecover(ctx context.Context, pid string) error {
 	if !isID(pid) {
 		return errors.New("not a process id")
 	}
 	n.recMu.Lock()
-	if t, ok := n.recFailed[pid]; ok && time.Since(t) < recoverRetry {
+	if f, ok := n.recFailed[pid]; ok && time.Since(f.at) < f.wait {
 		n.recMu.Unlock()
-		return fmt.Errorf("the last attempt failed %s ago", time.Since(t).Round(time.Second))
+		return fmt.Errorf("the last attempt failed %s ago; next one after %s", time.Since(f.at).Round(time.Second), f.wait)
 	}
 	n.recMu.Unlock()
 	// One recovery at a time: concurrent first requests for a process must not race to restore it.
@@ -433,18 +444,25 @@ func (n *Node) autoRecover(ctx context.Context, pid string) error {
 		return nil
 	}
 	n.recMu.Lock()
-	if err != nil {
-		// Forget failures old enough to be retried, so requests for many bogus ids do not grow the map forever.
-		for id, t := range n.recFailed {
-			if time.Since(t) >= recoverRetry {
-				delete(n.recFailed, id)
-			}
-		}
-		n.recFailed[pid] = time.Now()
-	} else {
+	defer n.recMu.Unlock()
+	if err == nil {
 		delete(n.recFailed, pid)
+		return nil
 	}
-	n.recMu.Unlock()
+	// Forget failures old enough to be retried, so requests for many bogus ids do not grow the map forever.
+	for id, f := range n.recFailed {
+		if time.Since(f.at) >= recoverRetryMax {
+			delete(n.recFailed, id)
+		}
+	}
+	wait := recoverRetryMin
+	if errors.Is(err, recovery.ErrNotFound) {
+		wait = recoverRetryMissing
+	}
+	if prev, ok := n.recFailed[pid]; ok {
+		wait = min(max(wait, 2*prev.wait), recoverRetryMax)
+	}
+	n.recFailed[pid] = recFailure{at: time.Now(), wait: wait}
 	return err
 }
 

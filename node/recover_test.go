@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -391,4 +392,48 @@ func (n *testNode) flushUploads() {
 		time.Sleep(300 * time.Millisecond)
 	}
 	n.t.Fatalf("upload queue not flushed: %v", err)
+}
+
+// A CU whose gateway was down when it first met a process asks again soon once the gateway is back (the
+// wait after a failure starts at a second and doubles), not after the longest wait.
+func TestRecoverRetriesSoonAfterAnOutage(t *testing.T) {
+	g, err := embedded.Open(filepath.Join(t.TempDir(), "gw.db"), embedded.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	var down atomic.Bool
+	inner := g.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	ext := func(c *config.Config) {
+		c.Gateway.Embedded, c.Gateway.URL = false, srv.URL
+		c.Upload.MaxAge = 10 * time.Millisecond
+	}
+	n1 := startNodeWith(t, filepath.Join(t.TempDir(), "a"), ext)
+	p, _, _ := n1.post("", "")
+	n1.flushUploads()
+	n1.Close()
+
+	n2 := startNodeWith(t, filepath.Join(t.TempDir(), "b"), ext)
+	defer n2.Close()
+	down.Store(true)
+	if status, b := get(t, n2.url("cu")+"/state/"+p.ID); status == http.StatusOK {
+		t.Fatalf("state while the gateway is down: %d %s", status, b)
+	}
+	down.Store(false)
+	start := time.Now()
+	eventually(t, "recovery once the gateway is back", func() bool {
+		status, _ := get(t, n2.url("cu")+"/state/"+p.ID)
+		return status == http.StatusOK
+	})
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("recovered %s after the gateway came back", took)
+	}
 }
