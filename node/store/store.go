@@ -43,7 +43,9 @@ type DB struct{ db *bolt.DB }
 // Open opens (creating if needed) the store file.
 func Open(path string) (*DB, error) {
 	// bbolt waits for the file lock; another process holding it will not let go soon, so say so at once.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 200 * time.Millisecond})
+	// The map reserves address space, not memory: growing the file within it never remaps, and a remap
+	// blocks every reader until the writers are done (large results stalled other requests).
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 200 * time.Millisecond, InitialMmapSize: 1 << 30})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open store %s: another process (another aonode on the same data directory?) holds it", path)
 	}
