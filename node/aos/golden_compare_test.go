@@ -178,7 +178,7 @@ func gTagsText(v any, fixed int) string {
 	return "[" + strings.Join(items, ", ") + "]"
 }
 
-// The prompt names the aos version: aos-2.0.0 in the wasm, aos-2.0.4-aonode here.
+// The prompt names the aos version: aos-2.0.0 in the wasm, aos-2.0.4 here.
 var gVersionToken = regexp.MustCompile(`aos-\d+\.\d+\.\d+(-aonode)?`)
 
 func gNormalizeStrict(f map[string]string) map[string]string {
@@ -413,7 +413,7 @@ func TestGoldenCompare(t *testing.T) {
 		shift               bool
 	}{
 		{"the same", `{"Output":{"data":"2","prompt":` + p("2.0.0", 0) + `}}`, `{"Output":{"data":"2","prompt":` + p("2.0.0", 0) + `}}`, true, true, false},
-		{"version token in the prompt", `{"Output":{"prompt":` + p("2.0.0", 0) + `}}`, `{"Output":{"prompt":` + p("2.0.4-aonode", 0) + `}}`, true, true, false},
+		{"version token in the prompt", `{"Output":{"prompt":` + p("2.0.0", 0) + `}}`, `{"Output":{"prompt":` + p("2.0.4", 0) + `}}`, true, true, false},
 		{"Inbox count", `{"Output":{"prompt":` + p("2.0.0", 0) + `}}`, `{"Output":{"prompt":` + p("2.0.0", 1) + `}}`, false, false, false},
 		{"Inbox count with the spawn message kept", `{"Output":{"prompt":` + p("2.0.0", 0) + `}}`, `{"Output":{"prompt":` + p("2.0.0", 1) + `}}`, true, true, true},
 		{"debug Output.test, absent print, GasUsed, empty Patches", `{"Output":{"data":"x","test":"dump"},"Patches":[],"GasUsed":0}`, `{"Output":{"data":"x","print":false},"GasUsed":123}`, true, true, false},

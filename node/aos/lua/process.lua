@@ -39,7 +39,9 @@ _G.ao = ao
 ao.json = json
 if not package.loaded["ao"] then package.loaded["ao"] = ao end
 
-local process = { _version = "2.0.4-aonode" }
+-- The version aos 2.0.4 processes report: the aos CLI offers an update (and .update would load aos modules
+-- this runtime does not have) to any process whose version is not its own.
+local process = { _version = "2.0.4" }
 local maxInboxCount = 10000
 
 --------------------------------------------------------------------------------------------------------
