@@ -62,6 +62,7 @@ func installBuiltins(L *lua.LState, env Env) {
 	g.RawSetString("os", os)
 	installLimitBuiltins(L)
 	installBaseBuiltins(L)
+	installStdlib(L)
 }
 
 func setClock(L *lua.LState, ms int64) {

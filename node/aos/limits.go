@@ -274,7 +274,7 @@ func watchLoop() {
 var orig struct {
 	once                       sync.Once
 	coCreate, coWrap, coResume lua.LGFunction
-	strFormat, pcall, xpcall   lua.LGFunction
+	strFormat, pcall           lua.LGFunction
 }
 
 func loadOrig(L *lua.LState) {
@@ -285,7 +285,6 @@ func loadOrig(L *lua.LState) {
 		orig.coResume = co.RawGetString("resume").(*lua.LFunction).GFunction
 		orig.strFormat = L.GetGlobal("string").(*lua.LTable).RawGetString("format").(*lua.LFunction).GFunction
 		orig.pcall = L.GetGlobal("pcall").(*lua.LFunction).GFunction
-		orig.xpcall = L.GetGlobal("xpcall").(*lua.LFunction).GFunction
 		tostringPC = reflect.ValueOf(L.GetGlobal("tostring").(*lua.LFunction).GFunction).Pointer()
 	})
 }
@@ -375,7 +374,7 @@ func coResumeMetered(L *lua.LState) int {
 }
 
 func pcallMetered(L *lua.LState) int  { return chargeIfFailed(L, orig.pcall(L)) }
-func xpcallMetered(L *lua.LState) int { return chargeIfFailed(L, orig.xpcall(L)) }
+func xpcallMetered(L *lua.LState) int { return chargeIfFailed(L, xpcall53(L)) }
 
 // chargeIfFailed charges for a caught error when the n results on top of the stack start with false.
 func chargeIfFailed(L *lua.LState, n int) int {
