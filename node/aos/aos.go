@@ -174,13 +174,11 @@ func (p *Process) bind() {
 	p.handle = p.L.GetGlobal("__aonode_handle").(*lua.LFunction)
 }
 
-// modules are the runtime files, under every name AOS code requires them by.
+// modules are the runtime files, under the names AOS code requires them by (as in AOS, "ao" is also
+// package.loaded's alias of ".ao", set by the process module).
 var modules = map[string]string{
-	".utils": "utils", "utils": "utils",
-	".handlers-utils": "handlers-utils", "handlers-utils": "handlers-utils",
-	".handlers": "handlers", "handlers": "handlers",
-	".ao": "ao", "ao": "ao",
-	".process": "process", "process": "process",
+	".utils": "utils", ".handlers-utils": "handlers-utils", ".handlers": "handlers", ".ao": "ao",
+	".process": "process",
 }
 
 func newState(env Env) (*lua.LState, error) {
@@ -211,7 +209,9 @@ func newState(env Env) (*lua.LState, error) {
 		L.Close()
 		return nil, err
 	}
-	preload := L.GetField(L.GetField(L.Get(lua.EnvironIndex), "package"), "preload").(*lua.LTable)
+	// The runtime's modules are found by the searcher after package.preload, as AOS's bundled modules are
+	// (package.preload stays empty).
+	bundle := bundledModules(L)
 	loaded := map[string]*lua.LFunction{}
 	for _, alias := range rt.aliases {
 		file := modules[alias]
@@ -220,14 +220,10 @@ func newState(env Env) (*lua.LState, error) {
 			fn = L.NewFunctionFromProto(rt.chunks[file])
 			loaded[file] = fn
 		}
-		L.SetField(preload, alias, fn)
+		bundle.RawSetString(alias, fn)
 	}
-	jsonLoader := L.NewFunction(openJSON)
-	L.SetField(preload, ".json", jsonLoader)
-	L.SetField(preload, "json", jsonLoader)
-	bintLoader := L.NewFunction(openBint)
-	L.SetField(preload, ".bint", bintLoader)
-	L.SetField(preload, "bint", bintLoader)
+	bundle.RawSetString("json", L.NewFunction(openJSON))
+	bundle.RawSetString(".bint", L.NewFunction(openBint))
 	for _, file := range nativeModules {
 		if err := loadWithNatives(L, file, loaded[file]); err != nil {
 			L.Close()
@@ -244,12 +240,7 @@ func newState(env Env) (*lua.LState, error) {
 }
 
 // bootSource loads the runtime modules in every state, once the preloaders are installed.
-const bootSource = `local p = require(".process"); package.loaded["process"] = p
-local a = require(".ao"); package.loaded["ao"] = a
-local j = require(".json"); package.loaded["json"] = j
-local h = require(".handlers"); package.loaded["handlers"] = h
-local u = require(".utils"); package.loaded["utils"] = u
-local hu = require(".handlers-utils"); package.loaded["handlers-utils"] = hu
+const bootSource = `local p = require(".process")
 __aonode_handle = p.handle`
 
 // compiledRT is the AOS runtime compiled: the main function of each runtime file and of the boot chunk.
@@ -329,8 +320,8 @@ func setThreadOptions(L *lua.LState) {
 	L.Options.RegistryGrowStep = threadRegistrySize
 }
 
-// loadWithNatives runs the chunk of a module that takes Go helpers (natives) and registers it under both
-// its names, as require would, before the other modules require it.
+// loadWithNatives runs the chunk of a module that takes Go helpers (natives) and registers it under its
+// name, as require would, before the other modules require it.
 func loadWithNatives(L *lua.LState, file string, chunk *lua.LFunction) error {
 	L.Push(chunk)
 	L.Push(lua.LString("." + file))
@@ -342,7 +333,6 @@ func loadWithNatives(L *lua.LState, file string, chunk *lua.LFunction) error {
 	L.Pop(1)
 	loaded := L.GetField(L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable)
 	loaded.RawSetString("."+file, mod)
-	loaded.RawSetString(file, mod)
 	return nil
 }
 

@@ -126,9 +126,32 @@ func searchPreload(L *lua.LState) int {
 	return 1
 }
 
-// searchAO is the searcher the AOS wasm adds after the preload one: it finds nothing and says so.
+// regBundle is the registry key of the runtime's bundled modules: name -> loader.
+const regBundle = "__aonode_bundle"
+
+// bundledModules is the table of the runtime's bundled modules, made on first use.
+func bundledModules(L *lua.LState) *lua.LTable {
+	reg := L.Get(lua.RegistryIndex).(*lua.LTable)
+	if t, ok := reg.RawGetString(regBundle).(*lua.LTable); ok {
+		return t
+	}
+	t := L.NewTable()
+	reg.RawSetString(regBundle, t)
+	return t
+}
+
+// searchAO is the searcher the AOS wasm adds after the preload one: it finds the modules bundled with the
+// runtime, by their name or as name.init (so '.crypto' is '.crypto.init'), and otherwise says so.
 func searchAO(L *lua.LState) int {
-	L.Push(lua.LString("module " + L.CheckString(1) + " not found"))
+	name := L.CheckString(1)
+	bundle := bundledModules(L)
+	for _, n := range []string{name, name + ".init"} {
+		if fn, ok := bundle.RawGetString(n).(*lua.LFunction); ok {
+			L.Push(fn)
+			return 1
+		}
+	}
+	L.Push(lua.LString("module " + name + " not found"))
 	return 1
 }
 

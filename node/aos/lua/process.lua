@@ -19,7 +19,7 @@ local record = native.record or function(...)
 end
 
 local ao = require(".ao")
-local json = require(".json")
+local json = require("json")
 local utils = require(".utils")
 
 Colors = {
@@ -33,10 +33,9 @@ Bell = "\x07"
 
 Handlers = require(".handlers")
 Utils = utils
-_G.utils = utils
+-- aos 2.0.4's package manager module (1b87aa2) makes json a global.
 _G.json = json
 _G.ao = ao
-ao.json = json
 if not package.loaded["ao"] then package.loaded["ao"] = ao end
 
 local process = { _version = "2.0.4-aonode" }
@@ -211,7 +210,6 @@ function Spawn(...)
     output = "Spawn process request added to outbox",
     after = result.after,
     receive = result.receive,
-    onReply = result.onReply,
   }
 end
 
