@@ -67,17 +67,17 @@ type Env struct {
 
 // OutMessage is an outbox message.
 type OutMessage struct {
-	Target string `json:"Target"`
-	Anchor string `json:"Anchor"`
-	Tags   []Tag  `json:"Tags"`
-	Data   string `json:"Data"`
+	Target string   `json:"Target"`
+	Anchor string   `json:"Anchor"`
+	Tags   []OutTag `json:"Tags"`
+	Data   string   `json:"Data"`
 }
 
 // OutSpawn is an outbox spawn.
 type OutSpawn struct {
-	Anchor string `json:"Anchor"`
-	Tags   []Tag  `json:"Tags"`
-	Data   string `json:"Data"`
+	Anchor string   `json:"Anchor"`
+	Tags   []OutTag `json:"Tags"`
+	Data   string   `json:"Data"`
 }
 
 // OutAssignment is an outbox assignment.
@@ -478,16 +478,21 @@ func (p *Process) readOutbox(res *Result) {
 	if ao == nil {
 		return
 	}
-	readTags := func(v lua.LValue) []Tag {
+	var bad error // a tag value the result's JSON cannot hold
+	readTags := func(v lua.LValue) []OutTag {
 		t, ok := v.(*lua.LTable)
 		if !ok {
-			return []Tag{}
+			return []OutTag{}
 		}
 		n := t.Len()
-		out := make([]Tag, 0, n)
+		out := make([]OutTag, 0, n)
 		for i := 1; i <= n; i++ {
 			if e, ok := t.RawGetInt(i).(*lua.LTable); ok {
-				out = append(out, Tag{Name: lua.LVAsString(e.RawGetString("name")), Value: lua.LVAsString(e.RawGetString("value"))})
+				tag, err := outTag(p.L, e.RawGetString("name"), e.RawGetString("value"))
+				if err != nil && bad == nil {
+					bad = err
+				}
+				out = append(out, tag)
 			}
 		}
 		return out
@@ -528,6 +533,11 @@ func (p *Process) readOutbox(res *Result) {
 			res.Assignments = append(res.Assignments, oa)
 		}
 	}
+	if bad != nil {
+		// AOS encodes its whole result as JSON, and fails when a value cannot be encoded: the message sends
+		// nothing.
+		*res = Result{Messages: []OutMessage{}, Spawns: []OutSpawn{}, Assignments: []OutAssignment{}, Output: res.Output, Error: bad.Error()}
+	}
 }
 
 // Fork returns an independent copy of the process for a read-only evaluation.
@@ -561,7 +571,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}
 	for i := range r.Messages {
 		if r.Messages[i].Tags == nil {
-			r.Messages[i].Tags = []Tag{}
+			r.Messages[i].Tags = []OutTag{}
 		}
 	}
 	return json.Marshal(plain(r))

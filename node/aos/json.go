@@ -66,8 +66,10 @@ func openJSON(L *lua.LState) int {
 
 // jsonFail raises msg as the json module raises it: with the position of its error call and no other.
 func jsonFail(L *lua.LState, line int, msg string) {
-	L.Error(lua.LString(jsonChunk+":"+strconv.Itoa(line)+": "+msg), 0)
+	L.Error(lua.LString(jsonText(line, msg)), 0)
 }
+
+func jsonText(line int, msg string) string { return jsonChunk + ":" + strconv.Itoa(line) + ": " + msg }
 
 // jsonTooDeep is the error of nesting past jsonMaxDepth (a limit of this runtime: it has no position in the
 // module).
@@ -78,7 +80,7 @@ func jsonTooDeep(L *lua.LState, fn string) {
 /* ---- encode ---- */
 
 func jsonEncode(L *lua.LState) int {
-	e := jsonEncoder{L: L, stack: map[*lua.LTable]bool{}}
+	e := jsonEncoder{L: L, stack: map[*lua.LTable]bool{}, metered: true}
 	e.value(L.Get(1), 0)
 	e.flush()
 	chargeAlloc(L, sizeString+int64(len(e.buf)))
@@ -86,17 +88,50 @@ func jsonEncode(L *lua.LState) int {
 	return 1
 }
 
+// encodeJSON is json.encode for Go code that runs outside the process's Lua code (reading its outbox):
+// the module's error text is returned, and nothing is charged.
+func encodeJSON(L *lua.LState, v lua.LValue) (out []byte, err error) {
+	e := jsonEncoder{L: L, stack: map[*lua.LTable]bool{}}
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(jsonFailure)
+			if !ok {
+				panic(r)
+			}
+			out, err = nil, f
+		}
+	}()
+	e.value(v, 0)
+	return e.buf, nil
+}
+
+// jsonFailure is the panic an unmetered encoder raises instead of a Lua error.
+type jsonFailure string
+
+func (f jsonFailure) Error() string { return string(f) }
+
 type jsonEncoder struct {
 	L       *lua.LState
 	buf     []byte
 	stack   map[*lua.LTable]bool // the tables being encoded: one met again is a cycle
+	metered bool                 // Lua called it: its work is charged, its errors are Lua errors
 	charged int                  // bytes of buf already charged
 	work    int                  // values written since the last charge
+}
+
+func (e *jsonEncoder) fail(line int, msg string) {
+	if !e.metered {
+		panic(jsonFailure(jsonText(line, msg)))
+	}
+	jsonFail(e.L, line, msg)
 }
 
 // flush charges what was written since the last charge: the buffer's growth as memory, and the values
 // and bytes as compute.
 func (e *jsonEncoder) flush() {
+	if !e.metered {
+		return
+	}
 	grown := len(e.buf) - e.charged
 	chargeAlloc(e.L, int64(grown))
 	charge(e.L, int64(e.work+grown/costBytes))
@@ -115,7 +150,7 @@ func (e *jsonEncoder) value(v lua.LValue, depth int) {
 	case lua.LNumber:
 		f := float64(x)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			jsonFail(e.L, jsonLineNumber, "unexpected number value '"+nonFiniteText(f)+"'")
+			e.fail(jsonLineNumber, "unexpected number value '"+nonFiniteText(f)+"'")
 		}
 		e.buf = appendG14(e.buf, f)
 	case lua.LString:
@@ -123,15 +158,18 @@ func (e *jsonEncoder) value(v lua.LValue, depth int) {
 	case *lua.LTable:
 		e.table(x, depth)
 	default:
-		jsonFail(e.L, jsonLineType, "unexpected type '"+v.Type().String()+"'")
+		e.fail(jsonLineType, "unexpected type '"+v.Type().String()+"'")
 	}
 }
 
 func (e *jsonEncoder) table(t *lua.LTable, depth int) {
 	if e.stack[t] {
-		jsonFail(e.L, jsonLineCircular, "circular reference")
+		e.fail(jsonLineCircular, "circular reference")
 	}
 	if depth >= jsonMaxDepth {
+		if !e.metered {
+			panic(jsonFailure("json.encode: nested too deep"))
+		}
 		jsonTooDeep(e.L, "encode")
 	}
 	e.stack[t] = true
@@ -140,13 +178,13 @@ func (e *jsonEncoder) table(t *lua.LTable, depth int) {
 		n := 0
 		t.ForEach(func(k, _ lua.LValue) {
 			if _, ok := k.(lua.LNumber); !ok {
-				jsonFail(e.L, jsonLineArrayKeys, "invalid table: mixed or invalid key types")
+				e.fail(jsonLineArrayKeys, "invalid table: mixed or invalid key types")
 			}
 			n++
 		})
 		size := t.Len()
 		if n != size {
-			jsonFail(e.L, jsonLineSparse, "invalid table: sparse array")
+			e.fail(jsonLineSparse, "invalid table: sparse array")
 		}
 		e.work += n
 		e.buf = append(e.buf, '[')
@@ -163,7 +201,7 @@ func (e *jsonEncoder) table(t *lua.LTable, depth int) {
 		t.ForEach(func(k, _ lua.LValue) {
 			s, ok := k.(lua.LString)
 			if !ok {
-				jsonFail(e.L, jsonLineObjectKeys, "invalid table: mixed or invalid key types")
+				e.fail(jsonLineObjectKeys, "invalid table: mixed or invalid key types")
 			}
 			keys = append(keys, string(s))
 		})
