@@ -224,6 +224,7 @@ func newState(env Env) (*lua.LState, error) {
 	}
 	bundle.RawSetString("json", L.NewFunction(openJSON))
 	bundle.RawSetString(".bint", L.NewFunction(openBint))
+	bundle.RawSetString(".chance", L.NewFunction(openChance))
 	for _, file := range nativeModules {
 		if err := loadWithNatives(L, file, loaded[file]); err != nil {
 			L.Close()

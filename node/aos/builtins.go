@@ -1,8 +1,6 @@
 package aos
 
 import (
-	"hash/fnv"
-	"math"
 	"strings"
 	"time"
 
@@ -11,12 +9,9 @@ import (
 	"github.com/aonode/aonode/node/aos/lua53"
 )
 
-// Registry keys of the per-VM state the builtins read. Values live in Lua (not Go closures) so a forked
-// VM carries its own copy.
-const (
-	regClock = "__aonode_clock" // current message timestamp, ms
-	regRand  = "__aonode_rand"  // xorshift32 state
-)
+// regClock is the registry key of the current message's timestamp (ms) the builtins read. Values live in
+// Lua (not Go closures) so a forked VM carries its own copy.
+const regClock = "__aonode_clock"
 
 // installBuiltins removes what a deterministic process must not have (files, wall clock, unseeded random)
 // and adds what AOS code expects from Lua 5.3 that gopher-lua (5.1) lacks.
@@ -43,16 +38,10 @@ func installBuiltins(L *lua.LState, env Env) {
 
 	reg := L.Get(lua.RegistryIndex).(*lua.LTable)
 	reg.RawSetString(regClock, lua.LNumber(0))
-	h := fnv.New32a()
-	h.Write([]byte(env.Process.Id))
-	seed := h.Sum32()
-	if seed == 0 {
-		seed = 1
-	}
-	reg.RawSetString(regRand, lua.LNumber(seed))
 
+	// math.random is AOS's until the process's first message seeds chance and replaces it (chance.go).
 	m := g.RawGetString("math").(*lua.LTable)
-	m.RawSetString("random", L.NewFunction(mathRandom))
+	m.RawSetString("random", L.NewFunction(unseededRandom))
 	m.RawSetString("randomseed", L.NewFunction(mathRandomSeed))
 
 	os := L.NewTable()
@@ -127,48 +116,6 @@ func tablePack(L *lua.LState) int {
 	t.RawSetString("n", lua.LNumber(n))
 	L.Push(t)
 	return 1
-}
-
-func nextRand(L *lua.LState) uint32 {
-	reg := L.Get(lua.RegistryIndex).(*lua.LTable)
-	x := uint32(lua.LVAsNumber(reg.RawGetString(regRand)))
-	x ^= x << 13
-	x ^= x >> 17
-	x ^= x << 5
-	reg.RawSetString(regRand, lua.LNumber(x))
-	return x
-}
-
-// mathRandom follows Lua's math.random contract with a seeded generator: the same process replays the
-// same numbers.
-func mathRandom(L *lua.LState) int {
-	r := float64(nextRand(L)) / float64(math.MaxUint32+1)
-	switch L.GetTop() {
-	case 0:
-		L.Push(lua.LNumber(r))
-	case 1:
-		hi := L.CheckInt64(1)
-		if hi < 1 {
-			L.ArgError(1, "interval is empty")
-		}
-		L.Push(lua.LNumber(1 + int64(r*float64(hi))))
-	default:
-		lo, hi := L.CheckInt64(1), L.CheckInt64(2)
-		if lo > hi {
-			L.ArgError(2, "interval is empty")
-		}
-		L.Push(lua.LNumber(lo + int64(r*float64(hi-lo+1))))
-	}
-	return 1
-}
-
-func mathRandomSeed(L *lua.LState) int {
-	s := uint32(int64(L.CheckNumber(1)))
-	if s == 0 {
-		s = 1
-	}
-	L.Get(lua.RegistryIndex).(*lua.LTable).RawSetString(regRand, lua.LNumber(s))
-	return 0
 }
 
 // osTime is the message's timestamp in seconds (or the time of a date table), never the wall clock.

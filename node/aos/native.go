@@ -52,6 +52,7 @@ func natives(L *lua.LState, file string) *lua.LTable {
 		t.RawSetString("tabAgain", L.NewFunction(tabAgain))
 		t.RawSetString("outputOnly", L.NewFunction(outputOnly))
 		t.RawSetString("installed", L.NewFunction(installed))
+		t.RawSetString("mathRandom", L.NewFunction(chanceMathRandom))
 	}
 	return t
 }

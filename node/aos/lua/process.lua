@@ -21,6 +21,7 @@ end
 local ao = require(".ao")
 local json = require("json")
 local utils = require(".utils")
+local chance = require(".chance")
 
 Colors = {
   red = "\27[31m",
@@ -337,8 +338,29 @@ local function findObject(list, key, value)
   return nil
 end
 
--- initializeState: the spawn message names the Owner (the spawning process, else its signer), once.
+-- math.random once seeded (AOS's): no argument a float, one an integer in [1, m], two one in [m, n],
+-- counting the arguments as # counts {...}.
+local seededRandom = native.mathRandom or function(...)
+  local args = { ... }
+  local n = #args
+  if n == 1 then return chance.integer(1, args[1]) end
+  if n == 2 then return chance.integer(args[1], args[2]) end
+  return chance.random()
+end
+
+Seeded = Seeded or false
+
+-- initializeState: the first message seeds the random numbers, as AOS does, with its Block-Height followed
+-- by the sum of the bytes of its Owner, Module and Id; the spawn message names the Owner (the spawning
+-- process, else its signer), once.
 local function initializeState(msg, env)
+  if not Seeded then
+    local text, sum = tostring(msg.Owner) .. tostring(msg.Module or "") .. tostring(msg.Id), 0
+    for i = 1, #text do sum = sum + string.byte(text, i) end
+    chance.seed(tonumber(msg["Block-Height"] .. sum))
+    math.random = seededRandom
+    Seeded = true
+  end
   Errors = Errors or {}
   Inbox = Inbox or {}
   if env.Process.Id == msg.Id and not Owner then
