@@ -44,6 +44,7 @@ func installStdlib(L *lua.LState) {
 	g.RawSetString("dofile", L.NewFunction(baseDofile))
 	g.RawSetString("loadfile", L.NewFunction(baseLoadfile))
 	g.RawSetString("pairs", L.NewClosure(basePairs, g.RawGetString("next")))
+	installTableLib(L)
 	co := g.RawGetString("coroutine").(*lua.LTable)
 	co.RawSetString("isyieldable", L.NewFunction(coIsYieldable))
 	co.RawSetString("running", L.NewFunction(coRunning))
