@@ -225,6 +225,9 @@ func newState(env Env) (*lua.LState, error) {
 	bundle.RawSetString("json", L.NewFunction(openJSON))
 	bundle.RawSetString(".bint", L.NewFunction(openBint))
 	bundle.RawSetString(".chance", L.NewFunction(openChance))
+	bundle.RawSetString(".base64", L.NewFunction(openBase64))
+	bundle.RawSetString(".pretty", L.NewFunction(openPretty))
+	bundle.RawSetString(".dump", L.NewFunction(openDump))
 	for _, file := range nativeModules {
 		if err := loadWithNatives(L, file, loaded[file]); err != nil {
 			L.Close()

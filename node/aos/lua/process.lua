@@ -22,6 +22,10 @@ local ao = require(".ao")
 local json = require("json")
 local utils = require(".utils")
 local chance = require(".chance")
+-- Loaded from the start, as AOS's process module loads them.
+require(".pretty")
+require(".base64")
+Dump = require(".dump")
 
 Colors = {
   red = "\27[31m",
