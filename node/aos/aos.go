@@ -228,6 +228,7 @@ func newState(env Env) (*lua.LState, error) {
 	bundle.RawSetString(".base64", L.NewFunction(openBase64))
 	bundle.RawSetString(".pretty", L.NewFunction(openPretty))
 	bundle.RawSetString(".dump", L.NewFunction(openDump))
+	registerCrypto(bundle, L)
 	for _, file := range nativeModules {
 		if err := loadWithNatives(L, file, loaded[file]); err != nil {
 			L.Close()

@@ -25,6 +25,7 @@ local chance = require(".chance")
 -- Loaded from the start, as AOS's process module loads them.
 require(".pretty")
 require(".base64")
+require(".crypto.init")
 Dump = require(".dump")
 
 Colors = {
