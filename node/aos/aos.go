@@ -210,25 +210,11 @@ func newState(env Env) (*lua.LState, error) {
 		return nil, err
 	}
 	// The runtime's modules are found by the searcher after package.preload, as AOS's bundled modules are
-	// (package.preload stays empty).
-	bundle := bundledModules(L)
+	// (package.preload stays empty; see bundledLoader). The modules that take Go helpers are loaded here.
 	loaded := map[string]*lua.LFunction{}
-	for _, alias := range rt.aliases {
-		file := modules[alias]
-		fn, ok := loaded[file]
-		if !ok {
-			fn = L.NewFunctionFromProto(rt.chunks[file])
-			loaded[file] = fn
-		}
-		bundle.RawSetString(alias, fn)
+	for _, file := range nativeModules {
+		loaded[file] = L.NewFunctionFromProto(rt.chunks[file])
 	}
-	bundle.RawSetString("json", L.NewFunction(openJSON))
-	bundle.RawSetString(".bint", L.NewFunction(openBint))
-	bundle.RawSetString(".chance", L.NewFunction(openChance))
-	bundle.RawSetString(".base64", L.NewFunction(openBase64))
-	bundle.RawSetString(".pretty", L.NewFunction(openPretty))
-	bundle.RawSetString(".dump", L.NewFunction(openDump))
-	registerCrypto(bundle, L)
 	for _, file := range nativeModules {
 		if err := loadWithNatives(L, file, loaded[file]); err != nil {
 			L.Close()

@@ -11,7 +11,7 @@ import (
 const allOnes = 0xFFFFFFFF
 
 func newBit32(L *lua.LState) *lua.LTable {
-	t := L.NewTable()
+	t := L.CreateTable(0, 12)
 	for _, f := range []struct {
 		name string
 		fn   lua.LGFunction

@@ -37,12 +37,6 @@ var cryptoModules = []struct {
 	{".crypto.kdf.init", openCryptoKdf}, {".crypto.kdf.pbkdf2", openKdfPbkdf2},
 }
 
-func registerCrypto(bundle *lua.LTable, L *lua.LState) {
-	for _, m := range cryptoModules {
-		bundle.RawSetString(m.name, L.NewFunction(m.open))
-	}
-}
-
 type namedFn struct {
 	name string
 	fn   lua.LGFunction

@@ -33,7 +33,7 @@ func loadIsaac(L *lua.LState) (*isaacState, *lua.LTable) {
 	t, ok := reg.RawGetString(regIsaac).(*lua.LTable)
 	st := &isaacState{unseeded: true}
 	if !ok {
-		t = L.NewTable()
+		t = L.CreateTable(0, 6)
 		reg.RawSetString(regIsaac, t)
 		return st, t
 	}

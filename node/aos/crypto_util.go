@@ -34,7 +34,7 @@ var (
 )
 
 func newQueueState(L *lua.LState) *lua.LTable {
-	st := L.NewTable()
+	st := L.CreateTable(0, 2)
 	st.RawSetH(kHead, lua.LNumber(0))
 	st.RawSetH(kTail, lua.LNumber(0))
 	return st
@@ -359,7 +359,7 @@ func queueCall(L *lua.LState, queue lua.LValue, method string, args ...lua.LValu
 func arrayReadFromQueue(L *lua.LState) int {
 	q := L.Get(1)
 	n := int(L.CheckNumber(2))
-	out := L.NewTable()
+	out := L.CreateTable(max(n, 0), 0)
 	for i := 1; i <= n; i++ {
 		out.RawSetInt(i, queueCall(L, q, "pop"))
 	}
@@ -419,7 +419,7 @@ func arrayTruncate(L *lua.LState) int {
 // numbers (bit32.bxor's check).
 func arrayXOR(L *lua.LState) int {
 	a, b := L.CheckTable(1), L.CheckTable(2)
-	out := L.NewTable()
+	out := L.CreateTable(a.Len(), 0)
 	a.ForEach(func(k, v lua.LValue) {
 		x, ok1 := v.(lua.LNumber)
 		y, ok2 := L.GetTable(b, k).(lua.LNumber)
@@ -441,7 +441,7 @@ func typeNameOf(v lua.LValue) string { return v.Type().String() }
 
 func arraySubstitute(L *lua.LState) int {
 	in, sbox := L.CheckTable(1), L.CheckTable(2)
-	out := L.NewTable()
+	out := L.CreateTable(in.Len(), 0)
 	in.ForEach(func(k, v lua.LValue) { out.RawSet(k, L.GetTable(sbox, v)) })
 	L.Push(out)
 	return 1
@@ -449,7 +449,7 @@ func arraySubstitute(L *lua.LState) int {
 
 func arrayPermute(L *lua.LState) int {
 	in, pbox := L.CheckTable(1), L.CheckTable(2)
-	out := L.NewTable()
+	out := L.CreateTable(pbox.Len(), 0)
 	pbox.ForEach(func(k, v lua.LValue) { out.RawSet(k, L.GetTable(in, v)) })
 	L.Push(out)
 	return 1
@@ -457,7 +457,7 @@ func arrayPermute(L *lua.LState) int {
 
 func arrayCopy(L *lua.LState) int {
 	in := L.CheckTable(1)
-	out := L.NewTable()
+	out := L.CreateTable(in.Len(), 0)
 	in.ForEach(func(k, v lua.LValue) { out.RawSet(k, v) })
 	L.Push(out)
 	return 1
@@ -479,7 +479,7 @@ func arraySlice(L *lua.LState) int {
 		return v
 	}
 	start, stop := bound(2, 1), bound(3, n)
-	out := L.NewTable()
+	out := L.CreateTable(max(stop-start+1, 0), 0)
 	for i := start; i <= stop; i++ {
 		if v := L.GetTable(in, lua.LNumber(i)); v != lua.LNil {
 			out.Append(v)

@@ -14,8 +14,8 @@ func TestNativeNormalizeMatchesLua(t *testing.T) {
 	inputs := []string{"", "x_reference", "content-TYPE", "ACTION", "a", "_", "--a", "a__b", "-x-", "9lives_x",
 		"Already-Normal", "école_x", "x_é", "\xff_\xfeA", "data-protocol", "a-b-c_d_E"}
 	L := p.L
-	L.SetGlobal("__bundle", bundledModules(L))
-	if err := L.DoString(`__luaUtils = __bundle[".utils"](".utils")`); err != nil {
+	L.SetGlobal("__utilsLoader", bundledLoader(L, ".utils"))
+	if err := L.DoString(`__luaUtils = __utilsLoader(".utils")`); err != nil {
 		t.Fatal(err)
 	}
 	luaNormalize := L.GetField(L.GetGlobal("__luaUtils"), "normalize")
@@ -63,7 +63,7 @@ func TestNativeAoMatchesLua(t *testing.T) {
 	L := p.L
 	src := dumpLua + `
 local native = package.loaded[".ao"]
-local plain = __bundle[".ao"](".ao")
+local plain = __aoLoader(".ao")
 local out = {}
 for _, a in ipairs({ native, plain }) do
   a.authorities = {}
@@ -80,7 +80,7 @@ for _, a in ipairs({ native, plain }) do
     __dump(a.result({ Output = { data = "d" } }))
 end
 return out[1], out[2]`
-	L.SetGlobal("__bundle", bundledModules(L))
+	L.SetGlobal("__aoLoader", bundledLoader(L, ".ao"))
 	if err := L.DoString(src); err != nil {
 		t.Fatal(err)
 	}

@@ -126,27 +126,36 @@ func searchPreload(L *lua.LState) int {
 	return 1
 }
 
-// regBundle is the registry key of the runtime's bundled modules: name -> loader.
-const regBundle = "__aonode_bundle"
-
-// bundledModules is the table of the runtime's bundled modules, made on first use.
-func bundledModules(L *lua.LState) *lua.LTable {
-	reg := L.Get(lua.RegistryIndex).(*lua.LTable)
-	if t, ok := reg.RawGetString(regBundle).(*lua.LTable); ok {
-		return t
+// goModules are the bundled modules written in Go, by the name require finds them by.
+var goModules = func() map[string]lua.LGFunction {
+	m := map[string]lua.LGFunction{"json": openJSON, ".bint": openBint, ".chance": openChance,
+		".base64": openBase64, ".pretty": openPretty, ".dump": openDump}
+	for _, c := range cryptoModules {
+		m[c.name] = c.open
 	}
-	t := L.NewTable()
-	reg.RawSetString(regBundle, t)
-	return t
+	return m
+}()
+
+// bundledLoader is the loader of a module bundled with the runtime (a runtime file or a Go module), or
+// nil. A runtime file loaded this way gets no Go helpers: its own Lua definitions run.
+func bundledLoader(L *lua.LState, name string) *lua.LFunction {
+	if open, ok := goModules[name]; ok {
+		return L.NewFunction(open)
+	}
+	if file, ok := modules[name]; ok {
+		if rt, err := compiledRuntime(); err == nil {
+			return L.NewFunctionFromProto(rt.chunks[file])
+		}
+	}
+	return nil
 }
 
 // searchAO is the searcher the AOS wasm adds after the preload one: it finds the modules bundled with the
 // runtime, by their name or as name.init (so '.crypto' is '.crypto.init'), and otherwise says so.
 func searchAO(L *lua.LState) int {
 	name := L.CheckString(1)
-	bundle := bundledModules(L)
 	for _, n := range []string{name, name + ".init"} {
-		if fn, ok := bundle.RawGetString(n).(*lua.LFunction); ok {
+		if fn := bundledLoader(L, n); fn != nil {
 			L.Push(fn)
 			return 1
 		}

@@ -28,7 +28,7 @@ func installStdlib(L *lua.LState) {
 	installOS(L, g.RawGetString("os").(*lua.LTable))
 	dbg, ok := g.RawGetString("debug").(*lua.LTable)
 	if !ok {
-		dbg = L.NewTable()
+		dbg = L.CreateTable(0, 13)
 	}
 	installDebug(L, dbg)
 	lib("debug", dbg)

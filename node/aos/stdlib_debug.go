@@ -137,7 +137,7 @@ func dbgGetinfo(L *lua.LState) int {
 			t.RawSetString("func", fn)
 		case 'L':
 			if !fn.IsG {
-				lines := L.NewTable()
+				lines := L.CreateTable(0, len(fn.Proto.DbgSourcePositions))
 				for _, line := range fn.Proto.DbgSourcePositions {
 					lines.RawSetInt(line, lua.LTrue)
 				}

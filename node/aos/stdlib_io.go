@@ -25,7 +25,7 @@ const errNoClose = "cannot close standard file"
 
 func newIOLib(L *lua.LState) *lua.LTable {
 	reg := L.Get(lua.RegistryIndex).(*lua.LTable)
-	methods := L.NewTable()
+	methods := L.CreateTable(0, 7)
 	for _, f := range []struct {
 		name string
 		fn   lua.LGFunction
@@ -35,15 +35,15 @@ func newIOLib(L *lua.LState) *lua.LTable {
 	} {
 		methods.RawSetString(f.name, L.NewFunction(f.fn))
 	}
-	mt := L.NewTable()
+	mt := L.CreateTable(0, 3)
 	mt.RawSetString("__index", methods)
 	mt.RawSetString("__name", lua.LString("FILE*"))
 	mt.RawSetString("__tostring", L.NewFunction(fileToString))
 	reg.RawSetString(regFileMeta, mt)
 
-	io := L.NewTable()
+	io := L.CreateTable(0, 14)
 	for _, name := range []string{"stdin", "stdout", "stderr"} {
-		f := L.NewTable()
+		f := L.CreateTable(0, 0)
 		L.SetMetatable(f, mt)
 		io.RawSetString(name, f)
 	}

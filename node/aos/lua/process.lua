@@ -22,10 +22,10 @@ local ao = require(".ao")
 local json = require("json")
 local utils = require(".utils")
 local chance = require(".chance")
--- Loaded from the start, as AOS's process module loads them.
+-- Loaded from the start, as AOS's process module loads them (.crypto is loaded when first required: it
+-- adds some 24 KB to every process).
 require(".pretty")
 require(".base64")
-require(".crypto.init")
 Dump = require(".dump")
 
 Colors = {
