@@ -3,8 +3,9 @@
 //
 // Each message runs under the limits in Options: a deterministic instruction budget (ComputeLimit, also
 // reported as Result.GasUsed), a bound on heap growth (MemoryLimit) and a wall-clock safety net
-// (Timeout). Besides the runtime's modules, processes can require '.json' and '.bint' (fixed-width
-// integers for token balances, see bint.go).
+// (Timeout). Besides the runtime's modules, processes can require what AOS bundles: 'json', '.bint'
+// (fixed-width integers for token balances, see bint.go), '.base64', '.pretty', '.dump', '.chance' and
+// '.crypto'; the standard libraries are Lua 5.3's as AOS has them, none reaching the host (stdlib*.go).
 package aos
 
 import (
