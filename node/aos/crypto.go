@@ -222,11 +222,13 @@ func aesBlock(L *lua.LState, bits int, encrypt bool) int {
 func openZeroPadding(L *lua.LState) int { return pushed(L, L.NewFunction(zeroPadding)) }
 
 func zeroPadding(L *lua.LState) int {
-	bs, n := int(checkInt(L, 1)), int(checkInt(L, 2))
+	bs, n := checkInt(L, 1), checkInt(L, 2)
 	if bs <= 0 {
 		L.RaiseError("bad argument #2 to 'mod' (zero)")
 	}
 	count := bs - (((n-1)%bs)+bs)%bs + 1
+	chargeAlloc(L, count*sizeEntry)
+	charge(L, count/8)
 	return pushed(L, bytesQueue(L, make([]byte, count)))
 }
 

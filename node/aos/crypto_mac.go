@@ -106,14 +106,15 @@ func macCreateHmac(L *lua.LState) int {
 
 func kdfPbkdf2(L *lua.LState) int {
 	password, salt := arrayBytes(L, L.Get(1)), arrayBytes(L, L.Get(2))
-	iter := int(math.Floor(float64(L.CheckNumber(3))))
+	iter := int(min(math.Floor(float64(L.CheckNumber(3))), 1<<40))
 	keyLen := float64(L.CheckNumber(4))
 	newHash := digestNamed(L, 5, `[string ".crypto.kdf.pbkdf2"]`, pbkdf2LineAlgorithm)
 	var key []byte
 	if blocks := math.Ceil(keyLen / 16); blocks >= 1 && iter >= 1 {
-		n := int(min(keyLen, 1<<20))
+		n := int(min(keyLen, 1<<40))
+		chargeAlloc(L, sizeString+int64(n))
 		hLen := newHash().Size()
-		charge(L, int64(iter)*int64((n+hLen-1)/hLen)*pbkdf2Cost)
+		charge(L, int64(min(float64(iter)*math.Ceil(float64(n)/float64(hLen))*pbkdf2Cost, math.MaxInt64/2)))
 		var err error
 		key, err = pbkdf2.Key(newHash, string(password), salt, iter, n)
 		if err != nil {

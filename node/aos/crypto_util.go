@@ -178,8 +178,9 @@ func readStream(L *lua.LState, stream lua.LValue) []lua.LValue {
 			return out
 		}
 		out = append(out, v)
-		if n&1023 == 1023 {
-			chargeAlloc(L, 1024*sizeEntry)
+		if n&255 == 255 { // a Go function as the stream runs no instructions: charge its calls
+			charge(L, 256*callCost)
+			chargeAlloc(L, 256*sizeEntry)
 		}
 	}
 }
@@ -248,16 +249,57 @@ func luaStringArg(L *lua.LState, n int) string {
 	return L.CheckString(n)
 }
 
-// arrayPrefix is a[1], a[2], ... up to the first nil.
+// arrayPrefix is a[1], a[2], ... up to the first nil (an __index may make that long: every element is
+// charged).
 func arrayPrefix(L *lua.LState, a *lua.LTable) []lua.LValue {
 	var out []lua.LValue
+	if a.Metatable == lua.LNil { // its own entries: as many as the table holds
+		for i := 1; ; i++ {
+			v := a.RawGetInt(i)
+			if v == lua.LNil {
+				charge(L, int64(i)/8)
+				return out
+			}
+			out = append(out, v)
+		}
+	}
 	for i := 1; ; i++ {
 		v := L.GetTable(a, lua.LNumber(i))
 		if v == lua.LNil {
 			return out
 		}
 		out = append(out, v)
+		if i&255 == 0 {
+			charge(L, 256*callCost)
+			chargeAlloc(L, 256*sizeEntry)
+		}
 	}
+}
+
+// callCost is the compute charge of a call a library makes to a function it was given (a Go function
+// runs no instructions of its own): about what the call costs.
+const callCost = 16
+
+// sizedTable is a new table for n entries, charged first (n comes from the caller: it may be anything).
+func sizedTable(L *lua.LState, n int) *lua.LTable {
+	if n <= 0 {
+		return L.CreateTable(0, 0)
+	}
+	charge(L, int64(n)/8)
+	chargeAlloc(L, sizeTable+sizeEntry*int64(n))
+	return L.CreateTable(n, 0)
+}
+
+// countArg is a count argument, clamped to what a table can hold (the charges stop anything larger).
+func countArg(L *lua.LState, n int) int {
+	f := float64(L.CheckNumber(n))
+	switch {
+	case f != f || f < 0:
+		return 0
+	case f > 1<<40:
+		return 1 << 40
+	}
+	return int(f)
 }
 
 func valuesTable(L *lua.LState, vals []lua.LValue) *lua.LTable {
@@ -358,8 +400,9 @@ func queueCall(L *lua.LState, queue lua.LValue, method string, args ...lua.LValu
 
 func arrayReadFromQueue(L *lua.LState) int {
 	q := L.Get(1)
-	n := int(L.CheckNumber(2))
-	out := L.CreateTable(max(n, 0), 0)
+	n := countArg(L, 2)
+	out := sizedTable(L, n)
+	charge(L, int64(n)*callCost)
 	for i := 1; i <= n; i++ {
 		out.RawSetInt(i, queueCall(L, q, "pop"))
 	}
@@ -371,6 +414,7 @@ func arrayWriteToQueue(L *lua.LState) int {
 	q := L.Get(1)
 	a := L.CheckTable(2)
 	n := L.ObjLen(a)
+	charge(L, int64(n)*callCost)
 	for i := 1; i <= n; i++ {
 		queueCall(L, q, "push", L.GetTable(a, lua.LNumber(i)))
 	}
@@ -404,8 +448,8 @@ func arrayConcat(L *lua.LState) int {
 
 func arrayTruncate(L *lua.LState) int {
 	a := L.CheckTable(1)
-	n := int(L.CheckNumber(2))
-	out := L.CreateTable(max(n, 0), 0)
+	n := countArg(L, 2)
+	out := sizedTable(L, n)
 	for i := 1; i <= n; i++ {
 		if v := L.GetTable(a, lua.LNumber(i)); v != lua.LNil {
 			out.RawSetInt(i, v)
@@ -472,14 +516,14 @@ func arraySlice(L *lua.LState) int {
 		if L.Get(i) == lua.LNil {
 			return def
 		}
-		v := int(L.CheckNumber(i))
+		v := int(max(min(float64(L.CheckNumber(i)), 1<<40), -(1 << 40)))
 		if v < 0 {
 			v = n + v + 1
 		}
 		return v
 	}
 	start, stop := bound(2, 1), bound(3, n)
-	out := L.CreateTable(max(stop-start+1, 0), 0)
+	out := sizedTable(L, min(max(stop-start+1, 0), 1<<40))
 	for i := start; i <= stop; i++ {
 		if v := L.GetTable(in, lua.LNumber(i)); v != lua.LNil {
 			out.Append(v)
