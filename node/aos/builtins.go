@@ -47,7 +47,7 @@ func installBuiltins(L *lua.LState, env Env) {
 	os := L.NewTable()
 	os.RawSetString("time", L.NewFunction(osTime))
 	os.RawSetString("clock", L.NewFunction(osClock))
-	os.RawSetString("date", L.NewFunction(osDate))
+	os.RawSetString("date", L.NewFunction(osDate53))
 	g.RawSetString("os", os)
 	installLimitBuiltins(L)
 	installBaseBuiltins(L)
@@ -137,31 +137,5 @@ func osTime(L *lua.LState) int {
 
 func osClock(L *lua.LState) int {
 	L.Push(lua.LNumber(0))
-	return 1
-}
-
-// osDate formats in UTC (processes have no time zone); "*t" gives a date table.
-func osDate(L *lua.LState) int {
-	format := L.OptString(1, "%c")
-	secs := clockMs(L) / 1000
-	if L.GetTop() >= 2 {
-		secs = int64(L.CheckNumber(2))
-	}
-	format = strings.TrimPrefix(format, "!")
-	tm := time.Unix(secs, 0).UTC()
-	if format == "*t" {
-		t := L.NewTable()
-		for k, v := range map[string]int{"year": tm.Year(), "month": int(tm.Month()), "day": tm.Day(), "hour": tm.Hour(), "min": tm.Minute(), "sec": tm.Second(), "wday": int(tm.Weekday()) + 1, "yday": tm.YearDay()} {
-			t.RawSetString(k, lua.LNumber(v))
-		}
-		t.RawSetString("isdst", lua.LFalse)
-		L.Push(t)
-		return 1
-	}
-	r := strings.NewReplacer("%Y", tm.Format("2006"), "%m", tm.Format("01"), "%d", tm.Format("02"), "%H", tm.Format("15"),
-		"%M", tm.Format("04"), "%S", tm.Format("05"), "%y", tm.Format("06"), "%c", tm.Format("Mon Jan  2 15:04:05 2006"),
-		"%x", tm.Format("01/02/06"), "%X", tm.Format("15:04:05"), "%p", tm.Format("PM"), "%A", tm.Format("Monday"),
-		"%a", tm.Format("Mon"), "%B", tm.Format("January"), "%b", tm.Format("Jan"), "%%", "%")
-	L.Push(lua.LString(r.Replace(format)))
 	return 1
 }

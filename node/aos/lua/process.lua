@@ -387,8 +387,6 @@ local function pushedByScheduler(msg)
   return type(scheduler) == "string" and scheduler ~= "" and msg.Owner == scheduler
 end
 
-local goTime = os.time
-
 -- keep the coroutines that may still be resumed; drop the finished ones.
 local next = next
 local function trackCoroutine(co)
@@ -465,11 +463,8 @@ function process.handle(msg, envArg, prevTab)
   initializeState(msg, ao.env)
   HANDLER_PRINT_LOGS = {}
 
-  -- os.time() is the message's Timestamp (milliseconds), as in AOS; os.time(t) converts a date table.
-  os.time = function(t)
-    if t ~= nil then return goTime(t) end
-    return msg.Timestamp
-  end
+  -- os.time() is the message's Timestamp (milliseconds), whatever its arguments, as in AOS.
+  os.time = function() return msg.Timestamp end
 
   msg.TagArray = msg.Tags
   msg.Tags = Tab(msg)
