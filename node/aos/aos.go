@@ -3,8 +3,9 @@
 //
 // Each message runs under the limits in Options: a deterministic instruction budget (ComputeLimit, also
 // reported as Result.GasUsed), a bound on heap growth (MemoryLimit) and a wall-clock safety net
-// (Timeout). Besides the runtime's modules, processes can require '.json' and '.bint' (fixed-width
-// integers for token balances, see bint.go).
+// (Timeout). Besides the runtime's modules, processes can require what AOS bundles: 'json', '.bint'
+// (fixed-width integers for token balances, see bint.go), '.base64', '.pretty', '.dump', '.chance' and
+// '.crypto'; the standard libraries are Lua 5.3's as AOS has them, none reaching the host (stdlib*.go).
 package aos
 
 import (
@@ -68,17 +69,17 @@ type Env struct {
 
 // OutMessage is an outbox message.
 type OutMessage struct {
-	Target string `json:"Target"`
-	Anchor string `json:"Anchor"`
-	Tags   []Tag  `json:"Tags"`
-	Data   string `json:"Data"`
+	Target string   `json:"Target"`
+	Anchor string   `json:"Anchor"`
+	Tags   []OutTag `json:"Tags"`
+	Data   string   `json:"Data"`
 }
 
 // OutSpawn is an outbox spawn.
 type OutSpawn struct {
-	Anchor string `json:"Anchor"`
-	Tags   []Tag  `json:"Tags"`
-	Data   string `json:"Data"`
+	Anchor string   `json:"Anchor"`
+	Tags   []OutTag `json:"Tags"`
+	Data   string   `json:"Data"`
 }
 
 // OutAssignment is an outbox assignment.
@@ -180,13 +181,11 @@ func (p *Process) bind() {
 	p.handle = p.L.GetGlobal("__aonode_handle").(*lua.LFunction)
 }
 
-// modules are the runtime files, under every name AOS code requires them by.
+// modules are the runtime files, under the names AOS code requires them by (as in AOS, "ao" is also
+// package.loaded's alias of ".ao", set by the process module).
 var modules = map[string]string{
-	".utils": "utils", "utils": "utils",
-	".handlers-utils": "handlers-utils", "handlers-utils": "handlers-utils",
-	".handlers": "handlers", "handlers": "handlers",
-	".ao": "ao", "ao": "ao",
-	".process": "process", "process": "process",
+	".utils": "utils", ".handlers-utils": "handlers-utils", ".handlers": "handlers", ".ao": "ao",
+	".process": "process",
 }
 
 func newState(env Env) (*lua.LState, error) {
@@ -218,23 +217,12 @@ func newState(env Env) (*lua.LState, error) {
 		L.Close()
 		return nil, err
 	}
-	preload := L.GetField(L.GetField(L.Get(lua.EnvironIndex), "package"), "preload").(*lua.LTable)
+	// The runtime's modules are found by the searcher after package.preload, as AOS's bundled modules are
+	// (package.preload stays empty; see bundledLoader). The modules that take Go helpers are loaded here.
 	loaded := map[string]*lua.LFunction{}
-	for _, alias := range rt.aliases {
-		file := modules[alias]
-		fn, ok := loaded[file]
-		if !ok {
-			fn = L.NewFunctionFromProto(rt.chunks[file])
-			loaded[file] = fn
-		}
-		L.SetField(preload, alias, fn)
+	for _, file := range nativeModules {
+		loaded[file] = L.NewFunctionFromProto(rt.chunks[file])
 	}
-	jsonLoader := L.NewFunction(openJSON)
-	L.SetField(preload, ".json", jsonLoader)
-	L.SetField(preload, "json", jsonLoader)
-	bintLoader := L.NewFunction(openBint)
-	L.SetField(preload, ".bint", bintLoader)
-	L.SetField(preload, "bint", bintLoader)
 	for _, file := range nativeModules {
 		if err := loadWithNatives(L, file, loaded[file]); err != nil {
 			L.Close()
@@ -252,12 +240,7 @@ func newState(env Env) (*lua.LState, error) {
 }
 
 // bootSource loads the runtime modules in every state, once the preloaders are installed.
-const bootSource = `local p = require(".process"); package.loaded["process"] = p
-local a = require(".ao"); package.loaded["ao"] = a
-local j = require(".json"); package.loaded["json"] = j
-local h = require(".handlers"); package.loaded["handlers"] = h
-local u = require(".utils"); package.loaded["utils"] = u
-local hu = require(".handlers-utils"); package.loaded["handlers-utils"] = hu
+const bootSource = `local p = require(".process")
 __aonode_handle = p.handle`
 
 // compiledRT is the AOS runtime compiled: the main function of each runtime file and of the boot chunk.
@@ -348,8 +331,8 @@ func setThreadOptions(L *lua.LState) {
 	L.Options.RegistryGrowStep = threadRegistrySize
 }
 
-// loadWithNatives runs the chunk of a module that takes Go helpers (natives) and registers it under both
-// its names, as require would, before the other modules require it.
+// loadWithNatives runs the chunk of a module that takes Go helpers (natives) and registers it under its
+// name, as require would, before the other modules require it.
 func loadWithNatives(L *lua.LState, file string, chunk *lua.LFunction) error {
 	L.Push(chunk)
 	L.Push(lua.LString("." + file))
@@ -361,7 +344,6 @@ func loadWithNatives(L *lua.LState, file string, chunk *lua.LFunction) error {
 	L.Pop(1)
 	loaded := L.GetField(L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable)
 	loaded.RawSetString("."+file, mod)
-	loaded.RawSetString(file, mod)
 	return nil
 }
 
@@ -501,11 +483,11 @@ func errorValue(L *lua.LState, v lua.LValue) (string, json.RawMessage) {
 	if s, ok := v.(lua.LString); ok {
 		return string(s), nil
 	}
-	var buf bytes.Buffer
-	if err := encodeValue(&buf, v, map[*lua.LTable]bool{}, 0); err != nil {
+	b, err := encodeJSON(L, v)
+	if err != nil {
 		return objectText(L, v), nil
 	}
-	raw, err := plainJSON(buf.Bytes())
+	raw, err := plainJSON(b)
 	if err != nil {
 		return objectText(L, v), nil
 	}
@@ -541,16 +523,21 @@ func (p *Process) readOutbox(res *Result) {
 	if ao == nil {
 		return
 	}
-	readTags := func(v lua.LValue) []Tag {
+	var bad error // a tag value the result's JSON cannot hold
+	readTags := func(v lua.LValue) []OutTag {
 		t, ok := v.(*lua.LTable)
 		if !ok {
-			return []Tag{}
+			return []OutTag{}
 		}
 		n := t.Len()
-		out := make([]Tag, 0, n)
+		out := make([]OutTag, 0, n)
 		for i := 1; i <= n; i++ {
 			if e, ok := t.RawGetInt(i).(*lua.LTable); ok {
-				out = append(out, Tag{Name: lua.LVAsString(e.RawGetString("name")), Value: lua.LVAsString(e.RawGetString("value"))})
+				tag, err := outTag(p.L, e.RawGetString("name"), e.RawGetString("value"))
+				if err != nil && bad == nil {
+					bad = err
+				}
+				out = append(out, tag)
 			}
 		}
 		return out
@@ -591,6 +578,11 @@ func (p *Process) readOutbox(res *Result) {
 			res.Assignments = append(res.Assignments, oa)
 		}
 	}
+	if bad != nil {
+		// AOS encodes its whole result as JSON, and fails when a value cannot be encoded: the message sends
+		// nothing.
+		*res = Result{Messages: []OutMessage{}, Spawns: []OutSpawn{}, Assignments: []OutAssignment{}, Output: res.Output, Error: bad.Error()}
+	}
 }
 
 // Fork returns an independent copy of the process for a read-only evaluation.
@@ -624,7 +616,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}
 	for i := range r.Messages {
 		if r.Messages[i].Tags == nil {
-			r.Messages[i].Tags = []Tag{}
+			r.Messages[i].Tags = []OutTag{}
 		}
 	}
 	if r.ErrorValue == nil {

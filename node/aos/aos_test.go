@@ -90,7 +90,7 @@ func TestKVStore(t *testing.T) {
 func TestRequireAndPrint(t *testing.T) {
 	p := boot(t)
 	// AOS's print shows its first argument only.
-	r := p.Handle(msg(owner, `assert(require('ao') == require('.ao')); assert(require('json') == require('.json')); assert(require('.handlers') == Handlers)
+	r := p.Handle(msg(owner, `assert(require('ao') == require('.ao')); assert(require('json') == json); assert(not pcall(require, '.json')); assert(require('.handlers') == Handlers)
 print("hi", 1); return json.encode({b = 1, a = {1, 2}})`, Tag{"Action", "Eval"}))
 	if r.Error != "" || r.Output.Data != "hi\n{\"a\":[1,2],\"b\":1}" {
 		t.Fatalf("%+v", r)

@@ -114,7 +114,7 @@ func TestBintOperations(t *testing.T) {
 		{`bint.tobe(0, true):byte(1, -1)`, "0"},
 		// values, methods and the class
 		{`tostring(bint(255):tobase(16)), bint(5):iszero(), bint(5).bits, #bint(1), bint(1)[1], bint(-1)[8]`, "ff,false,256,8,1,4294967295"},
-		{`require('.bint')(256) == bint, require('bint')(256) == bint, require('.bint')() == bint, require('.bint')(128) == bint`, "true,true,true,false"},
+		{`require('.bint')(256) == bint, pcall(require, 'bint'), require('.bint')() == bint, require('.bint')(128) == bint`, "true,false,true,false"},
 		{`getmetatable(bint(1)) == bint, bint.new == bint.new`, "true,true"},
 		{`(function() local x = bint(1) local y = x:_add(5) return x, y == x end)()`, "6,true"},
 		{`(function() local x = bint(1) x:_shlone():_inc():_unm() return x end)()`, "-3"},

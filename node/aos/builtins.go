@@ -1,8 +1,6 @@
 package aos
 
 import (
-	"hash/fnv"
-	"math"
 	"strings"
 	"time"
 
@@ -11,12 +9,9 @@ import (
 	"github.com/aonode/aonode/node/aos/lua53"
 )
 
-// Registry keys of the per-VM state the builtins read. Values live in Lua (not Go closures) so a forked
-// VM carries its own copy.
-const (
-	regClock = "__aonode_clock" // current message timestamp, ms
-	regRand  = "__aonode_rand"  // xorshift32 state
-)
+// regClock is the registry key of the current message's timestamp (ms) the builtins read. Values live in
+// Lua (not Go closures) so a forked VM carries its own copy.
+const regClock = "__aonode_clock"
 
 // installBuiltins removes what a deterministic process must not have (files, wall clock, unseeded random)
 // and adds what AOS code expects from Lua 5.3 that gopher-lua (5.1) lacks.
@@ -43,26 +38,21 @@ func installBuiltins(L *lua.LState, env Env) {
 
 	reg := L.Get(lua.RegistryIndex).(*lua.LTable)
 	reg.RawSetString(regClock, lua.LNumber(0))
-	h := fnv.New32a()
-	h.Write([]byte(env.Process.Id))
-	seed := h.Sum32()
-	if seed == 0 {
-		seed = 1
-	}
-	reg.RawSetString(regRand, lua.LNumber(seed))
 
+	// math.random is AOS's until the process's first message seeds chance and replaces it (chance.go).
 	m := g.RawGetString("math").(*lua.LTable)
-	m.RawSetString("random", L.NewFunction(mathRandom))
+	m.RawSetString("random", L.NewFunction(unseededRandom))
 	m.RawSetString("randomseed", L.NewFunction(mathRandomSeed))
 
 	os := L.NewTable()
 	os.RawSetString("time", L.NewFunction(osTime))
 	os.RawSetString("clock", L.NewFunction(osClock))
-	os.RawSetString("date", L.NewFunction(osDate))
+	os.RawSetString("date", L.NewFunction(osDate53))
 	g.RawSetString("os", os)
 	installLimitBuiltins(L)
 	installBaseBuiltins(L)
 	installErrorBuiltins(L)
+	installStdlib(L)
 }
 
 func setClock(L *lua.LState, ms int64) {
@@ -131,48 +121,6 @@ func tablePack(L *lua.LState) int {
 	return 1
 }
 
-func nextRand(L *lua.LState) uint32 {
-	reg := L.Get(lua.RegistryIndex).(*lua.LTable)
-	x := uint32(lua.LVAsNumber(reg.RawGetString(regRand)))
-	x ^= x << 13
-	x ^= x >> 17
-	x ^= x << 5
-	reg.RawSetString(regRand, lua.LNumber(x))
-	return x
-}
-
-// mathRandom follows Lua's math.random contract with a seeded generator: the same process replays the
-// same numbers.
-func mathRandom(L *lua.LState) int {
-	r := float64(nextRand(L)) / float64(math.MaxUint32+1)
-	switch L.GetTop() {
-	case 0:
-		L.Push(lua.LNumber(r))
-	case 1:
-		hi := L.CheckInt64(1)
-		if hi < 1 {
-			L.ArgError(1, "interval is empty")
-		}
-		L.Push(lua.LNumber(1 + int64(r*float64(hi))))
-	default:
-		lo, hi := L.CheckInt64(1), L.CheckInt64(2)
-		if lo > hi {
-			L.ArgError(2, "interval is empty")
-		}
-		L.Push(lua.LNumber(lo + int64(r*float64(hi-lo+1))))
-	}
-	return 1
-}
-
-func mathRandomSeed(L *lua.LState) int {
-	s := uint32(int64(L.CheckNumber(1)))
-	if s == 0 {
-		s = 1
-	}
-	L.Get(lua.RegistryIndex).(*lua.LTable).RawSetString(regRand, lua.LNumber(s))
-	return 0
-}
-
 // osTime is the message's timestamp in seconds (or the time of a date table), never the wall clock.
 func osTime(L *lua.LState) int {
 	if t, ok := L.Get(1).(*lua.LTable); ok {
@@ -192,31 +140,5 @@ func osTime(L *lua.LState) int {
 
 func osClock(L *lua.LState) int {
 	L.Push(lua.LNumber(0))
-	return 1
-}
-
-// osDate formats in UTC (processes have no time zone); "*t" gives a date table.
-func osDate(L *lua.LState) int {
-	format := L.OptString(1, "%c")
-	secs := clockMs(L) / 1000
-	if L.GetTop() >= 2 {
-		secs = int64(L.CheckNumber(2))
-	}
-	format = strings.TrimPrefix(format, "!")
-	tm := time.Unix(secs, 0).UTC()
-	if format == "*t" {
-		t := L.NewTable()
-		for k, v := range map[string]int{"year": tm.Year(), "month": int(tm.Month()), "day": tm.Day(), "hour": tm.Hour(), "min": tm.Minute(), "sec": tm.Second(), "wday": int(tm.Weekday()) + 1, "yday": tm.YearDay()} {
-			t.RawSetString(k, lua.LNumber(v))
-		}
-		t.RawSetString("isdst", lua.LFalse)
-		L.Push(t)
-		return 1
-	}
-	r := strings.NewReplacer("%Y", tm.Format("2006"), "%m", tm.Format("01"), "%d", tm.Format("02"), "%H", tm.Format("15"),
-		"%M", tm.Format("04"), "%S", tm.Format("05"), "%y", tm.Format("06"), "%c", tm.Format("Mon Jan  2 15:04:05 2006"),
-		"%x", tm.Format("01/02/06"), "%X", tm.Format("15:04:05"), "%p", tm.Format("PM"), "%A", tm.Format("Monday"),
-		"%a", tm.Format("Mon"), "%B", tm.Format("January"), "%b", tm.Format("Jan"), "%%", "%")
-	L.Push(lua.LString(r.Replace(format)))
 	return 1
 }

@@ -396,7 +396,7 @@ func (e *cfExpect) check(r Result) []string {
 
 type cfGot struct {
 	Target, Anchor, Data string
-	Tags                 []Tag
+	Tags                 []OutTag
 }
 
 func outsOfMessages(ms []OutMessage) []cfGot {

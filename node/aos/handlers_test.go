@@ -118,7 +118,7 @@ ao.log("logged")`, Tag{"Action", "Eval"}))
 	if len(r.Assignments) != 1 || r.Assignments[0].Message != "M1" || len(r.Assignments[0].Processes) != 2 {
 		t.Fatalf("assignments %+v", r.Assignments)
 	}
-	if len(r.Messages) != 1 || r.Messages[0].Data != `{"a":1}` || r.Messages[0].Tags[4] != (Tag{"Action", "Hello"}) {
+	if len(r.Messages) != 1 || r.Messages[0].Data != `{"a":1}` || r.Messages[0].Tags[4].Name != "Action" || r.Messages[0].Tags[4].Value != "Hello" {
 		t.Fatalf("message %+v", r.Messages)
 	}
 }

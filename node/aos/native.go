@@ -54,6 +54,7 @@ func natives(L *lua.LState, file string) *lua.LTable {
 		t.RawSetString("tabAgain", L.NewFunction(tabAgain))
 		t.RawSetString("outputOnly", L.NewFunction(outputOnly))
 		t.RawSetString("installed", L.NewFunction(installed))
+		t.RawSetString("mathRandom", L.NewFunction(chanceMathRandom))
 	}
 	return t
 }
@@ -608,19 +609,6 @@ func sortedStringKeys(t *lua.LTable) []string {
 	return ks
 }
 
-// tagText is tagValue: a string as it is, a number or boolean as tostring shows it, else nil.
-func tagText(L *lua.LState, v lua.LValue) lua.LValue {
-	switch v.(type) {
-	case lua.LString:
-		return v
-	case lua.LNumber:
-		return numberText(L, v.(lua.LNumber))
-	case lua.LBool:
-		return L.ToStringMeta(v)
-	}
-	return lua.LNil
-}
-
 // isArrayTable is ao.lua's isArray for a plain table: only positive integer keys, the highest one #t.
 func isArrayTable(t *lua.LTable) bool {
 	highest := 0.0
@@ -673,7 +661,8 @@ func appendFields(L *lua.LState, tags, msg, msgTags *lua.LTable) {
 			if skip[k] {
 				continue
 			}
-			if v := tagText(L, t.RawGetString(k)); v != lua.LNil {
+			// any value, as AOS puts it (the result's JSON shows numbers, booleans and tables as such)
+			if v := t.RawGetString(k); v != lua.LNil {
 				tb := newFieldTable(L, 2, 0)
 				tb.set(kName, lua.LString(k))
 				tb.set(kValue, v)

@@ -14,7 +14,8 @@ func TestNativeNormalizeMatchesLua(t *testing.T) {
 	inputs := []string{"", "x_reference", "content-TYPE", "ACTION", "a", "_", "--a", "a__b", "-x-", "9lives_x",
 		"Already-Normal", "école_x", "x_é", "\xff_\xfeA", "data-protocol", "a-b-c_d_E"}
 	L := p.L
-	if err := L.DoString(`__luaUtils = package.preload[".utils"](".utils")`); err != nil {
+	L.SetGlobal("__utilsLoader", bundledLoader(L, ".utils"))
+	if err := L.DoString(`__luaUtils = __utilsLoader(".utils")`); err != nil {
 		t.Fatal(err)
 	}
 	luaNormalize := L.GetField(L.GetGlobal("__luaUtils"), "normalize")
@@ -36,10 +37,10 @@ func TestNativeNormalizeMatchesLua(t *testing.T) {
 	}
 }
 
-// A user's utils.normalize is the one messages are normalized with.
+// A user's Utils.normalize is the one messages are normalized with.
 func TestReplacedNormalizeIsUsed(t *testing.T) {
 	p := lpBoot(t, Options{})
-	p.mustEval(`utils.normalize = function(s) if s == "Key" then return "Item" end return s end
+	p.mustEval(`Utils.normalize = function(s) if s == "Key" then return "Item" end return s end
 Handlers.add("seen", function(m) return m.Action == "Ping" end, function(m) print("key " .. tostring(m.Item)) end)`)
 	r := p.Handle(p.msg(lpUser, "", Tag{"Action", "Ping"}, Tag{"Key", "k"}))
 	if r.Error != "" || !strings.Contains(r.Output.Data, "key k") {
@@ -62,7 +63,7 @@ func TestNativeAoMatchesLua(t *testing.T) {
 	L := p.L
 	src := dumpLua + `
 local native = package.loaded[".ao"]
-local plain = package.preload[".ao"](".ao")
+local plain = __aoLoader(".ao")
 local out = {}
 for _, a in ipairs({ native, plain }) do
   a.authorities = {}
@@ -79,6 +80,7 @@ for _, a in ipairs({ native, plain }) do
     __dump(a.result({ Output = { data = "d" } }))
 end
 return out[1], out[2]`
+	L.SetGlobal("__aoLoader", bundledLoader(L, ".ao"))
 	if err := L.DoString(src); err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,8 @@ func orderGlobals(L *lua.LState) {
 		if t, ok := v.(*lua.LTable); ok {
 			if nt, ok := replaced[t]; ok {
 				g.RawSetH(k, nt)
+			} else if t == old { // _G and _ENV
+				g.RawSetH(k, g)
 			}
 		}
 	})

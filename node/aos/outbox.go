@@ -24,10 +24,10 @@ func checkOutbox(res Result) Result {
 	if n := len(res.Messages) + len(res.Spawns) + len(res.Assignments); n > MaxOutboxItems {
 		return fail("%d messages, spawns and assignments (limit %d)", n, MaxOutboxItems)
 	}
-	size := func(data string, tags []Tag) int {
+	size := func(data string, tags []OutTag) int {
 		n := len(data)
 		for _, t := range tags {
-			n += len(t.Name) + len(t.Value)
+			n += len(t.Name) + len(t.Value) + len(t.Raw)
 		}
 		return n
 	}

@@ -126,9 +126,41 @@ func searchPreload(L *lua.LState) int {
 	return 1
 }
 
-// searchAO is the searcher the AOS wasm adds after the preload one: it finds nothing and says so.
+// goModules are the bundled modules written in Go, by the name require finds them by.
+var goModules = func() map[string]lua.LGFunction {
+	m := map[string]lua.LGFunction{"json": openJSON, ".bint": openBint, ".chance": openChance,
+		".base64": openBase64, ".pretty": openPretty, ".dump": openDump}
+	for _, c := range cryptoModules {
+		m[c.name] = c.open
+	}
+	return m
+}()
+
+// bundledLoader is the loader of a module bundled with the runtime (a runtime file or a Go module), or
+// nil. A runtime file loaded this way gets no Go helpers: its own Lua definitions run.
+func bundledLoader(L *lua.LState, name string) *lua.LFunction {
+	if open, ok := goModules[name]; ok {
+		return L.NewFunction(open)
+	}
+	if file, ok := modules[name]; ok {
+		if rt, err := compiledRuntime(); err == nil {
+			return L.NewFunctionFromProto(rt.chunks[file])
+		}
+	}
+	return nil
+}
+
+// searchAO is the searcher the AOS wasm adds after the preload one: it finds the modules bundled with the
+// runtime, by their name or as name.init (so '.crypto' is '.crypto.init'), and otherwise says so.
 func searchAO(L *lua.LState) int {
-	L.Push(lua.LString("module " + L.CheckString(1) + " not found"))
+	name := L.CheckString(1)
+	for _, n := range []string{name, name + ".init"} {
+		if fn := bundledLoader(L, n); fn != nil {
+			L.Push(fn)
+			return 1
+		}
+	}
+	L.Push(lua.LString("module " + name + " not found"))
 	return 1
 }
 

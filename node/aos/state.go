@@ -16,7 +16,7 @@ import (
 var stdGlobals = map[string]bool{
 	"_G": true, "_VERSION": true, "_GOPHER_LUA_VERSION": true, "package": true, "string": true, "table": true,
 	"math": true, "coroutine": true, "os": true, "io": true, "debug": true, "channel": true, "utf8": true, "bit32": true,
-	"__lua53": true,
+	"__lua53": true, "_ENV": true,
 }
 
 // stateJSON renders a process's global data (not its code) as deterministic JSON: keys sorted, functions

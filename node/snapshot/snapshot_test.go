@@ -137,7 +137,7 @@ Handlers.add("Peek", "Peek", function (m)
   local wk = {}
   for k, v in pairs(Weird) do wk[#wk + 1] = tostring(k) .. ":" .. v end
   print(c .. "/" .. h .. " " .. table.concat(keys, ",") .. " " .. table.concat(wk, ",") .. " " .. Defaults.zz ..
-    " " .. json.encode(Nested.a) .. " " .. #Nested.list .. " " .. string.format("%5.2f", 3.14159) .. (" x"):rep(2))
+    " " .. json.encode({ c = Nested.a.b.c[3], n = Nested.a.b.c.n }) .. " " .. #Nested.list .. " " .. string.format("%5.2f", 3.14159) .. (" x"):rep(2))
 end)
 Handlers.add("Readd", "Readd", function (m)
   Deleted.k2 = 22; Deleted.k4 = 4

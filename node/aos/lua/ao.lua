@@ -114,14 +114,6 @@ local function sortedKeys(t)
   return ks
 end
 
--- tagValue is what a field becomes as a tag value: strings as they are, numbers and booleans as text;
--- functions and tables are no tag.
-local function tagValue(v)
-  local kind = type(v)
-  if kind == "string" then return v end
-  if kind == "number" or kind == "boolean" then return tostring(v) end
-  return nil
-end
 
 function ao.clone(obj, seen)
   if type(obj) ~= "table" then return obj end
@@ -194,8 +186,7 @@ local function addFields(tags, msg)
   if nativeAddFields and nativeAddFields(tags, msg) then return end
   for _, k in ipairs(sortedKeys(msg)) do
     if k ~= "Target" and k ~= "Data" and k ~= "Anchor" and k ~= "Tags" and k ~= "From" then
-      local v = tagValue(msg[k])
-      if v ~= nil then table.insert(tags, tag(k, v)) end
+      table.insert(tags, tag(k, msg[k]))
     end
   end
   if type(msg.Tags) == "table" then
@@ -203,8 +194,7 @@ local function addFields(tags, msg)
       for _, o in ipairs(msg.Tags) do table.insert(tags, o) end
     else
       for _, k in ipairs(sortedKeys(msg.Tags)) do
-        local v = tagValue(msg.Tags[k])
-        if v ~= nil then table.insert(tags, tag(k, v)) end
+        table.insert(tags, tag(k, msg.Tags[k]))
       end
     end
   end

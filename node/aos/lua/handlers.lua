@@ -153,8 +153,8 @@ end
 -- receive suspends the calling handler until a message matching pattern arrives, and returns that message.
 -- It must run inside the coroutine the process evaluates a message in (every handler does).
 function handlers.receive(pattern)
-  local self = coroutine.running()
-  assert(self ~= nil, "Handlers.receive must be called from a handler")
+  local self, main = coroutine.running()
+  assert(self ~= nil and not main, "Handlers.receive must be called from a handler")
   handlers.once(pattern, function(msg)
     -- A handler that failed after an earlier resume is dead; like AOS, resuming it again does nothing.
     if coroutine.status(self) == "dead" then return end

@@ -19,8 +19,14 @@ local record = native.record or function(...)
 end
 
 local ao = require(".ao")
-local json = require(".json")
+local json = require("json")
 local utils = require(".utils")
+local chance = require(".chance")
+-- Loaded from the start, as AOS's process module loads them (.crypto is loaded when first required: it
+-- adds some 24 KB to every process).
+require(".pretty")
+require(".base64")
+Dump = require(".dump")
 
 Colors = {
   red = "\27[31m",
@@ -33,10 +39,9 @@ Bell = "\x07"
 
 Handlers = require(".handlers")
 Utils = utils
-_G.utils = utils
+-- aos 2.0.4's package manager module (1b87aa2) makes json a global.
 _G.json = json
 _G.ao = ao
-ao.json = json
 if not package.loaded["ao"] then package.loaded["ao"] = ao end
 
 -- The version aos 2.0.4 processes report: the aos CLI offers an update (and .update would load aos modules
@@ -213,7 +218,6 @@ function Spawn(...)
     output = "Spawn process request added to outbox",
     after = result.after,
     receive = result.receive,
-    onReply = result.onReply,
   }
 end
 
@@ -342,8 +346,29 @@ local function findObject(list, key, value)
   return nil
 end
 
--- initializeState: the spawn message names the Owner (the spawning process, else its signer), once.
+-- math.random once seeded (AOS's): no argument a float, one an integer in [1, m], two one in [m, n],
+-- counting the arguments as # counts {...}.
+local seededRandom = native.mathRandom or function(...)
+  local args = { ... }
+  local n = #args
+  if n == 1 then return chance.integer(1, args[1]) end
+  if n == 2 then return chance.integer(args[1], args[2]) end
+  return chance.random()
+end
+
+Seeded = Seeded or false
+
+-- initializeState: the first message seeds the random numbers, as AOS does, with its Block-Height followed
+-- by the sum of the bytes of its Owner, Module and Id; the spawn message names the Owner (the spawning
+-- process, else its signer), once.
 local function initializeState(msg, env)
+  if not Seeded then
+    local text, sum = tostring(msg.Owner) .. tostring(msg.Module or "") .. tostring(msg.Id), 0
+    for i = 1, #text do sum = sum + string.byte(text, i) end
+    chance.seed(tonumber(msg["Block-Height"] .. sum))
+    math.random = seededRandom
+    Seeded = true
+  end
   Errors = Errors or {}
   Inbox = Inbox or {}
   if env.Process.Id == msg.Id and not Owner then
@@ -364,8 +389,6 @@ local function pushedByScheduler(msg)
   local scheduler = type(tags) == "table" and tags.Scheduler or nil
   return type(scheduler) == "string" and scheduler ~= "" and msg.Owner == scheduler
 end
-
-local goTime = os.time
 
 -- keep the coroutines that may still be resumed; drop the finished ones.
 local next = next
@@ -450,11 +473,8 @@ function process.handle(msg, envArg, prevTab)
   initializeState(msg, ao.env)
   HANDLER_PRINT_LOGS = {}
 
-  -- os.time() is the message's Timestamp (milliseconds), as in AOS; os.time(t) converts a date table.
-  os.time = function(t)
-    if t ~= nil then return goTime(t) end
-    return msg.Timestamp
-  end
+  -- os.time() is the message's Timestamp (milliseconds), whatever its arguments, as in AOS.
+  os.time = function() return msg.Timestamp end
 
   msg.TagArray = msg.Tags
   msg.Tags = Tab(msg)

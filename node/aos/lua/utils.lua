@@ -24,8 +24,6 @@ local function isArray(t)
   end
   return highest == #t
 end
--- isArray is not exported by AOS; kept for code written against earlier versions of this runtime.
-utils.isArray = isArray
 
 -- A string is a Lua pattern when it holds one of ^$()%.[]*+? (a lone "-" does not count); otherwise it
 -- is compared whole. Both compare case-insensitively, as AOS does.
@@ -92,35 +90,21 @@ function utils.capitalize(str)
   return string.upper(string.sub(str, 1, 1)) .. string.lower(string.sub(str, 2))
 end
 
--- curry: calls fn once arity arguments were given, across as many calls as it takes. Lua 5.3 AOS reads the
--- arity of fn from debug.getinfo; that is used when the runtime has it, and 2 otherwise.
-local function paramCount(fn)
-  local dbg = rawget(_G, "debug")
-  if type(dbg) == "table" and type(dbg.getinfo) == "function" then
-    local ok, info = pcall(dbg.getinfo, fn, "u")
-    if ok and type(info) == "table" and type(info.nparams) == "number" then return info.nparams end
-  end
-  return 2
-end
-
-local unpack = table.unpack or unpack
+-- curry: calls fn once arity arguments were given (arity defaults to fn's parameter count, from
+-- debug.getinfo). As in AOS, the arguments are counted with # and a partial call keeps only the first of
+-- the arguments it was given: AOS forwards them as `table.unpack(args), ...`, where a call's results are
+-- cut to one unless they come last.
+local unpack = table.unpack
 
 local function curry(fn, arity)
   assertAt(type(fn) == "function", '[string ".utils"]:185: function is required as first argument')
-  arity = arity or paramCount(fn)
+  arity = arity or debug.getinfo(fn, "u").nparams
   if arity < 2 then return fn end
   return function(...)
-    local n = select("#", ...)
-    if n >= arity then return fn(...) end
-    local given = { ... }
-    return curry(function(...)
-      local all = {}
-      for i = 1, n do all[i] = given[i] end
-      local m = select("#", ...)
-      local more = { ... }
-      for i = 1, m do all[n + i] = more[i] end
-      return fn(unpack(all, 1, n + m))
-    end, arity - n)
+    local args = { ... }
+    if #args >= arity then return fn(unpack(args)) end
+    local first = args[1]
+    return curry(function(...) return fn(first, ...) end, arity - #args)
   end
 end
 utils.curry = curry
@@ -171,7 +155,7 @@ utils.find = curry(function(fn, t)
   for _, v in pairs(t) do
     if fn(v) then return v end
   end
-  return nil
+  -- no match: no value at all (not nil), as in AOS
 end, 2)
 
 utils.propEq = curry(function(name, value, object)

@@ -19,6 +19,8 @@ func openMath(L *lua.LState) {
 	m.RawSetString("ult", L.NewFunction(mathUlt))
 	m.RawSetString("maxinteger", lua.LNumber(float64(math.MaxInt64)))
 	m.RawSetString("mininteger", lua.LNumber(float64(math.MinInt64)))
+	// gopher-lua's math.huge is the largest finite float; Lua's is infinity (HUGE_VAL).
+	m.RawSetString("huge", lua.LNumber(math.Inf(1)))
 	// gopher-lua's math.log ignores 5.2's base argument.
 	m.RawSetString("log", L.NewFunction(mathLog))
 	L.SetGlobal("rawlen", L.NewFunction(baseRawLen))
