@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -102,9 +103,18 @@ func (m *meter) Done() <-chan struct{} {
 		th := m.g.CurrentThread
 		checkStack(th)
 		m.chargeStack(th)
+		if m.ticks&(yieldEvery-1) == 0 {
+			// A long evaluation lets the node's other goroutines (requests for other processes) have the
+			// processor every few hundred microseconds, instead of at Go's 10 ms preemption.
+			runtime.Gosched()
+		}
 	}
 	return m.ch
 }
+
+// yieldEvery is how many instructions an evaluation runs between two yields of the processor (a power of
+// two, a multiple of stackCheckEvery).
+const yieldEvery = 1 << 13
 
 // charge counts n instructions' worth of work done outside the VM loop; it reports whether the budget
 // is spent.

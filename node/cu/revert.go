@@ -39,7 +39,12 @@ func (s *Service) revert(ctx context.Context, p *proc) error {
 	old := p.vm
 	p.vm = nil
 	before := s.stats.evaluated.Load()
+	// A throwaway VM (a replay filling missing results) may start from a snapshot too: without one, every
+	// failed message of a long replay would replay it from the spawn again.
+	mayRestore := p.mayRestore
+	p.mayRestore = true
 	err := s.boot(ctx, p, nonce)
+	p.mayRestore = mayRestore
 	if err == nil {
 		err = s.evaluate(ctx, p, nonce)
 	}
