@@ -50,9 +50,16 @@ var layout struct {
 	growingStack unsafe.Pointer
 }
 
-func init() { layout.err = resolve() }
+func init() {
+	layout.err = resolve()
+	if layout.err == nil {
+		layout.err = resolveParts()
+	}
+}
 
-// Check reports whether this gopher-lua build has the layout aonode was written against.
+// Check reports whether this gopher-lua build has the layout aonode was written against, naming the first
+// difference. It is the one layout check: aonode refuses to start, and the runtime to make a state, when
+// it fails (nothing falls back to a slower or partial path).
 func Check() error { return layout.err }
 
 func resolve() error {

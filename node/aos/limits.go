@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -273,6 +272,7 @@ var orig struct {
 	once                       sync.Once
 	coCreate, coWrap, coResume lua.LGFunction
 	pcall, xpcall              lua.LGFunction
+	tostring                   lua.LGFunction // the tostring prompt's Go version stands for
 }
 
 func loadOrig(L *lua.LState) {
@@ -283,7 +283,7 @@ func loadOrig(L *lua.LState) {
 		orig.coResume = co.RawGetString("resume").(*lua.LFunction).GFunction
 		orig.pcall = L.GetGlobal("pcall").(*lua.LFunction).GFunction
 		orig.xpcall = L.GetGlobal("xpcall").(*lua.LFunction).GFunction
-		tostringPC = reflect.ValueOf(L.GetGlobal("tostring").(*lua.LFunction).GFunction).Pointer()
+		orig.tostring = L.GetGlobal("tostring").(*lua.LFunction).GFunction
 	})
 }
 

@@ -2,13 +2,13 @@ package aos
 
 import (
 	"math"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // Go versions of the runtime's hottest Lua helpers. On gopher-lua, the Lua versions cost a gsub or a
@@ -372,13 +372,10 @@ func plainTags(msg lua.LValue) *lua.LTable {
 	}
 }
 
-// normalizePC identifies utilsNormalize among Go functions.
-var normalizePC = reflect.ValueOf(utilsNormalize).Pointer()
-
 // isNativeNormalize reports whether v is the Go utils.normalize (user code may have replaced it).
 func isNativeNormalize(v lua.LValue) bool {
 	f, ok := v.(*lua.LFunction)
-	return ok && f.IsG && reflect.ValueOf(f.GFunction).Pointer() == normalizePC
+	return ok && f.IsG && luavm.SameCode(f.GFunction, utilsNormalize)
 }
 
 // normalizeMsg(msg, normalize) is normalizeMsg's loops (renaming msg's keys and its tag names to
@@ -757,9 +754,6 @@ func sendMessage(L *lua.LState) int {
 	return 2
 }
 
-// tostringPC identifies gopher-lua's tostring (see loadOrig).
-var tostringPC uintptr
-
 // prompt(Colors, Name, Inbox, version, tostring) is Prompt()'s text when Colors is a plain table whose
 // green, gray, blue, red and reset are strings, Name and version are strings, Inbox is a plain table (#
 // without metamethods) and tostring is gopher-lua's; else nil.
@@ -768,8 +762,7 @@ func prompt(L *lua.LState) int {
 	name, ok1 := L.Get(2).(lua.LString)
 	version, ok2 := L.Get(4).(lua.LString)
 	ts, ok3 := L.Get(5).(*lua.LFunction)
-	if colors == nil || inbox == nil || !ok1 || !ok2 || !ok3 || !ts.IsG || tostringPC == 0 ||
-		reflect.ValueOf(ts.GFunction).Pointer() != tostringPC {
+	if colors == nil || inbox == nil || !ok1 || !ok2 || !ok3 || !ts.IsG || !luavm.SameCode(ts.GFunction, orig.tostring) {
 		L.Push(lua.LNil)
 		return 1
 	}
@@ -863,32 +856,8 @@ var smallNumberTexts = func() (t [1024]lua.LValue) {
 	return t
 }()
 
-// rawSetField is t.RawSetString(string(key), v) for a key already boxed as an LString (gopher-lua boxes
-// the key again, twice, when the field is new).
-func rawSetField(t *lua.LTable, key, v lua.LValue) {
-	if !tableLayout.ok {
-		t.RawSetString(string(key.(lua.LString)), v)
-		return
-	}
-	p := unsafe.Pointer(t)
-	sd := (*map[string]lua.LValue)(unsafe.Add(p, tableLayout.strdict))
-	keys := (*[]lua.LValue)(unsafe.Add(p, tableLayout.keys))
-	k2i := (*map[lua.LValue]int)(unsafe.Add(p, tableLayout.k2i))
-	if *sd == nil || *keys == nil || *k2i == nil {
-		t.RawSetString(string(key.(lua.LString)), v)
-		return
-	}
-	k := string(key.(lua.LString))
-	if v == lua.LNil {
-		delete(*sd, k)
-		return
-	}
-	(*sd)[k] = v
-	if _, ok := (*k2i)[key]; !ok {
-		(*k2i)[key] = len(*keys)
-		*keys = append(*keys, key)
-	}
-}
+// rawSetField is t.RawSetString(string(key), v) for a key already boxed as an LString.
+var rawSetField = luavm.SetStringKey
 
 // boxNumber is lua.LNumber(n) as an LValue, preboxed when small.
 func boxNumber(n int64) lua.LValue {
@@ -904,7 +873,7 @@ var outboxKeys = []lua.LValue{kOutput, kMessages, kSpawns, kAssignments}
 // sameOutbox(outbox) is outbox when it is still exactly an empty outbox as newOutbox makes it (its four
 // fields, each a plain table that never held anything), else a new empty outbox.
 func sameOutbox(L *lua.LState) int {
-	if t := plainTable(L.Get(1)); t != nil && tableLayout.ok && exactFields(t, outboxKeys, []lua.LValue{nil, nil, nil, nil}) {
+	if t := plainTable(L.Get(1)); t != nil && exactFields(t, outboxKeys, []lua.LValue{nil, nil, nil, nil}) {
 		empty := true
 		for _, k := range outboxKeys {
 			f := plainTable(t.RawGetString(string(k.(lua.LString))))

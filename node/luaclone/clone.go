@@ -51,8 +51,8 @@
 //     only through the deleted slot is dropped; nothing can ever re-insert it,
 //     so this is unobservable.
 //   - The implementation reads (and, on tables it has just created, writes)
-//     unexported gopher-lua fields; the layout is verified at start-up for
-//     gopher-lua v1.1.2 and Clone returns ErrNotCloneable if it differs.
+//     unexported gopher-lua fields through internal/luavm; Clone returns
+//     ErrNotCloneable when luavm's layout check fails.
 package luaclone
 
 import (
@@ -66,6 +66,8 @@ import (
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // ErrNotCloneable is wrapped by every error Clone returns when the source
@@ -126,8 +128,8 @@ func Clone(src *lua.LState, fresh func() (*lua.LState, error)) (*lua.LState, err
 
 // CloneWithOptions is Clone with options.
 func CloneWithOptions(src *lua.LState, fresh func() (*lua.LState, error), opts Options) (_ *lua.LState, err error) {
-	if layoutErr != nil {
-		return nil, fmt.Errorf("%w: unsupported gopher-lua internals: %v", ErrNotCloneable, layoutErr)
+	if err := luavm.Check(); err != nil {
+		return nil, fmt.Errorf("%w: unsupported gopher-lua internals: %v", ErrNotCloneable, err)
 	}
 	if src == nil || src.IsClosed() {
 		return nil, errors.New("luaclone: source state is nil or closed")
@@ -270,7 +272,7 @@ func srcRoots(L *lua.LState) []namedValue {
 	if L.Env != nil && L.Env != L.G.Global {
 		roots = append(roots, namedValue{"<main env>", L.Env})
 	}
-	mts := builtinMetatables(L.G)
+	mts := luavm.BuiltinMetatables(L.G)
 	for _, t := range sortedTypes(mts) {
 		roots = append(roots, namedValue{"<metatable of " + lua.LValueType(t).String() + ">", mts[t]})
 	}
@@ -378,7 +380,7 @@ func (c *cloner) visit(v lua.LValue) error {
 		if !s.Dead {
 			return c.notCloneable(s, "suspended or not yet started coroutine")
 		}
-		if isWrapped(s) {
+		if luavm.IsWrapped(s) {
 			return c.notCloneable(s, "finished coroutine.wrap coroutine")
 		}
 		th, cancel := c.dst.NewThread()
@@ -418,12 +420,12 @@ func (c *cloner) children(v lua.LValue) error {
 		if err := c.visit(s.Metatable); err != nil {
 			return err
 		}
-		for _, e := range tableArray(s) {
+		for _, e := range luavm.TableArray(s) {
 			if err := c.visit(e); err != nil {
 				return err
 			}
 		}
-		for _, k := range tableKeys(s) {
+		for _, k := range luavm.TableKeys(s) {
 			e := s.RawGetH(k)
 			if e == lua.LNil {
 				continue // deleted key: kept only if reachable otherwise (see fillTable)
@@ -589,10 +591,10 @@ func collectGoFunctions(L *lua.LState) []*lua.LFunction {
 		switch x := v.(type) {
 		case *lua.LTable:
 			push(x.Metatable)
-			for _, e := range tableArray(x) {
+			for _, e := range luavm.TableArray(x) {
 				push(e)
 			}
-			for _, k := range tableKeys(x) {
+			for _, k := range luavm.TableKeys(x) {
 				if e := x.RawGetH(k); e != lua.LNil {
 					push(k)
 					push(e)
@@ -728,15 +730,15 @@ func (c *cloner) fill() {
 func (c *cloner) fillTable(s, d *lua.LTable) {
 	*d = lua.LTable{Metatable: c.m(s.Metatable)} // also empties paired dst tables
 	var array []lua.LValue
-	if arr := tableArray(s); len(arr) > 0 {
+	if arr := luavm.TableArray(s); len(arr) > 0 {
 		array = make([]lua.LValue, len(arr))
 		for i, v := range arr {
 			array[i] = c.m(v)
 		}
 	}
-	keys := tableKeys(s)
+	keys := luavm.TableKeys(s)
 	if len(keys) == 0 {
-		setTable(d, array, nil, nil, nil, nil)
+		luavm.SetTableParts(d, luavm.TableParts{Array: array})
 		return
 	}
 	nStr := 0
@@ -775,15 +777,15 @@ func (c *cloner) fillTable(s, d *lua.LTable) {
 			dict[dk] = c.m(v)
 		}
 	}
-	setTable(d, array, strdict, dict, dkeys, k2i)
+	luavm.SetTableParts(d, luavm.TableParts{Array: array, Strdict: strdict, Dict: dict, Keys: dkeys, K2i: k2i})
 }
 
 func (c *cloner) setRoots() {
 	c.dst.G.Global = c.mt(c.src.G.Global)
 	c.dst.G.Registry = c.mt(c.src.G.Registry)
 	c.dst.Env = c.mt(c.src.Env)
-	smts := builtinMetatables(c.src.G)
-	dmts := builtinMetatables(c.dst.G)
+	smts := luavm.BuiltinMetatables(c.src.G)
+	dmts := luavm.BuiltinMetatables(c.dst.G)
 	types := map[int]lua.LValue{}
 	for t := range smts {
 		types[t] = nil

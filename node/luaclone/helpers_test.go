@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // proc is a process VM built the way a node would build one: the standard
@@ -288,12 +290,12 @@ func (d *dumper) body(v any) string {
 	switch x := v.(type) {
 	case *lua.LTable:
 		var parts []string
-		for _, e := range tableArray(x) {
+		for _, e := range luavm.TableArray(x) {
 			parts = append(parts, d.ref(e))
 		}
 		s := fmt.Sprintf("#%d table mt=%s arr=[%s] hash={", id, d.ref(x.Metatable), strings.Join(parts, " "))
 		parts = parts[:0]
-		for _, k := range tableKeys(x) {
+		for _, k := range luavm.TableKeys(x) {
 			e := x.RawGetH(k)
 			if e == lua.LNil {
 				switch k.(type) {

@@ -10,6 +10,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/aonode/aonode/internal/luavm"
+
 	"github.com/aonode/aonode/node/luaclone"
 )
 
@@ -212,7 +214,7 @@ func (d *decoder) proto(p *lua.FunctionProto) {
 			sc[i] = string(s)
 		}
 	}
-	setStringConstants(p, sc)
+	luavm.SetStringConstants(p, sc)
 	n = r.count(1)
 	p.FunctionPrototypes = make([]*lua.FunctionProto, n)
 	for i := range p.FunctionPrototypes {
@@ -414,8 +416,8 @@ func (d *decoder) parseBody(body []byte) error {
 // snapshot whose Go functions cannot be found or rebuilt in L gives an error
 // wrapping ErrUnserializable. On error L is left unchanged.
 func Decode(data []byte, L *lua.LState) (err error) {
-	if layoutErr != nil {
-		return fmt.Errorf("%w: unsupported gopher-lua: %v", ErrUnserializable, layoutErr)
+	if err := luavm.Check(); err != nil {
+		return fmt.Errorf("%w: unsupported gopher-lua: %v", ErrUnserializable, err)
 	}
 	if L == nil || L.IsClosed() {
 		return errors.New("snapshot: nil or closed state")
@@ -510,7 +512,7 @@ func (d *decoder) restore(L *lua.LState, mutating *bool) error {
 	if L.Env != nil {
 		rs.tryPair(d.env, L.Env)
 	}
-	cur := builtinMts(L.G)
+	cur := luavm.BuiltinMetatables(L.G)
 	for _, m := range d.mts {
 		if dv, ok := cur[m.typ]; ok {
 			rs.tryPair(m.mt, dv)
@@ -643,7 +645,7 @@ func fillTable(t *lua.LTable, o *iobj, m func(ival) lua.LValue) {
 		}
 	}
 	if len(o.keys) == 0 {
-		setParts(t, array, nil, nil, nil, nil)
+		luavm.SetTableParts(t, luavm.TableParts{Array: array})
 		return
 	}
 	nStr := 0
@@ -676,5 +678,5 @@ func fillTable(t *lua.LTable, o *iobj, m func(ival) lua.LValue) {
 			dict[k] = v
 		}
 	}
-	setParts(t, array, strdict, dict, keys, k2i)
+	luavm.SetTableParts(t, luavm.TableParts{Array: array, Strdict: strdict, Dict: dict, Keys: keys, K2i: k2i})
 }

@@ -42,6 +42,8 @@ import (
 	"sort"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // ErrUnserializable is wrapped by Encode errors for state that cannot be
@@ -121,8 +123,8 @@ type encoder struct {
 // Encode serializes L's state. L must be an idle main thread (not running,
 // not inside a call) and must not be used concurrently.
 func Encode(L *lua.LState) (_ []byte, err error) {
-	if layoutErr != nil {
-		return nil, fmt.Errorf("%w: unsupported gopher-lua: %v", ErrUnserializable, layoutErr)
+	if err := luavm.Check(); err != nil {
+		return nil, fmt.Errorf("%w: unsupported gopher-lua: %v", ErrUnserializable, err)
 	}
 	if L == nil || L.IsClosed() {
 		return nil, errors.New("snapshot: nil or closed state")
@@ -151,7 +153,7 @@ type typedMt struct {
 }
 
 func sortedMts(g *lua.Global) []typedMt {
-	m := builtinMts(g)
+	m := luavm.BuiltinMetatables(g)
 	out := make([]typedMt, 0, len(m))
 	for t, v := range m {
 		out = append(out, typedMt{t, v})
@@ -309,12 +311,12 @@ func (e *encoder) children(id int) error {
 		if err := e.visit(x.Metatable, pathed, id); err != nil {
 			return err
 		}
-		for _, v := range arrayOf(x) {
+		for _, v := range luavm.TableArray(x) {
 			if err := e.visit(v, pathed, id); err != nil {
 				return err
 			}
 		}
-		for _, k := range keysOf(x) {
+		for _, k := range luavm.TableKeys(x) {
 			v := x.RawGetH(k)
 			if v == lua.LNil {
 				continue
@@ -523,14 +525,14 @@ func (e *encoder) object(o lua.LValue) error {
 		if err := e.value(x.Metatable); err != nil {
 			return err
 		}
-		arr := arrayOf(x)
+		arr := luavm.TableArray(x)
 		e.uvarint(uint64(len(arr)))
 		for _, v := range arr {
 			if err := e.value(v); err != nil {
 				return err
 			}
 		}
-		keys := keysOf(x)
+		keys := luavm.TableKeys(x)
 		n := 0
 		for _, k := range keys {
 			if e.keyKept(k) {
