@@ -52,6 +52,13 @@ func codeOf(fn lua.LGFunction) uintptr {
 	return reflect.ValueOf(fn).Pointer()
 }
 
+// Code identifies a Go function's code within this process (a map key; never written anywhere: it
+// differs from build to build).
+type Code uintptr
+
+// CodeOf is fn's code.
+func CodeOf(fn lua.LGFunction) Code { return Code(codeOf(fn)) }
+
 // SameCode reports whether a and b run the same Go code (two closures of one function literal do).
 func SameCode(a, b lua.LGFunction) bool { return a != nil && b != nil && codeOf(a) == codeOf(b) }
 

@@ -15,13 +15,11 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 
-	"github.com/aonode/aonode/internal/luavm"
 	"github.com/aonode/aonode/node/aos/lua53"
 	"github.com/aonode/aonode/node/luaclone"
 )
@@ -141,34 +139,22 @@ type Process struct {
 	mem    memAccount
 
 	envCache *envCache // the env tables of the previous message (see env.go)
+	rt       *Runtime  // the runtime it runs (its compiled Lua and named builtins)
 }
 
-// RuntimeSource is the Lua runtime every process runs: the content of the node's module record.
+// RuntimeSource is the Lua runtime embedded in this binary: the content of the node's module record.
 func RuntimeSource() []byte {
-	names, _ := fs.Glob(luaFS, "lua/*.lua")
-	sort.Strings(names)
-	var b strings.Builder
-	for _, n := range names {
-		src, _ := luaFS.ReadFile(n)
-		fmt.Fprintf(&b, "-- %s\n%s\n", n, src)
-	}
-	return []byte(b.String())
+	src, _ := sourceOf(luaFS)
+	return src
 }
 
-// New starts a VM with the AOS runtime loaded.
+// New starts a VM with the embedded AOS runtime loaded (Embedded().New).
 func New(env Env, opts Options) (*Process, error) {
-	if err := luavm.Check(); err != nil {
-		// The runtime's bounds (nested calls, stacks) rely on gopher-lua's internals: never run without them.
-		return nil, fmt.Errorf("aos runtime cannot run on this gopher-lua build: %w", err)
-	}
-	L, err := newState(env)
+	rt, err := Embedded()
 	if err != nil {
 		return nil, err
 	}
-	p := &Process{L: L, env: env, opts: opts, meter: newMeter(L.G)}
-	p.bind()
-	p.mem.exact, _ = measure(L)
-	return p, nil
+	return rt.New(env, opts)
 }
 
 func (p *Process) bind() {
@@ -184,7 +170,7 @@ var modules = map[string]string{
 	".process": "process", "process": "process",
 }
 
-func newState(env Env) (*lua.LState, error) {
+func newState(r *Runtime, env Env) (*lua.LState, error) {
 	// The data stack starts small and grows on demand up to gopher-lua's default size, the limit a fixed
 	// stack of that size has (the same overflow point). The runtime runs each message in a new coroutine,
 	// so coroutines start smaller still (setThreadOptions): a fixed 5120-slot stack is 80 KB per message.
@@ -208,11 +194,7 @@ func newState(env Env) (*lua.LState, error) {
 	installBuiltins(L, env)
 	installCharged(L)
 	orderGlobals(L)
-	rt, err := compiledRuntime()
-	if err != nil {
-		L.Close()
-		return nil, err
-	}
+	rt := r.rt
 	preload := L.GetField(L.GetField(L.Get(lua.EnvironIndex), "package"), "preload").(*lua.LTable)
 	loaded := map[string]*lua.LFunction{}
 	for _, alias := range rt.aliases {
@@ -265,17 +247,6 @@ type compiledRT struct {
 	boot    *lua.FunctionProto
 }
 
-var (
-	runtimeOnce sync.Once
-	runtimeVal  *compiledRT
-	runtimeErr  error
-)
-
-func compiledRuntime() (*compiledRT, error) {
-	runtimeOnce.Do(func() { runtimeVal, runtimeErr = compileRuntime() })
-	return runtimeVal, runtimeErr
-}
-
 // chunkName is the name LoadString and DoString give a chunk: error messages and the protos'
 // SourceName stay what they were when each state compiled the runtime itself.
 const chunkName = "<string>"
@@ -288,7 +259,7 @@ func compileChunk(code string) (*lua.FunctionProto, error) {
 	return lua.Compile(chunk, chunkName)
 }
 
-func compileRuntime() (*compiledRT, error) {
+func compileRuntime(fsys fs.FS) (*compiledRT, error) {
 	rt := &compiledRT{chunks: map[string]*lua.FunctionProto{}}
 	for alias := range modules {
 		rt.aliases = append(rt.aliases, alias)
@@ -299,7 +270,7 @@ func compileRuntime() (*compiledRT, error) {
 		if rt.chunks[file] != nil {
 			continue
 		}
-		src, err := luaFS.ReadFile("lua/" + file + ".lua")
+		src, err := fs.ReadFile(fsys, "lua/"+file+".lua")
 		if err != nil {
 			return nil, fmt.Errorf("aos runtime: %w", err)
 		}
@@ -544,11 +515,12 @@ func (p *Process) readOutbox(res *Result) {
 
 // Fork returns an independent copy of the process for a read-only evaluation.
 func (p *Process) Fork() (*Process, error) {
-	L, err := luaclone.Clone(p.L, func() (*lua.LState, error) { return newState(p.env) })
+	L, err := luaclone.CloneWithOptions(p.L, func() (*lua.LState, error) { return newState(p.rt, p.env) },
+		luaclone.Options{Builtins: p.rt.builtins})
 	if err != nil {
 		return nil, err
 	}
-	f := &Process{L: L, env: p.env, opts: p.opts, meter: newMeter(L.G), mem: p.mem} // its own budget
+	f := &Process{L: L, env: p.env, opts: p.opts, meter: newMeter(L.G), mem: p.mem, rt: p.rt} // its own budget
 	f.bind()
 	return f, nil
 }

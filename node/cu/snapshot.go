@@ -341,7 +341,7 @@ func (s *Service) apply(ctx context.Context, p *proc, data []byte) (err error) {
 	if len(es) != 1 || es[0].HashChain != st.HashChain || es[0].Timestamp != st.Timestamp {
 		return fmt.Errorf("snapshot at nonce %d does not match this schedule", st.Nonce)
 	}
-	if err := snapshot.Decode(st.VM, p.vm.L); err != nil {
+	if err := snapshot.Decode(st.VM, p.vm.L, snapshot.Options{Runtime: st.Runtime, Builtins: p.vm.Runtime().Builtins()}); err != nil {
 		return err
 	}
 	p.vm.SetMemoryState(aos.MemoryState{Exact: st.MemExact, Since: st.MemSince})
@@ -420,7 +420,7 @@ func (s *Service) snapshotDue(ctx context.Context, p *proc) {
 func (s *Service) takeSnapshot(ctx context.Context, p *proc) ([]byte, error) {
 	start := time.Now()
 	defer func() { p.snapCost = time.Since(start) }()
-	vm, err := snapshot.Encode(p.vm.L)
+	vm, err := snapshot.Encode(p.vm.L, snapshot.Options{Runtime: runtimeDigest(), Builtins: p.vm.Runtime().Builtins()})
 	if err != nil {
 		return nil, err
 	}

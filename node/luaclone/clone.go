@@ -28,8 +28,9 @@
 // held in a local, or a Go function created at run time) are resolved by
 // their Go code: if exactly one such source function and exactly one unused
 // destination function run the same Go code, they are paired; otherwise a
-// top-level Go function (which cannot capture state) is reused as is;
-// anything else is ErrNotCloneable.
+// top-level Go function (which cannot capture state) registered in
+// Options.Builtins is made again from its registered name; anything else is
+// ErrNotCloneable.
 //
 // Limitations:
 //
@@ -59,8 +60,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
-	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -86,6 +85,10 @@ type Options struct {
 	// writing a stack slot that later calls reuse; the copy cannot reproduce
 	// that, it freezes the value instead.
 	SnapshotOpenUpvalues bool
+	// Builtins names the Go functions of the states (see resolveGoFunctions): a Go function the path
+	// pairing does not cover is made again from its registered name when it is a top-level function. Nil:
+	// only pairing.
+	Builtins *luavm.Builtins
 }
 
 // Clone builds a new, independent VM whose global state is a deep copy of src.
@@ -483,24 +486,6 @@ func (c *cloner) notCloneable(obj lua.LValue, what string) error {
 
 /* ---- Go functions without a path pairing ---- */
 
-// closureName matches runtime names of Go func literals and method values,
-// i.e. functions that may capture state ("pkg.f.func1", "pkg.T.M-fm").
-var closureName = regexp.MustCompile(`(\.func\d+(\.\d+)*|-fm)$`)
-
-func codePtr(fn *lua.LFunction) uintptr {
-	if fn.GFunction == nil {
-		return 0
-	}
-	return reflect.ValueOf(fn.GFunction).Pointer()
-}
-
-// isStateless reports whether the Go code at pc is a top-level function (or
-// method expression), which cannot capture per-VM state.
-func isStateless(pc uintptr) bool {
-	f := runtime.FuncForPC(pc)
-	return f != nil && !closureName.MatchString(f.Name())
-}
-
 // resolveGoFunctions finds dst counterparts for src Go functions that the
 // path pairing did not cover (typically builtins that are only reachable
 // through a local/upvalue any more, or Go closures created at run time):
@@ -508,20 +493,21 @@ func isStateless(pc uintptr) bool {
 //  1. If exactly one such src function and exactly one not yet used dst Go
 //     function (anywhere in dst) run the same Go code with the same number of
 //     upvalues, they are paired.
-//  2. Otherwise, if the Go code is a top-level function (captures nothing), a
-//     new dst function with the same Go code is made.
+//  2. Otherwise, if the function is registered in Options.Builtins as a
+//     top-level function (which captures nothing), a new dst function is
+//     made from its registered name.
 //  3. Otherwise the function is not cloneable.
 func (c *cloner) resolveGoFunctions() error {
 	if len(c.unresolved) == 0 {
 		return nil
 	}
 	type sig struct {
-		pc  uintptr
-		nup int
+		code luavm.Code
+		nup  int
 	}
 	srcBySig := map[sig][]*lua.LFunction{}
 	for _, s := range c.unresolved {
-		k := sig{codePtr(s), len(s.Upvalues)}
+		k := sig{luavm.CodeOf(s.GFunction), len(s.Upvalues)}
 		srcBySig[k] = append(srcBySig[k], s)
 	}
 	dstBySig := map[sig][]*lua.LFunction{}
@@ -529,27 +515,25 @@ func (c *cloner) resolveGoFunctions() error {
 		if c.cF[d] {
 			continue
 		}
-		k := sig{codePtr(d), len(d.Upvalues)}
+		k := sig{luavm.CodeOf(d.GFunction), len(d.Upvalues)}
 		if _, wanted := srcBySig[k]; wanted {
 			dstBySig[k] = append(dstBySig[k], d)
 		}
 	}
 	for _, s := range c.unresolved {
-		k := sig{codePtr(s), len(s.Upvalues)}
+		k := sig{luavm.CodeOf(s.GFunction), len(s.Upvalues)}
 		if cands := dstBySig[k]; len(srcBySig[k]) == 1 && len(cands) == 1 {
 			c.funcs[s] = cands[0]
 			c.cF[cands[0]] = true
 			continue
 		}
-		if k.pc != 0 && isStateless(k.pc) {
-			c.funcs[s] = &lua.LFunction{IsG: true, GFunction: s.GFunction, Upvalues: make([]*lua.Upvalue, len(s.Upvalues))}
-			continue
+		if name, ok := c.opts.Builtins.Name(s.GFunction); ok {
+			if fn, rebuildable, _ := c.opts.Builtins.Lookup(name); rebuildable {
+				c.funcs[s] = &lua.LFunction{IsG: true, GFunction: fn, Upvalues: make([]*lua.Upvalue, len(s.Upvalues))}
+				continue
+			}
 		}
-		name := "?"
-		if f := runtime.FuncForPC(k.pc); f != nil {
-			name = f.Name()
-		}
-		return c.notCloneable(s, "Go function "+name+" with no counterpart in the fresh state")
+		return c.notCloneable(s, "Go function "+luavm.GoName(s.GFunction)+" with no counterpart in the fresh state")
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -27,7 +26,16 @@ type secret struct{ handle int }
 
 type shared struct{ n int }
 
+// testBuiltins names the top-level Go functions of the test states, as a runtime registers its own.
+var testBuiltins = luavm.NewBuiltins()
+
 func init() {
+	for name, fn := range map[string]lua.LGFunction{"goCounter": goCounter, "extUpper": extUpper, "newPoint": newPoint,
+		"pointX": pointX, "pointMove": pointMove, "pointString": pointString} {
+		if err := testBuiltins.Register(name, fn); err != nil {
+			panic(err)
+		}
+	}
 	RegisterUserData(&secret{}, func(any) (any, error) {
 		return nil, errors.New("secret handles cannot be copied")
 	})
@@ -192,6 +200,9 @@ func cloneProc(t testing.TB, src *proc, prelude string) *proc {
 }
 
 func tryClone(src *proc, prelude string, opts Options) (*proc, error) {
+	if opts.Builtins == nil {
+		opts.Builtins = testBuiltins
+	}
 	var dp *proc
 	L, err := CloneWithOptions(src.L, func() (*lua.LState, error) {
 		p, err := newProc(prelude)
@@ -310,7 +321,7 @@ func (d *dumper) body(v any) string {
 	case *lua.LFunction:
 		var kind string
 		if x.IsG {
-			kind = "go " + runtime.FuncForPC(codePtr(x)).Name()
+			kind = "go " + luavm.GoName(x.GFunction)
 		} else {
 			kind = fmt.Sprintf("lua %p", x.Proto)
 		}

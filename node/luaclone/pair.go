@@ -52,7 +52,7 @@ func (c *cloner) tryPair(sv, dv lua.LValue) {
 			c.pLua[s] = true
 			break
 		}
-		if c.pF[s] != nil || c.cF[d] || codePtr(s) != codePtr(d) {
+		if c.pF[s] != nil || c.cF[d] || !luavm.SameCode(s.GFunction, d.GFunction) {
 			return
 		}
 		c.pF[s], c.cF[d] = d, true
