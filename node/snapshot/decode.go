@@ -462,10 +462,10 @@ func Decode(data []byte, L *lua.LState, o Options) (err error) {
 type restorer struct {
 	d        *decoder
 	builtins *luavm.Builtins
-	L     *lua.LState
-	dst   []lua.LValue // paired destination object per snapshot object
-	used  map[lua.LValue]bool
-	queue []int
+	L        *lua.LState
+	dst      []lua.LValue // paired destination object per snapshot object
+	used     map[lua.LValue]bool
+	queue    []int
 }
 
 func (rs *restorer) tryPair(v ival, dv lua.LValue) {
