@@ -53,12 +53,13 @@ func wallets(t testing.TB) {
 }
 
 type env struct {
-	t      testing.TB
-	db     *store.DB
-	su     *su.Service
-	cu     *Service
-	module string
-	path   string
+	t        testing.TB
+	db       *store.DB
+	su       *su.Service
+	cu       *Service
+	module   string
+	path     string
+	runtimes *runtime.Set // the CU's runtimes (nil: its default), kept across restarts
 }
 
 func newEnv(t testing.TB) *env {
@@ -118,6 +119,9 @@ func (e *env) open() {
 	e.db = db
 	e.su = su.New(nodeW, db, fixedHeight(7), nil, nil)
 	e.cu = New(nodeW, e.su, localModules{db}, db, nil)
+	if e.runtimes != nil {
+		e.cu.SetRuntimes(e.runtimes)
+	}
 }
 
 // restart drops every in-memory VM: a new CU on the same store, as after a node restart.
