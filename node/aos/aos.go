@@ -213,7 +213,7 @@ func newState(r *Runtime, env Env) (*lua.LState, error) {
 	L.SetField(preload, ".bint", bintLoader)
 	L.SetField(preload, "bint", bintLoader)
 	for _, file := range nativeModules {
-		if err := loadWithNatives(L, file, loaded[file]); err != nil {
+		if err := loadWithNatives(L, file, loaded[file], r.nativesOf(L, file)); err != nil {
 			L.Close()
 			return nil, fmt.Errorf("aos runtime %s: %w", file, err)
 		}
@@ -304,10 +304,10 @@ func setThreadOptions(L *lua.LState) {
 
 // loadWithNatives runs the chunk of a module that takes Go helpers (natives) and registers it under both
 // its names, as require would, before the other modules require it.
-func loadWithNatives(L *lua.LState, file string, chunk *lua.LFunction) error {
+func loadWithNatives(L *lua.LState, file string, chunk *lua.LFunction, natives *lua.LTable) error {
 	L.Push(chunk)
 	L.Push(lua.LString("." + file))
-	L.Push(natives(L, file))
+	L.Push(natives)
 	if err := L.PCall(2, 1, nil); err != nil {
 		return err
 	}

@@ -132,6 +132,9 @@ func (c *envCache) intact(env Env) (tab lua.LValue, ok bool) {
 
 // envArgs are the env table and the Tab table of the previous message (or nil) the runtime is given.
 func (p *Process) envArgs() (*lua.LTable, lua.LValue) {
+	if p.rt.noEnvReuse {
+		return p.envTable().env, lua.LNil
+	}
 	if c := p.envCache; c != nil {
 		if tab, ok := c.intact(p.env); ok {
 			if tab != lua.LNil {

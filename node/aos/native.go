@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/aonode/aonode/internal/luavm"
+	"github.com/aonode/aonode/node/aos/strlib"
 )
 
 // Go versions of the runtime's hottest Lua helpers. On gopher-lua, the Lua versions cost a gsub or a
@@ -593,6 +594,14 @@ func liftTags(L *lua.LState) int {
 	return 1
 }
 
+// ownTostring reports whether the global tostring, which the Lua definitions call to turn numbers and
+// booleans into text, is still the runtime's own (read raw: a lookup through a metatable of _G is left
+// to the Lua code, which makes it as many times as it makes it).
+func ownTostring(L *lua.LState) bool {
+	f, ok := L.G.Global.RawGetString("tostring").(*lua.LFunction)
+	return ok && f.IsG && luavm.SameCode(f.GFunction, orig.tostring)
+}
+
 // sortedStringKeys is sortedKeys: the string keys of a plain table in byte order.
 func sortedStringKeys(t *lua.LTable) []string {
 	var buf [8]string
@@ -638,11 +647,11 @@ var sendFieldSkipped = map[string]bool{"Target": true, "Data": true, "Anchor": t
 // addFields(tags, msg) is ao.lua's addFields: msg's own fields (but Target, Data, Anchor, Tags and From)
 // in byte order of their names, then msg.Tags (a list as it is, a name -> value table in byte order of the
 // names), appended to tags as tag tables. It returns true when it did the work: tags and msg plain tables,
-// msg.Tags not a table or a plain table.
+// msg.Tags not a table or a plain table, and tostring the runtime's own.
 func addFields(L *lua.LState) int {
 	tags := plainTable(L.Get(1))
 	msgTags, ok := fieldsShape(L.Get(2))
-	if tags == nil || !ok {
+	if tags == nil || !ok || !ownTostring(L) {
 		L.Push(lua.LFalse)
 		return 1
 	}
@@ -710,7 +719,7 @@ var (
 // Reference, then msg's fields as addFields adds them) is built and a copy of it appended to
 // ao.outbox.Messages. It returns the message and the reference as text, or false when ao (with
 // reference a number, outbox and outbox.Messages plain tables) or msg (see fieldsShape) is not of the
-// shape it handles; the Lua code then does it all.
+// shape it handles, or tostring is not the runtime's own; the Lua code then does it all.
 func sendMessage(L *lua.LState) int {
 	ao := plainTable(L.Get(1))
 	msgTags, ok := fieldsShape(L.Get(2))
@@ -722,7 +731,7 @@ func sendMessage(L *lua.LState) int {
 			queue = plainTable(outbox.RawGetString("Messages"))
 		}
 	}
-	if ao == nil || !ok || queue == nil {
+	if ao == nil || !ok || queue == nil || !ownTostring(L) {
 		L.Push(lua.LFalse)
 		return 1
 	}
@@ -836,16 +845,15 @@ func outputOnly(L *lua.LState) int {
 	return 1
 }
 
-// numberText is tostring(n) (gopher-lua's LNumber.String, as a number has no __tostring), without its
-// fmt call for integers.
+// numberText is tostring(n) (the runtime's: Lua 5.3's text of a number, as a number has no __tostring),
+// without its formatting for small integers.
 func numberText(L *lua.LState, n lua.LNumber) lua.LValue {
 	if f := float64(n); f == float64(int64(f)) {
 		if i := int64(f); i >= 0 && i < int64(len(smallNumberTexts)) {
 			return smallNumberTexts[i]
 		}
-		return lua.LString(strconv.FormatInt(int64(f), 10))
 	}
-	return L.ToStringMeta(n)
+	return lua.LString(strlib.NumberToString(float64(n)))
 }
 
 // smallNumberTexts are the texts of 0..1023, made once.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/aonode/aonode/internal/luavm"
 )
 
@@ -18,6 +20,29 @@ type Runtime struct {
 	source   []byte
 	rt       *compiledRT
 	builtins *luavm.Builtins
+
+	// For the tests that check the Go fast paths against the Lua they stand for: natives for which
+	// withoutNative is true are not given to the runtime's modules (their Lua definitions run), and with
+	// noEnvReuse every message gets a new env (env.go).
+	withoutNative func(file, name string) bool
+	noEnvReuse    bool
+}
+
+// nativesOf is the table of Go helpers module file gets (natives), without those r leaves out.
+func (r *Runtime) nativesOf(L *lua.LState, file string) *lua.LTable {
+	t := natives(L, file)
+	if r.withoutNative != nil {
+		var drop []string
+		t.ForEach(func(k, _ lua.LValue) {
+			if r.withoutNative(file, lua.LVAsString(k)) {
+				drop = append(drop, lua.LVAsString(k))
+			}
+		})
+		for _, k := range drop {
+			t.RawSetString(k, lua.LNil)
+		}
+	}
+	return t
 }
 
 var (
