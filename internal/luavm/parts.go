@@ -27,6 +27,8 @@ var parts struct {
 	regHandler uintptr
 	// FunctionProto
 	pStringConstants uintptr
+	// Debug: the frame it describes
+	dFrame uintptr
 }
 
 // stateFields are LState's fields, in order: ReuseThread copies a whole LState, which is only right while
@@ -110,7 +112,15 @@ func resolveParts() error {
 		return fmt.Errorf("gopher-lua FunctionProto has %d fields, want 15", pt.NumField())
 	}
 	must(&parts.pStringConstants, pt, "stringConstants", reflect.TypeOf([]string(nil)))
-	return err
+	if err != nil {
+		return err
+	}
+	df, ok := reflect.TypeOf(lua.Debug{}).FieldByName("frame")
+	if !ok || df.Type != cf.Type {
+		return fmt.Errorf("gopher-lua Debug.frame is not a %s", cf.Type)
+	}
+	parts.dFrame = df.Offset
+	return nil
 }
 
 func field(p unsafe.Pointer, off uintptr) unsafe.Pointer { return unsafe.Add(p, off) }
@@ -223,4 +233,15 @@ func ReuseThread(old *lua.LState) *lua.LState {
 	*th = *old
 	stackHandler(th).data = unsafe.Pointer(th)
 	return th
+}
+
+// FramePC is the index of the instruction the Lua frame dbg describes is executing (a call, for a frame
+// below the current one: gopher-lua's Pc is the next instruction's index), or false when dbg describes no
+// frame.
+func FramePC(dbg *lua.Debug) (int, bool) {
+	cf := *(*unsafe.Pointer)(field(unsafe.Pointer(dbg), parts.dFrame))
+	if cf == nil {
+		return 0, false
+	}
+	return *(*int)(unsafe.Add(cf, layout.cfPc)) - 1, true
 }
