@@ -33,12 +33,10 @@ var (
 )
 
 // table parts (internal/luavm).
-var (
-	tableArray   = luavm.TableArray
-	tableDict    = luavm.TableDict
-	tableStrdict = luavm.TableStrdict
-	tableKeys    = luavm.TableKeys
-)
+func tableArray(t *lua.LTable) []lua.LValue             { return luavm.TableArray(t) }
+func tableDict(t *lua.LTable) map[lua.LValue]lua.LValue { return luavm.TableDict(t) }
+func tableStrdict(t *lua.LTable) map[string]lua.LValue  { return luavm.TableStrdict(t) }
+func tableKeys(t *lua.LTable) []lua.LValue              { return luavm.TableKeys(t) }
 
 // exactFields reports whether t is a plain table whose key list is exactly keys (no other key ever set),
 // holding vals: a value, nil for any value, or lua.LNil for a key set once but now absent.

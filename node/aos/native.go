@@ -865,7 +865,7 @@ var smallNumberTexts = func() (t [1024]lua.LValue) {
 }()
 
 // rawSetField is t.RawSetString(string(key), v) for a key already boxed as an LString.
-var rawSetField = luavm.SetStringKey
+func rawSetField(t *lua.LTable, key, v lua.LValue) { luavm.SetStringKey(t, key, v) }
 
 // boxNumber is lua.LNumber(n) as an LValue, preboxed when small.
 func boxNumber(n int64) lua.LValue {
