@@ -116,7 +116,7 @@ var errNotModule = errors.New("not a module")
 
 // moduleCheck refuses a spawn whose Module is not a module this node's CU runs (held here, or on the gateway),
 // so a process that could never be evaluated is not scheduled.
-func moduleCheck(items *chainItems) su.ModuleCheck {
+func moduleCheck(items *chainItems, c *cu.Service) su.ModuleCheck {
 	return func(ctx context.Context, id string) error {
 		if !isID(id) {
 			return &su.Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf("Module %q is not a 43-character base64url id", id)}
@@ -134,8 +134,8 @@ func moduleCheck(items *chainItems) su.ModuleCheck {
 		if typ, _ := mod.Tag("Type"); typ != "Module" {
 			return &su.Error{Status: http.StatusUnprocessableEntity, Msg: fmt.Sprintf("module %s: not a module (Type %q)", id, typ)}
 		}
-		if f, _ := mod.Tag("Module-Format"); f != cu.ModuleFormat {
-			return &su.Error{Status: http.StatusUnprocessableEntity, Msg: fmt.Sprintf("module %s has Module-Format %q; this node's CU runs %q", id, f, cu.ModuleFormat)}
+		if err := c.CheckModule(mod); err != nil {
+			return &su.Error{Status: http.StatusUnprocessableEntity, Msg: err.Error()}
 		}
 		return nil
 	}

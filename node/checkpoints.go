@@ -6,6 +6,7 @@ import (
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/gateway"
+	"github.com/aonode/aonode/internal/luavm"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/cu"
 	"github.com/aonode/aonode/node/metrics"
@@ -77,6 +78,8 @@ func cuCounters(m *metrics.Metrics, c *cu.Service) {
 		{"aonode_cu_snapshots_total", "Process state snapshots taken.", func(s cu.Stats) int64 { return s.SnapshotsTaken }},
 		{"aonode_cu_snapshot_restores_total", "Processes started from a stored or cached snapshot.", func(s cu.Stats) int64 { return s.SnapshotRestores }},
 		{"aonode_cu_snapshot_failures_total", "Snapshots not taken or not usable (replayed instead).", func(s cu.Stats) int64 { return s.SnapshotFailures }},
+		{"aonode_cu_snapshot_refused_total", "Snapshots and checkpoints not used because another runtime version, gopher-lua or bytecode format made them.", func(s cu.Stats) int64 { return s.SnapshotsRefused }},
+		{"aonode_cu_fork_failures_total", "Dry-runs whose process VM could not be copied (rebuilt by a replay).", func(s cu.Stats) int64 { return s.ForkFailures }},
 		{"aonode_cu_checkpoints_queued_total", "Checkpoints queued for upload to Arweave.", func(s cu.Stats) int64 { return s.CheckpointsQueued }},
 		{"aonode_cu_checkpoint_restores_total", "Processes started from a gateway checkpoint.", func(s cu.Stats) int64 { return s.CheckpointRestores }},
 		{"aonode_cu_evictions_total", "Idle processes unloaded (cu.max_loaded_processes).", func(s cu.Stats) int64 { return s.Evictions }},
@@ -85,4 +88,28 @@ func cuCounters(m *metrics.Metrics, c *cu.Service) {
 	} {
 		m.Counter(k.name, k.help, func() float64 { return float64(k.get(c.Stats())) })
 	}
+}
+
+// runtimeGauges exposes the gopher-lua layout check (1: the layout aonode was written against; a node
+// whose check fails does not start) and, per runtime the CU runs, its version and what its snapshots are
+// stamped with.
+func runtimeGauges(m *metrics.Metrics, c *cu.Service) error {
+	m.Gauge("aonode_luavm_layout_ok", "1 when gopher-lua's internals have the layout aonode was written against.", nil,
+		func() float64 {
+			if luavm.Check() != nil {
+				return 0
+			}
+			return 1
+		})
+	set, err := c.Runtimes()
+	if err != nil {
+		return err
+	}
+	for i, rt := range set.Runtimes() {
+		st := rt.Stamp()
+		m.Gauge("aonode_runtime_info", "The process runtimes the CU runs (current: the one this node publishes its module for).",
+			map[string]string{"runtime": st.Runtime, "digest": st.Digest, "gopher_lua": st.LuaVM, "bytecode": st.Bytecode,
+				"current": strconv.FormatBool(i == 0)}, func() float64 { return 1 })
+	}
+	return nil
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/node/config"
+	"github.com/aonode/aonode/node/runtime"
+	"github.com/aonode/aonode/node/runtime/aoslua"
 )
 
 // startSeeded starts a node whose node and user wallets are the fixed test keys in testdata (no RSA-4096
@@ -75,11 +77,11 @@ func TestSpawnChecksModule(t *testing.T) {
 		t.Fatalf("message: %d", status)
 	}
 	// Modules only the gateway holds: one this CU runs, one it does not.
-	gwModule := func(format string) string {
-		it, err := n.Wallet.Sign([]byte("-- a module"), "", "", []bundler.Tag{
-			tg("Data-Protocol", "ao"), tg("Variant", "ao.TN.1"), tg("Type", "Module"), tg("Module-Format", format),
+	gwModule := func(tags ...bundler.Tag) string {
+		it, err := n.Wallet.Sign([]byte("-- a module"), "", "", append([]bundler.Tag{
+			tg("Data-Protocol", "ao"), tg("Variant", "ao.TN.1"), tg("Type", "Module"),
 			tg("Input-Encoding", "JSON-1"), tg("Output-Encoding", "JSON-1"),
-		})
+		}, tags...))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +98,19 @@ func TestSpawnChecksModule(t *testing.T) {
 		}
 		return it.ID
 	}
-	wasm, lua := gwModule("wasm64-unknown-emscripten-draft_2024_02_15"), gwModule("aos-lua")
+	rt, err := aoslua.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var current []bundler.Tag
+	for _, t := range runtime.ModuleTags(rt, rt.DefaultLimits()) {
+		current = append(current, tg(t.Name, t.Value))
+	}
+	wasm := gwModule(tg("Module-Format", "wasm64-unknown-emscripten-draft_2024_02_15"))
+	lua := gwModule(current...)
+	unpinned := gwModule(tg("Module-Format", "aos-lua"))
+	retired := gwModule(retag(current, "Runtime-Version", "aos-lua/0")...)
+	greedy := gwModule(retag(current, "Compute-Limit", "9000000000000")...)
 	missing := bundler.B64(make([]byte, 32))
 	for _, tc := range []struct {
 		name, module string
@@ -107,6 +121,9 @@ func TestSpawnChecksModule(t *testing.T) {
 		{"not an id", "nope", http.StatusBadRequest, `Module "nope"`},
 		{"a message", msg.ID, http.StatusUnprocessableEntity, "module " + msg.ID},
 		{"another format", wasm, http.StatusUnprocessableEntity, "wasm64"},
+		{"no runtime version", unpinned, http.StatusUnprocessableEntity, "module " + unpinned + " names no Runtime-Version; this CU runs " + rt.Version().Name},
+		{"a retired runtime", retired, http.StatusUnprocessableEntity, "names runtime aos-lua/0, which this CU does not have"},
+		{"limits above the CU's", greedy, http.StatusUnprocessableEntity, "asks Compute-Limit 9000000000000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, unit := range []string{"mu", "su"} {
@@ -194,4 +211,15 @@ func TestListenerBodyTimeout(t *testing.T) {
 	if res.StatusCode != http.StatusRequestTimeout || time.Since(start) > 2*time.Second {
 		t.Fatalf("slow body: %d after %v", res.StatusCode, time.Since(start))
 	}
+}
+
+// retag is tags with the value of name replaced.
+func retag(tags []bundler.Tag, name, value string) []bundler.Tag {
+	out := append([]bundler.Tag(nil), tags...)
+	for i := range out {
+		if out[i].Name == name {
+			out[i].Value = value
+		}
+	}
+	return out
 }

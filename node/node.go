@@ -4,8 +4,6 @@ package node
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,13 +22,14 @@ import (
 	"github.com/aonode/aonode/cache"
 	"github.com/aonode/aonode/gateway"
 	"github.com/aonode/aonode/gateway/embedded"
-	"github.com/aonode/aonode/node/aos"
+	"github.com/aonode/aonode/internal/luavm"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/cu"
 	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/metrics"
 	"github.com/aonode/aonode/node/mu"
 	"github.com/aonode/aonode/node/recovery"
+	"github.com/aonode/aonode/node/runtime"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )
@@ -80,6 +79,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	if err := cfg.Finish(); err != nil {
 		return nil, err
 	}
+	if err := luavm.Check(); err != nil {
+		// Every process runtime reaches into gopher-lua's internals: a build whose layout differs must not
+		// run processes at all, rather than run them differently.
+		log.Warn("gopher-lua's internals are not the ones aonode was written against", "err", err)
+		return nil, fmt.Errorf("this build cannot run processes: gopher-lua layout check: %w", err)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -115,9 +120,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	n.Gateway = gateway.NewClient(cfg.Gateway.URL, gateway.WithTimeout(cfg.Gateway.Timeout))
 	items := &chainItems{gw: n.Gateway, db: db}
 	n.SU = su.New(w, db, &heights{gw: n.Gateway, db: db, ttl: 5 * time.Second}, items, log.With("unit", "su"))
-	n.SU.SetModuleCheck(moduleCheck(items))
 	n.CU = cu.New(w, n.SU, items, db, log.With("unit", "cu"))
-	n.CU.SetLimits(aos.Options{ComputeLimit: cfg.CU.ComputeLimit, MemoryLimit: cfg.CU.MemoryLimit})
+	n.SU.SetModuleCheck(moduleCheck(items, n.CU))
+	n.CU.SetLimits(runtime.Limits{Compute: cfg.CU.ComputeLimit, Memory: cfg.CU.MemoryLimit})
 	n.CU.SetCache(n.Cache)
 	n.CU.SetSnapshots(snapshotOptions(cfg.CU))
 	n.CU.SetMaxLoaded(cfg.CU.MaxLoaded)
@@ -155,6 +160,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	}
 	n.Metrics = metrics.New(db.UploadCounts)
 	cuCounters(n.Metrics, n.CU)
+	if err := runtimeGauges(n.Metrics, n.CU); err != nil {
+		n.Close()
+		return nil, err
+	}
 	n.Worker = bundler.NewWorker(queue{db}, poster, bundler.WorkerOptions{
 		MaxItems: maxItems, MaxBytes: cfg.Upload.MaxBytes, MaxAge: cfg.Upload.MaxAge, Interval: cfg.Upload.Interval,
 		MaxDelay: cfg.Upload.MaxBackoff, ConfirmInterval: cfg.Upload.ConfirmInterval, RepostAfter: cfg.Upload.RepostAfter,
@@ -165,7 +174,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 
 type cuReader struct{ c *cu.Service }
 
-func (r cuReader) Result(ctx context.Context, pid, id string) (*aos.Result, error) {
+func (r cuReader) Result(ctx context.Context, pid, id string) (*runtime.Result, error) {
 	return r.c.Evaluated(ctx, pid, id)
 }
 
@@ -309,42 +318,57 @@ func portOf(addr string) string {
 }
 
 // publish makes sure this node's AOS module and Scheduler-Location records exist (signed once, then reused),
-// and queues them for upload.
+// and queues them for upload. The module pins this binary's current runtime (its version and digest) and
+// the limits this node's CU applies (cu.compute_limit and cu.memory_limit, or the runtime's defaults): a
+// process spawned with it is evaluated the same way by every CU that runs it.
 func (n *Node) publish(ctx context.Context) (string, error) {
-	src := aos.RuntimeSource()
-	sum := sha256.Sum256(src)
-	hash := hex.EncodeToString(sum[:])
-	modID, err := n.DB.Meta(ctx, "module/"+hash)
+	set, err := n.CU.Runtimes()
+	if err != nil {
+		return "", err
+	}
+	rt := set.Current()
+	limits := rt.DefaultLimits()
+	if n.cfg.CU.ComputeLimit > 0 {
+		limits.Compute = n.cfg.CU.ComputeLimit
+	}
+	if n.cfg.CU.MemoryLimit > 0 {
+		limits.Memory = n.cfg.CU.MemoryLimit
+	}
+	v := rt.Version()
+	key := fmt.Sprintf("module/%s/%s/%d/%d", v.Name, v.Digest, limits.Compute, limits.Memory)
+	modID, err := n.DB.Meta(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
-		it, err := n.Wallet.Sign(src, "", "", []bundler.Tag{
+		tags := []bundler.Tag{
 			{Name: "Data-Protocol", Value: "ao"},
 			{Name: "Variant", Value: "ao.TN.1"},
 			{Name: "Type", Value: "Module"},
-			{Name: "Module-Format", Value: cu.ModuleFormat},
-			{Name: "Input-Encoding", Value: "JSON-1"},
-			{Name: "Output-Encoding", Value: "JSON-1"},
-			{Name: "Memory-Limit", Value: "1-gb"},
-			{Name: "Compute-Limit", Value: "9000000000000"},
-			{Name: "Content-Type", Value: "text/x-lua"},
-			{Name: "Name", Value: "aonode-aos"},
-			{Name: "Runtime-Hash", Value: hash},
-		})
+		}
+		for _, t := range runtime.ModuleTags(rt, limits) {
+			tags = append(tags, bundler.Tag{Name: t.Name, Value: t.Value})
+		}
+		tags = append(tags,
+			bundler.Tag{Name: "Input-Encoding", Value: "JSON-1"},
+			bundler.Tag{Name: "Output-Encoding", Value: "JSON-1"},
+			bundler.Tag{Name: "Content-Type", Value: "text/x-lua"},
+			bundler.Tag{Name: "Name", Value: "aonode-" + v.Name},
+		)
+		it, err := n.Wallet.Sign(rt.Source(), "", "", tags)
 		if err != nil {
 			return "", fmt.Errorf("sign module: %w", err)
 		}
 		if err := n.DB.PutItem(ctx, it.ID, it.Raw, true); err != nil {
 			return "", err
 		}
-		if err := n.DB.SetMeta(ctx, "module/"+hash, it.ID); err != nil {
+		if err := n.DB.SetMeta(ctx, key, it.ID); err != nil {
 			return "", err
 		}
 		modID = it.ID
-		n.log.Info("module published", "module", modID)
+		n.log.Info("module published", "module", modID, "runtime", v.String())
 	} else if err != nil {
 		return "", err
 	}
 	ttl := strconv.FormatInt(n.cfg.SU.LocationTTL, 10)
-	key := "scheduler-location/" + n.cfg.SU.PublicURL + "/" + ttl
+	key = "scheduler-location/" + n.cfg.SU.PublicURL + "/" + ttl
 	if _, err := n.DB.Meta(ctx, key); errors.Is(err, store.ErrNotFound) {
 		it, err := n.Wallet.Sign([]byte(n.cfg.SU.PublicURL), "", "", []bundler.Tag{
 			{Name: "Data-Protocol", Value: "ao"},

@@ -1,6 +1,10 @@
 // Package luavm is the one place that reaches into gopher-lua's unexported state: the main loop of a
-// thread, its call-frame stack and its data stack (registry). aonode needs them to bound what a process
-// can do to the node (nested Go-level calls, stack growth) and to read the instruction being executed.
+// thread, its call-frame stack and its data stack (registry), which aonode needs to bound what a process
+// can do to the node (nested Go-level calls, stack growth) and to read the instruction being executed;
+// and the parts of tables, globals, coroutines and prototypes that node/aos, node/luaclone and
+// node/snapshot build, copy and serialize (parts.go). It also names what a compiled state depends on
+// (build.go: the gopher-lua module, the bytecode format) and the Go functions a runtime installs
+// (builtins.go: a registry by stable name, so that nothing is ever restored by code address).
 //
 // Every offset is resolved once, by name and type, from the gopher-lua build this binary links; Check
 // reports the first mismatch. Callers must refuse to run processes when Check fails: a wrong offset
@@ -54,9 +58,16 @@ var layout struct {
 	growingStack unsafe.Pointer
 }
 
-func init() { layout.err = resolve() }
+func init() {
+	layout.err = resolve()
+	if layout.err == nil {
+		layout.err = resolveParts()
+	}
+}
 
-// Check reports whether this gopher-lua build has the layout aonode was written against.
+// Check reports whether this gopher-lua build has the layout aonode was written against, naming the first
+// difference. It is the one layout check: aonode refuses to start, and the runtime to make a state, when
+// it fails (nothing falls back to a slower or partial path).
 func Check() error { return layout.err }
 
 func resolve() error {

@@ -2,6 +2,8 @@ package luavm
 
 import (
 	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -98,4 +100,102 @@ result = ga() .. " " .. gb()`)
 		t.Fatal("flag not set")
 	}
 	SetHasErrorFunc(L, false)
+}
+
+// The layout check names what differs when a struct is not the one aonode was written against.
+func TestLayoutMismatchNamed(t *testing.T) {
+	type table struct {
+		Metatable lua.LValue
+		array     []lua.LValue
+		dict      map[lua.LValue]int // wrong type
+		strdict   map[string]lua.LValue
+		keys      []lua.LValue
+	}
+	tt := reflect.TypeOf(table{})
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{sameFields(tt, tableFields), "has 5 fields, want 6"},
+		{sameFields(tt, []string{"Metatable", "array", "dictx", "strdict", "keys"}), "field 2 is dict, want dictx"},
+		{func() error { _, err := exactField(tt, "k2i", reflect.TypeOf(0)); return err }(), "has no field k2i"},
+		{func() error {
+			_, err := exactField(tt, "dict", reflect.TypeOf(map[lua.LValue]lua.LValue(nil)))
+			return err
+		}(), "table.dict is a map[lua.LValue]int, want map[lua.LValue]lua.LValue"},
+	} {
+		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("error %v, want one containing %q", c.err, c.want)
+		}
+	}
+}
+
+// SetTableParts and SetStringKey make the table RawSet calls make: same pairs order, same length, also
+// after deleting and setting keys again.
+func TestTableParts(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	plain := L.CreateTable(0, 0)
+	for i, k := range []string{"b", "a", "c"} {
+		plain.RawSetString(k, lua.LNumber(i))
+	}
+	plain.RawSetString("a", lua.LNil)
+	plain.RawSetInt(1, lua.LTrue)
+	plain.RawSetInt(2, lua.LFalse)
+	plain.RawSetH(lua.LTrue, lua.LString("t"))
+
+	built := L.CreateTable(0, 0)
+	keys := []lua.LValue{lua.LString("b"), lua.LString("a"), lua.LString("c"), lua.LTrue}
+	SetTableParts(built, TableParts{
+		Array:   []lua.LValue{lua.LTrue, lua.LFalse},
+		Strdict: map[string]lua.LValue{"b": lua.LNumber(0), "c": lua.LNumber(2)},
+		Dict:    map[lua.LValue]lua.LValue{lua.LTrue: lua.LString("t")},
+		Keys:    keys,
+		K2i:     map[lua.LValue]int{keys[0]: 0, keys[1]: 1, keys[2]: 2, keys[3]: 3},
+	})
+	for _, tb := range []*lua.LTable{plain, built} {
+		SetStringKey(tb, lua.LString("a"), lua.LNumber(9)) // revived in its old place
+		SetStringKey(tb, lua.LString("d"), lua.LNumber(4))
+		SetStringKey(tb, lua.LString("b"), lua.LNil)
+	}
+	dump := func(tb *lua.LTable) string {
+		var sb strings.Builder
+		for k, v := tb.Next(lua.LNil); k != lua.LNil; k, v = tb.Next(k) {
+			sb.WriteString(k.String() + "=" + v.String() + " ")
+		}
+		return sb.String() + "#" + strconv.Itoa(tb.Len())
+	}
+	if dump(plain) != dump(built) {
+		t.Errorf("RawSet: %s\nparts:  %s", dump(plain), dump(built))
+	}
+	if want := "1=true 2=false a=9 c=2 true=t d=4 #2"; dump(built) != want {
+		t.Errorf("got %s, want %s", dump(built), want)
+	}
+	if len(TableKeys(built)) != 5 || len(TableStrdict(built)) != 3 || len(TableDict(built)) != 1 {
+		t.Errorf("parts: keys %d strdict %d dict %d", len(TableKeys(built)), len(TableStrdict(built)), len(TableDict(built)))
+	}
+}
+
+// A coroutine that returned can be reused; one that is suspended or was made by coroutine.wrap cannot.
+func TestThreadReusable(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	if err := L.DoString(`
+done = coroutine.create(function() end) coroutine.resume(done)
+waiting = coroutine.create(function() coroutine.yield() end) coroutine.resume(waiting)
+wrapped = coroutine.wrap(function() end) wrapped()`); err != nil {
+		t.Fatal(err)
+	}
+	done, waiting := L.GetGlobal("done").(*lua.LState), L.GetGlobal("waiting").(*lua.LState)
+	wrapped := L.GetGlobal("wrapped").(*lua.LFunction).Upvalues[0].Value().(*lua.LState)
+	if !ThreadReusable(done) || ThreadReusable(waiting) || ThreadReusable(wrapped) || !IsWrapped(wrapped) || IsWrapped(done) {
+		t.Fatalf("reusable: done %v, waiting %v, wrapped %v", ThreadReusable(done), ThreadReusable(waiting), ThreadReusable(wrapped))
+	}
+	th := ReuseThread(done)
+	if th == done || !ThreadReusable(th) {
+		t.Fatal("the new thread does not own the stack")
+	}
+	if ThreadReusable(done) {
+		t.Fatal("a thread whose parts were lent can lend them again")
+	}
 }

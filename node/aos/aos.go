@@ -23,7 +23,6 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 
-	"github.com/aonode/aonode/internal/luavm"
 	"github.com/aonode/aonode/node/aos/lua53"
 	"github.com/aonode/aonode/node/luaclone"
 )
@@ -147,34 +146,22 @@ type Process struct {
 	mem    memAccount
 
 	envCache *envCache // the env tables of the previous message (see env.go)
+	rt       *Runtime  // the runtime it runs (its compiled Lua and named builtins)
 }
 
-// RuntimeSource is the Lua runtime every process runs: the content of the node's module record.
+// RuntimeSource is the Lua runtime embedded in this binary: the content of the node's module record.
 func RuntimeSource() []byte {
-	names, _ := fs.Glob(luaFS, "lua/*.lua")
-	sort.Strings(names)
-	var b strings.Builder
-	for _, n := range names {
-		src, _ := luaFS.ReadFile(n)
-		fmt.Fprintf(&b, "-- %s\n%s\n", n, src)
-	}
-	return []byte(b.String())
+	src, _ := sourceOf(luaFS)
+	return src
 }
 
-// New starts a VM with the AOS runtime loaded.
+// New starts a VM with the embedded AOS runtime loaded (Embedded().New).
 func New(env Env, opts Options) (*Process, error) {
-	if err := luavm.Check(); err != nil {
-		// The runtime's bounds (nested calls, stacks) rely on gopher-lua's internals: never run without them.
-		return nil, fmt.Errorf("aos runtime cannot run on this gopher-lua build: %w", err)
-	}
-	L, err := newState(env)
+	rt, err := Embedded()
 	if err != nil {
 		return nil, err
 	}
-	p := &Process{L: L, env: env, opts: opts, meter: newMeter(L.G)}
-	p.bind()
-	p.mem.exact, _ = measure(L)
-	return p, nil
+	return rt.New(env, opts)
 }
 
 func (p *Process) bind() {
@@ -188,7 +175,7 @@ var modules = map[string]string{
 	".process": "process",
 }
 
-func newState(env Env) (*lua.LState, error) {
+func newState(r *Runtime, env Env) (*lua.LState, error) {
 	// The data stack starts small and grows on demand up to gopher-lua's default size, the limit a fixed
 	// stack of that size has (the same overflow point). The runtime runs each message in a new coroutine,
 	// so coroutines start smaller still (setThreadOptions): a fixed 5120-slot stack is 80 KB per message.
@@ -212,11 +199,8 @@ func newState(env Env) (*lua.LState, error) {
 	installBuiltins(L, env)
 	installCharged(L)
 	orderGlobals(L)
-	rt, err := compiledRuntime()
-	if err != nil {
-		L.Close()
-		return nil, err
-	}
+	rt := r.rt
+	stateRuntimes.Store(L.G, rt)
 	// The runtime's modules are found by the searcher after package.preload, as AOS's bundled modules are
 	// (package.preload stays empty; see bundledLoader). The modules that take Go helpers are loaded here.
 	loaded := map[string]*lua.LFunction{}
@@ -224,7 +208,7 @@ func newState(env Env) (*lua.LState, error) {
 		loaded[file] = L.NewFunctionFromProto(rt.chunks[file])
 	}
 	for _, file := range nativeModules {
-		if err := loadWithNatives(L, file, loaded[file]); err != nil {
+		if err := loadWithNatives(L, file, loaded[file], r.nativesOf(L, file)); err != nil {
 			L.Close()
 			return nil, fmt.Errorf("aos runtime %s: %w", file, err)
 		}
@@ -254,15 +238,15 @@ type compiledRT struct {
 	boot    *lua.FunctionProto
 }
 
-var (
-	runtimeOnce sync.Once
-	runtimeVal  *compiledRT
-	runtimeErr  error
-)
+// stateRuntimes maps a state (its Global) to the compiled runtime it was made from, for what finds the
+// runtime's code from inside a state: require of a bundled runtime file, and the state measurement (the
+// runtime's own code is shared by every process and not counted). Entries go when the process is closed.
+var stateRuntimes sync.Map // *lua.Global -> *compiledRT
 
-func compiledRuntime() (*compiledRT, error) {
-	runtimeOnce.Do(func() { runtimeVal, runtimeErr = compileRuntime() })
-	return runtimeVal, runtimeErr
+func runtimeOf(L *lua.LState) *compiledRT {
+	rt, _ := stateRuntimes.Load(L.G)
+	c, _ := rt.(*compiledRT)
+	return c
 }
 
 // runtimeChunk is the name a runtime file's chunk has in messages and tracebacks: AOS loads its modules
@@ -287,7 +271,7 @@ func compileChunk(code, name string) (*lua.FunctionProto, error) {
 	return proto, nil
 }
 
-func compileRuntime() (*compiledRT, error) {
+func compileRuntime(fsys fs.FS) (*compiledRT, error) {
 	rt := &compiledRT{chunks: map[string]*lua.FunctionProto{}}
 	for alias := range modules {
 		rt.aliases = append(rt.aliases, alias)
@@ -298,7 +282,7 @@ func compileRuntime() (*compiledRT, error) {
 		if rt.chunks[file] != nil {
 			continue
 		}
-		src, err := luaFS.ReadFile("lua/" + file + ".lua")
+		src, err := fs.ReadFile(fsys, "lua/"+file+".lua")
 		if err != nil {
 			return nil, fmt.Errorf("aos runtime: %w", err)
 		}
@@ -333,10 +317,10 @@ func setThreadOptions(L *lua.LState) {
 
 // loadWithNatives runs the chunk of a module that takes Go helpers (natives) and registers it under its
 // name, as require would, before the other modules require it.
-func loadWithNatives(L *lua.LState, file string, chunk *lua.LFunction) error {
+func loadWithNatives(L *lua.LState, file string, chunk *lua.LFunction, natives *lua.LTable) error {
 	L.Push(chunk)
 	L.Push(lua.LString("." + file))
-	L.Push(natives(L, file))
+	L.Push(natives)
 	if err := L.PCall(2, 1, nil); err != nil {
 		return err
 	}
@@ -587,11 +571,12 @@ func (p *Process) readOutbox(res *Result) {
 
 // Fork returns an independent copy of the process for a read-only evaluation.
 func (p *Process) Fork() (*Process, error) {
-	L, err := luaclone.Clone(p.L, func() (*lua.LState, error) { return newState(p.env) })
+	L, err := luaclone.CloneWithOptions(p.L, func() (*lua.LState, error) { return newState(p.rt, p.env) },
+		luaclone.Options{Builtins: p.rt.builtins})
 	if err != nil {
 		return nil, err
 	}
-	f := &Process{L: L, env: p.env, opts: p.opts, meter: newMeter(L.G), mem: p.mem} // its own budget
+	f := &Process{L: L, env: p.env, opts: p.opts, meter: newMeter(L.G), mem: p.mem, rt: p.rt} // its own budget
 	f.bind()
 	return f, nil
 }
@@ -600,7 +585,10 @@ func (p *Process) Fork() (*Process, error) {
 func (p *Process) StateJSON() ([]byte, error) { return stateJSON(p.L) }
 
 // Close releases the VM.
-func (p *Process) Close() { p.L.Close() }
+func (p *Process) Close() {
+	stateRuntimes.Delete(p.L.G)
+	p.L.Close()
+}
 
 // MarshalJSON keeps Messages/Spawns/Assignments arrays, never null.
 func (r Result) MarshalJSON() ([]byte, error) {

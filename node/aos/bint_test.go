@@ -13,7 +13,11 @@ import (
 // bintState is a bare runtime state (no message loop) for calling the bint module directly.
 func bintState(t *testing.T) *lua.LState {
 	t.Helper()
-	L, err := newState(lpEnv)
+	rt, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	L, err := newState(rt, lpEnv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,9 @@
 package aos
 
 import (
-	"unsafe"
-
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // The env (ao.env: the process's and module's ids, owners and tags) is the same for every message of a
@@ -32,19 +32,11 @@ var (
 	procKeys  = []lua.LValue{kId, kOwner, kTags, kTagArray} // Process once the runtime added TagArray
 )
 
-// table parts, read through tableLayout.
-func tableArray(t *lua.LTable) []lua.LValue {
-	return *(*[]lua.LValue)(unsafe.Add(unsafe.Pointer(t), tableLayout.array))
-}
-func tableDict(t *lua.LTable) map[lua.LValue]lua.LValue {
-	return *(*map[lua.LValue]lua.LValue)(unsafe.Add(unsafe.Pointer(t), tableLayout.dict))
-}
-func tableStrdict(t *lua.LTable) map[string]lua.LValue {
-	return *(*map[string]lua.LValue)(unsafe.Add(unsafe.Pointer(t), tableLayout.strdict))
-}
-func tableKeys(t *lua.LTable) []lua.LValue {
-	return *(*[]lua.LValue)(unsafe.Add(unsafe.Pointer(t), tableLayout.keys))
-}
+// table parts (internal/luavm).
+func tableArray(t *lua.LTable) []lua.LValue             { return luavm.TableArray(t) }
+func tableDict(t *lua.LTable) map[lua.LValue]lua.LValue { return luavm.TableDict(t) }
+func tableStrdict(t *lua.LTable) map[string]lua.LValue  { return luavm.TableStrdict(t) }
+func tableKeys(t *lua.LTable) []lua.LValue              { return luavm.TableKeys(t) }
 
 // exactFields reports whether t is a plain table whose key list is exactly keys (no other key ever set),
 // holding vals: a value, nil for any value, or lua.LNil for a key set once but now absent.
@@ -119,7 +111,7 @@ func isString(v lua.LValue, s string) bool {
 // intact reports whether the cached env is exactly what envTable would build, once the runtime's change
 // to Process is undone; it returns the Tab table the runtime left in Process.Tags, if any.
 func (c *envCache) intact(env Env) (tab lua.LValue, ok bool) {
-	if !tableLayout.ok || !exactFields(c.env, envKeys, []lua.LValue{c.proc, c.mod}) ||
+	if !exactFields(c.env, envKeys, []lua.LValue{c.proc, c.mod}) ||
 		!exactFields(c.mod, infoKeys, []lua.LValue{lua.LString(env.Module.Id), lua.LString(env.Module.Owner), c.modTags}) ||
 		!tagsIntact(c.procTags, c.procList, env.Process.Tags) || !tagsIntact(c.modTags, c.modList, env.Module.Tags) {
 		return nil, false
@@ -138,6 +130,9 @@ func (c *envCache) intact(env Env) (tab lua.LValue, ok bool) {
 
 // envArgs are the env table and the Tab table of the previous message (or nil) the runtime is given.
 func (p *Process) envArgs() (*lua.LTable, lua.LValue) {
+	if p.rt.noEnvReuse {
+		return p.envTable().env, lua.LNil
+	}
 	if c := p.envCache; c != nil {
 		if tab, ok := c.intact(p.env); ok {
 			if tab != lua.LNil {
@@ -161,7 +156,7 @@ func tabAgain(L *lua.LState) int {
 		L.Push(lua.LNil)
 		return 1
 	}
-	if prev := plainTable(L.Get(2)); prev != nil && tableLayout.ok && sameTab(prev, tags) {
+	if prev := plainTable(L.Get(2)); prev != nil && sameTab(prev, tags) {
 		L.Push(prev)
 		return 1
 	}

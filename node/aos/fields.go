@@ -1,20 +1,18 @@
 package aos
 
 import (
-	"reflect"
-	"unsafe"
-
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // fieldTable builds the string-keyed tables made for every message (the message, its tags and the env
-// here, the outbox, tags and records of the Go helpers in native.go) in one step. gopher-lua's RawSetString boxes each key anew and grows the table's key list
-// and key index one key at a time: several allocations per field, and the message table grows again
-// when the runtime adds its fields. The result is exactly the table the same RawSetString calls would
-// make (keys in the order set, all live), with the key list and index sized for the fields plus those
-// the runtime adds later. gopher-lua keeps those parts in unexported fields; their offsets are looked up
-// by name and type at start-up (as node/luaclone does), and when the layout is not the expected one
-// the builder falls back to RawSetString.
+// here, the outbox, tags and records of the Go helpers in native.go) in one step. gopher-lua's
+// RawSetString boxes each key anew and grows the table's key list and key index one key at a time: several
+// allocations per field, and the message table grows again when the runtime adds its fields. The result is
+// exactly the table the same RawSetString calls would make (keys in the order set, all live), with the key
+// list and index sized for the fields plus those the runtime adds later. gopher-lua keeps those parts in
+// unexported fields, set through internal/luavm (whose layout check New requires).
 type fieldTable struct {
 	t       *lua.LTable
 	keys    []lua.LValue
@@ -23,30 +21,8 @@ type fieldTable struct {
 	deleted bool // a key was cleared: a key missing from strdict may still be in keys
 }
 
-var tableLayout = func() (l struct {
-	ok                              bool
-	array, dict, strdict, keys, k2i uintptr
-}) {
-	t := reflect.TypeOf(lua.LTable{})
-	field := func(name string, want any) (uintptr, bool) {
-		f, ok := t.FieldByName(name)
-		return f.Offset, ok && f.Type == reflect.TypeOf(want)
-	}
-	var ok1, ok2, ok3, ok4, ok5 bool
-	l.strdict, ok1 = field("strdict", map[string]lua.LValue(nil))
-	l.keys, ok2 = field("keys", []lua.LValue(nil))
-	l.k2i, ok3 = field("k2i", map[lua.LValue]int(nil))
-	l.array, ok4 = field("array", []lua.LValue(nil))
-	l.dict, ok5 = field("dict", map[lua.LValue]lua.LValue(nil))
-	l.ok = ok1 && ok2 && ok3 && ok4 && ok5 && t.NumField() == 6
-	return l
-}()
-
 // newFieldTable starts a table of n fields with room for extra more.
 func newFieldTable(L *lua.LState, n, extra int) fieldTable {
-	if !tableLayout.ok {
-		return fieldTable{t: L.CreateTable(0, n)}
-	}
 	b := fieldTable{k2i: make(map[lua.LValue]int, n+extra), strdict: make(map[string]lua.LValue, n+extra)}
 	// The table and its key list in one allocation when the list is small (a table as CreateTable(0, 0)
 	// makes it: no parts, no metatable).
@@ -79,10 +55,6 @@ func newFieldTable(L *lua.LState, n, extra int) fieldTable {
 // v, as RawSetString does.
 func (b *fieldTable) set(key lua.LValue, v lua.LValue) {
 	k := string(key.(lua.LString))
-	if b.strdict == nil {
-		b.t.RawSetString(k, v)
-		return
-	}
 	if v == lua.LNil {
 		delete(b.strdict, k) // a key once set keeps its place, as in gopher-lua
 		b.deleted = true
@@ -105,9 +77,6 @@ func (b *fieldTable) set(key lua.LValue, v lua.LValue) {
 // get is field key (an LString) so far.
 func (b *fieldTable) get(key lua.LValue) lua.LValue {
 	k := string(key.(lua.LString))
-	if b.strdict == nil {
-		return b.t.RawGetString(k)
-	}
 	if v, ok := b.strdict[k]; ok {
 		return v
 	}
@@ -116,12 +85,7 @@ func (b *fieldTable) get(key lua.LValue) lua.LValue {
 
 // table is the built table.
 func (b *fieldTable) table() *lua.LTable {
-	if b.strdict != nil {
-		p := unsafe.Pointer(b.t)
-		*(*map[string]lua.LValue)(unsafe.Add(p, tableLayout.strdict)) = b.strdict
-		*(*[]lua.LValue)(unsafe.Add(p, tableLayout.keys)) = b.keys
-		*(*map[lua.LValue]int)(unsafe.Add(p, tableLayout.k2i)) = b.k2i
-	}
+	luavm.SetTableParts(b.t, luavm.TableParts{Strdict: b.strdict, Keys: b.keys, K2i: b.k2i})
 	return b.t
 }
 

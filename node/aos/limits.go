@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -286,6 +285,7 @@ func watchLoop() {
 var orig struct {
 	once               sync.Once
 	coCreate, coResume lua.LGFunction
+	tostring           lua.LGFunction // the tostring prompt's Go version stands for
 }
 
 func loadOrig(L *lua.LState) {
@@ -293,7 +293,7 @@ func loadOrig(L *lua.LState) {
 		co := L.GetGlobal("coroutine").(*lua.LTable)
 		orig.coCreate = co.RawGetString("create").(*lua.LFunction).GFunction
 		orig.coResume = co.RawGetString("resume").(*lua.LFunction).GFunction
-		tostringPC = reflect.ValueOf(L.GetGlobal("tostring").(*lua.LFunction).GFunction).Pointer()
+		orig.tostring = L.GetGlobal("tostring").(*lua.LFunction).GFunction
 	})
 }
 

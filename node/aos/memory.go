@@ -2,6 +2,7 @@ package aos
 
 import (
 	"sync"
+	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -306,34 +307,45 @@ func (m *meter) chargeStack(th *lua.LState) {
 
 /* ---- measuring a state ---- */
 
-// runtimeProtos are the prototypes of the runtime's code, shared by every process: not counted.
-var runtimeProtos = struct {
-	once sync.Once
-	set  map[*lua.FunctionProto]bool
-}{}
+// runtimeProtos are the prototypes of every compiled runtime's code, shared by every process: not
+// counted. Compile adds a runtime's (a copy of the set, so that readers need no lock).
+var runtimeProtos struct {
+	mu  sync.Mutex
+	set atomic.Pointer[map[*lua.FunctionProto]bool]
+}
+
+// shareProtos adds the prototypes of a compiled runtime to runtimeProtos.
+func shareProtos(rt *compiledRT) {
+	runtimeProtos.mu.Lock()
+	defer runtimeProtos.mu.Unlock()
+	set := map[*lua.FunctionProto]bool{}
+	if cur := runtimeProtos.set.Load(); cur != nil {
+		for p := range *cur {
+			set[p] = true
+		}
+	}
+	var add func(p *lua.FunctionProto)
+	add = func(p *lua.FunctionProto) {
+		if p == nil || set[p] {
+			return
+		}
+		set[p] = true
+		for _, c := range p.FunctionPrototypes {
+			add(c)
+		}
+	}
+	for _, p := range rt.chunks {
+		add(p)
+	}
+	add(rt.boot)
+	runtimeProtos.set.Store(&set)
+}
 
 func sharedProtos() map[*lua.FunctionProto]bool {
-	runtimeProtos.once.Do(func() {
-		set := map[*lua.FunctionProto]bool{}
-		var add func(p *lua.FunctionProto)
-		add = func(p *lua.FunctionProto) {
-			if p == nil || set[p] {
-				return
-			}
-			set[p] = true
-			for _, c := range p.FunctionPrototypes {
-				add(c)
-			}
-		}
-		if rt, err := compiledRuntime(); err == nil {
-			for _, p := range rt.chunks {
-				add(p)
-			}
-			add(rt.boot)
-		}
-		runtimeProtos.set = set
-	})
-	return runtimeProtos.set
+	if set := runtimeProtos.set.Load(); set != nil {
+		return *set
+	}
+	return nil
 }
 
 // measure walks everything the process can reach and returns its accounted size and the work it did, in

@@ -2,15 +2,15 @@ package aos
 
 import (
 	"math"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/aonode/aonode/internal/luavm"
 	"github.com/aonode/aonode/node/aos/lua53"
+	"github.com/aonode/aonode/node/aos/strlib"
 )
 
 // Go versions of the runtime's hottest Lua helpers. On gopher-lua, the Lua versions cost a gsub or a
@@ -372,13 +372,10 @@ func plainTags(msg lua.LValue) *lua.LTable {
 	}
 }
 
-// normalizePC identifies utilsNormalize among Go functions.
-var normalizePC = reflect.ValueOf(utilsNormalize).Pointer()
-
 // isNativeNormalize reports whether v is the Go utils.normalize (user code may have replaced it).
 func isNativeNormalize(v lua.LValue) bool {
 	f, ok := v.(*lua.LFunction)
-	return ok && f.IsG && reflect.ValueOf(f.GFunction).Pointer() == normalizePC
+	return ok && f.IsG && luavm.SameCode(f.GFunction, utilsNormalize)
 }
 
 // normalizeMsg(msg, normalize) is normalizeMsg's loops (renaming msg's keys and its tag names to
@@ -596,6 +593,14 @@ func liftTags(L *lua.LState) int {
 	return 1
 }
 
+// ownTostring reports whether the global tostring, which the Lua definitions call to turn numbers and
+// booleans into text, is still the runtime's own (read raw: a lookup through a metatable of _G is left
+// to the Lua code, which makes it as many times as it makes it).
+func ownTostring(L *lua.LState) bool {
+	f, ok := L.G.Global.RawGetString("tostring").(*lua.LFunction)
+	return ok && f.IsG && luavm.SameCode(f.GFunction, orig.tostring)
+}
+
 // sortedStringKeys is sortedKeys: the string keys of a plain table in byte order.
 func sortedStringKeys(t *lua.LTable) []string {
 	var buf [8]string
@@ -628,11 +633,11 @@ var sendFieldSkipped = map[string]bool{"Target": true, "Data": true, "Anchor": t
 // addFields(tags, msg) is ao.lua's addFields: msg's own fields (but Target, Data, Anchor, Tags and From)
 // in byte order of their names, then msg.Tags (a list as it is, a name -> value table in byte order of the
 // names), appended to tags as tag tables. It returns true when it did the work: tags and msg plain tables,
-// msg.Tags not a table or a plain table.
+// msg.Tags not a table or a plain table, and tostring the runtime's own.
 func addFields(L *lua.LState) int {
 	tags := plainTable(L.Get(1))
 	msgTags, ok := fieldsShape(L.Get(2))
-	if tags == nil || !ok {
+	if tags == nil || !ok || !ownTostring(L) {
 		L.Push(lua.LFalse)
 		return 1
 	}
@@ -701,7 +706,7 @@ var (
 // Reference, then msg's fields as addFields adds them) is built and a copy of it appended to
 // ao.outbox.Messages. It returns the message and the reference as text, or false when ao (with
 // reference a number, outbox and outbox.Messages plain tables) or msg (see fieldsShape) is not of the
-// shape it handles; the Lua code then does it all.
+// shape it handles, or tostring is not the runtime's own; the Lua code then does it all.
 func sendMessage(L *lua.LState) int {
 	ao := plainTable(L.Get(1))
 	msgTags, ok := fieldsShape(L.Get(2))
@@ -713,7 +718,7 @@ func sendMessage(L *lua.LState) int {
 			queue = plainTable(outbox.RawGetString("Messages"))
 		}
 	}
-	if ao == nil || !ok || queue == nil {
+	if ao == nil || !ok || queue == nil || !ownTostring(L) {
 		L.Push(lua.LFalse)
 		return 1
 	}
@@ -745,9 +750,6 @@ func sendMessage(L *lua.LState) int {
 	return 2
 }
 
-// tostringPC identifies gopher-lua's tostring (see loadOrig).
-var tostringPC uintptr
-
 // prompt(Colors, Name, Inbox, version, tostring) is Prompt()'s text when Colors is a plain table whose
 // green, gray, blue, red and reset are strings, Name and version are strings, Inbox is a plain table (#
 // without metamethods) and tostring is gopher-lua's; else nil.
@@ -756,8 +758,7 @@ func prompt(L *lua.LState) int {
 	name, ok1 := L.Get(2).(lua.LString)
 	version, ok2 := L.Get(4).(lua.LString)
 	ts, ok3 := L.Get(5).(*lua.LFunction)
-	if colors == nil || inbox == nil || !ok1 || !ok2 || !ok3 || !ts.IsG || tostringPC == 0 ||
-		reflect.ValueOf(ts.GFunction).Pointer() != tostringPC {
+	if colors == nil || inbox == nil || !ok1 || !ok2 || !ok3 || !ts.IsG || !luavm.SameCode(ts.GFunction, orig.tostring) {
 		L.Push(lua.LNil)
 		return 1
 	}
@@ -831,16 +832,15 @@ func outputOnly(L *lua.LState) int {
 	return 1
 }
 
-// numberText is tostring(n) (gopher-lua's LNumber.String, as a number has no __tostring), without its
-// fmt call for integers.
+// numberText is tostring(n) (the runtime's: Lua 5.3's text of a number, as a number has no __tostring),
+// without its formatting for small integers.
 func numberText(L *lua.LState, n lua.LNumber) lua.LValue {
 	if f := float64(n); f == float64(int64(f)) {
 		if i := int64(f); i >= 0 && i < int64(len(smallNumberTexts)) {
 			return smallNumberTexts[i]
 		}
-		return lua.LString(strconv.FormatInt(int64(f), 10))
 	}
-	return L.ToStringMeta(n)
+	return lua.LString(strlib.NumberToString(float64(n)))
 }
 
 // smallNumberTexts are the texts of 0..1023, made once.
@@ -851,32 +851,8 @@ var smallNumberTexts = func() (t [1024]lua.LValue) {
 	return t
 }()
 
-// rawSetField is t.RawSetString(string(key), v) for a key already boxed as an LString (gopher-lua boxes
-// the key again, twice, when the field is new).
-func rawSetField(t *lua.LTable, key, v lua.LValue) {
-	if !tableLayout.ok {
-		t.RawSetString(string(key.(lua.LString)), v)
-		return
-	}
-	p := unsafe.Pointer(t)
-	sd := (*map[string]lua.LValue)(unsafe.Add(p, tableLayout.strdict))
-	keys := (*[]lua.LValue)(unsafe.Add(p, tableLayout.keys))
-	k2i := (*map[lua.LValue]int)(unsafe.Add(p, tableLayout.k2i))
-	if *sd == nil || *keys == nil || *k2i == nil {
-		t.RawSetString(string(key.(lua.LString)), v)
-		return
-	}
-	k := string(key.(lua.LString))
-	if v == lua.LNil {
-		delete(*sd, k)
-		return
-	}
-	(*sd)[k] = v
-	if _, ok := (*k2i)[key]; !ok {
-		(*k2i)[key] = len(*keys)
-		*keys = append(*keys, key)
-	}
-}
+// rawSetField is t.RawSetString(string(key), v) for a key already boxed as an LString.
+func rawSetField(t *lua.LTable, key, v lua.LValue) { luavm.SetStringKey(t, key, v) }
 
 // boxNumber is lua.LNumber(n) as an LValue, preboxed when small.
 func boxNumber(n int64) lua.LValue {
@@ -892,7 +868,7 @@ var outboxKeys = []lua.LValue{kOutput, kMessages, kSpawns, kAssignments}
 // sameOutbox(outbox) is outbox when it is still exactly an empty outbox as newOutbox makes it (its four
 // fields, each a plain table that never held anything), else a new empty outbox.
 func sameOutbox(L *lua.LState) int {
-	if t := plainTable(L.Get(1)); t != nil && tableLayout.ok && exactFields(t, outboxKeys, []lua.LValue{nil, nil, nil, nil}) {
+	if t := plainTable(L.Get(1)); t != nil && exactFields(t, outboxKeys, []lua.LValue{nil, nil, nil, nil}) {
 		empty := true
 		for _, k := range outboxKeys {
 			f := plainTable(t.RawGetString(string(k.(lua.LString))))

@@ -143,7 +143,7 @@ func bundledLoader(L *lua.LState, name string) *lua.LFunction {
 		return L.NewFunction(open)
 	}
 	if file, ok := modules[name]; ok {
-		if rt, err := compiledRuntime(); err == nil {
+		if rt := runtimeOf(L); rt != nil {
 			return L.NewFunctionFromProto(rt.chunks[file])
 		}
 	}

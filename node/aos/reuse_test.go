@@ -3,6 +3,8 @@ package aos
 import (
 	"strings"
 	"testing"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // What the runtime now reuses from one message to the next (a dead coroutine's stacks, the env tables,
@@ -141,8 +143,8 @@ ao.result = function(res) local r = result(res) if r.Output then r.Output.data =
 // The reuse paths are taken: gopher-lua's layout is the expected one, a finished message leaves its
 // coroutine to lend, and an untouched env is given again.
 func TestReusePathsTaken(t *testing.T) {
-	if !threadLayout.ok || !tableLayout.ok {
-		t.Fatal("gopher-lua's LState or LTable layout changed: nothing is reused")
+	if err := luavm.Check(); err != nil {
+		t.Fatal(err)
 	}
 	p := lpBoot(t, Options{})
 	p.mustEval(`X = 1`)

@@ -97,7 +97,7 @@ func dbgGetinfo(L *lua.LState) int {
 			if !fn.IsG {
 				// Chunks are compiled under the name Lua shows them by (luaO_chunkid's form, see errors.go):
 				// their source is the name that form was made from.
-				src, short = sourceOf(src), src
+				src, short = chunkSource(src), src
 			}
 			t.RawSetString("source", lua.LString(src))
 			t.RawSetString("short_src", lua.LString(short))
@@ -155,9 +155,9 @@ func dbgGetinfo(L *lua.LState) int {
 	return 1
 }
 
-// sourceOf is the chunk name a compiled chunk's shown name (shortSource's form) was made from: the text
+// chunkSource is the chunk name a compiled chunk's shown name (shortSource's form) was made from: the text
 // inside [string "..."], or a name given as "=name". A name shortened with "..." keeps its visible part.
-func sourceOf(shown string) string {
+func chunkSource(shown string) string {
 	if inner, ok := strings.CutPrefix(shown, `[string "`); ok {
 		if inner, ok = strings.CutSuffix(inner, `"]`); ok {
 			return inner

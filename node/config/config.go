@@ -57,9 +57,10 @@ type SUConfig struct {
 type CUConfig struct {
 	Listen  string `yaml:"listen"`
 	Recover bool   `yaml:"recover"`
-	// ComputeLimit is the Lua instructions one message may run (0: the runtime default, 250 million; the
-	// count is deterministic, so every CU stops a runaway handler at the same point). MemoryLimit is the size
-	// a process's state may reach, in bytes as the runtime accounts them (0: 512 MiB), also deterministic.
+	// ComputeLimit is the most Lua instructions per message a module may set (its Compute-Limit tag), and
+	// what this node's own module sets (0: the runtime default, 250 million). MemoryLimit is the most state,
+	// in bytes as the runtime accounts them, a module may set (Memory-Limit; 0: the runtime default, 512 MiB). A process runs under its
+	// module's limits, so every CU stops it at the same point; a module asking more is refused.
 	ComputeLimit int64 `yaml:"compute_limit"`
 	MemoryLimit  int64 `yaml:"memory_limit"`
 	// Cache is where results are shared: "memory" (this process only, the default) or "redis" (RedisURL,

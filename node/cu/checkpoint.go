@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/node/runtime"
 )
 
 // A checkpoint is a process state snapshot published to Arweave as a data item signed by the CU, so a node
@@ -18,7 +19,7 @@ import (
 // what it is a state of; the payload is the gzipped snapshot, whose digest is in SHA-256.
 const (
 	CheckpointType   = "Checkpoint"
-	CheckpointFormat = "aonode-state/2" // the version of the state snapshot format (stateVersion)
+	CheckpointFormat = "aonode-state/3" // the version of the state snapshot format (stateVersion)
 	// maxCheckpointSize bounds what a fetched checkpoint may inflate to.
 	maxCheckpointSize = 1 << 30
 )
@@ -37,6 +38,11 @@ func checkpointTags(st *procState, module string, digest []byte) []bundler.Tag {
 		{Name: "Hash-Chain", Value: st.HashChain},
 		{Name: "SHA-256", Value: hex.EncodeToString(digest)},
 		{Name: "Snapshot-Format", Value: CheckpointFormat},
+		// What made it (also in the state itself): a CU whose runtime build differs does not use it.
+		{Name: "Runtime-Version", Value: st.Stamp.Runtime},
+		{Name: "Runtime-Digest", Value: st.Stamp.Digest},
+		{Name: "Lua-VM", Value: st.Stamp.LuaVM},
+		{Name: "Bytecode-Format", Value: st.Stamp.Bytecode},
 		{Name: "Content-Type", Value: "application/octet-stream"},
 		{Name: "Content-Encoding", Value: "gzip"},
 	}
@@ -72,8 +78,11 @@ func (s *Service) queueCheckpoint(ctx context.Context, p *proc, data []byte) err
 // state of and returns the snapshot it carries.
 func CheckpointData(pid string, it *bundler.Item) ([]byte, error) {
 	tag := func(n string) string { v, _ := it.Tag(n); return v }
-	if tag("Type") != CheckpointType || tag("Snapshot-Format") != CheckpointFormat {
-		return nil, fmt.Errorf("checkpoint %s: not an %s checkpoint", it.ID, CheckpointFormat)
+	if tag("Type") != CheckpointType {
+		return nil, fmt.Errorf("checkpoint %s: not a checkpoint", it.ID)
+	}
+	if f := tag("Snapshot-Format"); f != CheckpointFormat {
+		return nil, fmt.Errorf("checkpoint %s: %w: format %q, not %s", it.ID, runtime.ErrStale, f, CheckpointFormat)
 	}
 	if tag("Process") != pid {
 		return nil, fmt.Errorf("checkpoint %s: of process %q, not %s", it.ID, tag("Process"), pid)
@@ -100,7 +109,8 @@ func CheckpointData(pid string, it *bundler.Item) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", it.ID, err)
 	}
-	if strconv.FormatInt(st.Nonce, 10) != tag("Nonce") || st.Process != pid {
+	if strconv.FormatInt(st.Nonce, 10) != tag("Nonce") || st.Process != pid || st.Stamp.Runtime != tag("Runtime-Version") ||
+		st.Stamp.Digest != tag("Runtime-Digest") || st.Stamp.LuaVM != tag("Lua-VM") || st.Stamp.Bytecode != tag("Bytecode-Format") {
 		return nil, fmt.Errorf("checkpoint %s: tags and content disagree", it.ID)
 	}
 	return data, nil

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/aonode/aonode/bundler"
-	"github.com/aonode/aonode/node/aos"
+	"github.com/aonode/aonode/node/runtime"
 )
 
 // syncBuffer is a log sink several goroutines write to.
@@ -87,7 +87,7 @@ end)`
 // spinEnv is a KV process with a handler that runs until the compute limit.
 func spinEnv(t *testing.T, limit int64) (*env, string) {
 	e := newEnv(t)
-	e.cu.SetLimits(aos.Options{ComputeLimit: limit})
+	e.useModule(runtime.Limits{Compute: limit})
 	pid := e.spawnKV()
 	ev := e.send(user, pid, spinHandler, tag("Action", "Eval"))
 	if r := e.result(pid, ev.ID); r["Error"] != nil {
@@ -96,7 +96,7 @@ func spinEnv(t *testing.T, limit int64) (*env, string) {
 	return e, pid
 }
 
-func (e *env) spin(pid string) (*aos.Result, error) {
+func (e *env) spin(pid string) (*runtime.Result, error) {
 	return e.cu.DryRun(context.Background(), pid, DryRunRequest{Owner: "reader", Tags: toAOS(tag("Action", "Spin"))})
 }
 
@@ -105,7 +105,7 @@ func (e *env) spin(pid string) (*aos.Result, error) {
 func TestDryRunDoesNotDelayScheduledMessages(t *testing.T) {
 	e, pid := spinEnv(t, 100_000_000)
 	type outcome struct {
-		res  *aos.Result
+		res  *runtime.Result
 		err  error
 		took time.Duration
 	}

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/aonode/aonode/node/aos"
+	"github.com/aonode/aonode/node/runtime"
 )
 
 // runCrons evaluates every cron tick up to untilMs (called with p.mu held), storing each result.
@@ -29,8 +29,8 @@ func (s *Service) runCrons(ctx context.Context, p *proc, untilMs int64) error {
 			p.cronUntil = max(p.cronUntil, tick)
 			continue
 		}
-		msg := aos.Message{
-			Owner: p.env.Process.Owner, From: p.env.Process.Owner, Target: p.id, Tags: aosTags(spec.Tags),
+		msg := runtime.Message{
+			Owner: p.env.Process.Owner, From: p.env.Process.Owner, Target: p.id, Tags: runtimeTags(spec.Tags),
 			Timestamp: tick, BlockHeight: p.blockHeight, Cron: true, Nonce: p.nonce,
 		}
 		res := p.vm.Handle(msg)
@@ -57,7 +57,7 @@ func (s *Service) runCrons(ctx context.Context, p *proc, untilMs int64) error {
 type CronResult struct {
 	Tick   int64
 	Index  int
-	Result *aos.Result
+	Result *runtime.Result
 }
 
 // Crons evaluates a process up to untilMs, cron ticks included, and returns the cron results after afterMs.

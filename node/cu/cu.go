@@ -10,7 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,8 +19,9 @@ import (
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/cache"
-	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/cron"
+	"github.com/aonode/aonode/node/runtime"
+	"github.com/aonode/aonode/node/runtime/aoslua"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )
@@ -40,7 +41,7 @@ type ModuleSource interface {
 }
 
 // ModuleFormat is the Module-Format this CU evaluates.
-const ModuleFormat = "aos-lua"
+const ModuleFormat = aoslua.Format
 
 // Error is a client error (unknown process or message, bad input) or a refusal to try again later
 // (RetryAfter > 0).
@@ -63,8 +64,9 @@ type Service struct {
 	mu         sync.Mutex
 	procs      map[string]*proc
 	recoverer  func(ctx context.Context, pid string) error
-	vmOpts     aos.Options // compute and memory limits of every process VM
-	cache      cache.Cache // results and snapshots shared with other CUs (nil: none)
+	runtimes   *runtime.Set   // the runtimes this CU runs (nil: every aos-lua release of this binary)
+	caps       runtime.Limits // the most compute and memory a module may ask
+	cache      cache.Cache    // results and snapshots shared with other CUs (nil: none)
 	snapOpts   SnapshotOptions
 	ckptSource CheckpointSource
 	stats      stats
@@ -76,7 +78,7 @@ type Service struct {
 // DefaultMaxDryRuns is how many dry-runs a CU evaluates at once unless told otherwise: two per CPU core, so
 // dry-runs can keep every core busy (one may be waiting on a process lock or the store) but not queue up
 // without bound.
-func DefaultMaxDryRuns() int { return 2 * runtime.NumCPU() }
+func DefaultMaxDryRuns() int { return 2 * goruntime.NumCPU() }
 
 // SetMaxDryRuns bounds the dry-runs evaluated at once (n <= 0: DefaultMaxDryRuns); past it a dry-run is
 // refused with 429 at once, never queued. Set it before serving.
@@ -90,9 +92,43 @@ func (s *Service) SetMaxDryRuns(n int) {
 // SetCache makes the CU publish every result to c and answer from it first. Set it before serving.
 func (s *Service) SetCache(c cache.Cache) { s.cache = c }
 
-// SetLimits sets the per-message compute and memory limits of process VMs (zero values: the runtime's
-// defaults). Set it before serving: a VM keeps the limits it was created with.
-func (s *Service) SetLimits(o aos.Options) { s.vmOpts = o }
+// SetLimits sets the most compute and memory a module may ask for its processes (zero values: the runtime's
+// defaults). A process runs under the limits its module sets (so every CU stops it at the same point); a
+// module asking more is refused. Set it before serving.
+func (s *Service) SetLimits(caps runtime.Limits) { s.caps = caps }
+
+// SetRuntimes sets the runtimes this CU runs. Set it before serving.
+func (s *Service) SetRuntimes(set *runtime.Set) { s.runtimes = set }
+
+var defaultRuntimes = sync.OnceValues(aoslua.Set)
+
+// Runtimes are the runtimes this CU runs, current first.
+func (s *Service) Runtimes() (*runtime.Set, error) {
+	if s.runtimes != nil {
+		return s.runtimes, nil
+	}
+	return defaultRuntimes()
+}
+
+// resolve is the runtime and limits of module mod, or a 422 naming the module and what this CU runs.
+func (s *Service) resolve(mod *bundler.Item) (runtime.Runtime, runtime.Limits, error) {
+	set, err := s.Runtimes()
+	if err != nil {
+		return nil, runtime.Limits{}, fmt.Errorf("runtimes: %w", err)
+	}
+	rt, lim, err := set.Resolve(mod.ID, runtimeTags(mod.Tags), s.caps)
+	if err != nil {
+		return nil, runtime.Limits{}, &Error{Status: 422, Msg: err.Error()}
+	}
+	return rt, lim, nil
+}
+
+// CheckModule refuses (with a 422 naming the module and what this CU runs) a module this CU cannot run
+// exactly: the SU checks spawns with it, so that a process that could never be evaluated is not scheduled.
+func (s *Service) CheckModule(mod *bundler.Item) error {
+	_, _, err := s.resolve(mod)
+	return err
+}
 
 // SetRecoverer makes the CU restore processes it does not hold (from the gateway) before answering for them.
 // Set it before serving.
@@ -102,8 +138,10 @@ func (s *Service) SetRecoverer(fn func(ctx context.Context, pid string) error) {
 type proc struct {
 	mu          sync.Mutex
 	id          string
-	env         aos.Env
-	vm          *aos.Process
+	env         runtime.Env
+	rt          runtime.Runtime // the runtime the process's module names
+	limits      runtime.Limits  // the limits its module sets
+	vm          runtime.Instance
 	trusted     map[string]bool // signers whose From-Process tag is believed
 	nonce       int64           // last evaluated nonce, -1 before the spawn message
 	crons       *cron.State     // nil when the process has no Cron-Interval
@@ -169,12 +207,12 @@ func (s *Service) boot(ctx context.Context, p *proc, toNonce int64) error {
 	if err != nil {
 		return &Error{Status: 422, Msg: fmt.Sprintf("module %s of process %s: %v", modID, p.id, err)}
 	}
-	if f, _ := mod.Tag("Module-Format"); f != ModuleFormat {
-		return &Error{Status: 422, Msg: fmt.Sprintf("module %s has Module-Format %q; this CU runs %q", modID, f, ModuleFormat)}
+	if p.rt, p.limits, err = s.resolve(mod); err != nil {
+		return err
 	}
-	p.env = aos.Env{
-		Process: aos.ProcessInfo{Id: pit.ID, Owner: pit.OwnerAddress(), Tags: aosTags(pit.Tags)},
-		Module:  aos.ModuleInfo{Id: mod.ID, Owner: mod.OwnerAddress(), Tags: aosTags(mod.Tags)},
+	p.env = runtime.Env{
+		Process: runtime.ProcessInfo{Id: pit.ID, Owner: pit.OwnerAddress(), Tags: runtimeTags(pit.Tags)},
+		Module:  runtime.ModuleInfo{Id: mod.ID, Owner: mod.OwnerAddress(), Tags: runtimeTags(mod.Tags)},
 	}
 	// Only an MU the process trusts may speak for another process: its own Authority tags, and its scheduler's
 	// node (aonode's MU signs with the SU's wallet). Both come from the process, not from this CU, so any CU
@@ -196,7 +234,7 @@ func (s *Service) boot(ctx context.Context, p *proc, toNonce int64) error {
 	if len(specs) > 0 {
 		p.crons = cron.NewState(specs, proc.Timestamp)
 	}
-	vm, err := aos.New(p.env, s.vmOpts)
+	vm, err := p.rt.New(p.env, p.limits)
 	if err != nil {
 		return fmt.Errorf("start vm for %s: %w", p.id, err)
 	}
@@ -208,17 +246,17 @@ func (s *Service) boot(ctx context.Context, p *proc, toNonce int64) error {
 	return s.restore(ctx, p, toNonce)
 }
 
-func aosTags(ts []bundler.Tag) []aos.Tag {
-	out := make([]aos.Tag, len(ts))
+func runtimeTags(ts []bundler.Tag) []runtime.Tag {
+	out := make([]runtime.Tag, len(ts))
 	for i, t := range ts {
-		out[i] = aos.Tag{Name: t.Name, Value: t.Value}
+		out[i] = runtime.Tag{Name: t.Name, Value: t.Value}
 	}
 	return out
 }
 
 // toMessage maps a scheduled entry to what the process sees, as the reference CU does, except that a
 // From-Process tag counts only when a trusted MU signed the message (anyone can write the tag).
-func toMessage(pid string, sc *su.Scheduled, trusted map[string]bool) aos.Message {
+func toMessage(pid string, sc *su.Scheduled, trusted map[string]bool) runtime.Message {
 	m := sc.Message
 	// The message keeps its own Target: an assigned message (sent to another process, or an L1 transaction)
 	// has a Target other than this process, which is how AOS recognises assignments. The spawn has none.
@@ -226,7 +264,7 @@ func toMessage(pid string, sc *su.Scheduled, trusted map[string]bool) aos.Messag
 	if sc.Nonce == 0 {
 		target = pid
 	}
-	msg := aos.Message{
+	msg := runtime.Message{
 		Id: m.ID, Signature: m.Signature, Owner: m.OwnerAddress(), Target: target, Anchor: m.Anchor, Data: string(m.Data),
 		Epoch: sc.Epoch, Nonce: sc.Nonce, Timestamp: sc.Timestamp, BlockHeight: sc.BlockHeight, HashChain: sc.HashChain,
 	}
@@ -239,7 +277,7 @@ func toMessage(pid string, sc *su.Scheduled, trusted map[string]bool) aos.Messag
 		if t.Name == "From" || t.Name == "Owner" {
 			continue
 		}
-		msg.Tags = append(msg.Tags, aos.Tag{Name: t.Name, Value: t.Value})
+		msg.Tags = append(msg.Tags, runtime.Tag{Name: t.Name, Value: t.Value})
 	}
 	return msg
 }
@@ -468,7 +506,7 @@ func (s *Service) replayTo(ctx context.Context, pid string, nonce int64) error {
 }
 
 // Evaluated is Result decoded, as the MU reads it.
-func (s *Service) Evaluated(ctx context.Context, pid, id string) (*aos.Result, error) {
+func (s *Service) Evaluated(ctx context.Context, pid, id string) (*runtime.Result, error) {
 	raw, err := s.Result(ctx, pid, id)
 	if err != nil {
 		return nil, err
@@ -477,8 +515,8 @@ func (s *Service) Evaluated(ctx context.Context, pid, id string) (*aos.Result, e
 }
 
 // DecodeResult parses a stored result.
-func DecodeResult(raw []byte) (*aos.Result, error) {
-	var r aos.Result
+func DecodeResult(raw []byte) (*runtime.Result, error) {
+	var r runtime.Result
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, fmt.Errorf("decode result: %w", err)
 	}
@@ -488,14 +526,14 @@ func DecodeResult(raw []byte) (*aos.Result, error) {
 // DryRunRequest is the body aoconnect's dryrun posts.
 type DryRunRequest struct {
 	Id, Owner, Target, Anchor, Data string
-	Tags                            []aos.Tag
+	Tags                            []runtime.Tag
 	Signature                       string
 }
 
 // DryRun evaluates a message against the process's latest state without keeping anything. The process is
 // locked only to bring it up to date and copy its VM: the copy runs unlocked, so a slow dry-run never delays
 // the process's scheduled messages. At most cap(dryRuns) run at once; past that the CU answers 429.
-func (s *Service) DryRun(ctx context.Context, pid string, req DryRunRequest) (*aos.Result, error) {
+func (s *Service) DryRun(ctx context.Context, pid string, req DryRunRequest) (*runtime.Result, error) {
 	select {
 	case s.dryRuns <- struct{}{}:
 	default:
@@ -509,7 +547,7 @@ func (s *Service) DryRun(ctx context.Context, pid string, req DryRunRequest) (*a
 		return nil, err
 	}
 	defer fork.Close()
-	msg := aos.Message{
+	msg := runtime.Message{
 		Id: req.Id, Owner: req.Owner, From: req.Owner, Target: pid, Anchor: req.Anchor, Data: req.Data,
 		Signature: req.Signature, Nonce: at.nonce, Timestamp: at.timestamp, BlockHeight: at.blockHeight, ReadOnly: true,
 	}
@@ -535,7 +573,7 @@ type position struct {
 // holding the process lock only for that. A VM that cannot be copied (a handler suspended in Receive) is
 // rebuilt, after the lock is released, in a throwaway VM: from the newest snapshot before it when there is
 // one, then the rest of the schedule and the cron ticks the process had evaluated.
-func (s *Service) forkLatest(ctx context.Context, pid string) (*aos.Process, position, error) {
+func (s *Service) forkLatest(ctx context.Context, pid string) (runtime.Instance, position, error) {
 	p, _ := s.getProc(ctx, pid)
 	p.mu.Lock()
 	if err := s.evaluate(ctx, p, -1); err != nil {
@@ -548,6 +586,8 @@ func (s *Service) forkLatest(ctx context.Context, pid string) (*aos.Process, pos
 	if err == nil {
 		return f, at, nil
 	}
+	// Typically a handler suspended in Receive (not copyable): counted, and rebuilt by a replay.
+	s.stats.forkFailures.Add(1)
 	s.log.Debug("vm fork failed, rebuilding", "process", pid, "err", err)
 	tmp := &proc{id: pid, nonce: -1, scratch: true, mayRestore: true}
 	err = s.evaluate(ctx, tmp, at.nonce)

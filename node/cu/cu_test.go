@@ -11,7 +11,8 @@ import (
 	"testing"
 
 	"github.com/aonode/aonode/bundler"
-	"github.com/aonode/aonode/node/aos"
+	"github.com/aonode/aonode/node/runtime"
+	"github.com/aonode/aonode/node/runtime/aoslua"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )
@@ -52,12 +53,13 @@ func wallets(t testing.TB) {
 }
 
 type env struct {
-	t      testing.TB
-	db     *store.DB
-	su     *su.Service
-	cu     *Service
-	module string
-	path   string
+	t        testing.TB
+	db       *store.DB
+	su       *su.Service
+	cu       *Service
+	module   string
+	path     string
+	runtimes *runtime.Set // the CU's runtimes (nil: its default), kept across restarts
 }
 
 func newEnv(t testing.TB) *env {
@@ -65,18 +67,48 @@ func newEnv(t testing.TB) *env {
 	path := filepath.Join(t.TempDir(), "node.db")
 	e := &env{t: t, path: path}
 	e.open()
-	mod, err := nodeW.Sign([]byte("-- aos"), "", "", []bundler.Tag{
-		{Name: "Data-Protocol", Value: "ao"}, {Name: "Type", Value: "Module"}, {Name: "Module-Format", Value: ModuleFormat},
-		{Name: "Input-Encoding", Value: "JSON-1"}, {Name: "Output-Encoding", Value: "JSON-1"},
-	})
+	e.useModule(runtime.Limits{})
+	return e
+}
+
+// moduleTags are the tags of a module of rt with limits (zero fields: rt's defaults).
+func moduleTags(rt runtime.Runtime, limits runtime.Limits) []bundler.Tag {
+	def := rt.DefaultLimits()
+	if limits.Compute == 0 {
+		limits.Compute = def.Compute
+	}
+	if limits.Memory == 0 {
+		limits.Memory = def.Memory
+	}
+	tags := []bundler.Tag{{Name: "Data-Protocol", Value: "ao"}, {Name: "Type", Value: "Module"},
+		{Name: "Input-Encoding", Value: "JSON-1"}, {Name: "Output-Encoding", Value: "JSON-1"}}
+	for _, t := range runtime.ModuleTags(rt, limits) {
+		tags = append(tags, bundler.Tag{Name: t.Name, Value: t.Value})
+	}
+	return tags
+}
+
+// addModule stores a module with these tags and returns its id.
+func (e *env) addModule(tags []bundler.Tag) string {
+	e.t.Helper()
+	mod, err := nodeW.Sign([]byte("-- aos"), "", "", tags)
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	if err := e.db.PutItem(context.Background(), mod.ID, mod.Raw, false); err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
-	e.module = mod.ID
-	return e
+	return mod.ID
+}
+
+// useModule makes the processes spawned next run the current aos-lua runtime under limits.
+func (e *env) useModule(limits runtime.Limits) {
+	e.t.Helper()
+	rt, err := aoslua.Current()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.module = e.addModule(moduleTags(rt, limits))
 }
 
 func (e *env) open() {
@@ -87,6 +119,9 @@ func (e *env) open() {
 	e.db = db
 	e.su = su.New(nodeW, db, fixedHeight(7), nil, nil)
 	e.cu = New(nodeW, e.su, localModules{db}, db, nil)
+	if e.runtimes != nil {
+		e.cu.SetRuntimes(e.runtimes)
+	}
 }
 
 // restart drops every in-memory VM: a new CU on the same store, as after a node restart.
@@ -367,4 +402,4 @@ Handlers.add("count", Handlers.utils.hasMatchingTag("Action", "Count"), function
 	}
 }
 
-func toAOS(ts ...bundler.Tag) []aos.Tag { return aosTags(ts) }
+func toAOS(ts ...bundler.Tag) []runtime.Tag { return runtimeTags(ts) }

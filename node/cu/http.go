@@ -11,8 +11,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/httpx"
+	"github.com/aonode/aonode/node/runtime"
 )
 
 // Routes mounts the CU API (the reference CU's routes and JSON shapes).
@@ -132,13 +132,13 @@ func (s *Service) handleResults(c *gin.Context) {
 }
 
 type dryRunBody struct {
-	Id        string    `json:"Id"`
-	Owner     string    `json:"Owner"`
-	Target    string    `json:"Target"`
-	Anchor    string    `json:"Anchor"`
-	Data      any       `json:"Data"`
-	Signature string    `json:"Signature"`
-	Tags      []aos.Tag `json:"Tags"`
+	Id        string        `json:"Id"`
+	Owner     string        `json:"Owner"`
+	Target    string        `json:"Target"`
+	Anchor    string        `json:"Anchor"`
+	Data      any           `json:"Data"`
+	Signature string        `json:"Signature"`
+	Tags      []runtime.Tag `json:"Tags"`
 }
 
 func (s *Service) handleDryRun(c *gin.Context, maxBody int64) {

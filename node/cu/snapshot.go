@@ -3,20 +3,16 @@ package cu
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aonode/aonode/bundler"
-	"github.com/aonode/aonode/node/aos"
-	"github.com/aonode/aonode/node/snapshot"
+	"github.com/aonode/aonode/node/runtime"
 	"github.com/aonode/aonode/node/store"
 )
 
@@ -78,6 +74,8 @@ type Stats struct {
 	SnapshotsTaken     int64
 	SnapshotRestores   int64 // processes started from a local or cached snapshot
 	SnapshotFailures   int64 // snapshots that could not be taken or used (the CU replayed instead)
+	SnapshotsRefused   int64 // snapshots and checkpoints not used because another runtime or build made them
+	ForkFailures       int64 // dry-runs whose process VM could not be copied (rebuilt by a replay instead)
 	CheckpointsQueued  int64 // checkpoints handed to the upload queue
 	CheckpointRestores int64 // processes started from a gateway checkpoint
 	Evictions          int64 // idle processes unloaded to stay within the loaded-process bound
@@ -86,68 +84,68 @@ type Stats struct {
 }
 
 type stats struct {
-	evaluated, taken, restores, failures, ckptQueued, ckptRestores, evictions, dryRunsRefused, reverts atomic.Int64
+	evaluated, taken, restores, failures, refused, forkFailures, ckptQueued, ckptRestores, evictions, dryRunsRefused, reverts atomic.Int64
 }
 
 // Stats returns the counters so far.
 func (s *Service) Stats() Stats {
 	return Stats{
 		Evaluated: s.stats.evaluated.Load(), SnapshotsTaken: s.stats.taken.Load(), SnapshotRestores: s.stats.restores.Load(),
-		SnapshotFailures: s.stats.failures.Load(), CheckpointsQueued: s.stats.ckptQueued.Load(),
+		SnapshotFailures: s.stats.failures.Load(), SnapshotsRefused: s.stats.refused.Load(), ForkFailures: s.stats.forkFailures.Load(),
+		CheckpointsQueued:  s.stats.ckptQueued.Load(),
 		CheckpointRestores: s.stats.ckptRestores.Load(), Evictions: s.stats.evictions.Load(), DryRunsRefused: s.stats.dryRunsRefused.Load(),
 		Reverts: s.stats.reverts.Load(),
 	}
 }
 
-// runtimeDigest identifies the AOS runtime (its Lua source) this binary runs.
-var runtimeDigest = sync.OnceValue(func() string {
-	d := sha256.Sum256(aos.RuntimeSource())
-	return hex.EncodeToString(d[:16])
-})
-
-// State snapshot format: magic, version, then uvarint-length strings and varints (runtime, process, hash chain,
-// nonce, timestamp, block height, cron watermark), then the VM snapshot (which carries its own checksum).
+// State snapshot format: magic, version, then uvarint-length strings (the stamp: runtime, its digest, the
+// gopher-lua module and the bytecode format; then process and hash chain) and varints (nonce, timestamp,
+// block height, cron watermark), then the runtime's snapshot of the process (opaque here; it carries its own
+// stamp and checksum).
 const (
 	stateMagic   = "AOCUSTATE"
-	stateVersion = 2 // 2: the memory accounting state
+	stateVersion = 3 // 3: the stamp; the memory accounting moved into the runtime's snapshot
 )
 
 // procState is a process's state after Nonce: what the CU needs to go on evaluating from there.
 type procState struct {
-	Runtime     string // digest of the AOS runtime that made it: another runtime's state is not restored
+	Stamp       runtime.Stamp // what made it: only a runtime with the same stamp restores it
 	Process     string
 	HashChain   string // the Hash-Chain of the assignment at Nonce: binds the state to one schedule
 	Nonce       int64
 	Timestamp   int64
 	BlockHeight int64
-	CronUntil   int64 // every cron tick at or before this time (ms) is in the state
-	// The process's memory accounting (aos.MemoryState): a restored process must reach its memory limit
-	// exactly where the original would.
-	MemExact, MemSince int64
-	VM                 []byte
+	CronUntil   int64  // every cron tick at or before this time (ms) is in the state
+	VM          []byte // the runtime's snapshot
 }
 
 var errBadState = errors.New("not a process state snapshot")
 
 func (st *procState) encode() []byte {
-	b := make([]byte, 0, len(st.VM)+len(st.Process)+len(st.HashChain)+64)
+	b := make([]byte, 0, len(st.VM)+len(st.Process)+len(st.HashChain)+256)
 	b = append(b, stateMagic...)
 	b = append(b, stateVersion)
-	for _, s := range []string{st.Runtime, st.Process, st.HashChain} {
+	for _, s := range []string{st.Stamp.Runtime, st.Stamp.Digest, st.Stamp.LuaVM, st.Stamp.Bytecode, st.Process, st.HashChain} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	for _, n := range []int64{st.Nonce, st.Timestamp, st.BlockHeight, st.CronUntil, st.MemExact, st.MemSince} {
+	for _, n := range []int64{st.Nonce, st.Timestamp, st.BlockHeight, st.CronUntil} {
 		b = binary.AppendVarint(b, n)
 	}
 	return append(b, st.VM...)
 }
+
+// errOldState is a state snapshot of an earlier format: made by an earlier aonode.
+var errOldState = fmt.Errorf("%w: an earlier state format", runtime.ErrStale)
 
 func decodeState(b []byte) (*procState, error) {
 	if !bytes.HasPrefix(b, []byte(stateMagic)) || len(b) < len(stateMagic)+1 {
 		return nil, errBadState
 	}
 	if v := b[len(stateMagic)]; v != stateVersion {
+		if v < stateVersion {
+			return nil, fmt.Errorf("%w (version %d)", errOldState, v)
+		}
 		return nil, fmt.Errorf("%w: version %d", errBadState, v)
 	}
 	r := b[len(stateMagic)+1:]
@@ -170,16 +168,12 @@ func decodeState(b []byte) (*procState, error) {
 	}
 	st := &procState{}
 	var err error
-	if st.Runtime, err = str(); err != nil {
-		return nil, err
+	for _, p := range []*string{&st.Stamp.Runtime, &st.Stamp.Digest, &st.Stamp.LuaVM, &st.Stamp.Bytecode, &st.Process, &st.HashChain} {
+		if *p, err = str(); err != nil {
+			return nil, err
+		}
 	}
-	if st.Process, err = str(); err != nil {
-		return nil, err
-	}
-	if st.HashChain, err = str(); err != nil {
-		return nil, err
-	}
-	for _, p := range []*int64{&st.Nonce, &st.Timestamp, &st.BlockHeight, &st.CronUntil, &st.MemExact, &st.MemSince} {
+	for _, p := range []*int64{&st.Nonce, &st.Timestamp, &st.BlockHeight, &st.CronUntil} {
 		if *p, err = num(); err != nil {
 			return nil, err
 		}
@@ -234,7 +228,7 @@ func (s *Service) restore(ctx context.Context, p *proc, toNonce int64) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		s.stats.failures.Add(1)
+		s.countUnused(err)
 		s.log.Warn("snapshot not used", "process", p.id, "source", c.source, "nonce", c.nonce, "err", err)
 	}
 	if s.ckptSource == nil {
@@ -280,7 +274,7 @@ func (s *Service) restoreCheckpoint(ctx context.Context, p *proc, toNonce int64)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			s.stats.failures.Add(1)
+			s.countUnused(err)
 			s.log.Warn("checkpoint not used", "process", p.id, "checkpoint", ref.ID, "nonce", ref.Nonce, "err", err)
 			continue
 		}
@@ -310,12 +304,21 @@ func (s *Service) fetchCheckpoint(ctx context.Context, pid string, ref Checkpoin
 	return CheckpointData(pid, it)
 }
 
-// apply checks that data is a state of p's schedule and loads it into p's VM. On failure p is back at a fresh
-// VM (a failed restore may have touched the old one).
+// countUnused counts a snapshot or checkpoint that could not be used: refused as made by another runtime
+// build, or failed.
+func (s *Service) countUnused(err error) {
+	s.stats.failures.Add(1)
+	if errors.Is(err, runtime.ErrStale) {
+		s.stats.refused.Add(1)
+	}
+}
+
+// apply checks that data is a state of p's schedule made by p's runtime and loads it into p's VM. On failure
+// p is back at a fresh VM (a failed restore may have touched the old one).
 func (s *Service) apply(ctx context.Context, p *proc, data []byte) (err error) {
 	defer func() {
 		if err != nil {
-			if vm, verr := aos.New(p.env, s.vmOpts); verr == nil {
+			if vm, verr := p.rt.New(p.env, p.limits); verr == nil {
 				p.vm.Close()
 				p.vm, p.nonce, p.cronUntil = vm, -1, -1
 				s.resetCrons(p, -1)
@@ -331,8 +334,8 @@ func (s *Service) apply(ctx context.Context, p *proc, data []byte) (err error) {
 	if st.Process != p.id {
 		return fmt.Errorf("snapshot is of process %s", st.Process)
 	}
-	if st.Runtime != runtimeDigest() {
-		return errors.New("snapshot was made by another version of the AOS runtime")
+	if diff := st.Stamp.Differs(p.rt.Stamp()); diff != "" {
+		return fmt.Errorf("%w: made by %s", runtime.ErrStale, diff)
 	}
 	es, err := s.sched.Entries(ctx, p.id, st.Nonce, st.Nonce, 1)
 	if err != nil {
@@ -341,10 +344,9 @@ func (s *Service) apply(ctx context.Context, p *proc, data []byte) (err error) {
 	if len(es) != 1 || es[0].HashChain != st.HashChain || es[0].Timestamp != st.Timestamp {
 		return fmt.Errorf("snapshot at nonce %d does not match this schedule", st.Nonce)
 	}
-	if err := snapshot.Decode(st.VM, p.vm.L); err != nil {
+	if err := p.vm.Restore(st.VM); err != nil {
 		return err
 	}
-	p.vm.SetMemoryState(aos.MemoryState{Exact: st.MemExact, Since: st.MemSince})
 	p.nonce, p.timestamp, p.blockHeight = st.Nonce, st.Timestamp, st.BlockHeight
 	s.resetCrons(p, st.CronUntil)
 	p.cronUntil = st.CronUntil
@@ -420,7 +422,7 @@ func (s *Service) snapshotDue(ctx context.Context, p *proc) {
 func (s *Service) takeSnapshot(ctx context.Context, p *proc) ([]byte, error) {
 	start := time.Now()
 	defer func() { p.snapCost = time.Since(start) }()
-	vm, err := snapshot.Encode(p.vm.L)
+	vm, err := p.vm.Snapshot()
 	if err != nil {
 		return nil, err
 	}
@@ -428,10 +430,9 @@ func (s *Service) takeSnapshot(ctx context.Context, p *proc) ([]byte, error) {
 	if err != nil || len(es) != 1 {
 		return nil, fmt.Errorf("read assignment %d: %v", p.nonce, err)
 	}
-	mem := p.vm.MemoryState()
 	data := (&procState{
-		Runtime: runtimeDigest(), Process: p.id, HashChain: es[0].HashChain, Nonce: p.nonce, Timestamp: p.timestamp,
-		BlockHeight: p.blockHeight, CronUntil: p.cronUntil, MemExact: mem.Exact, MemSince: mem.Since, VM: vm,
+		Stamp: p.rt.Stamp(), Process: p.id, HashChain: es[0].HashChain, Nonce: p.nonce, Timestamp: p.timestamp,
+		BlockHeight: p.blockHeight, CronUntil: p.cronUntil, VM: vm,
 	}).encode()
 	if err := s.db.PutSnapshot(ctx, p.id, p.nonce, data); err != nil {
 		return nil, err

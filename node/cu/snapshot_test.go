@@ -1,8 +1,12 @@
 package cu
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -12,7 +16,8 @@ import (
 	"time"
 
 	"github.com/aonode/aonode/bundler"
-	"github.com/aonode/aonode/node/aos"
+	"github.com/aonode/aonode/node/runtime"
+	"github.com/aonode/aonode/node/runtime/aoslua"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -430,8 +435,10 @@ func retag(tags []bundler.Tag, name, value string) []bundler.Tag {
 	return out
 }
 
-// A snapshot made by another AOS runtime is not restored: the process is replayed on this one.
-func TestSnapshotOfAnotherRuntimeRefused(t *testing.T) {
+// A snapshot made by another runtime build is not restored: with any field of its stamp altered (runtime
+// version, digest, gopher-lua module, bytecode format), an earlier state format, or an aos-lua snapshot of
+// another version inside, it is refused, counted, and the process is replayed on this runtime.
+func TestSnapshotOfAnotherBuildRefused(t *testing.T) {
 	e := newEnv(t)
 	every := SnapshotOptions{Messages: 5}
 	e.cu.SetSnapshots(every)
@@ -444,19 +451,102 @@ func TestSnapshotOfAnotherRuntimeRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := decodeState(data)
-	if err != nil || st.Runtime != runtimeDigest() {
-		t.Fatalf("snapshot runtime %q (%v)", st.Runtime, err)
-	}
-	st.Runtime = "0123456789abcdef0123456789abcdef"
-	e.wipe(every, "snapshots", pid)
-	if err := e.db.PutSnapshot(ctx, pid, n, st.encode()); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
+	rt, _ := aoslua.Current()
+	if st.Stamp != rt.Stamp() {
+		t.Fatalf("snapshot stamp %+v, want %+v", st.Stamp, rt.Stamp())
+	}
+	altered := func(f func(s *procState)) []byte {
+		c := *st
+		f(&c)
+		return c.encode()
+	}
+	cases := map[string][]byte{
+		"runtime version": altered(func(s *procState) { s.Stamp.Runtime = "aos-lua/0" }),
+		"runtime digest":  altered(func(s *procState) { s.Stamp.Digest = "0123456789abcdef" }),
+		"gopher-lua":      altered(func(s *procState) { s.Stamp.LuaVM = "github.com/yuin/gopher-lua@v1.1.3" }),
+		"bytecode format": altered(func(s *procState) { s.Stamp.Bytecode = "gopher-lua-bytecode/1-000000000000" }),
+		"state format 2":  append([]byte(stateMagic+"\x02"), data[len(stateMagic)+1:]...),
+		"aos-lua snapshot version": altered(func(s *procState) {
+			s.VM = append([]byte(nil), s.VM...)
+			s.VM[len("AOSLUA")] = 0
+		}),
+	}
+	for name, bad := range cases {
+		t.Run(name, func(t *testing.T) {
+			e.wipe(every, "snapshots", pid)
+			if err := e.db.PutSnapshot(ctx, pid, n, bad); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.state(pid); got != want {
+				t.Fatal("state differs")
+			}
+			if st := e.cu.Stats(); st.SnapshotRestores != 0 || st.SnapshotFailures != 1 || st.SnapshotsRefused != 1 || st.Evaluated != 7 {
+				t.Fatalf("%+v", st)
+			}
+		})
+	}
+}
+
+// A checkpoint made by another build (another gopher-lua here, its tags saying so as its content does) is
+// refused and counted; the CU starts from an older one of its own build instead.
+func TestCheckpointOfAnotherBuildRefused(t *testing.T) {
+	e := newEnv(t)
+	o := SnapshotOptions{Messages: 10, CheckpointMessages: 10, CheckpointMinNonce: 5}
+	e.cu.SetSnapshots(o)
+	pid := e.spawnKV()
+	e.sets(pid, 25) // checkpoints after nonces 9 and 19
+	want := e.state(pid)
+	var older, newest *bundler.Item
+	for _, it := range e.queuedCheckpoints() {
+		switch n, _ := it.Tag("Nonce"); n {
+		case "9":
+			older = it
+		case "19":
+			newest = it
+		}
+	}
+	if older == nil || newest == nil {
+		t.Fatal("checkpoints at 9 and 19 expected")
+	}
+	// The newest one as a build on another gopher-lua would have made it.
+	data, err := CheckpointData(pid, newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := decodeState(data)
+	st.Stamp.LuaVM = "github.com/yuin/gopher-lua@v1.2.0"
+	other := st.encode()
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(other)
+	zw.Close()
+	digest := sha256.Sum256(other)
+	foreign, err := nodeW.Sign(z.Bytes(), "", "", checkpointTags(st, e.module, digest[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckpointData(pid, foreign); err != nil {
+		t.Fatalf("the other build's checkpoint is well formed: %v", err)
+	}
+	e.wipe(o, "snapshots", pid)
+	e.wipe(o, "results", pid)
+	e.cu.SetCheckpointSource(&fakeGateway{items: []*bundler.Item{older, foreign}})
 	if got := e.state(pid); got != want {
 		t.Fatal("state differs")
 	}
-	if st := e.cu.Stats(); st.SnapshotRestores != 0 || st.SnapshotFailures != 1 || st.Evaluated != 7 {
-		t.Fatalf("%+v", st)
+	if st := e.cu.Stats(); st.CheckpointRestores != 1 || st.SnapshotsRefused != 1 || st.Evaluated != 26-9 {
+		t.Fatalf("%+v: want the checkpoint at 9 used after the other build's at 19 was refused", st)
+	}
+	// A checkpoint of an earlier format is refused as stale too, from its tags.
+	oldFormat, err := nodeW.Sign(newest.Data, "", "", retag(newest.Tags, "Snapshot-Format", "aonode-state/2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckpointData(pid, oldFormat); !errors.Is(err, runtime.ErrStale) {
+		t.Fatalf("an aonode-state/2 checkpoint: %v", err)
 	}
 }
 
@@ -647,9 +737,8 @@ func TestSnapshotCostRatio(t *testing.T) {
 // so GasUsed shows when one happens).
 func TestSnapshotKeepsMemoryAccounting(t *testing.T) {
 	e := newEnv(t)
-	limits := aos.Options{MemoryLimit: 3 << 20}
+	e.useModule(runtime.Limits{Memory: 3 << 20}) // the module sets the limit, on every CU
 	every := SnapshotOptions{Messages: 4}
-	e.cu.SetLimits(limits)
 	e.cu.SetSnapshots(every)
 	pid := e.spawnKV()
 	// Each message leaves the previous 400 kB string as garbage: the state is measured again every few.
@@ -677,7 +766,6 @@ func TestSnapshotKeepsMemoryAccounting(t *testing.T) {
 	}
 	// Restarted: the process starts from its latest snapshot and goes on.
 	e.reopen(every)
-	e.cu.SetLimits(limits)
 	for i := 10; i < 20; i++ {
 		msgs = append(msgs, junk(i))
 	}
@@ -688,7 +776,6 @@ func TestSnapshotKeepsMemoryAccounting(t *testing.T) {
 	// Baseline: everything replayed from the spawn by a CU that never snapshots.
 	e.wipe(SnapshotOptions{}, "results", pid)
 	e.wipe(SnapshotOptions{}, "snapshots", pid)
-	e.cu.SetLimits(limits)
 	replayed := results()
 	gas := map[float64]bool{}
 	for i := range replayed {

@@ -28,8 +28,9 @@
 // held in a local, or a Go function created at run time) are resolved by
 // their Go code: if exactly one such source function and exactly one unused
 // destination function run the same Go code, they are paired; otherwise a
-// top-level Go function (which cannot capture state) is reused as is;
-// anything else is ErrNotCloneable.
+// top-level Go function (which cannot capture state) registered in
+// Options.Builtins is made again from its registered name; anything else is
+// ErrNotCloneable.
 //
 // Limitations:
 //
@@ -51,21 +52,21 @@
 //     only through the deleted slot is dropped; nothing can ever re-insert it,
 //     so this is unobservable.
 //   - The implementation reads (and, on tables it has just created, writes)
-//     unexported gopher-lua fields; the layout is verified at start-up for
-//     gopher-lua v1.1.2 and Clone returns ErrNotCloneable if it differs.
+//     unexported gopher-lua fields through internal/luavm; Clone returns
+//     ErrNotCloneable when luavm's layout check fails.
 package luaclone
 
 import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
-	"runtime"
 	"sort"
 	"strconv"
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // ErrNotCloneable is wrapped by every error Clone returns when the source
@@ -84,6 +85,10 @@ type Options struct {
 	// writing a stack slot that later calls reuse; the copy cannot reproduce
 	// that, it freezes the value instead.
 	SnapshotOpenUpvalues bool
+	// Builtins names the Go functions of the states (see resolveGoFunctions): a Go function the path
+	// pairing does not cover is made again from its registered name when it is a top-level function. Nil:
+	// only pairing.
+	Builtins *luavm.Builtins
 }
 
 // Clone builds a new, independent VM whose global state is a deep copy of src.
@@ -126,8 +131,8 @@ func Clone(src *lua.LState, fresh func() (*lua.LState, error)) (*lua.LState, err
 
 // CloneWithOptions is Clone with options.
 func CloneWithOptions(src *lua.LState, fresh func() (*lua.LState, error), opts Options) (_ *lua.LState, err error) {
-	if layoutErr != nil {
-		return nil, fmt.Errorf("%w: unsupported gopher-lua internals: %v", ErrNotCloneable, layoutErr)
+	if err := luavm.Check(); err != nil {
+		return nil, fmt.Errorf("%w: unsupported gopher-lua internals: %v", ErrNotCloneable, err)
 	}
 	if src == nil || src.IsClosed() {
 		return nil, errors.New("luaclone: source state is nil or closed")
@@ -270,7 +275,7 @@ func srcRoots(L *lua.LState) []namedValue {
 	if L.Env != nil && L.Env != L.G.Global {
 		roots = append(roots, namedValue{"<main env>", L.Env})
 	}
-	mts := builtinMetatables(L.G)
+	mts := luavm.BuiltinMetatables(L.G)
 	for _, t := range sortedTypes(mts) {
 		roots = append(roots, namedValue{"<metatable of " + lua.LValueType(t).String() + ">", mts[t]})
 	}
@@ -378,7 +383,7 @@ func (c *cloner) visit(v lua.LValue) error {
 		if !s.Dead {
 			return c.notCloneable(s, "suspended or not yet started coroutine")
 		}
-		if isWrapped(s) {
+		if luavm.IsWrapped(s) {
 			return c.notCloneable(s, "finished coroutine.wrap coroutine")
 		}
 		th, cancel := c.dst.NewThread()
@@ -418,12 +423,12 @@ func (c *cloner) children(v lua.LValue) error {
 		if err := c.visit(s.Metatable); err != nil {
 			return err
 		}
-		for _, e := range tableArray(s) {
+		for _, e := range luavm.TableArray(s) {
 			if err := c.visit(e); err != nil {
 				return err
 			}
 		}
-		for _, k := range tableKeys(s) {
+		for _, k := range luavm.TableKeys(s) {
 			e := s.RawGetH(k)
 			if e == lua.LNil {
 				continue // deleted key: kept only if reachable otherwise (see fillTable)
@@ -481,24 +486,6 @@ func (c *cloner) notCloneable(obj lua.LValue, what string) error {
 
 /* ---- Go functions without a path pairing ---- */
 
-// closureName matches runtime names of Go func literals and method values,
-// i.e. functions that may capture state ("pkg.f.func1", "pkg.T.M-fm").
-var closureName = regexp.MustCompile(`(\.func\d+(\.\d+)*|-fm)$`)
-
-func codePtr(fn *lua.LFunction) uintptr {
-	if fn.GFunction == nil {
-		return 0
-	}
-	return reflect.ValueOf(fn.GFunction).Pointer()
-}
-
-// isStateless reports whether the Go code at pc is a top-level function (or
-// method expression), which cannot capture per-VM state.
-func isStateless(pc uintptr) bool {
-	f := runtime.FuncForPC(pc)
-	return f != nil && !closureName.MatchString(f.Name())
-}
-
 // resolveGoFunctions finds dst counterparts for src Go functions that the
 // path pairing did not cover (typically builtins that are only reachable
 // through a local/upvalue any more, or Go closures created at run time):
@@ -506,20 +493,21 @@ func isStateless(pc uintptr) bool {
 //  1. If exactly one such src function and exactly one not yet used dst Go
 //     function (anywhere in dst) run the same Go code with the same number of
 //     upvalues, they are paired.
-//  2. Otherwise, if the Go code is a top-level function (captures nothing), a
-//     new dst function with the same Go code is made.
+//  2. Otherwise, if the function is registered in Options.Builtins as a
+//     top-level function (which captures nothing), a new dst function is
+//     made from its registered name.
 //  3. Otherwise the function is not cloneable.
 func (c *cloner) resolveGoFunctions() error {
 	if len(c.unresolved) == 0 {
 		return nil
 	}
 	type sig struct {
-		pc  uintptr
-		nup int
+		code luavm.Code
+		nup  int
 	}
 	srcBySig := map[sig][]*lua.LFunction{}
 	for _, s := range c.unresolved {
-		k := sig{codePtr(s), len(s.Upvalues)}
+		k := sig{luavm.CodeOf(s.GFunction), len(s.Upvalues)}
 		srcBySig[k] = append(srcBySig[k], s)
 	}
 	dstBySig := map[sig][]*lua.LFunction{}
@@ -527,27 +515,25 @@ func (c *cloner) resolveGoFunctions() error {
 		if c.cF[d] {
 			continue
 		}
-		k := sig{codePtr(d), len(d.Upvalues)}
+		k := sig{luavm.CodeOf(d.GFunction), len(d.Upvalues)}
 		if _, wanted := srcBySig[k]; wanted {
 			dstBySig[k] = append(dstBySig[k], d)
 		}
 	}
 	for _, s := range c.unresolved {
-		k := sig{codePtr(s), len(s.Upvalues)}
+		k := sig{luavm.CodeOf(s.GFunction), len(s.Upvalues)}
 		if cands := dstBySig[k]; len(srcBySig[k]) == 1 && len(cands) == 1 {
 			c.funcs[s] = cands[0]
 			c.cF[cands[0]] = true
 			continue
 		}
-		if k.pc != 0 && isStateless(k.pc) {
-			c.funcs[s] = &lua.LFunction{IsG: true, GFunction: s.GFunction, Upvalues: make([]*lua.Upvalue, len(s.Upvalues))}
-			continue
+		if name, ok := c.opts.Builtins.Name(s.GFunction); ok {
+			if fn, rebuildable, _ := c.opts.Builtins.Lookup(name); rebuildable {
+				c.funcs[s] = &lua.LFunction{IsG: true, GFunction: fn, Upvalues: make([]*lua.Upvalue, len(s.Upvalues))}
+				continue
+			}
 		}
-		name := "?"
-		if f := runtime.FuncForPC(k.pc); f != nil {
-			name = f.Name()
-		}
-		return c.notCloneable(s, "Go function "+name+" with no counterpart in the fresh state")
+		return c.notCloneable(s, "Go function "+luavm.GoName(s.GFunction)+" with no counterpart in the fresh state")
 	}
 	return nil
 }
@@ -589,10 +575,10 @@ func collectGoFunctions(L *lua.LState) []*lua.LFunction {
 		switch x := v.(type) {
 		case *lua.LTable:
 			push(x.Metatable)
-			for _, e := range tableArray(x) {
+			for _, e := range luavm.TableArray(x) {
 				push(e)
 			}
-			for _, k := range tableKeys(x) {
+			for _, k := range luavm.TableKeys(x) {
 				if e := x.RawGetH(k); e != lua.LNil {
 					push(k)
 					push(e)
@@ -728,15 +714,15 @@ func (c *cloner) fill() {
 func (c *cloner) fillTable(s, d *lua.LTable) {
 	*d = lua.LTable{Metatable: c.m(s.Metatable)} // also empties paired dst tables
 	var array []lua.LValue
-	if arr := tableArray(s); len(arr) > 0 {
+	if arr := luavm.TableArray(s); len(arr) > 0 {
 		array = make([]lua.LValue, len(arr))
 		for i, v := range arr {
 			array[i] = c.m(v)
 		}
 	}
-	keys := tableKeys(s)
+	keys := luavm.TableKeys(s)
 	if len(keys) == 0 {
-		setTable(d, array, nil, nil, nil, nil)
+		luavm.SetTableParts(d, luavm.TableParts{Array: array})
 		return
 	}
 	nStr := 0
@@ -775,15 +761,15 @@ func (c *cloner) fillTable(s, d *lua.LTable) {
 			dict[dk] = c.m(v)
 		}
 	}
-	setTable(d, array, strdict, dict, dkeys, k2i)
+	luavm.SetTableParts(d, luavm.TableParts{Array: array, Strdict: strdict, Dict: dict, Keys: dkeys, K2i: k2i})
 }
 
 func (c *cloner) setRoots() {
 	c.dst.G.Global = c.mt(c.src.G.Global)
 	c.dst.G.Registry = c.mt(c.src.G.Registry)
 	c.dst.Env = c.mt(c.src.Env)
-	smts := builtinMetatables(c.src.G)
-	dmts := builtinMetatables(c.dst.G)
+	smts := luavm.BuiltinMetatables(c.src.G)
+	dmts := luavm.BuiltinMetatables(c.dst.G)
 	types := map[int]lua.LValue{}
 	for t := range smts {
 		types[t] = nil

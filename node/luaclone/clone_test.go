@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // Every case: build src, clone, compare the whole state structurally, then
@@ -369,8 +371,8 @@ func TestIterationOrder(t *testing.T) {
 				t.Fatalf("order differs after clone:\nsrc:   %s\nclone: %s", so, do_)
 			}
 			st, dt := src.L.GetGlobal("t").(*lua.LTable), dst.L.GetGlobal("t").(*lua.LTable)
-			if len(tableArray(st)) != len(tableArray(dt)) {
-				t.Errorf("array part length %d, want %d", len(tableArray(dt)), len(tableArray(st)))
+			if len(luavm.TableArray(st)) != len(luavm.TableArray(dt)) {
+				t.Errorf("array part length %d, want %d", len(luavm.TableArray(dt)), len(luavm.TableArray(st)))
 			}
 			do(t, src.L, c.after)
 			do(t, dst.L, c.after)

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // proc is a process VM built the way a node would build one: the standard
@@ -25,7 +26,16 @@ type secret struct{ handle int }
 
 type shared struct{ n int }
 
+// testBuiltins names the top-level Go functions of the test states, as a runtime registers its own.
+var testBuiltins = luavm.NewBuiltins()
+
 func init() {
+	for name, fn := range map[string]lua.LGFunction{"goCounter": goCounter, "extUpper": extUpper, "newPoint": newPoint,
+		"pointX": pointX, "pointMove": pointMove, "pointString": pointString} {
+		if err := testBuiltins.Register(name, fn); err != nil {
+			panic(err)
+		}
+	}
 	RegisterUserData(&secret{}, func(any) (any, error) {
 		return nil, errors.New("secret handles cannot be copied")
 	})
@@ -190,6 +200,9 @@ func cloneProc(t testing.TB, src *proc, prelude string) *proc {
 }
 
 func tryClone(src *proc, prelude string, opts Options) (*proc, error) {
+	if opts.Builtins == nil {
+		opts.Builtins = testBuiltins
+	}
 	var dp *proc
 	L, err := CloneWithOptions(src.L, func() (*lua.LState, error) {
 		p, err := newProc(prelude)
@@ -288,12 +301,12 @@ func (d *dumper) body(v any) string {
 	switch x := v.(type) {
 	case *lua.LTable:
 		var parts []string
-		for _, e := range tableArray(x) {
+		for _, e := range luavm.TableArray(x) {
 			parts = append(parts, d.ref(e))
 		}
 		s := fmt.Sprintf("#%d table mt=%s arr=[%s] hash={", id, d.ref(x.Metatable), strings.Join(parts, " "))
 		parts = parts[:0]
-		for _, k := range tableKeys(x) {
+		for _, k := range luavm.TableKeys(x) {
 			e := x.RawGetH(k)
 			if e == lua.LNil {
 				switch k.(type) {
@@ -308,7 +321,7 @@ func (d *dumper) body(v any) string {
 	case *lua.LFunction:
 		var kind string
 		if x.IsG {
-			kind = "go " + runtime.FuncForPC(codePtr(x)).Name()
+			kind = "go " + luavm.GoName(x.GFunction)
 		} else {
 			kind = fmt.Sprintf("lua %p", x.Proto)
 		}

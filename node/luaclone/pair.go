@@ -4,6 +4,8 @@ import (
 	"slices"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // pairAll walks src and dst in parallel, breadth first, from the same roots
@@ -16,7 +18,7 @@ func (c *cloner) pairAll() {
 	if c.src.Env != nil && c.dst.Env != nil {
 		c.tryPair(c.src.Env, c.dst.Env)
 	}
-	smts, dmts := builtinMetatables(c.src.G), builtinMetatables(c.dst.G)
+	smts, dmts := luavm.BuiltinMetatables(c.src.G), luavm.BuiltinMetatables(c.dst.G)
 	for _, t := range sortedTypes(smts) {
 		if d, ok := dmts[t]; ok {
 			c.tryPair(smts[t], d)
@@ -50,7 +52,7 @@ func (c *cloner) tryPair(sv, dv lua.LValue) {
 			c.pLua[s] = true
 			break
 		}
-		if c.pF[s] != nil || c.cF[d] || codePtr(s) != codePtr(d) {
+		if c.pF[s] != nil || c.cF[d] || !luavm.SameCode(s.GFunction, d.GFunction) {
 			return
 		}
 		c.pF[s], c.cF[d] = d, true
@@ -80,12 +82,12 @@ func (c *cloner) pairChildren(sv, dv lua.LValue) {
 	switch s := sv.(type) {
 	case *lua.LTable:
 		d := dv.(*lua.LTable)
-		for i, e := range tableArray(d) {
+		for i, e := range luavm.TableArray(d) {
 			if e != lua.LNil {
 				c.tryPair(s.RawGetInt(i+1), e)
 			}
 		}
-		for _, k := range tableKeys(d) {
+		for _, k := range luavm.TableKeys(d) {
 			e := d.RawGetH(k)
 			if e == lua.LNil {
 				continue

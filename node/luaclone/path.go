@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // pathTo returns a readable path from one of src's roots to target, for error
@@ -61,12 +63,12 @@ func (c *cloner) pathTo(target lua.LValue) string {
 			if p := n.path + ".<metatable>"; push(x.Metatable, p) {
 				return p
 			}
-			for j, e := range tableArray(x) {
+			for j, e := range luavm.TableArray(x) {
 				if p := n.path + "[" + strconv.Itoa(j+1) + "]"; push(e, p) {
 					return p
 				}
 			}
-			for _, k := range tableKeys(x) {
+			for _, k := range luavm.TableKeys(x) {
 				e := x.RawGetH(k)
 				if e == lua.LNil {
 					continue

@@ -115,3 +115,8 @@ func (q *queueCollector) Collect(ch chan<- prometheus.Metric) {
 func (m *Metrics) Counter(name, help string, fn func() float64) {
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, fn))
 }
+
+// Gauge registers a gauge with constant labels whose value is read from fn at every scrape.
+func (m *Metrics) Gauge(name, help string, labels map[string]string, fn func() float64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, fn))
+}

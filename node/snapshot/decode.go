@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"hash/crc64"
 	"math"
-	"runtime"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 
 	"github.com/aonode/aonode/node/luaclone"
 )
@@ -29,9 +30,7 @@ type iobj struct {
 	array []ival
 	keys  []ientry
 	proto int
-	name  string
-	hasPC bool
-	pcOff int64
+	name  string // a Go function's registered name
 	env   ival
 	upv   []int // upvalue id+1, 0 = none
 }
@@ -125,6 +124,8 @@ func (r *reader) bytes(n int) []byte {
 func (r *reader) str() string { return string(r.bytes(r.count(1))) }
 
 type decoder struct {
+	want   *Stamp // the stamp a snapshot must have (nil: any)
+	stamp  Stamp
 	r      reader
 	protos []*lua.FunctionProto
 	objs   []iobj
@@ -212,7 +213,7 @@ func (d *decoder) proto(p *lua.FunctionProto) {
 			sc[i] = string(s)
 		}
 	}
-	setStringConstants(p, sc)
+	luavm.SetStringConstants(p, sc)
 	n = r.count(1)
 	p.FunctionPrototypes = make([]*lua.FunctionProto, n)
 	for i := range p.FunctionPrototypes {
@@ -263,7 +264,7 @@ func (d *decoder) parse(data []byte) error {
 		return fmt.Errorf("%w: not a snapshot", ErrCorrupt)
 	}
 	if v := data[len(magic)]; v != version {
-		return fmt.Errorf("%w: unsupported version %d", ErrCorrupt, v)
+		return fmt.Errorf("%w: format version %d, not %d", ErrStale, v, version)
 	}
 	body, sum := data[:len(data)-8], binary.BigEndian.Uint64(data[len(data)-8:])
 	if crc64.Checksum(body, crcTable) != sum {
@@ -277,6 +278,15 @@ func (d *decoder) parse(data []byte) error {
 func (d *decoder) parseBody(body []byte) error {
 	d.r = reader{b: body, off: len(magic) + 1}
 	r := &d.r
+	d.stamp = Stamp{Runtime: r.str(), LuaVM: r.str(), Bytecode: r.str()}
+	if r.err != nil {
+		return r.err
+	}
+	if d.want != nil {
+		if diff := d.stamp.differs(*d.want); diff != "" {
+			return fmt.Errorf("%w: made by %s", ErrStale, diff)
+		}
+	}
 	np, no, nu := r.count(1), r.count(1), r.count(1)
 	if r.err != nil {
 		return r.err
@@ -328,14 +338,6 @@ func (d *decoder) parseBody(body []byte) error {
 			}
 		case kGoFunc:
 			o.name = r.str()
-			switch r.byte() {
-			case 0:
-			case 1:
-				o.hasPC = true
-				o.pcOff = r.varint()
-			default:
-				r.fail("bad Go function flag")
-			}
 			o.env = d.tableRef()
 			d.upvalues(o)
 		case kThread:
@@ -401,9 +403,28 @@ func (d *decoder) parseBody(body []byte) error {
 
 /* ---- restoring ---- */
 
+// ReadStamp is what the snapshot says made it (its checksum verified, the
+// rest not read).
+func ReadStamp(data []byte) (Stamp, error) {
+	if len(data) < len(magic)+1+8 || string(data[:len(magic)]) != magic {
+		return Stamp{}, fmt.Errorf("%w: not a snapshot", ErrCorrupt)
+	}
+	if v := data[len(magic)]; v != version {
+		return Stamp{}, fmt.Errorf("%w: format version %d, not %d", ErrStale, v, version)
+	}
+	body, sum := data[:len(data)-8], binary.BigEndian.Uint64(data[len(data)-8:])
+	if crc64.Checksum(body, crcTable) != sum {
+		return Stamp{}, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	r := reader{b: body, off: len(magic) + 1}
+	st := Stamp{Runtime: r.str(), LuaVM: r.str(), Bytecode: r.str()}
+	return st, r.err
+}
+
 // Decode restores a snapshot made by Encode into L, which must be a freshly
-// built, idle VM of the same runtime (same libraries and Go builtins at the
-// same places). L's globals, registry, env and per-type metatables are
+// built, idle VM of the runtime o names (same libraries and Go builtins at
+// the same places). A snapshot made by another runtime, gopher-lua module or
+// bytecode format gives an error wrapping ErrStale. L's globals, registry, env and per-type metatables are
 // replaced by the snapshot's. Objects of L found at the same path as a
 // snapshot object (the globals and registry tables, module tables, Go
 // builtins, Lua closures such as a handler the host keeps a Go reference
@@ -413,9 +434,9 @@ func (d *decoder) parseBody(body []byte) error {
 // Input that is not a valid snapshot gives an error wrapping ErrCorrupt; a
 // snapshot whose Go functions cannot be found or rebuilt in L gives an error
 // wrapping ErrUnserializable. On error L is left unchanged.
-func Decode(data []byte, L *lua.LState) (err error) {
-	if layoutErr != nil {
-		return fmt.Errorf("%w: unsupported gopher-lua: %v", ErrUnserializable, layoutErr)
+func Decode(data []byte, L *lua.LState, o Options) (err error) {
+	if err := luavm.Check(); err != nil {
+		return fmt.Errorf("%w: unsupported gopher-lua: %v", ErrUnserializable, err)
 	}
 	if L == nil || L.IsClosed() {
 		return errors.New("snapshot: nil or closed state")
@@ -429,20 +450,22 @@ func Decode(data []byte, L *lua.LState) (err error) {
 			}
 		}
 	}()
-	d := &decoder{}
+	want := StampOf(o.Runtime)
+	d := &decoder{want: &want}
 	if err := d.parse(data); err != nil {
 		return err
 	}
 	d.shareProtos(L)
-	return d.restore(L, &mutating)
+	return d.restore(L, o.Builtins, &mutating)
 }
 
 type restorer struct {
-	d     *decoder
-	L     *lua.LState
-	dst   []lua.LValue // paired destination object per snapshot object
-	used  map[lua.LValue]bool
-	queue []int
+	d        *decoder
+	builtins *luavm.Builtins
+	L        *lua.LState
+	dst      []lua.LValue // paired destination object per snapshot object
+	used     map[lua.LValue]bool
+	queue    []int
 }
 
 func (rs *restorer) tryPair(v ival, dv lua.LValue) {
@@ -464,7 +487,7 @@ func (rs *restorer) tryPair(v ival, dv lua.LValue) {
 		if !ok || f == nil || !f.IsG || len(f.Upvalues) != len(o.upv) {
 			return
 		}
-		if _, name, _ := goFuncInfo(f.GFunction); name != o.name {
+		if name, ok := rs.builtins.Name(f.GFunction); !ok || name != o.name {
 			return
 		}
 	default:
@@ -502,15 +525,15 @@ func (rs *restorer) pairChildren(id int) {
 	}
 }
 
-func (d *decoder) restore(L *lua.LState, mutating *bool) error {
-	rs := &restorer{d: d, L: L, dst: make([]lua.LValue, len(d.objs)), used: map[lua.LValue]bool{}}
+func (d *decoder) restore(L *lua.LState, builtins *luavm.Builtins, mutating *bool) error {
+	rs := &restorer{d: d, builtins: builtins, L: L, dst: make([]lua.LValue, len(d.objs)), used: map[lua.LValue]bool{}}
 	// 1. pair snapshot objects with L's objects at the same paths.
 	rs.tryPair(d.global, L.G.Global)
 	rs.tryPair(d.reg, L.G.Registry)
 	if L.Env != nil {
 		rs.tryPair(d.env, L.Env)
 	}
-	cur := builtinMts(L.G)
+	cur := luavm.BuiltinMetatables(L.G)
 	for _, m := range d.mts {
 		if dv, ok := cur[m.typ]; ok {
 			rs.tryPair(m.mt, dv)
@@ -519,23 +542,22 @@ func (d *decoder) restore(L *lua.LState, mutating *bool) error {
 	for i := 0; i < len(rs.queue); i++ {
 		rs.pairChildren(rs.queue[i])
 	}
-	// 2. Go functions without a counterpart: rebuild from top-level code.
-	apc := int64(anchorPC())
+	// 2. Go functions without a counterpart: made again from their registered name (top-level functions
+	// only: a Go closure's state cannot be).
 	gfuncs := make([]lua.LGFunction, len(d.objs))
 	for i := range d.objs {
 		o := &d.objs[i]
 		if o.kind != kGoFunc || rs.dst[i] != nil {
 			continue
 		}
-		if !o.hasPC {
+		fn, rebuildable, ok := builtins.Lookup(o.name)
+		if !ok {
+			return fmt.Errorf("%w: Go function %s is not a builtin of this runtime", ErrUnserializable, o.name)
+		}
+		if !rebuildable {
 			return fmt.Errorf("%w: Go function %s has no counterpart in the state", ErrUnserializable, o.name)
 		}
-		pc := uintptr(apc + o.pcOff)
-		f := runtime.FuncForPC(pc)
-		if f == nil || f.Entry() != pc || f.Name() != o.name || closureName.MatchString(o.name) {
-			return fmt.Errorf("%w: Go function %s is not in this binary", ErrUnserializable, o.name)
-		}
-		gfuncs[i] = makeGFunction(pc)
+		gfuncs[i] = fn
 	}
 	// 3. allocate (nothing above changed L).
 	*mutating = true
@@ -643,7 +665,7 @@ func fillTable(t *lua.LTable, o *iobj, m func(ival) lua.LValue) {
 		}
 	}
 	if len(o.keys) == 0 {
-		setParts(t, array, nil, nil, nil, nil)
+		luavm.SetTableParts(t, luavm.TableParts{Array: array})
 		return
 	}
 	nStr := 0
@@ -676,5 +698,5 @@ func fillTable(t *lua.LTable, o *iobj, m func(ival) lua.LValue) {
 			dict[k] = v
 		}
 	}
-	setParts(t, array, strdict, dict, keys, k2i)
+	luavm.SetTableParts(t, luavm.TableParts{Array: array, Strdict: strdict, Dict: dict, Keys: keys, K2i: k2i})
 }

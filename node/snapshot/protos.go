@@ -6,6 +6,8 @@ import (
 	"math"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // Compiled function prototypes are most of an idle process's memory (the AOS runtime's code and debug
@@ -154,7 +156,7 @@ func destProtos(L *lua.LState) map[fingerprint]*lua.FunctionProto {
 	if L.Env != nil {
 		push(L.Env)
 	}
-	for _, m := range builtinMts(L.G) {
+	for _, m := range luavm.BuiltinMetatables(L.G) {
 		push(m)
 	}
 	for len(stack) > 0 {

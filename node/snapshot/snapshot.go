@@ -11,23 +11,30 @@
 // info, locals and call names; their env and upvalues, shared upvalues stay
 // shared), Go functions and finished (dead) coroutines.
 //
-// Go functions are not serialized as code. A Go function is restored as
-// the destination's own function found at the same path from the roots
+// Go functions are not serialized as code, nor by their code address: a Go
+// function is written by the name it is registered under in the runtime's
+// builtins registry (Options.Builtins, see internal/luavm). It is restored
+// as the destination's own function found at the same path from the roots
 // (e.g. _G.string.format, or the 2nd upvalue of a closure at
-// registry._LOADED.utils.map), if that function runs the same Go code under
-// the same name; Go functions created at run time (e.g. the .bint class
-// methods) are restored by their Go code if that code is a top-level
-// function (which cannot capture Go state), checked by name. A Go function
-// that is neither (a Go closure only reachable through an object key or
-// created at run time) makes Encode fail with ErrUnserializable, as do
+// registry._LOADED.utils.map) when that function is registered under the
+// same name; a Go function without such a counterpart (e.g. a .bint class
+// method, made at run time) is made again from its registered name when it
+// is a top-level function (which cannot capture Go state). A Go function
+// that is not registered, or a Go closure only reachable through an object
+// key or made at run time, makes Encode fail with ErrUnserializable, as do
 // userdata, channels, suspended coroutines and open upvalues; the caller
 // then rebuilds the state by replay.
 //
-// Format: "AOSNAP" magic, a version byte, the body (varint-coded sections:
-// protos, objects, upvalues, roots; objects and protos numbered by first
-// visit in a breadth-first walk, no map iteration anywhere), and a trailing
-// CRC-64 (ECMA) of everything before it. The same state gives the same
-// bytes.
+// A snapshot names what made it (Stamp): the runtime (Options.Runtime), the
+// gopher-lua module and the bytecode format of this build. Decode refuses,
+// with ErrStale, a snapshot where any of them differs from its own: its
+// prototypes or builtin names would not mean the same.
+//
+// Format: "AOSNAP" magic, a version byte, the stamp (three uvarint-length
+// strings), the body (varint-coded sections: protos, objects, upvalues,
+// roots; objects and protos numbered by first visit in a breadth-first walk,
+// no map iteration anywhere), and a trailing CRC-64 (ECMA) of everything
+// before it. The same state gives the same bytes.
 package snapshot
 
 import (
@@ -36,12 +43,11 @@ import (
 	"fmt"
 	"hash/crc64"
 	"math"
-	"reflect"
-	"regexp"
-	"runtime"
 	"sort"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // ErrUnserializable is wrapped by Encode errors for state that cannot be
@@ -50,13 +56,52 @@ import (
 var ErrUnserializable = errors.New("snapshot: state cannot be serialized")
 
 // ErrCorrupt is wrapped by Decode errors for input that is not a valid
-// snapshot (bad magic, version, checksum, truncated or inconsistent body).
+// snapshot (bad magic, checksum, truncated or inconsistent body).
 var ErrCorrupt = errors.New("snapshot: corrupt snapshot")
+
+// ErrStale is wrapped by Decode errors for a snapshot made by another
+// runtime, gopher-lua module or bytecode format, or in an older format.
+var ErrStale = errors.New("snapshot: made by another runtime build")
 
 const (
 	magic   = "AOSNAP"
-	version = 1
+	version = 2 // 2: the stamp; Go functions by registered name
 )
+
+// Options say what made a state: Encode writes them into the snapshot and
+// Decode requires them again.
+type Options struct {
+	// Runtime names the runtime the state belongs to (its version and
+	// digest): a snapshot is only restored into a state of the same runtime.
+	Runtime string
+	// Builtins names the Go functions the runtime's states hold.
+	Builtins *luavm.Builtins
+}
+
+// Stamp is what a snapshot says made it.
+type Stamp struct {
+	Runtime  string // Options.Runtime
+	LuaVM    string // the gopher-lua module (luavm.ModuleVersion)
+	Bytecode string // the bytecode format (luavm.BytecodeFormat)
+}
+
+// StampOf is the stamp this build gives a state of runtime.
+func StampOf(runtime string) Stamp {
+	return Stamp{Runtime: runtime, LuaVM: luavm.ModuleVersion(), Bytecode: luavm.BytecodeFormat()}
+}
+
+// differs names the first field of s that differs from want, or "".
+func (s Stamp) differs(want Stamp) string {
+	switch {
+	case s.Runtime != want.Runtime:
+		return fmt.Sprintf("runtime %q, not %q", s.Runtime, want.Runtime)
+	case s.LuaVM != want.LuaVM:
+		return fmt.Sprintf("gopher-lua %q, not %q", s.LuaVM, want.LuaVM)
+	case s.Bytecode != want.Bytecode:
+		return fmt.Sprintf("bytecode format %q, not %q", s.Bytecode, want.Bytecode)
+	}
+	return ""
+}
 
 var crcTable = crc64.MakeTable(crc64.ECMA)
 
@@ -79,32 +124,11 @@ const (
 	kThread
 )
 
-// anchor is the reference point Go code addresses are stored relative to.
-func anchor(*lua.LState) int { return 0 }
-
-func anchorPC() uintptr { return reflect.ValueOf(lua.LGFunction(anchor)).Pointer() }
-
-// closureName matches runtime names of Go func literals and method values,
-// which may capture state.
-var closureName = regexp.MustCompile(`(\.func\d+(\.\d+)*|-fm)$`)
-
-func goFuncInfo(fn lua.LGFunction) (pc uintptr, name string, stateless bool) {
-	if fn == nil {
-		return 0, "", false
-	}
-	pc = reflect.ValueOf(fn).Pointer()
-	f := runtime.FuncForPC(pc)
-	if f == nil {
-		return pc, "", false
-	}
-	name = f.Name()
-	return pc, name, f.Entry() == pc && !closureName.MatchString(name)
-}
-
 /* ---- encoder ---- */
 
 type encoder struct {
 	L        *lua.LState
+	opts     Options
 	ids      map[lua.LValue]int
 	objs     []lua.LValue
 	pathed   []bool
@@ -118,11 +142,12 @@ type encoder struct {
 	buf      []byte
 }
 
-// Encode serializes L's state. L must be an idle main thread (not running,
-// not inside a call) and must not be used concurrently.
-func Encode(L *lua.LState) (_ []byte, err error) {
-	if layoutErr != nil {
-		return nil, fmt.Errorf("%w: unsupported gopher-lua: %v", ErrUnserializable, layoutErr)
+// Encode serializes L's state, a state of the runtime o names. L must be an
+// idle main thread (not running, not inside a call) and must not be used
+// concurrently.
+func Encode(L *lua.LState, o Options) (_ []byte, err error) {
+	if err := luavm.Check(); err != nil {
+		return nil, fmt.Errorf("%w: unsupported gopher-lua: %v", ErrUnserializable, err)
 	}
 	if L == nil || L.IsClosed() {
 		return nil, errors.New("snapshot: nil or closed state")
@@ -135,7 +160,7 @@ func Encode(L *lua.LState) (_ []byte, err error) {
 			err = fmt.Errorf("%w: internal error: %v", ErrUnserializable, r)
 		}
 	}()
-	e := &encoder{L: L, ids: map[lua.LValue]int{}, uvIDs: map[*lua.Upvalue]int{}, protoIDs: map[*lua.FunctionProto]int{}}
+	e := &encoder{L: L, opts: o, ids: map[lua.LValue]int{}, uvIDs: map[*lua.Upvalue]int{}, protoIDs: map[*lua.FunctionProto]int{}}
 	if err := e.discover(); err != nil {
 		return nil, err
 	}
@@ -151,7 +176,7 @@ type typedMt struct {
 }
 
 func sortedMts(g *lua.Global) []typedMt {
-	m := builtinMts(g)
+	m := luavm.BuiltinMetatables(g)
 	out := make([]typedMt, 0, len(m))
 	for t, v := range m {
 		out = append(out, typedMt{t, v})
@@ -293,10 +318,16 @@ func (e *encoder) discover() error {
 		}
 	}
 	for id, o := range e.objs {
-		if f, ok := o.(*lua.LFunction); ok && f.IsG && !e.pathed[id] {
-			if _, name, stateless := goFuncInfo(f.GFunction); !stateless {
-				return fmt.Errorf("%w: Go function %s has no path from the roots and captures Go state (%s)", ErrUnserializable, name, e.describe(id))
-			}
+		f, ok := o.(*lua.LFunction)
+		if !ok || !f.IsG {
+			continue
+		}
+		name, ok := e.opts.Builtins.Name(f.GFunction)
+		if !ok {
+			return fmt.Errorf("%w: Go function %s is not a registered builtin (%s)", ErrUnserializable, luavm.GoName(f.GFunction), e.describe(id))
+		}
+		if _, rebuildable, _ := e.opts.Builtins.Lookup(name); !e.pathed[id] && !rebuildable {
+			return fmt.Errorf("%w: Go function %s has no path from the roots and captures Go state (%s)", ErrUnserializable, name, e.describe(id))
 		}
 	}
 	return nil
@@ -309,12 +340,12 @@ func (e *encoder) children(id int) error {
 		if err := e.visit(x.Metatable, pathed, id); err != nil {
 			return err
 		}
-		for _, v := range arrayOf(x) {
+		for _, v := range luavm.TableArray(x) {
 			if err := e.visit(v, pathed, id); err != nil {
 				return err
 			}
 		}
-		for _, k := range keysOf(x) {
+		for _, k := range luavm.TableKeys(x) {
 			v := x.RawGetH(k)
 			if v == lua.LNil {
 				continue
@@ -415,6 +446,10 @@ func (e *encoder) envValue(t *lua.LTable) error {
 func (e *encoder) write() error {
 	e.buf = append(e.buf, magic...)
 	e.buf = append(e.buf, version)
+	st := StampOf(e.opts.Runtime)
+	for _, s := range []string{st.Runtime, st.LuaVM, st.Bytecode} {
+		e.str(s)
+	}
 	e.uvarint(uint64(len(e.protos)))
 	e.uvarint(uint64(len(e.objs)))
 	e.uvarint(uint64(len(e.uvs)))
@@ -523,14 +558,14 @@ func (e *encoder) object(o lua.LValue) error {
 		if err := e.value(x.Metatable); err != nil {
 			return err
 		}
-		arr := arrayOf(x)
+		arr := luavm.TableArray(x)
 		e.uvarint(uint64(len(arr)))
 		for _, v := range arr {
 			if err := e.value(v); err != nil {
 				return err
 			}
 		}
-		keys := keysOf(x)
+		keys := luavm.TableKeys(x)
 		n := 0
 		for _, k := range keys {
 			if e.keyKept(k) {
@@ -552,14 +587,8 @@ func (e *encoder) object(o lua.LValue) error {
 	case *lua.LFunction:
 		if x.IsG {
 			e.buf = append(e.buf, kGoFunc)
-			pc, name, stateless := goFuncInfo(x.GFunction)
+			name, _ := e.opts.Builtins.Name(x.GFunction) // checked in discover
 			e.str(name)
-			if stateless {
-				e.buf = append(e.buf, 1)
-				e.varint(int64(pc) - int64(anchorPC()))
-			} else {
-				e.buf = append(e.buf, 0)
-			}
 		} else {
 			e.buf = append(e.buf, kLuaFunc)
 			e.uvarint(uint64(e.protoIDs[x.Proto]))

@@ -26,6 +26,14 @@ var testEnv = aos.Env{Process: aos.ProcessInfo{Id: pid, Owner: owner, Tags: []ao
 
 var msgSeq int64
 
+// testRuntime names the runtime in the tests' snapshots.
+const testRuntime = "aos-lua/test"
+
+// opts are the snapshot options of p's runtime.
+func opts(p *aos.Process) Options {
+	return Options{Runtime: testRuntime, Builtins: p.Runtime().Builtins()}
+}
+
 func fresh(tb testing.TB) *aos.Process {
 	tb.Helper()
 	p, err := aos.New(testEnv, aos.Options{})
@@ -79,12 +87,12 @@ func state(tb testing.TB, p *aos.Process) string {
 // restore snapshots p and restores it into a fresh process.
 func restore(tb testing.TB, p *aos.Process) (*aos.Process, []byte) {
 	tb.Helper()
-	data, err := Encode(p.L)
+	data, err := Encode(p.L, opts(p))
 	if err != nil {
 		tb.Fatalf("Encode: %v", err)
 	}
 	q := fresh(tb)
-	if err := Decode(data, q.L); err != nil {
+	if err := Decode(data, q.L, opts(q)); err != nil {
 		tb.Fatalf("Decode: %v", err)
 	}
 	return q, data
@@ -195,11 +203,11 @@ func TestDeterministicBytes(t *testing.T) {
 		t.Fatal(r.Error)
 	}
 	p.Handle(action(2, usr, "Bump", ""))
-	a, err := Encode(p.L)
+	a, err := Encode(p.L, opts(p))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Encode(p.L)
+	b, err := Encode(p.L, opts(p))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,10 +215,10 @@ func TestDeterministicBytes(t *testing.T) {
 		t.Fatal("two encodings of the same state differ")
 	}
 	q := fresh(t)
-	if err := Decode(a, q.L); err != nil {
+	if err := Decode(a, q.L, opts(q)); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Encode(q.L)
+	c, err := Encode(q.L, opts(q))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +243,7 @@ func TestUnserializable(t *testing.T) {
 			if r := p.Handle(eval(1, code)); r.Error != "" {
 				t.Fatal(r.Error)
 			}
-			if _, err := Encode(p.L); !errors.Is(err, ErrUnserializable) {
+			if _, err := Encode(p.L, opts(p)); !errors.Is(err, ErrUnserializable) {
 				t.Fatalf("Encode: %v, want ErrUnserializable", err)
 			}
 		})
@@ -243,7 +251,7 @@ func TestUnserializable(t *testing.T) {
 	L := lua.NewState()
 	defer L.Close()
 	L.SetGlobal("u", L.NewUserData())
-	if _, err := Encode(L); !errors.Is(err, ErrUnserializable) {
+	if _, err := Encode(L, Options{}); !errors.Is(err, ErrUnserializable) {
 		t.Fatalf("userdata: %v", err)
 	}
 	// A Go closure with no path that captures Go state.
@@ -252,7 +260,7 @@ func TestUnserializable(t *testing.T) {
 	x := 0
 	L2.SetGlobal("t", L2.NewTable())
 	L2.GetGlobal("t").(*lua.LTable).RawSet(L2.NewTable(), L2.NewFunction(func(*lua.LState) int { x++; return 0 }))
-	if _, err := Encode(L2); !errors.Is(err, ErrUnserializable) {
+	if _, err := Encode(L2, Options{}); !errors.Is(err, ErrUnserializable) {
 		t.Fatalf("Go closure: %v", err)
 	}
 }
@@ -271,7 +279,7 @@ func TestCorruption(t *testing.T) {
 	if r := p.Handle(eval(1, richProgram)); r.Error != "" {
 		t.Fatal(r.Error)
 	}
-	data, err := Encode(p.L)
+	data, err := Encode(p.L, opts(p))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,12 +289,12 @@ func TestCorruption(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		bad := append([]byte(nil), data...)
 		bad[rng.Intn(len(bad))] ^= byte(1 + rng.Intn(255))
-		if err := Decode(bad, q.L); err == nil {
+		if err := Decode(bad, q.L, opts(q)); err == nil {
 			t.Fatalf("flipped byte accepted")
 		}
 	}
 	for _, n := range []int{0, 1, 6, 7, 20, len(data) / 2, len(data) - 9, len(data) - 1} {
-		if err := Decode(data[:n], q.L); err == nil {
+		if err := Decode(data[:n], q.L, opts(q)); err == nil {
 			t.Fatalf("truncation to %d accepted", n)
 		}
 	}
@@ -303,7 +311,7 @@ func TestCorruption(t *testing.T) {
 		if rng.Intn(4) == 0 {
 			bad = bad[:len(magic)+1+rng.Intn(len(bad)-len(magic)-1)]
 		}
-		_ = Decode(reseal(bad), fresh(t).L) // must not panic; may succeed on a harmless change
+		_ = Decode(reseal(bad), fresh(t).L, opts(p)) // must not panic; may succeed on a harmless change
 	}
 }
 
@@ -314,7 +322,7 @@ func reseal(body []byte) []byte {
 func FuzzDecode(f *testing.F) {
 	p := boot(f)
 	p.Handle(eval(1, `X = { 1, 2, a = { b = "c" } }; local n = 0; function Inc() n = n + 1 return n end; setmetatable(X, { __index = X.a })`))
-	data, err := Encode(p.L)
+	data, err := Encode(p.L, opts(p))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -329,7 +337,7 @@ func FuzzDecode(f *testing.F) {
 		if seal {
 			b = reseal(b)
 		}
-		_ = Decode(b, q.L)
+		_ = Decode(b, q.L, opts(q))
 	})
 }
 
@@ -412,7 +420,7 @@ func TestPropertyRandomPrograms(t *testing.T) {
 			t.Fatalf("seed %d: no handler ran before the snapshot", seed)
 		}
 		q, data := restore(t, p)
-		again, err := Encode(q.L)
+		again, err := Encode(q.L, opts(q))
 		if err != nil || !bytes.Equal(data, again) {
 			t.Fatalf("seed %d: re-encoding after restore differs (err %v)", seed, err)
 		}
@@ -445,7 +453,7 @@ func BenchmarkEncode100k(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		var err error
-		if data, err = Encode(p.L); err != nil {
+		if data, err = Encode(p.L, opts(p)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -454,7 +462,7 @@ func BenchmarkEncode100k(b *testing.B) {
 
 func BenchmarkDecode100k(b *testing.B) {
 	p := bigProcess(b)
-	data, err := Encode(p.L)
+	data, err := Encode(p.L, opts(p))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -466,7 +474,7 @@ func BenchmarkDecode100k(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		if err := Decode(data, q.L); err != nil {
+		if err := Decode(data, q.L, opts(q)); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
@@ -503,7 +511,7 @@ func TestRestoreSharesRuntimeCode(t *testing.T) {
 	if r := p.Handle(eval(1, richProgram)); r.Error != "" {
 		t.Fatal(r.Error)
 	}
-	data, err := Encode(p.L)
+	data, err := Encode(p.L, opts(p))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -516,7 +524,7 @@ func TestRestoreSharesRuntimeCode(t *testing.T) {
 	for _, pr := range dest {
 		before[pr] = true
 	}
-	if err := Decode(data, q.L); err != nil {
+	if err := Decode(data, q.L, opts(q)); err != nil {
 		t.Fatal(err)
 	}
 	shared, own := 0, 0

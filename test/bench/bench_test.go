@@ -28,6 +28,8 @@ import (
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/cu"
+	aoruntime "github.com/aonode/aonode/node/runtime"
+	"github.com/aonode/aonode/node/runtime/aoslua"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )
@@ -83,7 +85,15 @@ type synthProc struct {
 
 func newSynth(b testing.TB) *synth {
 	o := ownerKey(b)
-	mod := &bundler.Item{ID: id("module"), Owner: o, Tags: []bundler.Tag{{Name: "Module-Format", Value: cu.ModuleFormat}}}
+	rt, err := aoslua.Current()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tags []bundler.Tag
+	for _, t := range aoruntime.ModuleTags(rt, rt.DefaultLimits()) {
+		tags = append(tags, bundler.Tag{Name: t.Name, Value: t.Value})
+	}
+	mod := &bundler.Item{ID: id("module"), Owner: o, Tags: tags}
 	return &synth{owner: o, module: mod, procs: map[string]*synthProc{}}
 }
 

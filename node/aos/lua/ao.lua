@@ -50,11 +50,19 @@ local tag = native.tag or function(name, value)
 end
 
 -- commaParts(s) lists the runs of s between commas (string.gmatch(s, "[^,]+")), without compiling the
--- pattern on every message.
-local commaParts = native.commaParts or function(s)
+-- pattern on every message (the Go version takes strings only: anything else fails as gmatch does).
+local function luaCommaParts(s)
   local parts = {}
   for part in string.gmatch(s, "[^,]+") do parts[#parts + 1] = part end
   return parts
+end
+local commaParts = luaCommaParts
+if native.commaParts then
+  local goCommaParts = native.commaParts
+  commaParts = function(s)
+    if type(s) == "string" then return goCommaParts(s) end
+    return luaCommaParts(s)
+  end
 end
 
 -- record("k1", v1, "k2", v2, ...) is the table { k1 = v1, k2 = v2, ... }.

@@ -2,10 +2,11 @@ package strlib
 
 import (
 	"math"
-	"reflect"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/internal/luavm"
 )
 
 // Argument checks with Lua 5.3's coercions and error messages (lauxlib's luaL_check* family).
@@ -91,19 +92,9 @@ func callName(L *lua.LState) (string, bool) {
 	return name, loadedBySelf(fn.Proto.Code, pc)
 }
 
-// framePC is the index of the instruction a Lua frame is executing (the call), read from gopher-lua's
-// unexported frame (its Pc is the next instruction's index), or false if that layout changed.
-func framePC(dbg *lua.Debug) (int, bool) {
-	f := reflect.ValueOf(dbg).Elem().FieldByName("frame")
-	if f.Kind() != reflect.Pointer || f.IsNil() {
-		return 0, false
-	}
-	pc := f.Elem().FieldByName("Pc")
-	if pc.Kind() != reflect.Int {
-		return 0, false
-	}
-	return int(pc.Int()) - 1, true
-}
+// framePC is the index of the instruction a Lua frame is executing (the call), from gopher-lua's
+// unexported frame (internal/luavm).
+func framePC(dbg *lua.Debug) (int, bool) { return luavm.FramePC(dbg) }
 
 // loadedBySelf reports whether the function register of the OP_CALL at pc was last written by an
 // OP_SELF: the nearest earlier instruction whose A operand is that register and that writes it.
