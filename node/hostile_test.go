@@ -30,10 +30,11 @@ type hostileAttack struct {
 	MemoryLimit    int64   `yaml:"memory_limit"`
 }
 
-// The limits of the nodes in these tests: small, so every attack ends within a second or two.
+// The limits of the nodes in these tests: small, so every attack ends within a second or two (an attack
+// meets the compute or memory limit of its node, whichever comes first).
 const (
 	hostileCompute = 5_000_000
-	hostileMemory  = 64 << 20
+	hostileMemory  = 32 << 20
 )
 
 // TestHostileProcesses runs every attack of the hostile table as a message of a real node, then checks,
