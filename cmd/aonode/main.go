@@ -146,7 +146,8 @@ func run(args []string) error {
 	log.Info("aonode ready", "module", info.Module, "scheduler", info.Scheduler, "mu", info.MU, "cu", info.CU, "su", info.SU, "gateway", info.Gateway)
 	fmt.Printf("aonode ready\n  module:    %s\n  scheduler: %s\n  MU_URL=%s CU_URL=%s GATEWAY_URL=%s\n", info.Module, info.Scheduler, info.MU, info.CU, info.Gateway)
 	<-ctx.Done()
-	log.Info("shutting down")
+	stop() // a second signal is no longer caught: it ends the process at once
+	log.Info("shutting down (a second Ctrl-C forces exit)")
 	return n.Close()
 }
 
