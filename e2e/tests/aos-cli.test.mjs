@@ -138,7 +138,7 @@ test('aos CLI live feed: a handler\'s print after a Send to itself shows once, a
   seen = await feed.pollUntil(/echo: ping/)
   assert.equal(seen.filter((d) => /echo: ping/.test(d)).length, 1)
 
-  // Every edge the CLI saw came after the first page and once only per cursor: nothing older came back.
+  // The first page's order carries on in the cursors the CLI keeps.
   const last = cursorOf(feed.cursor)
   assert.equal(last.sort, 'DESC', 'the first newest-first page sets the order of the rest')
 
