@@ -3,15 +3,15 @@
 package cu
 
 import (
-	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	goruntime "runtime"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -603,11 +603,11 @@ func (s *Service) forkLatest(ctx context.Context, pid string) (runtime.Instance,
 	return tmp.vm, at, nil
 }
 
-// Cursor is the position of a result in a process's sequence, encoded like the reference CU's cursors.
+// Cursor is the position of a result in a process's results feed, encoded like the reference CU's cursors.
 type Cursor struct {
 	Timestamp int64  `json:"timestamp"`
 	Ordinate  string `json:"ordinate"`
-	Cron      any    `json:"cron"`
+	Cron      string `json:"cron,omitempty"` // "<index>-<interval>" for a cron tick's result
 	Sort      string `json:"sort"`
 }
 
@@ -619,13 +619,37 @@ type Edge struct {
 
 // ResultsQuery selects results by position.
 type ResultsQuery struct {
-	From, To *Cursor // exclusive / inclusive bounds (nil: open)
-	Desc     bool
+	From, To *Cursor // exclusive lower / inclusive upper bound (nil: open), whatever the order
+	Desc     bool    // newest first, unless a cursor says otherwise
 	Limit    int
 }
 
-// Results lists the results of a process in order, evaluating what is scheduled first.
+// Results lists the results of a process's messages and cron ticks, evaluating what is scheduled first.
+// As in the reference CU, the order a cursor was issued in wins over the one asked for (a client paging
+// with a cursor keeps its order), and from stays the lower bound either way: a newest-first page after a
+// cursor is the newest results after it.
 func (s *Service) Results(ctx context.Context, pid string, q ResultsQuery) ([]Edge, bool, error) {
+	var from, to *bound
+	for _, c := range []struct {
+		cur *Cursor
+		dst **bound
+	}{{q.From, &from}, {q.To, &to}} {
+		if c.cur == nil {
+			continue
+		}
+		b, err := parseBound(c.cur)
+		if err != nil {
+			return nil, false, &Error{Status: 400, Msg: err.Error()}
+		}
+		*c.dst = &b
+	}
+	desc := q.Desc
+	switch {
+	case q.From != nil && q.From.Sort != "":
+		desc = q.From.Sort == "DESC"
+	case q.To != nil && q.To.Sort != "":
+		desc = q.To.Sort == "DESC"
+	}
 	p, _ := s.getProc(ctx, pid)
 	p.mu.Lock()
 	err := s.evaluate(ctx, p, -1)
@@ -633,6 +657,12 @@ func (s *Service) Results(ctx context.Context, pid string, q ResultsQuery) ([]Ed
 		err = s.fillGap(ctx, p, p.gapUntil)
 	}
 	last := p.nonce
+	var specNames []string
+	if p.crons != nil {
+		for _, sp := range p.crons.Specs {
+			specNames = append(specNames, sp.Interval)
+		}
+	}
 	p.mu.Unlock()
 	if err != nil {
 		return nil, false, err
@@ -641,51 +671,46 @@ func (s *Service) Results(ctx context.Context, pid string, q ResultsQuery) ([]Ed
 	if err != nil {
 		return nil, false, err
 	}
-	sort := "ASC"
-	if q.Desc {
-		sort = "DESC"
-		for i, j := 0, len(entries)-1; i < j; i, j = i+1, j-1 {
-			entries[i], entries[j] = entries[j], entries[i]
-		}
+	after, until := int64(-1), int64(math.MaxInt64) // read only the ticks the bounds can take in
+	if from != nil {
+		after = max(from.ts-1, -1)
+	}
+	if to != nil {
+		until = to.ts
+	}
+	crons, err := s.db.CronResults(ctx, pid, after, until)
+	if err != nil {
+		return nil, false, err
+	}
+	feed := buildFeed(entries, crons, specNames)
+	sortName := "ASC"
+	if desc {
+		sortName = "DESC"
+		slices.Reverse(feed)
 	}
 	var edges []Edge
 	more := false
-	for i := range entries {
-		e := &entries[i]
-		if q.From != nil && (!q.Desc && cmpPos(e, q.From) <= 0 || q.Desc && cmpPos(e, q.From) >= 0) {
+	for _, it := range feed {
+		if !inRange(it.feedPos, from, to) {
 			continue
 		}
-		if q.To != nil && (!q.Desc && cmpPos(e, q.To) > 0 || q.Desc && cmpPos(e, q.To) < 0) {
-			break
+		raw := it.raw
+		if it.cron < 0 {
+			if raw, err = s.db.Result(ctx, pid, it.nonce); err != nil {
+				return nil, false, err
+			}
 		}
-		raw, err := s.db.Result(ctx, pid, e.Nonce)
-		if err != nil {
-			return nil, false, err
-		}
-		var probe struct{ Error any }
-		if json.Unmarshal(raw, &probe) == nil && probe.Error != nil && probe.Error != "" {
+		if resultFailed(raw) {
 			continue // the reference CU lists only evaluations that did not fail
 		}
 		if len(edges) == q.Limit {
 			more = true
 			break
 		}
-		c, _ := json.Marshal(Cursor{Timestamp: e.Timestamp, Ordinate: strconv.FormatInt(e.Nonce, 10), Sort: sort})
+		c, _ := json.Marshal(it.cursor(sortName))
 		edges = append(edges, Edge{Cursor: base64.StdEncoding.EncodeToString(c), Node: raw})
 	}
 	return edges, more, nil
-}
-
-// cmpPos orders an entry against a cursor: by timestamp, then by nonce when the cursor has one
-// (timestamps are strictly increasing per process, so a bare timestamp names one entry).
-func cmpPos(e *store.Entry, c *Cursor) int {
-	if e.Timestamp != c.Timestamp {
-		return cmp.Compare(e.Timestamp, c.Timestamp)
-	}
-	if n, err := strconv.ParseInt(c.Ordinate, 10, 64); err == nil {
-		return cmp.Compare(e.Nonce, n)
-	}
-	return 0
 }
 
 // State evaluates a process to its latest message and returns a JSON view of its globals.

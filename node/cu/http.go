@@ -103,13 +103,17 @@ func (s *Service) handleResults(c *gin.Context) {
 	}
 	for i, cur := range []*Cursor{q.From, q.To} {
 		name := []string{"from", "to"}[i]
-		if cur != nil && cur.Sort != "" && cur.Sort != "ASC" && cur.Sort != "DESC" {
+		if cur == nil {
+			continue
+		}
+		if cur.Sort != "" && cur.Sort != "ASC" && cur.Sort != "DESC" {
 			httpx.Error(c, http.StatusBadRequest, fmt.Sprintf("%s: cursor sort must be ASC or DESC, got %q", name, cur.Sort))
 			return
 		}
-	}
-	if q.From != nil && q.From.Sort != "" {
-		q.Desc = q.From.Sort == "DESC" // a cursor carries the order it was issued in
+		if _, err := parseBound(cur); err != nil {
+			httpx.Error(c, http.StatusBadRequest, name+": "+err.Error())
+			return
+		}
 	}
 	q.Limit = 25
 	if v := c.Query("limit"); v != "" {

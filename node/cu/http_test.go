@@ -19,13 +19,18 @@ func (e *env) router() *gin.Engine {
 	return r
 }
 
-// An order /results does not know is refused, whether asked for directly or carried in a cursor.
+// An order /results does not know is refused, whether asked for directly or carried in a cursor, and so is
+// a cursor whose position is not one this CU issues.
 func TestResultsRefusesUnknownSort(t *testing.T) {
 	e := newEnv(t)
 	pid := e.spawnKV()
 	r := e.router()
 	cursor := func(sort string) string {
 		b, _ := json.Marshal(Cursor{Timestamp: 1, Ordinate: "0", Sort: sort})
+		return url.QueryEscape(base64.StdEncoding.EncodeToString(b))
+	}
+	raw := func(c Cursor) string {
+		b, _ := json.Marshal(c)
 		return url.QueryEscape(base64.StdEncoding.EncodeToString(b))
 	}
 	cases := []struct {
@@ -38,6 +43,11 @@ func TestResultsRefusesUnknownSort(t *testing.T) {
 		{"sort=", 400, "ASC or DESC"},
 		{"from=" + cursor("sideways"), 400, "ASC or DESC"},
 		{"to=" + cursor("up"), 400, "ASC or DESC"},
+		{"from=" + raw(Cursor{Timestamp: 1, Ordinate: "one"}), 400, "ordinate"},
+		{"to=" + raw(Cursor{Timestamp: 1, Ordinate: "1", Cron: "hourly"}), 400, "cron"},
+		{"from=notacursor", 400, "neither a cursor nor a timestamp"},
+		{"from=" + raw(Cursor{Timestamp: 1, Ordinate: "1", Cron: "0-1-second"}), 200, ""},
+		{"from=1700000000000", 200, ""},
 		{"sort=DESC", 200, ""},
 		{"from=" + cursor("DESC"), 200, ""},
 		{"", 200, ""},

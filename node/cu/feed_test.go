@@ -1,0 +1,274 @@
+package cu
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aonode/aonode/node/store"
+)
+
+func TestCmpBound(t *testing.T) {
+	msg := func(ts, n int64) feedPos { return feedPos{ts: ts, nonce: n, cron: -1} }
+	tick := func(ts, n int64, idx int) feedPos { return feedPos{ts: ts, nonce: n, cron: idx} }
+	bare := func(ts int64) bound { return bound{ts: ts, cron: -1} }
+	at := func(ts, n int64) bound { return bound{ts: ts, nonce: n, hasOrd: true, cron: -1} }
+	atCron := func(ts, n int64, idx int) bound {
+		return bound{ts: ts, nonce: n, hasOrd: true, cron: idx, hasCron: true}
+	}
+	cases := []struct {
+		name     string
+		p        feedPos
+		b        bound
+		from, to bool // in range with b as the only lower / upper bound
+	}{
+		{"earlier time", msg(1, 5), at(2, 0), false, true},
+		{"later time", msg(3, 0), at(2, 9), true, false},
+		{"the cursor's own message", msg(2, 4), at(2, 4), false, true},
+		{"next nonce at the same time", msg(2, 5), at(2, 4), true, false},
+		{"a bare timestamp takes in its time as lower bound", msg(2, 4), bare(2), true, true},
+		{"and as upper bound", tick(2, 4, 1), bare(2), true, true},
+		{"a tick after the cursor's message", tick(2, 4, 0), at(2, 4), true, false},
+		{"the message before the cursor's tick", msg(2, 4), atCron(2, 4, 0), false, true},
+		{"the cursor's own tick", tick(2, 4, 1), atCron(2, 4, 1), false, true},
+		{"a later spec at the same tick", tick(2, 4, 2), atCron(2, 4, 1), true, false},
+		{"an earlier spec at the same tick", tick(2, 4, 0), atCron(2, 4, 1), false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := inRange(tc.p, &tc.b, nil); got != tc.from {
+				t.Errorf("after from: %v, want %v", got, tc.from)
+			}
+			if got := inRange(tc.p, nil, &tc.b); got != tc.to {
+				t.Errorf("up to to: %v, want %v", got, tc.to)
+			}
+		})
+	}
+}
+
+func TestParseBoundRefusesForeignParts(t *testing.T) {
+	for _, c := range []Cursor{
+		{Timestamp: 1, Ordinate: "x"},
+		{Timestamp: 1, Ordinate: "-1"},
+		{Timestamp: 1, Ordinate: "3", Cron: "daily"},
+		{Timestamp: 1, Ordinate: "3", Cron: "-1-second"},
+	} {
+		if _, err := parseBound(&c); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+	b, err := parseBound(&Cursor{Timestamp: 7, Ordinate: "3", Cron: "12-5-minutes"})
+	if err != nil || b.cron != 12 || !b.hasCron || b.nonce != 3 || !b.hasOrd {
+		t.Fatalf("%+v %v", b, err)
+	}
+}
+
+// A tick goes after the last message before its time: one due exactly at a message's time ran before it.
+func TestBuildFeedPlacesTicks(t *testing.T) {
+	entries := []store.Entry{{Nonce: 0, Timestamp: 1000}, {Nonce: 1, Timestamp: 2000}, {Nonce: 2, Timestamp: 3000}}
+	crons := []store.CronRow{
+		{Tick: 1500, Index: 0}, {Tick: 2000, Index: 0}, {Tick: 2000, Index: 1}, {Tick: 4000, Index: 0},
+	}
+	feed := buildFeed(entries, crons, []string{"500-ms", "1-second"})
+	var got []string
+	for _, it := range feed {
+		c := it.cursor("ASC")
+		got = append(got, strings.Join([]string{jsonText(c.Timestamp), c.Ordinate, c.Cron}, "/"))
+	}
+	want := []string{
+		"1000/0/", "1500/0/0-500-ms", "2000/0/0-500-ms", "2000/0/1-1-second", "2000/1/", "3000/2/", "4000/2/0-500-ms",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("feed\n got %q\nwant %q", got, want)
+	}
+}
+
+func jsonText(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+type page struct {
+	PageInfo struct{ HasNextPage bool } `json:"pageInfo"`
+	Edges    []struct {
+		Cursor string         `json:"cursor"`
+		Node   map[string]any `json:"node"`
+	} `json:"edges"`
+}
+
+func getResults(t *testing.T, r *gin.Engine, pid string, q url.Values) page {
+	t.Helper()
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/results/"+pid+"?"+q.Encode(), nil))
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET /results?%s: %d %.300s", q.Encode(), w.Code, w.Body)
+	}
+	var p page
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func decodeCursor(t *testing.T, s string) Cursor {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	var c Cursor
+	if err != nil || json.Unmarshal(b, &c) != nil {
+		t.Fatalf("cursor %q is not base64 JSON", s)
+	}
+	return c
+}
+
+// The aos CLI's live feed: a first newest-first page of 5, then every poll asks for what follows the last
+// cursor of the previous page, with no sort of its own. New results must show, and nothing older than the
+// first page may come back.
+func TestResultsFeedAsTheAOSCLIPollsIt(t *testing.T) {
+	e := newEnv(t)
+	pid := e.spawnKV()
+	for _, v := range []string{"1", "2", "3", "4", "5", "6"} {
+		e.send(user, pid, " ", tag("Action", "Set"), tag("Key", v), tag("Value", v))
+	}
+	r := e.router()
+	first := getResults(t, r, pid, url.Values{"limit": {"5"}, "sort": {"DESC"}})
+	if len(first.Edges) != 5 || !first.PageInfo.HasNextPage {
+		t.Fatalf("first page: %d edges, more %v", len(first.Edges), first.PageInfo.HasNextPage)
+	}
+	seen := map[string]bool{}
+	for _, ed := range first.Edges {
+		seen[ed.Cursor] = true
+	}
+	oldest := decodeCursor(t, first.Edges[4].Cursor)
+	if oldest.Sort != "DESC" || oldest.Ordinate != "3" {
+		t.Fatalf("first page ends at %+v, want nonce 3 newest-first", oldest)
+	}
+	var added []int64
+	for _, v := range []string{"7", "8"} {
+		it := e.send(user, pid, " ", tag("Action", "Set"), tag("Key", v), tag("Value", v))
+		ent, err := e.db.EntryByID(context.Background(), pid, it.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		added = append(added, ent.Nonce)
+	}
+	cursor := first.Edges[4].Cursor
+	var fresh []int64
+	for range 10 { // the CLI keeps the last edge's cursor: with newest-first pages it moves one step a poll
+		p := getResults(t, r, pid, url.Values{"from": {cursor}, "limit": {"1000"}})
+		if len(p.Edges) == 0 {
+			break
+		}
+		prev := int64(1 << 62)
+		for _, ed := range p.Edges {
+			c := decodeCursor(t, ed.Cursor)
+			n := ordinate(t, c)
+			if c.Sort != "DESC" || n >= prev {
+				t.Fatalf("a page after a newest-first cursor is newest-first too: %+v after %d", c, prev)
+			}
+			if n <= ordinate(t, oldest) {
+				t.Fatalf("poll returned nonce %d, not after the first page's %s", n, oldest.Ordinate)
+			}
+			prev = n
+			if !seen[ed.Cursor] {
+				seen[ed.Cursor] = true
+				fresh = append(fresh, n)
+			}
+		}
+		cursor = p.Edges[len(p.Edges)-1].Cursor
+	}
+	slices.Sort(fresh)
+	if !slices.Equal(fresh, added) {
+		t.Fatalf("new results seen by polling: %v, want %v", fresh, added)
+	}
+	if last := decodeCursor(t, cursor); ordinate(t, last) != added[len(added)-1] {
+		t.Fatalf("polling settled on %s, want the newest %d", last.Ordinate, added[len(added)-1])
+	}
+	// The order a cursor was issued in wins over the one asked for, as in the reference CU.
+	p := getResults(t, r, pid, url.Values{"from": {first.Edges[0].Cursor}, "sort": {"ASC"}, "limit": {"1000"}})
+	if len(p.Edges) != 2 || ordinate(t, decodeCursor(t, p.Edges[0].Cursor)) != added[1] {
+		t.Fatalf("after the newest of the first page, with sort=ASC: %d edges, want the 2 new ones newest-first", len(p.Edges))
+	}
+}
+
+func ordinate(t *testing.T, c Cursor) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(c.Ordinate, 10, 64)
+	if err != nil {
+		t.Fatalf("cursor ordinate %q", c.Ordinate)
+	}
+	return n
+}
+
+// Cron ticks' results are in the same feed, each with a cursor naming its cron, between the messages they
+// ran between; a cursor at a tick pages on from there.
+func TestResultsFeedHasCronTicks(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p := e.send(user, "", "", tag("Cron-Interval", "1-second"), tag("Cron-Tag-Action", "Cron"))
+	ev := e.send(user, p.ID, `Handlers.add("tick", Handlers.utils.hasMatchingTag("Action", "Cron"), function (msg) print("tick " .. msg.Timestamp) end)`, tag("Action", "Eval"))
+	if r := e.result(p.ID, ev.ID); r["Error"] != nil {
+		t.Fatalf("eval: %v", r["Error"])
+	}
+	proc, _ := e.db.GetProcess(ctx, p.ID)
+	firstTick := (proc.Timestamp/1000 + 1) * 1000
+	if d := time.Until(time.UnixMilli(firstTick + 20)); d > 0 {
+		time.Sleep(d) // the next message is scheduled after the first tick, so the tick runs before it
+	}
+	m := e.send(user, p.ID, "", tag("Action", "Ping"))
+	r := e.router()
+	all := getResults(t, r, p.ID, url.Values{"limit": {"100"}})
+	var kinds []string
+	var tickCursor string
+	for _, ed := range all.Edges {
+		c := decodeCursor(t, ed.Cursor)
+		kind := "msg " + c.Ordinate
+		if c.Cron != "" {
+			kind = "tick after " + c.Ordinate + " " + c.Cron
+			out, _ := ed.Node["Output"].(map[string]any)
+			if data, _ := out["data"].(string); !strings.HasPrefix(data, "tick ") || out["print"] != true {
+				t.Fatalf("tick result %v, want a printed tick", ed.Node)
+			}
+			if tickCursor == "" {
+				tickCursor = ed.Cursor
+			}
+		}
+		kinds = append(kinds, kind)
+	}
+	// A tick between the spawn and the Eval (a slow machine crossing a second) ran before the handler
+	// existed and printed nothing: only the ones after the Eval are checked in order.
+	evalEntry, _ := e.db.EntryByID(ctx, p.ID, ev.ID)
+	mEntry, _ := e.db.EntryByID(ctx, p.ID, m.ID)
+	if kinds[0] != "msg 0" || kinds[len(kinds)-1] != "msg "+jsonText(mEntry.Nonce) ||
+		!slices.Contains(kinds, "tick after "+jsonText(evalEntry.Nonce)+" 0-1-second") {
+		t.Fatalf("feed %q: want the spawn, the Eval, its ticks and then the Ping", kinds)
+	}
+	// Paging one at a time from the first tick's cursor gives the rest of the feed.
+	idx := slices.IndexFunc(all.Edges, func(x struct {
+		Cursor string         `json:"cursor"`
+		Node   map[string]any `json:"node"`
+	}) bool {
+		return x.Cursor == tickCursor
+	})
+	cursor, n := tickCursor, 0
+	for {
+		pg := getResults(t, r, p.ID, url.Values{"from": {cursor}, "limit": {"1"}})
+		if len(pg.Edges) == 0 {
+			break
+		}
+		n++
+		if pg.Edges[0].Cursor != all.Edges[idx+n].Cursor {
+			t.Fatalf("paging from a tick: step %d gave %s", n, pg.Edges[0].Cursor)
+		}
+		cursor = pg.Edges[0].Cursor
+	}
+	if idx+n != len(all.Edges)-1 {
+		t.Fatalf("paging from a tick reached %d of %d", idx+n, len(all.Edges)-1)
+	}
+}
