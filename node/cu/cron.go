@@ -63,9 +63,12 @@ type CronResult struct {
 // Crons evaluates a process up to untilMs, cron ticks included, and returns the cron results after afterMs.
 // untilMs must be a watermark from the SU (no message will ever be scheduled at or before it).
 func (s *Service) Crons(ctx context.Context, pid string, afterMs, untilMs int64) ([]CronResult, error) {
-	p, _ := s.getProc(ctx, pid)
+	p, err := s.getProc(ctx, pid)
+	if err != nil {
+		return nil, err
+	}
 	p.mu.Lock()
-	err := s.evaluate(ctx, p, -1)
+	err = s.evaluate(ctx, p, -1)
 	if err == nil && p.gapUntil >= 0 {
 		err = s.fillGap(ctx, p, p.gapUntil) // cron results before a foreign snapshot are not here either
 	}

@@ -180,12 +180,24 @@ func notFound(format string, args ...any) error {
 func (s *Service) getProc(ctx context.Context, pid string) (*proc, error) {
 	s.mu.Lock()
 	p, ok := s.procs[pid]
-	if !ok {
+	if ok {
+		p.touch()
+		s.mu.Unlock()
+		return p, nil
+	}
+	s.mu.Unlock()
+	// Only a process this CU holds (or recovers now) gets an entry: requests naming unknown ids must not
+	// grow the map.
+	if err := s.known(ctx, pid); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok = s.procs[pid]; !ok {
 		p = &proc{id: pid, nonce: -1}
 		s.procs[pid] = p
 	}
 	p.touch()
-	s.mu.Unlock()
 	return p, nil
 }
 
@@ -455,7 +467,10 @@ func (s *Service) Result(ctx context.Context, pid, id string) (json.RawMessage, 
 	if raw, err := s.db.Result(ctx, pid, nonce); err == nil {
 		return raw, nil
 	}
-	p, _ := s.getProc(ctx, pid)
+	p, err := s.getProc(ctx, pid)
+	if err != nil {
+		return nil, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	// Read again now that the process is ours: another reader (a client, the MU's crank) may have evaluated
@@ -574,7 +589,10 @@ type position struct {
 // rebuilt, after the lock is released, in a throwaway VM: from the newest snapshot before it when there is
 // one, then the rest of the schedule and the cron ticks the process had evaluated.
 func (s *Service) forkLatest(ctx context.Context, pid string) (runtime.Instance, position, error) {
-	p, _ := s.getProc(ctx, pid)
+	p, err := s.getProc(ctx, pid)
+	if err != nil {
+		return nil, position{}, err
+	}
 	p.mu.Lock()
 	if err := s.evaluate(ctx, p, -1); err != nil {
 		p.mu.Unlock()
@@ -650,9 +668,12 @@ func (s *Service) Results(ctx context.Context, pid string, q ResultsQuery) ([]Ed
 	case q.To != nil && q.To.Sort != "":
 		desc = q.To.Sort == "DESC"
 	}
-	p, _ := s.getProc(ctx, pid)
+	p, err := s.getProc(ctx, pid)
+	if err != nil {
+		return nil, false, err
+	}
 	p.mu.Lock()
-	err := s.evaluate(ctx, p, -1)
+	err = s.evaluate(ctx, p, -1)
 	if err == nil && p.gapUntil >= 0 {
 		err = s.fillGap(ctx, p, p.gapUntil)
 	}
@@ -715,7 +736,10 @@ func (s *Service) Results(ctx context.Context, pid string, q ResultsQuery) ([]Ed
 
 // State evaluates a process to its latest message and returns a JSON view of its globals.
 func (s *Service) State(ctx context.Context, pid string) ([]byte, int64, int64, int64, error) {
-	p, _ := s.getProc(ctx, pid)
+	p, err := s.getProc(ctx, pid)
+	if err != nil {
+		return nil, 0, 0, 0, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := s.evaluate(ctx, p, -1); err != nil {
@@ -728,10 +752,13 @@ func (s *Service) State(ctx context.Context, pid string) ([]byte, int64, int64, 
 // Load evaluates a process up to its latest scheduled message (from its newest usable snapshot when it is
 // not loaded yet) and returns the nonce it reached.
 func (s *Service) Load(ctx context.Context, pid string) (int64, error) {
-	p, _ := s.getProc(ctx, pid)
+	p, err := s.getProc(ctx, pid)
+	if err != nil {
+		return -1, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	err := s.evaluate(ctx, p, -1)
+	err = s.evaluate(ctx, p, -1)
 	return p.nonce, err
 }
 
@@ -744,7 +771,11 @@ func (s *Service) Warm(ctx context.Context, pids []string) {
 		if ctx.Err() != nil {
 			return
 		}
-		p, _ := s.getProc(ctx, pid)
+		p, err := s.getProc(ctx, pid)
+		if err != nil {
+			s.log.Warn("warm-up skipped", "process", pid, "err", err)
+			continue
+		}
 		p.mu.Lock()
 		start := time.Now()
 		if err := s.evaluate(ctx, p, -1); err != nil {

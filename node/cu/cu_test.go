@@ -403,3 +403,31 @@ Handlers.add("count", Handlers.utils.hasMatchingTag("Action", "Count"), function
 }
 
 func toAOS(ts ...bundler.Tag) []runtime.Tag { return runtimeTags(ts) }
+
+// Requests naming processes this CU does not hold get a 404 and leave nothing behind: the map of processes
+// does not grow with unknown ids.
+func TestUnknownProcessesLeaveNoEntry(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for i := 0; i < 50; i++ {
+		pid := fmt.Sprintf("UNKNOWN%036d", i)
+		if _, err := e.cu.DryRun(ctx, pid, DryRunRequest{Owner: "x"}); err == nil {
+			t.Fatalf("dry-run of an unknown process answered")
+		}
+		if _, _, _, _, err := e.cu.State(ctx, pid); err == nil {
+			t.Fatal("state of an unknown process answered")
+		}
+		if _, _, err := e.cu.Results(ctx, pid, ResultsQuery{Limit: 10}); err == nil {
+			t.Fatal("results of an unknown process answered")
+		}
+		if _, err := e.cu.Crons(ctx, pid, 0, 1); err == nil {
+			t.Fatal("crons of an unknown process answered")
+		}
+	}
+	e.cu.mu.Lock()
+	n := len(e.cu.procs)
+	e.cu.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d process entries after requests for unknown ids", n)
+	}
+}
