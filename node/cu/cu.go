@@ -296,6 +296,9 @@ func toMessage(pid string, sc *su.Scheduled, trusted map[string]bool) runtime.Me
 
 const loadPage = 500
 
+// evictTimeout bounds one round of unloading idle VMs (snapshots written to the store and the cache).
+const evictTimeout = 5 * time.Minute
+
 // evaluate runs the process up to toNonce (toNonce < 0: everything scheduled). Called with p.mu held.
 func (s *Service) evaluate(ctx context.Context, p *proc, toNonce int64) error {
 	if p.vm == nil {
@@ -303,10 +306,13 @@ func (s *Service) evaluate(ctx context.Context, p *proc, toNonce int64) error {
 			return err
 		}
 		if s.maxLoaded > 0 && !p.scratch && s.evicting.CompareAndSwap(false, true) {
-			// One more VM in memory: unload the least recently used ones past the bound, off this request.
+			// One more VM in memory: unload the least recently used ones past the bound, off this request. The
+			// request's context must not go with it (a gin context is reused once its request is answered).
 			go func() {
 				defer s.evicting.Store(false)
-				s.evictIdle(context.WithoutCancel(ctx))
+				ectx, cancel := context.WithTimeout(context.Background(), evictTimeout)
+				defer cancel()
+				s.evictIdle(ectx)
 			}()
 		}
 	}
