@@ -214,6 +214,10 @@ func (n *Node) listen(name, addr string, h http.Handler) error {
 func (n *Node) engine(unit string) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// Handlers pass the gin context on as their context: with the fallback its Done and Err are the
+	// request's, so a client that goes away cancels the work done for it (store and gateway calls, the
+	// evaluation between messages).
+	r.ContextWithFallback = true
 	r.Use(gin.Recovery(), cors, n.Metrics.Middleware(unit))
 	// Liveness: the process answers. Readiness: started, not draining, and the store answers.
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "unit": unit}) })

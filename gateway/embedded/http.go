@@ -30,6 +30,7 @@ func (g *Gateway) routes() http.Handler {
 		gin.SetMode(gin.ReleaseMode)
 	}
 	r := gin.New()
+	r.ContextWithFallback = true // a handler's context is its request's (cancelled when the client goes)
 	r.HandleMethodNotAllowed = false
 	r.Use(gin.CustomRecoveryWithWriter(io.Discard, func(c *gin.Context, err any) {
 		g.log.Error("panic in gateway handler", "path", c.Request.URL.Path, "err", err)
