@@ -29,9 +29,9 @@ func (m *Service) crank(ctx context.Context, t *store.Task) error {
 			pushedFor = pf
 		}
 	}
-	// The signer of the message is a wallet (an address is a key's hash, never an item id), as is the
-	// process's owner: a reply to either needs no lookup.
-	wallets := map[string]bool{sc.Message.OwnerAddress(): true}
+	// The signer of the message is a wallet (an address is a key's hash, never an item id), as are the
+	// process's owner and this node's own keys: a message to any of them needs no lookup.
+	wallets := map[string]bool{sc.Message.OwnerAddress(): true, m.wallet.Address(): true, m.su.Address(): true}
 	b, err := m.outbox(ctx, t.Process, t.Source, res, pushedFor, wallets)
 	if err != nil {
 		return err

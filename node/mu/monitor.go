@@ -48,7 +48,7 @@ func (m *Service) tickMonitor(ctx context.Context, mon store.Monitor) error {
 	}
 	var b store.TaskBatch
 	for _, r := range results {
-		ob, err := m.outbox(ctx, mon.Process, fmt.Sprintf("cron-%d-%d", r.Tick, r.Index), r.Result, "", map[string]bool{})
+		ob, err := m.outbox(ctx, mon.Process, fmt.Sprintf("cron-%d-%d", r.Tick, r.Index), r.Result, "", map[string]bool{m.wallet.Address(): true, m.su.Address(): true})
 		if err != nil {
 			return err
 		}

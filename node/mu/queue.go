@@ -12,8 +12,8 @@ import (
 
 // lanes is the crank's view of the durable queue, in memory: tasks grouped by what must stay in order, each
 // lane running its head only. A process's cranks run in nonce order (their pushes are queued in that order),
-// and the pushes from one process to one target go out in the order they were emitted; different lanes run
-// side by side.
+// and the messages and assignments from one process to one target go out in the order they were emitted
+// (messages before assignments within one result); different lanes run side by side.
 type lanes struct {
 	mu      sync.Mutex
 	m       map[string]*lane
@@ -25,17 +25,15 @@ type lane struct {
 	running bool
 }
 
-// laneOf names the order a task keeps.
+// laneOf names the order a task keeps: a process's cranks; its spawns; what it sends or assigns to one target.
 func laneOf(t *store.Task) string {
 	switch t.Kind {
 	case store.TaskCrank:
 		return "crank " + t.Process
 	case store.TaskSpawn:
 		return "spawn " + t.Process
-	case store.TaskAssign:
-		return "assign " + t.Process + " " + t.Target
 	}
-	return "message " + t.Process + " " + t.Target
+	return "to " + t.Process + " " + t.Target
 }
 
 // Wake makes the crank look at the queue now (new tasks were written).
