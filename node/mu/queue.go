@@ -18,6 +18,7 @@ type lanes struct {
 	mu      sync.Mutex
 	m       map[string]*lane
 	lastSeq uint64 // every task up to here is loaded
+	loaded  bool   // the tasks left by an earlier run are in
 }
 
 type lane struct {
@@ -97,6 +98,9 @@ func (m *Service) load(ctx context.Context) error {
 			if t.Seq <= m.q.lastSeq {
 				continue
 			}
+			if !m.q.loaded {
+				t.NextAt = 0 // a start is a good moment to try again what waited (a peer may be back)
+			}
 			k := laneOf(&t)
 			l := m.q.m[k]
 			if l == nil {
@@ -106,8 +110,12 @@ func (m *Service) load(ctx context.Context) error {
 			l.tasks = append(l.tasks, t)
 			m.q.lastSeq = t.Seq
 		}
+		done := len(ts) < 1000
+		if done {
+			m.q.loaded = true
+		}
 		m.q.mu.Unlock()
-		if len(ts) < 1000 {
+		if done {
 			return nil
 		}
 	}
