@@ -60,7 +60,8 @@ func (m *Service) Start(ctx context.Context) {
 const pollEvery = time.Second
 
 func (m *Service) run(ctx context.Context) {
-	timer := time.NewTimer(0)
+	// Go 1.23+ timers: Reset drops a tick not received yet, so no draining is needed (nor safe).
+	timer := time.NewTimer(pollEvery)
 	defer timer.Stop()
 	for {
 		if err := m.load(ctx); err != nil && ctx.Err() == nil {
@@ -75,9 +76,6 @@ func (m *Service) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-m.wake:
-			if !timer.Stop() {
-				<-timer.C
-			}
 		case <-timer.C:
 		}
 	}
@@ -201,6 +199,7 @@ func (m *Service) failed1(ctx context.Context, t *store.Task, err error) bool {
 		upload := t.Kind == store.TaskMessage
 		if ferr := m.db.FailTask(ctx, t.Seq, attempts, err.Error(), upload); ferr != nil && !errors.Is(ferr, store.ErrTaskGone) {
 			log.Error("crank: record failed task", "err", ferr)
+			t.NextAt = time.Now().Add(m.opts.RetryMax).UnixMilli() // not in a tight loop while the store fails
 			return false
 		}
 		m.failed.Add(1)
