@@ -147,6 +147,46 @@ func TestLoadOrCreateWallet(t *testing.T) {
 	}
 }
 
+// Nodes sharing one MU wallet may all create it at once: one key wins and every node loads that one.
+func TestLoadOrCreateWalletRace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.json")
+	const n = 3
+	addrs, created := make([]string, n), make([]bool, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, c, err := LoadOrCreateWallet(path)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			addrs[i], created[i] = w.Address(), c
+		}()
+	}
+	wg.Wait()
+	w, _, err := LoadOrCreateWallet(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	winners := 0
+	for i := range n {
+		if addrs[i] != w.Address() {
+			t.Fatalf("creator %d holds %s, the file holds %s", i, addrs[i], w.Address())
+		}
+		if created[i] {
+			winners++
+		}
+	}
+	if winners != 1 {
+		t.Fatalf("%d creators say they created the wallet", winners)
+	}
+	if left, _ := filepath.Glob(path + ".tmp*"); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+}
+
 func TestRebuild(t *testing.T) {
 	w := wallet(t)
 	anchor := "0123456789abcdef0123456789abcdef"

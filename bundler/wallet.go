@@ -87,25 +87,14 @@ func NewWallet(jwkBytes []byte) (*Wallet, error) {
 }
 
 // LoadOrCreateWallet reads the JWK at path, creating a new wallet there (mode 0600) when the file does not exist.
+// Several processes may create the same file at once (nodes sharing one MU wallet): exactly one key wins and
+// every one of them loads it.
 func LoadOrCreateWallet(path string) (w *Wallet, created bool, err error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		if b, err = GenerateJWK(); err != nil {
-			return nil, false, err
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, false, fmt.Errorf("create wallet dir: %w", err)
-		}
-		// Write to a temp file and rename so a crash never leaves a half-written key.
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, b, 0o600); err != nil {
-			return nil, false, fmt.Errorf("write wallet: %w", err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			return nil, false, fmt.Errorf("write wallet: %w", err)
-		}
-		created = true
-	} else if err != nil {
+		b, created, err = createWalletFile(path)
+	}
+	if err != nil {
 		return nil, false, fmt.Errorf("read wallet %s: %w", path, err)
 	}
 	w, err = NewWallet(b)
@@ -114,6 +103,40 @@ func LoadOrCreateWallet(path string) (w *Wallet, created bool, err error) {
 	}
 	w.path = path
 	return w, created, nil
+}
+
+// createWalletFile writes a new key to a temporary file and links it into place, so a crash never leaves a
+// half-written key and a racing creator's key is never replaced: the loser reads the winner's.
+func createWalletFile(path string) ([]byte, bool, error) {
+	b, err := GenerateJWK()
+	if err != nil {
+		return nil, false, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, false, fmt.Errorf("create wallet dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, false, fmt.Errorf("write wallet: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(b)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("write wallet: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+		b, err := os.ReadFile(path)
+		return b, false, err
+	} else if err != nil {
+		return nil, false, fmt.Errorf("write wallet: %w", err)
+	}
+	return b, true, nil
 }
 
 // Address is the Arweave address: base64url(sha256(n)).

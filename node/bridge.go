@@ -1,12 +1,9 @@
 package node
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -17,7 +14,6 @@ import (
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/gateway"
 	"github.com/aonode/aonode/node/cu"
-	"github.com/aonode/aonode/node/mu"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )
@@ -139,84 +135,6 @@ func moduleCheck(items *chainItems, c *cu.Service) su.ModuleCheck {
 		}
 		return nil
 	}
-}
-
-// remote finds other schedulers through the gateway, the way scheduler-utils does, and posts to them.
-type remote struct {
-	gw      *gateway.Client
-	self    string // this SU's address
-	selfURL string
-	httpc   *http.Client
-}
-
-func (r *remote) Locate(ctx context.Context, pid string) (string, error) {
-	tx, err := r.gw.Tx(ctx, pid)
-	if errors.Is(err, gateway.ErrNotFound) {
-		return "", mu.ErrNotProcess
-	}
-	if err != nil {
-		return "", err
-	}
-	var typ, sched string
-	for _, t := range tx.Tags {
-		if strings.EqualFold(t.Name, "Type") && typ == "" {
-			typ = t.Value
-		}
-		if strings.EqualFold(t.Name, "Scheduler") && sched == "" {
-			sched = t.Value
-		}
-	}
-	if typ != "Process" || sched == "" {
-		return "", mu.ErrNotProcess
-	}
-	return r.LocateScheduler(ctx, sched)
-}
-
-func (r *remote) LocateScheduler(ctx context.Context, address string) (string, error) {
-	if address == r.self {
-		return r.selfURL, nil
-	}
-	txs, _, err := r.gw.Transactions(ctx, gateway.TxQuery{
-		Owners: []string{address},
-		Tags:   []gateway.TagFilter{{Name: "Data-Protocol", Values: []string{"ao"}}, {Name: "Type", Values: []string{"Scheduler-Location"}}},
-		Sort:   "HEIGHT_DESC", First: 1,
-	})
-	if err != nil {
-		return "", err
-	}
-	for _, tx := range txs {
-		for _, t := range tx.Tags {
-			if t.Name == "Url" && t.Value != "" {
-				return strings.TrimRight(t.Value, "/"), nil
-			}
-		}
-	}
-	return "", fmt.Errorf("no Scheduler-Location record for %s", address)
-}
-
-func (r *remote) Post(ctx context.Context, url string, raw []byte) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/octet-stream")
-	req.Header.Set("Accept", "application/json")
-	res, err := r.httpc.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("post to scheduler %s: %w", url, err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if res.StatusCode/100 != 2 {
-		return "", fmt.Errorf("post to scheduler %s: %d %s", url, res.StatusCode, body)
-	}
-	var out struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(body, &out); err != nil || out.ID == "" {
-		return "", fmt.Errorf("post to scheduler %s: unexpected answer %q", url, body)
-	}
-	return out.ID, nil
 }
 
 // queue adapts the store's upload queue to the bundler worker.

@@ -38,7 +38,8 @@ import (
 type Node struct {
 	cfg     config.Config
 	log     *slog.Logger
-	Wallet  *bundler.Wallet
+	Wallet  *bundler.Wallet // the SU's (and the CU's checkpoints')
+	MUKey   *bundler.Wallet // the MU's: signs what it pushes
 	DB      *store.DB
 	GW      *embedded.Gateway // nil unless embedded
 	Gateway *gateway.Client
@@ -65,8 +66,11 @@ type Node struct {
 
 // Info is what a client needs to use the node.
 type Info struct {
-	Module     string `json:"module"`
-	Scheduler  string `json:"scheduler"`
+	Module    string `json:"module"`
+	Scheduler string `json:"scheduler"`
+	// MUAddress is the MU wallet's address: a spawn naming it in an Authority tag trusts this deployment's MUs
+	// (aonode's SU also names it on every spawn's assignment, see README "Running several nodes").
+	MUAddress  string `json:"mu_address"`
 	MU         string `json:"mu_url"`
 	CU         string `json:"cu_url"`
 	SU         string `json:"su_url"`
@@ -93,11 +97,16 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 		return nil, err
 	}
 	log.Info("wallet", "address", w.Address(), "path", cfg.Wallet, "created", created)
+	muw, created, err := bundler.LoadOrCreateWallet(cfg.MU.Wallet)
+	if err != nil {
+		return nil, fmt.Errorf("mu wallet: %w", err)
+	}
+	log.Info("mu wallet", "address", muw.Address(), "path", cfg.MU.Wallet, "created", created)
 	db, err := store.Open(filepath.Join(cfg.DataDir, "aonode.db"))
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, Wallet: w, DB: db, done: make(chan struct{})}
+	n := &Node{cfg: cfg, log: log, Wallet: w, MUKey: muw, DB: db, done: make(chan struct{})}
 	if cfg.Gateway.Embedded {
 		n.GW, err = embedded.Open(filepath.Join(cfg.DataDir, "gateway.db"), embedded.Options{Logger: log.With("unit", "gateway")})
 		if err != nil {
@@ -120,6 +129,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	n.Gateway = gateway.NewClient(cfg.Gateway.URL, gateway.WithTimeout(cfg.Gateway.Timeout))
 	items := &chainItems{gw: n.Gateway, db: db}
 	n.SU = su.New(w, db, &heights{gw: n.Gateway, db: db, ttl: 5 * time.Second}, items, log.With("unit", "su"))
+	n.SU.SetSpawnAuthority(muw.Address())
 	n.CU = cu.New(w, n.SU, items, db, log.With("unit", "cu"))
 	n.SU.SetModuleCheck(moduleCheck(items, n.CU))
 	n.CU.SetLimits(runtime.Limits{Compute: cfg.CU.ComputeLimit, Memory: cfg.CU.MemoryLimit})
@@ -133,10 +143,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	if cfg.CU.Recover {
 		n.CU.SetRecoverer(n.autoRecover)
 	}
-	rctx, cancel := context.WithCancel(context.Background())
-	n.cancel = cancel
-	rem := &remote{gw: n.Gateway, self: w.Address(), selfURL: cfg.SU.PublicURL, httpc: &http.Client{Timeout: 30 * time.Second}}
-	n.MU = mu.New(rctx, w, n.SU, cuReader{n.CU}, rem, db, log.With("unit", "mu"), mu.Options{})
+	n.cancel = func() {}
+	rem := newRemote(n.Gateway, w.Address(), cfg.SU.PublicURL)
+	n.MU = mu.New(muw, n.SU, cuReader{n.CU}, rem, db, log.With("unit", "mu"), mu.Options{
+		Lifetime: cfg.MU.PushLifetime, RetryMax: cfg.MU.PushMaxBackoff,
+	})
+	n.SU.OnScheduled(n.MU.Wake)
 	var poster bundler.Poster
 	var confirmer bundler.Confirmer
 	maxItems := cfg.Upload.MaxItems
@@ -164,6 +176,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 		n.Close()
 		return nil, err
 	}
+	muMetrics(n.Metrics, n.MU, db)
 	n.Worker = bundler.NewWorker(queue{db}, poster, bundler.WorkerOptions{
 		MaxItems: maxItems, MaxBytes: cfg.Upload.MaxBytes, MaxAge: cfg.Upload.MaxAge, Interval: cfg.Upload.Interval,
 		MaxDelay: cfg.Upload.MaxBackoff, ConfirmInterval: cfg.Upload.ConfirmInterval, RepostAfter: cfg.Upload.RepostAfter,
@@ -295,6 +308,7 @@ func (n *Node) Start(ctx context.Context) (*Info, error) {
 		defer close(n.done)
 		n.Worker.Run(rctx)
 	}()
+	n.MU.Start(rctx)
 	go n.MU.RunMonitors(rctx, n.cfg.MU.MonitorInterval)
 	if n.cfg.Gateway.Arlocal && n.cfg.Gateway.AutoMine > 0 {
 		go autoMine(rctx, n.cfg.Gateway.URL, n.cfg.Gateway.AutoMine, n.log.With("unit", "automine"))
@@ -307,7 +321,7 @@ func (n *Node) Start(ctx context.Context) (*Info, error) {
 		gw = "http://localhost" + portOf(n.cfg.Gateway.Listen)
 	}
 	info := &Info{
-		Module: modID, Scheduler: n.SU.Address(), SU: n.cfg.SU.PublicURL, Gateway: gw, WalletPath: n.cfg.Wallet,
+		Module: modID, Scheduler: n.SU.Address(), MUAddress: n.MU.Address(), SU: n.cfg.SU.PublicURL, Gateway: gw, WalletPath: n.cfg.Wallet,
 		MU: "http://localhost" + portOf(n.cfg.MU.Listen), CU: "http://localhost" + portOf(n.cfg.CU.Listen),
 	}
 	return info, nil
@@ -508,6 +522,7 @@ func (n *Node) adminRouter() *gin.Engine {
 	r := n.engine("admin")
 	r.GET("/metrics", gin.WrapH(n.Metrics.Handler()))
 	n.SU.AdminRoutes(r)
+	n.MU.AdminRoutes(r)
 	r.POST("/recover/:pid", func(c *gin.Context) {
 		rep, err := n.Recover(c, c.Param("pid"))
 		switch {

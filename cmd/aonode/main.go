@@ -55,6 +55,7 @@ func run(args []string) error {
 	cfgPath := fs.String("config", "", "YAML config file (see configs/)")
 	dataDir := fs.String("data-dir", "", "data directory (default .aonode)")
 	wallet := fs.String("wallet", "", "wallet JWK path, created when missing (default <data-dir>/wallet.json)")
+	muWallet := fs.String("mu-wallet", "", "MU wallet JWK path, shared by every node of a deployment; created when missing (default <data-dir>/mu-wallet.json)")
 	muAddr := fs.String("mu", "", "MU listen address (default :4002)")
 	suAddr := fs.String("su", "", "SU listen address (default :4003)")
 	cuAddr := fs.String("cu", "", "CU listen address (default :4004)")
@@ -96,6 +97,7 @@ func run(args []string) error {
 	}
 	set(&cfg.DataDir, *dataDir)
 	set(&cfg.Wallet, *wallet)
+	set(&cfg.MU.Wallet, *muWallet)
 	set(&cfg.MU.Listen, *muAddr)
 	set(&cfg.SU.Listen, *suAddr)
 	set(&cfg.CU.Listen, *cuAddr)
@@ -143,8 +145,8 @@ func run(args []string) error {
 	if err := os.WriteFile(filepath.Join(cfg.DataDir, "node-info.json"), b, 0o644); err != nil {
 		log.Warn("write node-info.json", "err", err)
 	}
-	log.Info("aonode ready", "module", info.Module, "scheduler", info.Scheduler, "mu", info.MU, "cu", info.CU, "su", info.SU, "gateway", info.Gateway)
-	fmt.Printf("aonode ready\n  module:    %s\n  scheduler: %s\n  MU_URL=%s CU_URL=%s GATEWAY_URL=%s\n", info.Module, info.Scheduler, info.MU, info.CU, info.Gateway)
+	log.Info("aonode ready", "module", info.Module, "scheduler", info.Scheduler, "mu_address", info.MUAddress, "mu", info.MU, "cu", info.CU, "su", info.SU, "gateway", info.Gateway)
+	fmt.Printf("aonode ready\n  module:    %s\n  scheduler: %s\n  mu:        %s\n  MU_URL=%s CU_URL=%s GATEWAY_URL=%s\n", info.Module, info.Scheduler, info.MUAddress, info.MU, info.CU, info.Gateway)
 	<-ctx.Done()
 	stop() // a second signal is no longer caught: it ends the process at once
 	log.Info("shutting down (a second Ctrl-C forces exit)")

@@ -39,10 +39,19 @@ type UnitConfig struct {
 	Listen string `yaml:"listen"` // host:port; "" disables the unit
 }
 
-// MUConfig adds how often monitored processes' cron results are pushed.
+// MUConfig adds the MU's identity, how pushes are retried, and how often monitored processes' cron results
+// are pushed.
 type MUConfig struct {
 	Listen          string        `yaml:"listen"`
 	MonitorInterval time.Duration `yaml:"monitor_interval"`
+	// Wallet is the JWK the MU signs everything it pushes with (created when missing; default
+	// <data_dir>/mu-wallet.json, a key of its own, not the SU's). Every node of a deployment should use the same
+	// file, as AO's MUs share one: processes trust one MU address, whichever node pushes to them.
+	Wallet string `yaml:"wallet"`
+	// A push that fails (a target not known yet, another SU unreachable) is tried again with a backoff up to
+	// PushMaxBackoff and given up, then listed as failed, after PushLifetime.
+	PushLifetime   time.Duration `yaml:"push_lifetime"`
+	PushMaxBackoff time.Duration `yaml:"push_max_backoff"`
 }
 
 // SUConfig adds the URL the scheduler publishes in its Scheduler-Location record.
@@ -148,7 +157,7 @@ func Default() Config {
 	return Config{
 		DataDir:  ".aonode",
 		LogLevel: "info",
-		MU:       MUConfig{Listen: ":4002", MonitorInterval: 2 * time.Second},
+		MU:       MUConfig{Listen: ":4002", MonitorInterval: 2 * time.Second, PushLifetime: 10 * time.Minute, PushMaxBackoff: 30 * time.Second},
 		SU:       SUConfig{Listen: ":4003", LocationTTL: 3_600_000},
 		CU: CUConfig{
 			Listen: ":4004", Recover: true, Cache: "memory", CacheSize: 10000,
@@ -192,6 +201,9 @@ func (c *Config) Finish() error {
 	if c.Wallet == "" {
 		c.Wallet = filepath.Join(c.DataDir, "wallet.json")
 	}
+	if c.MU.Wallet == "" {
+		c.MU.Wallet = filepath.Join(c.DataDir, "mu-wallet.json")
+	}
 	if c.SU.PublicURL == "" {
 		c.SU.PublicURL = "http://localhost" + portOf(c.SU.Listen)
 	}
@@ -207,6 +219,9 @@ func (c *Config) Finish() error {
 	}
 	if c.MU.MonitorInterval <= 0 {
 		return errors.New("config: mu.monitor_interval must be positive")
+	}
+	if c.MU.PushLifetime <= 0 || c.MU.PushMaxBackoff <= 0 {
+		return errors.New("config: mu.push_lifetime and mu.push_max_backoff must be positive")
 	}
 	if c.CU.ComputeLimit < 0 || c.CU.MemoryLimit < 0 {
 		return errors.New("config: cu.compute_limit and cu.memory_limit must be positive (0 for the defaults)")

@@ -39,6 +39,10 @@ func TestDefaultIsEmbedded(t *testing.T) {
 	if c.Wallet != filepath.Join(".aonode", "wallet.json") {
 		t.Fatalf("wallet path %s", c.Wallet)
 	}
+	// The MU has a key of its own by default, not the SU's.
+	if c.MU.Wallet != filepath.Join(".aonode", "mu-wallet.json") {
+		t.Fatalf("mu wallet path %s", c.MU.Wallet)
+	}
 }
 
 func TestBadConfigs(t *testing.T) {
@@ -61,6 +65,8 @@ func TestBadConfigs(t *testing.T) {
 		"negative body timeout":     "http: {body_timeout: -1s}",
 		"negative per-IP bound":     "http: {max_conns_per_ip: -1}",
 		"misspelt http key":         "http: {read_timeout: 5s}",
+		"zero push lifetime":        "mu: {push_lifetime: 0s}",
+		"negative push backoff":     "mu: {push_max_backoff: -1s}",
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {

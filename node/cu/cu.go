@@ -12,7 +12,6 @@ import (
 	"math"
 	goruntime "runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -222,22 +221,16 @@ func (s *Service) boot(ctx context.Context, p *proc, toNonce int64) error {
 	if p.rt, p.limits, err = s.resolve(mod); err != nil {
 		return err
 	}
+	spawn, err := s.sched.Lookup(ctx, p.id, p.id)
+	if err != nil {
+		return fmt.Errorf("load spawn assignment of %s: %w", p.id, err)
+	}
+	ptags := withSchedulerAuthorities(pit.Tags, spawn.Assignment)
 	p.env = runtime.Env{
-		Process: runtime.ProcessInfo{Id: pit.ID, Owner: pit.OwnerAddress(), Tags: runtimeTags(pit.Tags)},
+		Process: runtime.ProcessInfo{Id: pit.ID, Owner: pit.OwnerAddress(), Tags: runtimeTags(ptags)},
 		Module:  runtime.ModuleInfo{Id: mod.ID, Owner: mod.OwnerAddress(), Tags: runtimeTags(mod.Tags)},
 	}
-	// Only an MU the process trusts may speak for another process: its own Authority tags, and its scheduler's
-	// node (aonode's MU signs with the SU's wallet). Both come from the process, not from this CU, so any CU
-	// replaying the schedule (after a recovery, say) trusts the same signers and gets the same results.
-	sched, _ := pit.Tag("Scheduler")
-	p.trusted = map[string]bool{sched: true}
-	for _, t := range pit.Tags {
-		if t.Name == "Authority" {
-			for _, a := range strings.Split(t.Value, ",") {
-				p.trusted[strings.TrimSpace(a)] = true
-			}
-		}
-	}
+	p.trusted = trustedSigners(ptags)
 	specs, err := cron.Parse(pit.Tags)
 	if err != nil {
 		return &Error{Status: 422, Msg: fmt.Sprintf("process %s: %v", p.id, err)}

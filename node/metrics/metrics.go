@@ -28,7 +28,7 @@ type Metrics struct {
 	requeued  prometheus.Counter
 }
 
-// QueueCounter reports the upload queue's rows by status.
+// QueueCounter reports a durable queue's rows by status (or kind).
 type QueueCounter func(ctx context.Context) (map[string]int, error)
 
 // New builds the registry; counts is read at every scrape.
@@ -50,10 +50,15 @@ func New(counts QueueCounter) *Metrics {
 	m.reg.MustRegister(m.requests, m.latency, m.posted, m.postedB, m.posts, m.failures, m.confirmed, m.requeued,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if counts != nil {
-		m.reg.MustRegister(&queueCollector{counts: counts, desc: prometheus.NewDesc(
-			"aonode_upload_queue_items", "Items in the durable upload queue by status.", []string{"status"}, nil)})
+		m.Gauges("aonode_upload_queue_items", "Items in the durable upload queue by status.", "status", counts)
 	}
 	return m
+}
+
+// Gauges registers one gauge per key of what fn returns at every scrape, labelled label=key (counts a unit
+// keeps in its store).
+func (m *Metrics) Gauges(name, help, label string, fn QueueCounter) {
+	m.reg.MustRegister(&queueCollector{counts: fn, desc: prometheus.NewDesc(name, help, []string{label}, nil)})
 }
 
 // Handler serves the metrics in the Prometheus text format.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -51,6 +52,9 @@ type NewEntry struct {
 	Process       *Process // set only for the spawn (nonce 0)
 	// Uploads lists the item ids (among the two above) to queue for Arweave in the same transaction.
 	Uploads []string
+	// Crank queues the MU's crank of this entry's result in the same transaction (a newly scheduled message;
+	// not a recovered one, whose outbox was pushed when it was first scheduled).
+	Crank bool
 }
 
 func msgKey(pid, id string) []byte { return []byte(pid + "|" + id) }
@@ -189,6 +193,9 @@ func appendEntry(tx *bolt.Tx, ne NewEntry) error {
 		if err := enqueueUpload(tx, id); err != nil {
 			return err
 		}
+	}
+	if ne.Crank {
+		return addTask(tx, NewTask{Task: Task{Kind: TaskCrank, Process: e.Process, Nonce: e.Nonce, Source: e.MessageID}}, time.Now().UnixMilli())
 	}
 	return nil
 }

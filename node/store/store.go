@@ -54,7 +54,7 @@ func Open(path string) (*DB, error) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		rebuild := tx.Bucket(bUploadPending) == nil
-		for _, b := range [][]byte{bProcesses, bLogs, bMsgIndex, bItems, bResults, bUploads, bUploadIdx, bMeta, bMonitors, bCrons, bUploadPending, bUploadPosted, bSnapshots} {
+		for _, b := range [][]byte{bProcesses, bLogs, bMsgIndex, bItems, bResults, bUploads, bUploadIdx, bMeta, bMonitors, bCrons, bUploadPending, bUploadPosted, bSnapshots, bTasks, bTaskItems, bTasksFailed} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -62,6 +62,8 @@ type Service struct {
 	now     func() time.Time
 
 	checkModule ModuleCheck // nil: modules are not checked
+	authority   string      // named as an Authority on every spawn's assignment ("": none)
+	scheduled   func()      // called after every entry written (the MU's crank has work)
 
 	mu     sync.Mutex
 	locks  map[string]*sync.Mutex
@@ -79,6 +81,17 @@ func New(w *bundler.Wallet, db *store.DB, heights HeightSource, txs TxSource, lo
 // SetModuleCheck makes a spawn naming a module the CU cannot run a refusal, before anything is stored (a
 // process whose module is unknown could never be evaluated). Set it before serving.
 func (s *Service) SetModuleCheck(fn ModuleCheck) { s.checkModule = fn }
+
+// SetSpawnAuthority makes the SU name addr as an Authority of every process it schedules from now on, in a tag
+// of the spawn's assignment (which the SU signs): the CU adds it to the process's own Authority tags. aonode
+// names its deployment's MU there, so processes trust the messages any MU of the deployment pushes for other
+// processes, even when their spawn (signed by a client, which the MU cannot change) names no Authority. Set it
+// before serving.
+func (s *Service) SetSpawnAuthority(addr string) { s.authority = addr }
+
+// OnScheduled sets fn to be called after every entry the SU writes (each has a crank queued with it). Set it
+// before serving.
+func (s *Service) OnScheduled(fn func()) { s.scheduled = fn }
 
 // Address is the scheduler's wallet address (the Scheduler tag value processes use).
 func (s *Service) Address() string { return s.wallet.Address() }
@@ -159,7 +172,11 @@ func (s *Service) spawn(ctx context.Context, it *bundler.Item) (*store.Entry, er
 		}
 	}
 	p := &store.Process{ID: it.ID, Owner: it.OwnerAddress(), Scheduler: sched}
-	return s.append(ctx, it.ID, it.ID, it.Raw, p, nil, []string{it.ID})
+	var extra []bundler.Tag
+	if s.authority != "" && s.authority != sched {
+		extra = append(extra, bundler.Tag{Name: "Authority", Value: s.authority})
+	}
+	return s.append(ctx, it.ID, it.ID, it.Raw, p, extra, []string{it.ID})
 }
 
 // Assign schedules an existing message (held here, or on Arweave) for another process.
@@ -323,12 +340,15 @@ func (s *Service) append(ctx context.Context, pid, msgID string, msgRaw []byte, 
 	if proc != nil {
 		proc.Timestamp, proc.BlockHeight = ts, height
 	}
-	ne := store.NewEntry{Entry: e, AssignmentRaw: asg.Raw, MessageRaw: msgRaw, Process: proc, Uploads: append(uploads, asg.ID)}
+	ne := store.NewEntry{Entry: e, AssignmentRaw: asg.Raw, MessageRaw: msgRaw, Process: proc, Uploads: append(uploads, asg.ID), Crank: true}
 	if err := s.db.Append(ctx, ne); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
 			return nil, clientErr("Message already exists: %v", err)
 		}
 		return nil, err
+	}
+	if s.scheduled != nil {
+		s.scheduled()
 	}
 	s.log.Debug("scheduled", "process", pid, "nonce", nonce, "message", msgID, "assignment", asg.ID)
 	return &e, nil

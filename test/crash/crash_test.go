@@ -1,6 +1,8 @@
-// Package crash kills a real aonode process with SIGKILL at random moments under a stream of messages and
+// Package crash kills real aonode processes with SIGKILL at random moments under a stream of messages and
 // checks what survives: every acknowledged message exactly once, nonces without gaps or reuse, a valid hash
-// chain, and an intact upload queue; a message whose answer was lost is either fully in or fully out.
+// chain, and an intact upload queue; a message whose answer was lost is either fully in or fully out. Every
+// message also makes its process send one to a process on a second node, which answers back: every such push
+// is delivered exactly once both ways, whichever node was killed in between.
 package crash
 
 import (
@@ -9,18 +11,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/gateway/embedded"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )
@@ -39,21 +45,23 @@ type nodeProc struct {
 	info struct {
 		Module    string `json:"module"`
 		Scheduler string `json:"scheduler"`
+		MUAddress string `json:"mu_address"`
 	}
-	mu string
+	mu, admin string
 }
 
 // start runs the binary on dir and waits until it wrote node-info.json (it is then ready).
-func start(t *testing.T, bin, dir string, addrs []string) *nodeProc {
+func start(t *testing.T, bin, dir string, addrs []string, extra ...string) *nodeProc {
 	t.Helper()
 	os.Remove(filepath.Join(dir, "node-info.json"))
-	cmd := exec.Command(bin, "-data-dir", dir, "-mu", addrs[0], "-su", addrs[1], "-cu", addrs[2], "-gateway-listen", addrs[3], "-admin", addrs[4], "-log-level", "warn")
+	args := append([]string{"-data-dir", dir, "-mu", addrs[0], "-su", addrs[1], "-su-url", "http://" + addrs[1], "-cu", addrs[2], "-admin", addrs[4], "-log-level", "warn"}, extra...)
+	cmd := exec.Command(bin, args...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &nodeProc{cmd: cmd, mu: "http://" + addrs[0]}
+	p := &nodeProc{cmd: cmd, mu: "http://" + addrs[0], admin: "http://" + addrs[4]}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if b, err := os.ReadFile(filepath.Join(dir, "node-info.json")); err == nil && json.Unmarshal(b, &p.info) == nil {
@@ -87,6 +95,77 @@ func post(ctx context.Context, url string, raw []byte) (int, error) {
 	return res.StatusCode, nil
 }
 
+// signed makes a message or spawn item from w.
+func signed(t *testing.T, w *bundler.Wallet, data, target string, tags ...bundler.Tag) *bundler.Item {
+	t.Helper()
+	typ := "Message"
+	if target == "" {
+		typ = "Process"
+	}
+	tags = append(tags, bundler.Tag{Name: "Data-Protocol", Value: "ao"}, bundler.Tag{Name: "Type", Value: typ})
+	it, err := w.Sign([]byte(data), target, "", tags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return it
+}
+
+func mustPost(t *testing.T, url string, it *bundler.Item) {
+	t.Helper()
+	if st, err := post(context.Background(), url, it.Raw); err != nil || st != http.StatusAccepted {
+		t.Fatalf("post %s: %d %v", it.ID, st, err)
+	}
+}
+
+// spawnWith spawns a process on n and loads code into it.
+func spawnWith(t *testing.T, n *nodeProc, user *bundler.Wallet, code string) string {
+	t.Helper()
+	spawn := signed(t, user, "", "", bundler.Tag{Name: "Module", Value: n.info.Module}, bundler.Tag{Name: "Scheduler", Value: n.info.Scheduler})
+	mustPost(t, n.mu, spawn)
+	mustPost(t, n.mu, signed(t, user, code, spawn.ID, bundler.Tag{Name: "Action", Value: "Eval"}))
+	return spawn.ID
+}
+
+// queued reads a node's crank queue counts (admin API).
+func queued(n *nodeProc) (map[string]int, error) {
+	res, err := http.Get(n.admin + "/pushes")
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var out struct{ Counts map[string]int }
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		return nil, err
+	}
+	return out.Counts, nil
+}
+
+// idle reports whether a node's crank queue is empty; a failed task is an error.
+func idle(n *nodeProc) (bool, error) {
+	counts, err := queued(n)
+	if err != nil {
+		return false, err
+	}
+	if counts["failed"] != 0 {
+		return false, fmt.Errorf("failed tasks: %v", counts)
+	}
+	for _, c := range counts {
+		if c != 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// relay is A's code: every Relay goes on to B; B's code answers every Got with an Ack.
+const relay = `Handlers.add("relay", Handlers.utils.hasMatchingTag("Action", "Relay"), function (msg)
+  ao.send({ Target = B, Action = "Got", Data = msg.Data })
+end)`
+
+const ack = `Handlers.add("got", Handlers.utils.hasMatchingTag("Action", "Got"), function (msg)
+  msg.reply({ Action = "Ack", Data = msg.Data })
+end)`
+
 func TestKill9UnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills a real aonode")
@@ -98,23 +177,27 @@ func TestKill9UnderLoad(t *testing.T) {
 			t.Fatalf("build: %v\n%s", err, out)
 		}
 	}
-	dir := t.TempDir()
-	addrs := []string{freePort(t), freePort(t), freePort(t), freePort(t), freePort(t)}
-	jwk, _ := bundler.GenerateJWK()
-	user, _ := bundler.NewWallet(jwk)
-
-	n := start(t, bin, dir, addrs)
-	spawn, err := user.Sign(nil, "", "", []bundler.Tag{
-		{Name: "Data-Protocol", Value: "ao"}, {Name: "Type", Value: "Process"},
-		{Name: "Module", Value: n.info.Module}, {Name: "Scheduler", Value: n.info.Scheduler},
-	})
+	// Two nodes of one deployment (one MU wallet) on a gateway of their own that no kill touches.
+	g, err := embedded.Open(filepath.Join(t.TempDir(), "gw.db"), embedded.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := post(context.Background(), n.mu, spawn.Raw); err != nil || st != http.StatusAccepted {
-		t.Fatalf("spawn: %d %v", st, err)
+	gw := httptest.NewServer(g.Handler())
+	defer func() { gw.Close(); g.Close() }()
+	shared := []string{"-gateway-url", gw.URL, "-mu-wallet", filepath.Join(t.TempDir(), "mu-wallet.json")}
+	if _, _, err := bundler.LoadOrCreateWallet(shared[3]); err != nil {
+		t.Fatal(err)
 	}
-	pid := spawn.ID
+	dir, dirY := t.TempDir(), t.TempDir()
+	addrs := []string{freePort(t), freePort(t), freePort(t), "", freePort(t)}
+	addrsY := []string{freePort(t), freePort(t), freePort(t), "", freePort(t)}
+	jwk, _ := bundler.GenerateJWK()
+	user, _ := bundler.NewWallet(jwk)
+
+	n := start(t, bin, dir, addrs, shared...)
+	y := start(t, bin, dirY, addrsY, shared...)
+	b := spawnWith(t, y, user, ack)
+	pid := spawnWith(t, n, user, relay+fmt.Sprintf("\nB = %q", b))
 
 	// Pre-sign the stream in parallel (RSA-4096 signing would otherwise be the bottleneck, not the node).
 	const total = 300
@@ -125,8 +208,8 @@ func TestKill9UnderLoad(t *testing.T) {
 		go func() {
 			defer sg.Done()
 			for i := w; i < total; i += 4 {
-				it, err := user.Sign([]byte(fmt.Sprintf("N = %d", i)), pid, "", []bundler.Tag{
-					{Name: "Data-Protocol", Value: "ao"}, {Name: "Type", Value: "Message"}, {Name: "Action", Value: "Eval"},
+				it, err := user.Sign([]byte(strconv.Itoa(i)), pid, "", []bundler.Tag{
+					{Name: "Data-Protocol", Value: "ao"}, {Name: "Type", Value: "Message"}, {Name: "Action", Value: "Relay"},
 				})
 				if err != nil {
 					panic(err)
@@ -171,14 +254,24 @@ func TestKill9UnderLoad(t *testing.T) {
 				}
 			}()
 		}
+		// Every other round the second node dies too, while its pushes back are under way.
+		killY := round%2 == 1
+		if killY {
+			time.Sleep(time.Duration(100+rng.IntN(300)) * time.Millisecond)
+			y.kill()
+		}
 		time.Sleep(time.Duration(200+rng.IntN(600)) * time.Millisecond)
 		n.kill() // mid-stream: some requests are in flight
 		cancel()
 		wg.Wait()
 		t0 := time.Now()
-		n = start(t, bin, dir, addrs)
+		n = start(t, bin, dir, addrs, shared...)
+		if killY {
+			y = start(t, bin, dirY, addrsY, shared...)
+		}
 		http.DefaultClient.CloseIdleConnections() // connections to the killed process are dead
-		t.Logf("round %d: %d sent, restart took %s", round, next, time.Since(t0))
+		left, _ := queued(n)
+		t.Logf("round %d: %d sent, restart took %s (second node killed too: %v), crank tasks left by the kill: %v", round, next, time.Since(t0), killY, left)
 	}
 	t0 := time.Now()
 	defer func() { t.Logf("retries and checks took %s", time.Since(t0)) }()
@@ -194,7 +287,31 @@ func TestKill9UnderLoad(t *testing.T) {
 		}
 	}
 	t.Logf("retried %d unacknowledged messages in %s", retried, time.Since(t0))
+	// Both cranks drain: every relay pushed to B and every answer pushed back.
+	deadline := time.Now().Add(3 * time.Minute)
+	for quiet := 0; quiet < 3; {
+		if time.Now().After(deadline) {
+			t.Fatal("the crank queues did not drain")
+		}
+		okN, err := idle(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		okY, err := idle(y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if okN && okY {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	t.Logf("crank queues drained %s after the last message", time.Since(t0))
+	muAddr := n.info.MUAddress
 	n.kill()
+	y.kill()
 
 	db, err := store.Open(filepath.Join(dir, "aonode.db"))
 	if err != nil {
@@ -207,6 +324,7 @@ func TestKill9UnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := map[string]int{}
+	acks := map[string]int{}
 	var head *store.Head
 	for i, e := range es {
 		if e.Nonce != int64(i) {
@@ -231,6 +349,9 @@ func TestKill9UnderLoad(t *testing.T) {
 				t.Fatalf("nonce %d: item %s not in the upload queue: %v", e.Nonce, id, err)
 			}
 		}
+		if it := pushed(t, db, e.MessageID, "Ack", b, muAddr); it != nil {
+			acks[string(it.Data)]++
+		}
 	}
 	for id := range acked {
 		if seen[id] != 1 {
@@ -250,8 +371,55 @@ func TestKill9UnderLoad(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d messages sent over 6 kills, %d scheduled (nonce 0 is the spawn)", next, len(es)-1)
 	if es[0].MessageID != pid {
 		t.Fatalf("nonce 0 is not the spawn")
 	}
+
+	// Every relayed message reached B exactly once, and B's answer came back exactly once.
+	dbY, err := store.Open(filepath.Join(dirY, "aonode.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dbY.Close()
+	esY, err := dbY.Entries(ctx, b, 0, -1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gots := map[string]int{}
+	for _, e := range esY {
+		if it := pushed(t, dbY, e.MessageID, "Got", pid, muAddr); it != nil {
+			gots[string(it.Data)]++
+		}
+	}
+	for i := range next {
+		k := strconv.Itoa(i)
+		if gots[k] != 1 || acks[k] != 1 {
+			t.Fatalf("relay %d reached B %d times and came back %d times, want once each", i, gots[k], acks[k])
+		}
+	}
+	if len(gots) != next || len(acks) != next {
+		t.Fatalf("%d relays reached B and %d came back, want %d", len(gots), len(acks), next)
+	}
+	t.Logf("%d messages sent over 6 kills (3 of the second node too), %d scheduled (nonce 0 is the spawn), each pushed to B and back exactly once", next, len(es)-1)
+}
+
+// pushed returns the stored message when it is a push with the given Action from process from, signed by
+// the MU; nil for any other message. A push of that Action from anyone else fails the test.
+func pushed(t *testing.T, db *store.DB, id, action, from, mu string) *bundler.Item {
+	t.Helper()
+	raw, err := db.Item(context.Background(), id)
+	if err != nil {
+		t.Fatalf("item %s: %v", id, err)
+	}
+	it, err := bundler.ParseStored(raw)
+	if err != nil {
+		t.Fatalf("item %s: %v", id, err)
+	}
+	if a, _ := it.Tag("Action"); a != action {
+		return nil
+	}
+	if fp, _ := it.Tag("From-Process"); fp != from || it.OwnerAddress() != mu {
+		t.Fatalf("%s %s: From-Process %s signed by %s, want %s signed by the MU %s", action, id, fp, it.OwnerAddress(), from, mu)
+	}
+	return it
 }
