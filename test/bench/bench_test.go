@@ -152,7 +152,12 @@ func (s *synth) Load(_ context.Context, pid string, from, to int64, limit int) (
 }
 
 func (s *synth) Lookup(_ context.Context, pid, mid string) (*su.Scheduled, error) {
-	return nil, store.ErrNotFound
+	p, err := s.proc(pid)
+	if err != nil || mid != pid {
+		return nil, store.ErrNotFound
+	}
+	sc := s.entry(p, 0) // the spawn (its assignment names no Authority)
+	return &sc, nil
 }
 
 func (s *synth) Process(_ context.Context, pid string) (*store.Process, *bundler.Item, error) {
