@@ -28,6 +28,7 @@ import (
 	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/metrics"
 	"github.com/aonode/aonode/node/mu"
+	"github.com/aonode/aonode/node/progress"
 	"github.com/aonode/aonode/node/recovery"
 	"github.com/aonode/aonode/node/runtime"
 	"github.com/aonode/aonode/node/store"
@@ -49,6 +50,9 @@ type Node struct {
 	Restore *recovery.Recoverer
 	Metrics *metrics.Metrics
 	Cache   cache.Cache
+	// Progress follows long work (recoveries, processes rebuilt by the CU) for the terminal, the log and the
+	// explorer.
+	Progress *progress.Tracker
 
 	recMu     sync.Mutex
 	recRun    sync.Mutex
@@ -97,7 +101,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, Wallet: w, DB: db, done: make(chan struct{})}
+	n := &Node{cfg: cfg, log: log, Wallet: w, DB: db, done: make(chan struct{}), Progress: progress.New()}
 	if cfg.Gateway.Embedded {
 		n.GW, err = embedded.Open(filepath.Join(cfg.DataDir, "gateway.db"), embedded.Options{Logger: log.With("unit", "gateway")})
 		if err != nil {
@@ -127,7 +131,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	n.CU.SetSnapshots(snapshotOptions(cfg.CU))
 	n.CU.SetMaxLoaded(cfg.CU.MaxLoaded)
 	n.CU.SetMaxDryRuns(cfg.CU.MaxDryRuns)
+	n.CU.SetProgress(n.Progress)
 	n.Restore = recovery.New(n.Gateway, db, log.With("unit", "recovery"))
+	n.Restore.SetProgress(n.Progress)
 	n.CU.SetCheckpointSource(gatewayCheckpoints{gw: n.Gateway, rec: n.Restore})
 	n.recFailed = map[string]recFailure{}
 	if cfg.CU.Recover {
