@@ -154,6 +154,7 @@ func (r *Recoverer) Recover(ctx context.Context, pid string) (*Report, error) {
 			ne.Process = &store.Process{
 				ID: pid, Owner: pit.OwnerAddress(), Scheduler: sched, Timestamp: a.entry.Timestamp, BlockHeight: a.entry.BlockHeight,
 			}
+			ne.Process.Name, _ = pit.Tag("Name")
 		}
 		entries[i] = ne
 	}

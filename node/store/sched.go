@@ -18,6 +18,7 @@ type Process struct {
 	Scheduler   string `json:"scheduler"`
 	Timestamp   int64  `json:"timestamp"`
 	BlockHeight int64  `json:"block_height"`
+	Name        string `json:"name,omitempty"` // its Name tag, for the list of processes
 }
 
 // Entry is one slot of a process's schedule: the assignment at Nonce and the message it assigns.
@@ -164,6 +165,9 @@ func appendEntry(tx *bolt.Tx, ne NewEntry) error {
 			return fmt.Errorf("process %s: %w", ne.Process.ID, ErrDuplicate)
 		}
 		if err := putJSON(tx.Bucket(bProcesses), []byte(ne.Process.ID), ne.Process); err != nil {
+			return err
+		}
+		if err := indexProcess(tx, ne.Process); err != nil {
 			return err
 		}
 	}

@@ -158,7 +158,8 @@ func (s *Service) spawn(ctx context.Context, it *bundler.Item) (*store.Entry, er
 			return nil, err
 		}
 	}
-	p := &store.Process{ID: it.ID, Owner: it.OwnerAddress(), Scheduler: sched}
+	name, _ := it.Tag("Name")
+	p := &store.Process{ID: it.ID, Owner: it.OwnerAddress(), Scheduler: sched, Name: name}
 	return s.append(ctx, it.ID, it.ID, it.Raw, p, nil, []string{it.ID})
 }
 
