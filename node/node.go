@@ -25,6 +25,7 @@ import (
 	"github.com/aonode/aonode/internal/luavm"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/cu"
+	"github.com/aonode/aonode/node/explorer"
 	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/metrics"
 	"github.com/aonode/aonode/node/mu"
@@ -53,6 +54,7 @@ type Node struct {
 	// Progress follows long work (recoveries, processes rebuilt by the CU) for the terminal, the log and the
 	// explorer.
 	Progress *progress.Tracker
+	Explorer *explorer.Explorer
 
 	recMu     sync.Mutex
 	recRun    sync.Mutex
@@ -75,6 +77,7 @@ type Info struct {
 	CU         string `json:"cu_url"`
 	SU         string `json:"su_url"`
 	Gateway    string `json:"gateway_url"`
+	Explorer   string `json:"explorer_url,omitempty"` // "" when the explorer is off
 	WalletPath string `json:"wallet"`
 }
 
@@ -163,6 +166,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 			return nil, err
 		}
 		poster, confirmer = lp, lp
+	}
+	if n.Explorer, err = n.newExplorer(); err != nil {
+		n.Close()
+		return nil, err
 	}
 	n.Metrics = metrics.New(db.UploadCounts)
 	cuCounters(n.Metrics, n.CU)
@@ -288,6 +295,20 @@ func (n *Node) Start(ctx context.Context) (*Info, error) {
 			return nil, err
 		}
 	}
+	gw := n.cfg.Gateway.URL
+	if n.GW != nil {
+		gw = "http://localhost" + portOf(n.cfg.Gateway.Listen)
+	}
+	info := &Info{
+		Module: modID, Scheduler: n.SU.Address(), SU: n.cfg.SU.PublicURL, Gateway: gw, WalletPath: n.cfg.Wallet,
+		MU: "http://localhost" + portOf(n.cfg.MU.Listen), CU: "http://localhost" + portOf(n.cfg.CU.Listen),
+	}
+	if n.cfg.Explorer.Listen != "" {
+		info.Explorer = "http://localhost" + portOf(n.cfg.Explorer.Listen)
+	}
+	if err := n.listen("explorer", n.cfg.Explorer.Listen, n.explorerRouter(info)); err != nil {
+		return nil, err
+	}
 	rctx, cancel := context.WithCancel(context.Background())
 	prev := n.cancel
 	n.cancel = func() { cancel(); prev() }
@@ -303,14 +324,6 @@ func (n *Node) Start(ctx context.Context) (*Info, error) {
 	}
 	if pids, err := n.DB.ListProcesses(ctx); err == nil && len(pids) > 0 {
 		go n.CU.Warm(rctx, pids)
-	}
-	gw := n.cfg.Gateway.URL
-	if n.GW != nil {
-		gw = "http://localhost" + portOf(n.cfg.Gateway.Listen)
-	}
-	info := &Info{
-		Module: modID, Scheduler: n.SU.Address(), SU: n.cfg.SU.PublicURL, Gateway: gw, WalletPath: n.cfg.Wallet,
-		MU: "http://localhost" + portOf(n.cfg.MU.Listen), CU: "http://localhost" + portOf(n.cfg.CU.Listen),
 	}
 	return info, nil
 }

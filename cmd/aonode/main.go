@@ -63,6 +63,7 @@ func run(args []string) error {
 	suAddr := fs.String("su", "", "SU listen address (default :4003)")
 	cuAddr := fs.String("cu", "", "CU listen address (default :4004)")
 	adminAddr := fs.String("admin", "", "admin listen address: metrics, upload queue, recovery (default 127.0.0.1:4009; off disables)")
+	explorerAddr := fs.String("explorer", "", "process explorer listen address (default 127.0.0.1:4005; off disables)")
 	suURL := fs.String("su-url", "", "public SU URL published in the Scheduler-Location record (default http://localhost:<su port>)")
 	gwListen := fs.String("gateway-listen", "", "embedded gateway listen address (default :4000)")
 	gwURL := fs.String("gateway-url", "", "use this Arweave gateway instead of the embedded one")
@@ -106,6 +107,10 @@ func run(args []string) error {
 	set(&cfg.Admin.Listen, *adminAddr)
 	if cfg.Admin.Listen == "off" {
 		cfg.Admin.Listen = ""
+	}
+	set(&cfg.Explorer.Listen, *explorerAddr)
+	if cfg.Explorer.Listen == "off" {
+		cfg.Explorer.Listen = ""
 	}
 	set(&cfg.SU.PublicURL, *suURL)
 	set(&cfg.Gateway.Listen, *gwListen)
@@ -173,6 +178,9 @@ func run(args []string) error {
 	}
 	log.Info("aonode ready", "module", info.Module, "scheduler", info.Scheduler, "mu", info.MU, "cu", info.CU, "su", info.SU, "gateway", info.Gateway)
 	fmt.Printf("aonode ready\n  module:    %s\n  scheduler: %s\n  MU_URL=%s CU_URL=%s GATEWAY_URL=%s\n", info.Module, info.Scheduler, info.MU, info.CU, info.Gateway)
+	if info.Explorer != "" {
+		fmt.Printf("  explorer:  %s\n", info.Explorer)
+	}
 	<-ctx.Done()
 	stop() // a second signal is no longer caught: it ends the process at once
 	log.Info("shutting down (a second Ctrl-C forces exit)")

@@ -47,7 +47,7 @@ type nodeProc struct {
 func start(t *testing.T, bin, dir string, addrs []string) *nodeProc {
 	t.Helper()
 	os.Remove(filepath.Join(dir, "node-info.json"))
-	cmd := exec.Command(bin, "-data-dir", dir, "-mu", addrs[0], "-su", addrs[1], "-cu", addrs[2], "-gateway-listen", addrs[3], "-admin", addrs[4], "-log-level", "warn")
+	cmd := exec.Command(bin, "-data-dir", dir, "-mu", addrs[0], "-su", addrs[1], "-cu", addrs[2], "-gateway-listen", addrs[3], "-admin", addrs[4], "-explorer", "off", "-log-level", "warn")
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
