@@ -63,7 +63,7 @@ type outMessageView struct {
 
 // resultView is one evaluation as the aos console shows it.
 type resultView struct {
-	Error       string
+	Error       template.HTML // the error's text, ANSI colours as HTML (AOS colours its error reports)
 	Output      template.HTML // the Output's text, ANSI colours as HTML
 	HasOutput   bool
 	Prompt      template.HTML
@@ -74,7 +74,7 @@ type resultView struct {
 }
 
 func viewResult(r *runtime.Result) *resultView {
-	v := &resultView{Error: r.Error, GasUsed: r.GasUsed, Assignments: r.Assignments}
+	v := &resultView{Error: ANSI(r.Error), GasUsed: r.GasUsed, Assignments: r.Assignments}
 	if r.Output.Data != "" {
 		v.Output, v.HasOutput = ANSI(r.Output.Data), true
 	}
