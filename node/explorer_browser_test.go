@@ -114,7 +114,7 @@ func TestExplorerInABrowser(t *testing.T) {
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {
-			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText + "\n#progress: " + (document.getElementById('progress') || {}).innerHTML : ""`))
 			t.Fatalf("%s: %v\npage text:\n%s", what, err, body)
 		}
 	}
@@ -154,6 +154,16 @@ func TestExplorerInABrowser(t *testing.T) {
 		waitFor(fmt.Sprintf(`(() => { const r = document.querySelector('#schedule tbody tr'); return r && r.innerText.includes(%q) && r.innerText.includes('Value stored!') })()`, live[:6])),
 		waitFor(`window.__sameLoad === true`),
 		waitFor(`document.getElementById('head-nonce').innerText === '4'`))
+
+	// Work on the process (a CU rebuilding it reports here, see cu.SetProgress) shows on its page as it goes.
+	job := n.Progress.Start("evaluate", pid, "evaluating", "messages", 100_000)
+	job.Set(40_000)
+	run("progress of a rebuild",
+		waitFor(`document.getElementById('progress').innerText.includes('evaluating 40,000/100,000 messages (40%)')`),
+		waitFor(`parseFloat(document.querySelector('#progress .bar div').style.width) === 40`),
+		shot("progress"))
+	job.End()
+	run("the rebuild ended", waitFor(`document.getElementById('progress').innerText === ''`))
 
 	run("message page",
 		chromedp.Navigate(base+"/message/"+bad+"?process="+pid),
