@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -43,10 +44,12 @@ var (
 	nodeW, user *bundler.Wallet
 )
 
+// wallets loads the node package's fixed test keys: generating RSA-4096 keys takes seconds, which would
+// stall every fuzzing worker.
 func wallets(t testing.TB) {
 	walletsOnce.Do(func() {
-		for _, w := range []**bundler.Wallet{&nodeW, &user} {
-			jwk, err := bundler.GenerateJWK()
+		for file, w := range map[string]**bundler.Wallet{"fuzz-node-wallet.json": &nodeW, "fuzz-user-wallet.json": &user} {
+			jwk, err := os.ReadFile(filepath.Join("..", "testdata", file))
 			if err != nil {
 				t.Fatal(err)
 			}
