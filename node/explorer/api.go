@@ -44,8 +44,12 @@ func liveJobs(st []progress.Status) []liveJob {
 	return out
 }
 
-// since answers the schedule entries after nonce `after` (rendered as the page renders them), the head, the
-// CU's position and the progress of work on the process: the process page polls it for live updates.
+// maxPending is how many not yet evaluated rows one live update looks at again.
+const maxPending = 50
+
+// since answers the schedule entries after nonce `after` and those at the nonces in `pending` (rows the page
+// shows as not evaluated yet), rendered as the page renders them, with the head, the CU's position and the
+// progress of work on the process: the process page polls it for live updates.
 func (x *Explorer) since(c *gin.Context) {
 	ctx := c.Request.Context()
 	pid := c.Param("pid")
@@ -67,6 +71,19 @@ func (x *Explorer) since(c *gin.Context) {
 		jsonErr(c, http.StatusInternalServerError, err.Error())
 		return
 	}
+	var pending []int64
+	if v := c.Query("pending"); v != "" {
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.ParseInt(f, 10, 64)
+			if err != nil || n < 0 || len(pending) == maxPending {
+				jsonErr(c, http.StatusBadRequest, fmt.Sprintf("pending must be at most %d nonces, comma-separated", maxPending))
+				return
+			}
+			if n <= after {
+				pending = append(pending, n)
+			}
+		}
+	}
 	status, err := x.o.CU.Status(ctx, pid)
 	if err != nil {
 		jsonErr(c, http.StatusInternalServerError, err.Error())
@@ -78,12 +95,24 @@ func (x *Explorer) since(c *gin.Context) {
 		c.JSON(http.StatusOK, out)
 		return
 	}
-	if after < head.Nonce {
-		es, err := x.o.SU.Entries(ctx, pid, after+1, head.Nonce, maxSince)
+	var es []store.Entry
+	for _, n := range pending {
+		got, err := x.o.SU.Entries(ctx, pid, n, n, 1)
 		if err != nil {
 			jsonErr(c, http.StatusInternalServerError, err.Error())
 			return
 		}
+		es = append(es, got...)
+	}
+	if after < head.Nonce {
+		got, err := x.o.SU.Entries(ctx, pid, after+1, head.Nonce, maxSince)
+		if err != nil {
+			jsonErr(c, http.StatusInternalServerError, err.Error())
+			return
+		}
+		es = append(es, got...)
+	}
+	if len(es) > 0 {
 		views, err := x.entries(ctx, es)
 		if err != nil {
 			jsonErr(c, http.StatusInternalServerError, err.Error())

@@ -48,8 +48,7 @@ function liveSchedule () {
   const pending = new Set(table.dataset.pending ? table.dataset.pending.split(',').map(Number) : [])
   const progress = document.getElementById('progress')
   poll(async () => {
-    const after = pending.size ? Math.min(...pending) - 1 : head
-    const res = await fetch(`/api/process/${pid}/since?after=${after}`)
+    const res = await fetch(`/api/process/${pid}/since?after=${head}&pending=${[...pending].slice(0, 50).join(',')}`)
     if (!res.ok) return
     const out = await res.json()
     if (out.reload) { location.reload(); return }
