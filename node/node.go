@@ -25,9 +25,11 @@ import (
 	"github.com/aonode/aonode/internal/luavm"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/cu"
+	"github.com/aonode/aonode/node/explorer"
 	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/metrics"
 	"github.com/aonode/aonode/node/mu"
+	"github.com/aonode/aonode/node/progress"
 	"github.com/aonode/aonode/node/recovery"
 	"github.com/aonode/aonode/node/runtime"
 	"github.com/aonode/aonode/node/store"
@@ -50,6 +52,10 @@ type Node struct {
 	Restore *recovery.Recoverer
 	Metrics *metrics.Metrics
 	Cache   cache.Cache
+	// Progress follows long work (recoveries, processes rebuilt by the CU) for the terminal, the log and the
+	// explorer.
+	Progress *progress.Tracker
+	Explorer *explorer.Explorer
 
 	recMu     sync.Mutex
 	recRun    sync.Mutex
@@ -75,6 +81,7 @@ type Info struct {
 	CU         string `json:"cu_url"`
 	SU         string `json:"su_url"`
 	Gateway    string `json:"gateway_url"`
+	Explorer   string `json:"explorer_url,omitempty"` // "" when the explorer is off
 	WalletPath string `json:"wallet"`
 }
 
@@ -106,7 +113,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, Wallet: w, MUKey: muw, DB: db, done: make(chan struct{})}
+	n := &Node{cfg: cfg, log: log, Wallet: w, MUKey: muw, DB: db, done: make(chan struct{}), Progress: progress.New()}
 	if cfg.Gateway.Embedded {
 		n.GW, err = embedded.Open(filepath.Join(cfg.DataDir, "gateway.db"), embedded.Options{Logger: log.With("unit", "gateway")})
 		if err != nil {
@@ -137,7 +144,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	n.CU.SetSnapshots(snapshotOptions(cfg.CU))
 	n.CU.SetMaxLoaded(cfg.CU.MaxLoaded)
 	n.CU.SetMaxDryRuns(cfg.CU.MaxDryRuns)
+	n.CU.SetProgress(n.Progress)
 	n.Restore = recovery.New(n.Gateway, db, log.With("unit", "recovery"))
+	n.Restore.SetProgress(n.Progress)
 	n.CU.SetCheckpointSource(gatewayCheckpoints{gw: n.Gateway, rec: n.Restore})
 	n.recFailed = map[string]recFailure{}
 	if cfg.CU.Recover {
@@ -169,6 +178,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 			return nil, err
 		}
 		poster, confirmer = lp, lp
+	}
+	if n.Explorer, err = n.newExplorer(); err != nil {
+		n.Close()
+		return nil, err
 	}
 	n.Metrics = metrics.New(db.UploadCounts)
 	cuCounters(n.Metrics, n.CU)
@@ -299,6 +312,20 @@ func (n *Node) Start(ctx context.Context) (*Info, error) {
 			return nil, err
 		}
 	}
+	gw := n.cfg.Gateway.URL
+	if n.GW != nil {
+		gw = "http://localhost" + portOf(n.cfg.Gateway.Listen)
+	}
+	info := &Info{
+		Module: modID, Scheduler: n.SU.Address(), MUAddress: n.MU.Address(), SU: n.cfg.SU.PublicURL, Gateway: gw, WalletPath: n.cfg.Wallet,
+		MU: "http://localhost" + portOf(n.cfg.MU.Listen), CU: "http://localhost" + portOf(n.cfg.CU.Listen),
+	}
+	if n.cfg.Explorer.Listen != "" {
+		info.Explorer = "http://localhost" + portOf(n.cfg.Explorer.Listen)
+	}
+	if err := n.listen("explorer", n.cfg.Explorer.Listen, n.explorerRouter(info)); err != nil {
+		return nil, err
+	}
 	rctx, cancel := context.WithCancel(context.Background())
 	prev := n.cancel
 	n.cancel = func() { cancel(); prev() }
@@ -315,14 +342,6 @@ func (n *Node) Start(ctx context.Context) (*Info, error) {
 	}
 	if pids, err := n.DB.ListProcesses(ctx); err == nil && len(pids) > 0 {
 		go n.CU.Warm(rctx, pids)
-	}
-	gw := n.cfg.Gateway.URL
-	if n.GW != nil {
-		gw = "http://localhost" + portOf(n.cfg.Gateway.Listen)
-	}
-	info := &Info{
-		Module: modID, Scheduler: n.SU.Address(), MUAddress: n.MU.Address(), SU: n.cfg.SU.PublicURL, Gateway: gw, WalletPath: n.cfg.Wallet,
-		MU: "http://localhost" + portOf(n.cfg.MU.Listen), CU: "http://localhost" + portOf(n.cfg.CU.Listen),
 	}
 	return info, nil
 }

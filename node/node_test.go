@@ -64,7 +64,7 @@ func startNodeWith(t testing.TB, dataDir string, edit func(*config.Config)) *tes
 		cfg = config.Default()
 		cfg.DataDir = dataDir
 		cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Gateway.Listen = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
-		cfg.Admin.Listen = freeAddr(t)
+		cfg.Admin.Listen, cfg.Explorer.Listen = freeAddr(t), freeAddr(t)
 		cfg.SU.PublicURL = "http://" + cfg.SU.Listen
 		cfg.MU.MonitorInterval = 200 * time.Millisecond
 		if edit != nil {
@@ -102,6 +102,8 @@ func (n *testNode) url(unit string) string {
 		return "http://" + n.cfg.SU.Listen
 	case "admin":
 		return "http://" + n.cfg.Admin.Listen
+	case "explorer":
+		return "http://" + n.cfg.Explorer.Listen
 	}
 	return "http://" + n.cfg.Gateway.Listen
 }

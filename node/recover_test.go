@@ -20,6 +20,7 @@ import (
 	"github.com/aonode/aonode/gateway/embedded"
 	"github.com/aonode/aonode/internal/arlocaltest"
 	"github.com/aonode/aonode/node/config"
+	"github.com/aonode/aonode/node/progress"
 	"github.com/aonode/aonode/node/recovery"
 	"github.com/aonode/aonode/node/store"
 )
@@ -236,6 +237,16 @@ func TestRecoverFromGateway(t *testing.T) {
 			}
 			if st := n2.CU.Stats(); st.CheckpointRestores != 1 || st.Evaluated != 3 {
 				t.Fatalf("recovered node did not start from the checkpoint at nonce 7: %+v", st)
+			}
+			// The recovery was followed: its last phase wrote the 11 entries it verified.
+			var rec *progress.Status
+			for _, j := range n2.Progress.Ended() {
+				if j.Kind == "recover" && j.Subject == p.ID {
+					rec = &j
+				}
+			}
+			if rec == nil || rec.Phase != "verifying and writing" || rec.Done != 11 || rec.Total != 11 {
+				t.Fatalf("recovery progress %+v, want 11/11 assignments verified and written", rec)
 			}
 			want.compare(t, n2)
 			if _, err := n2.DB.GetProcess(ctx, p.ID); err != nil {

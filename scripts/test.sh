@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every aonode test on a fresh machine: installs what is missing (Go modules, the e2e npm packages,
-# a Redis server when none answers), then go vet, go test ./..., and the end-to-end suite, which drives a
-# freshly built aonode with the real @permaweb/aoconnect.
+# a Redis server when none answers, Chromium for the explorer's browser test), then go vet, go test ./...,
+# and the end-to-end suite, which drives a freshly built aonode with the real @permaweb/aoconnect.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -29,6 +29,17 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
 fi
 echo "redis answers on 127.0.0.1:6379"
 
+echo "== Chromium"
+# The explorer's browser test drives a headless Chromium (Debian's package).
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null
+  else
+    echo "test.sh: no chromium and no apt-get to install it" >&2; exit 1
+  fi
+fi
+echo "chromium: $(command -v chromium || command -v chromium-browser)"
+
 echo "== npm packages (e2e)"
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 
@@ -38,7 +49,8 @@ go vet ./...
 echo "== go test"
 # The gateway and bundler tests run against a private arlocal from e2e/node_modules (installed above); make
 # them fail rather than skip when it cannot be started.
-export AONODE_REQUIRE_ARLOCAL=1 AONODE_REQUIRE_REDIS=1
+# The explorer's browser test fails rather than skips without Chromium (installed above).
+export AONODE_REQUIRE_ARLOCAL=1 AONODE_REQUIRE_REDIS=1 AONODE_REQUIRE_BROWSER=1
 go test -count=1 -timeout 20m -skip '^TestHostileProcesses$' ./...
 # The hostile-process test measures another process's latency while one is attacked: it runs alone, so the
 # other packages' tests (go test runs several at once) do not take the cores it measures.

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -18,8 +19,11 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/term"
+
 	"github.com/aonode/aonode/node"
 	"github.com/aonode/aonode/node/config"
+	"github.com/aonode/aonode/node/progress"
 )
 
 func main() {
@@ -60,6 +64,7 @@ func run(args []string) error {
 	suAddr := fs.String("su", "", "SU listen address (default :4003)")
 	cuAddr := fs.String("cu", "", "CU listen address (default :4004)")
 	adminAddr := fs.String("admin", "", "admin listen address: metrics, upload queue, recovery (default 127.0.0.1:4009; off disables)")
+	explorerAddr := fs.String("explorer", "", "process explorer listen address (default 127.0.0.1:4005; off disables)")
 	suURL := fs.String("su-url", "", "public SU URL published in the Scheduler-Location record (default http://localhost:<su port>)")
 	gwListen := fs.String("gateway-listen", "", "embedded gateway listen address (default :4000)")
 	gwURL := fs.String("gateway-url", "", "use this Arweave gateway instead of the embedded one")
@@ -105,6 +110,10 @@ func run(args []string) error {
 	if cfg.Admin.Listen == "off" {
 		cfg.Admin.Listen = ""
 	}
+	set(&cfg.Explorer.Listen, *explorerAddr)
+	if cfg.Explorer.Listen == "off" {
+		cfg.Explorer.Listen = ""
+	}
 	set(&cfg.SU.PublicURL, *suURL)
 	set(&cfg.Gateway.Listen, *gwListen)
 	set(&cfg.LogLevel, *logLevel)
@@ -118,8 +127,30 @@ func run(args []string) error {
 	if err := level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel))); err != nil {
 		return fmt.Errorf("log level %q: %w", cfg.LogLevel, err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// On a terminal, long work shows as bars below the log lines (which go through the bars' writer);
+	// elsewhere as periodic log lines.
+	var bars *progress.Terminal
+	logOut := io.Writer(os.Stderr)
+	if fd := int(os.Stderr.Fd()); term.IsTerminal(fd) {
+		width, _, _ := term.GetSize(fd)
+		bars = progress.NewTerminal(os.Stderr, width)
+		logOut = bars
+	}
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
+	showProgress := func(ctx context.Context, tr *progress.Tracker) (stop func()) {
+		ctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if bars != nil {
+				bars.Run(ctx, tr, progress.Options{})
+			} else {
+				progress.Log(ctx, tr, log, progress.Options{})
+			}
+		}()
+		return func() { cancel(); <-done }
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -127,7 +158,7 @@ func run(args []string) error {
 		if len(ids) != 1 {
 			return errors.New("recover needs exactly one process id (aonode recover [flags] <process-id>)")
 		}
-		return recoverProcess(ctx, cfg, log, ids[0])
+		return recoverProcess(ctx, cfg, log, ids[0], showProgress)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (see aonode -h)", fs.Arg(0))
@@ -136,6 +167,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	stopProgress := showProgress(ctx, n.Progress)
+	defer stopProgress()
 	info, err := n.Start(ctx)
 	if err != nil {
 		n.Close()
@@ -147,6 +180,9 @@ func run(args []string) error {
 	}
 	log.Info("aonode ready", "module", info.Module, "scheduler", info.Scheduler, "mu_address", info.MUAddress, "mu", info.MU, "cu", info.CU, "su", info.SU, "gateway", info.Gateway)
 	fmt.Printf("aonode ready\n  module:    %s\n  scheduler: %s\n  mu:        %s\n  MU_URL=%s CU_URL=%s GATEWAY_URL=%s\n", info.Module, info.Scheduler, info.MUAddress, info.MU, info.CU, info.Gateway)
+	if info.Explorer != "" {
+		fmt.Printf("  explorer:  %s\n", info.Explorer)
+	}
 	<-ctx.Done()
 	stop() // a second signal is no longer caught: it ends the process at once
 	log.Info("shutting down (a second Ctrl-C forces exit)")
@@ -155,7 +191,7 @@ func run(args []string) error {
 
 // recoverProcess restores pid from the gateway into the node's store and evaluates it to its last message, so a
 // node started afterwards serves it at once. It prints the recovery report and the evaluated state's hash.
-func recoverProcess(ctx context.Context, cfg config.Config, log *slog.Logger, pid string) error {
+func recoverProcess(ctx context.Context, cfg config.Config, log *slog.Logger, pid string, show func(context.Context, *progress.Tracker) func()) error {
 	if cfg.Gateway.Embedded {
 		return errors.New("recover reads from a gateway: give -gateway-url (or a config with gateway.url); the embedded gateway lives in the data directory being recovered")
 	}
@@ -164,12 +200,16 @@ func recoverProcess(ctx context.Context, cfg config.Config, log *slog.Logger, pi
 		return err
 	}
 	defer n.Close()
+	// What is fetched and evaluated shows while it runs (the report below comes after).
+	stop := show(ctx, n.Progress)
 	rep, err := n.Recover(ctx, pid)
 	if err != nil {
+		stop()
 		return err
 	}
 	out := map[string]any{"recovery": rep}
 	state, nonce, _, _, err := n.CU.State(ctx, pid)
+	stop()
 	if err != nil {
 		return fmt.Errorf("evaluate recovered process %s: %w", pid, err)
 	}

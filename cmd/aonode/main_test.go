@@ -41,6 +41,7 @@ func TestRecoverCommand(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 	cfg.Gateway.Embedded, cfg.Gateway.URL = false, srv.URL
 	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Admin.Listen = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	cfg.Explorer.Listen = freeAddr(t)
 	ctx := context.Background()
 	n, err := node.Open(ctx, cfg, quiet)
 	if err != nil {

@@ -42,7 +42,7 @@ export class AONode {
   }
 
   static async start (opts = {}) {
-    const ports = opts.ports ?? { gateway: await freePort(), mu: await freePort(), su: await freePort(), cu: await freePort(), admin: await freePort() }
+    const ports = opts.ports ?? { gateway: await freePort(), mu: await freePort(), su: await freePort(), cu: await freePort(), admin: await freePort(), explorer: await freePort() }
     const n = new AONode({ ...opts, ports })
     await n.start()
     return n
@@ -64,7 +64,8 @@ export class AONode {
     if (existsSync(infoFile)) rmSync(infoFile)
     const args = ['-data-dir', this.dataDir, '-gateway-listen', `127.0.0.1:${p.gateway}`,
       '-mu', `127.0.0.1:${p.mu}`, '-su', `127.0.0.1:${p.su}`, '-cu', `127.0.0.1:${p.cu}`,
-      '-su-url', `http://127.0.0.1:${p.su}`, '-admin', p.admin ? `127.0.0.1:${p.admin}` : 'off', ...this.extraArgs]
+      '-su-url', `http://127.0.0.1:${p.su}`, '-admin', p.admin ? `127.0.0.1:${p.admin}` : 'off',
+      '-explorer', p.explorer ? `127.0.0.1:${p.explorer}` : 'off', ...this.extraArgs]
     this.proc = spawnProc(binary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
     this.proc.stdout.on('data', (d) => { this.logs += d })
     this.proc.stderr.on('data', (d) => { this.logs += d })

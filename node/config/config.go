@@ -24,6 +24,8 @@ type Config struct {
 	CU CUConfig `yaml:"cu"`
 	// Admin serves operator endpoints (metrics, upload queue, recovery); loopback only by default.
 	Admin UnitConfig `yaml:"admin"`
+	// Explorer serves the process explorer's pages; loopback only by default.
+	Explorer UnitConfig `yaml:"explorer"`
 
 	Gateway GatewayConfig `yaml:"gateway"`
 	Upload  UploadConfig  `yaml:"upload"`
@@ -164,8 +166,9 @@ func Default() Config {
 			SnapshotMessages: 1000, SnapshotEvalTime: 2 * time.Second, CheckpointMessages: 10000, CheckpointEvalTime: time.Minute,
 			MaxLoaded: 1000, SnapshotCostRatio: 10,
 		},
-		Admin:   UnitConfig{Listen: "127.0.0.1:4009"},
-		Gateway: GatewayConfig{Embedded: true, Listen: ":4000", Timeout: 30 * time.Second},
+		Admin:    UnitConfig{Listen: "127.0.0.1:4009"},
+		Explorer: UnitConfig{Listen: "127.0.0.1:4005"},
+		Gateway:  GatewayConfig{Embedded: true, Listen: ":4000", Timeout: 30 * time.Second},
 		Upload: UploadConfig{
 			Mode: "bundle", MaxItems: 500, MaxBytes: 8 << 20, MaxAge: time.Second, Interval: 250 * time.Millisecond,
 			MaxBackoff: time.Minute, Concurrency: 8, ConfirmInterval: 10 * time.Second, RepostAfter: time.Hour,

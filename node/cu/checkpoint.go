@@ -70,6 +70,7 @@ func (s *Service) queueCheckpoint(ctx context.Context, p *proc, data []byte) err
 	if err := s.db.PutItem(ctx, it.ID, it.Raw, true); err != nil {
 		return err
 	}
+	s.noteCheckpoint(ctx, p.id, st.Nonce, it.ID)
 	s.log.Info("checkpoint queued", "process", p.id, "nonce", st.Nonce, "item", it.ID, "bytes", len(it.Raw))
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/cache"
 	"github.com/aonode/aonode/node/cron"
+	"github.com/aonode/aonode/node/progress"
 	"github.com/aonode/aonode/node/runtime"
 	"github.com/aonode/aonode/node/runtime/aoslua"
 	"github.com/aonode/aonode/node/store"
@@ -72,6 +73,8 @@ type Service struct {
 	maxLoaded  int // process VMs kept in memory (0: all)
 	evicting   atomic.Bool
 	dryRuns    chan struct{} // a slot per dry-run being evaluated
+	progress   *progress.Tracker
+	trackMin   int // evaluations with fewer messages left are not tracked (0: loadPage; tests lower it)
 }
 
 // DefaultMaxDryRuns is how many dry-runs a CU evaluates at once unless told otherwise: two per CPU core, so
@@ -309,6 +312,9 @@ func (s *Service) evaluate(ctx context.Context, p *proc, toNonce int64) error {
 			}()
 		}
 	}
+	var job *progress.Job // a long evaluation (a rebuild) is shown while it runs
+	defer func() { job.End() }()
+	from := p.nonce
 	for toNonce < 0 || p.nonce < toNonce {
 		batch, err := s.sched.Load(ctx, p.id, p.nonce+1, toNonce, loadPage)
 		if err != nil {
@@ -317,9 +323,13 @@ func (s *Service) evaluate(ctx context.Context, p *proc, toNonce int64) error {
 		if len(batch) == 0 {
 			return nil
 		}
+		if job == nil && from == p.nonce {
+			job = s.trackEval(ctx, p, toNonce, len(batch))
+		}
 		if err := s.evalBatch(ctx, p, batch); err != nil {
 			return err
 		}
+		job.Set(p.nonce - from)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/gateway"
+	"github.com/aonode/aonode/node/progress"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )
@@ -53,7 +54,11 @@ type Recoverer struct {
 	db      *store.DB
 	log     *slog.Logger
 	retries int // extra lookups of messages the gateway has not indexed yet
+	prog    *progress.Tracker
 }
+
+// SetProgress makes recoveries report what they fetched to t (shown while they run).
+func (r *Recoverer) SetProgress(t *progress.Tracker) { r.prog = t }
 
 // New builds a recoverer.
 func New(gw Gateway, db *store.DB, log *slog.Logger) *Recoverer {
@@ -94,8 +99,10 @@ func (r *Recoverer) Recover(ctx context.Context, pid string) (*Report, error) {
 		return nil, fmt.Errorf("recover %s: the process has no Scheduler tag", pid)
 	}
 	rep := &Report{Process: pid, Scheduler: sched}
+	job := r.prog.Start("recover", pid, "listing assignments", "assignments", 0)
+	defer job.End()
 
-	asgTxs, err := r.assignments(ctx, pid, sched)
+	asgTxs, err := r.assignments(ctx, pid, sched, job)
 	if err != nil {
 		return nil, err
 	}
@@ -114,15 +121,18 @@ func (r *Recoverer) Recover(ctx context.Context, pid string) (*Report, error) {
 			metas[id] = gateway.Tx{} // placeholder: not known yet
 		}
 	}
-	if err := r.lookup(ctx, msgIDs, metas); err != nil {
+	job.Phase("looking up messages", "messages", int64(len(msgIDs)))
+	if err := r.lookup(ctx, msgIDs, metas, job); err != nil {
 		return nil, fmt.Errorf("recover %s: %w", pid, err)
 	}
-	raws, fromBundles, err := r.items(ctx, sched, metas)
+	job.Phase("fetching items", "items", int64(len(metas)))
+	raws, fromBundles, err := r.items(ctx, sched, metas, job)
 	if err != nil {
 		return nil, fmt.Errorf("recover %s: %w", pid, err)
 	}
 	rep.FromBundles = fromBundles
 
+	job.Phase("verifying and writing", "assignments", int64(len(asgTxs)))
 	asgs, err := verifyChain(pid, sched, asgTxs, raws)
 	if err != nil {
 		return nil, fmt.Errorf("recover %s: %w", pid, err)
@@ -144,12 +154,14 @@ func (r *Recoverer) Recover(ctx context.Context, pid string) (*Report, error) {
 			ne.Process = &store.Process{
 				ID: pid, Owner: pit.OwnerAddress(), Scheduler: sched, Timestamp: a.entry.Timestamp, BlockHeight: a.entry.BlockHeight,
 			}
+			ne.Process.Name, _ = pit.Tag("Name")
 		}
 		entries[i] = ne
 	}
 	if err := r.db.Restore(ctx, entries); err != nil {
 		return nil, err
 	}
+	job.Set(int64(len(entries)))
 	rep.Entries, rep.LastNonce = len(asgs), asgs[len(asgs)-1].entry.Nonce
 	rep.Duration = time.Since(start).Milliseconds()
 	r.log.Info("process recovered from the gateway", "process", pid, "entries", rep.Entries,
@@ -159,7 +171,7 @@ func (r *Recoverer) Recover(ctx context.Context, pid string) (*Report, error) {
 
 // assignments lists the process's assignments signed by its scheduler, deduplicated by id (gateways may hold an
 // item in several bundles).
-func (r *Recoverer) assignments(ctx context.Context, pid, sched string) ([]gateway.Tx, error) {
+func (r *Recoverer) assignments(ctx context.Context, pid, sched string, job *progress.Job) ([]gateway.Tx, error) {
 	seen := map[string]bool{}
 	var out []gateway.Tx
 	err := r.gw.AllTransactions(ctx, gateway.TxQuery{
@@ -174,6 +186,7 @@ func (r *Recoverer) assignments(ctx context.Context, pid, sched string) ([]gatew
 		if !seen[t.ID] {
 			seen[t.ID] = true
 			out = append(out, t)
+			job.Add(1)
 		}
 		return nil
 	})
@@ -186,8 +199,9 @@ func (r *Recoverer) assignments(ctx context.Context, pid, sched string) ([]gatew
 // lookup fills metas for ids with the gateway's metadata, at most a page of ids per query. Gateways index
 // asynchronously (arlocal under load, ar.io unbundling), so ids still missing are asked for again a few times
 // before recovery gives up.
-func (r *Recoverer) lookup(ctx context.Context, ids []string, metas map[string]gateway.Tx) error {
+func (r *Recoverer) lookup(ctx context.Context, ids []string, metas map[string]gateway.Tx, job *progress.Job) error {
 	delay := 500 * time.Millisecond
+	total := len(ids)
 	for attempt := 0; ; attempt++ {
 		if err := r.lookupOnce(ctx, ids, metas); err != nil {
 			return err
@@ -198,6 +212,7 @@ func (r *Recoverer) lookup(ctx context.Context, ids []string, metas map[string]g
 				missing = append(missing, id)
 			}
 		}
+		job.Set(int64(total - len(missing)))
 		if len(missing) == 0 {
 			return nil
 		}
@@ -234,11 +249,12 @@ func (r *Recoverer) lookupOnce(ctx context.Context, ids []string, metas map[stri
 // items restores the signed binary of every data item in metas. An item whose metadata does not reproduce its
 // signature is taken from its bundle: the one the gateway names, else the scheduler's own L1 bundles. What is
 // still missing afterwards is an L1 transaction, left on the gateway.
-func (r *Recoverer) items(ctx context.Context, sched string, metas map[string]gateway.Tx) (map[string]*bundler.Item, int, error) {
+func (r *Recoverer) items(ctx context.Context, sched string, metas map[string]gateway.Tx, job *progress.Job) (map[string]*bundler.Item, int, error) {
 	out := map[string]*bundler.Item{}
 	missing := map[string]bool{}
 	bundles := map[string]bool{}
 	for id, t := range metas {
+		job.Add(1)
 		var data []byte
 		if t.DataSize > 0 {
 			d, _, err := r.gw.Data(ctx, id)
@@ -439,7 +455,7 @@ func (r *Recoverer) Item(ctx context.Context, id string) (*bundler.Item, error) 
 	if err != nil {
 		return nil, err
 	}
-	items, _, err := r.items(ctx, t.Owner.Address, map[string]gateway.Tx{id: *t})
+	items, _, err := r.items(ctx, t.Owner.Address, map[string]gateway.Tx{id: *t}, nil)
 	if err != nil {
 		return nil, err
 	}

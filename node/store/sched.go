@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -19,6 +20,7 @@ type Process struct {
 	Scheduler   string `json:"scheduler"`
 	Timestamp   int64  `json:"timestamp"`
 	BlockHeight int64  `json:"block_height"`
+	Name        string `json:"name,omitempty"` // its Name tag, for the list of processes
 }
 
 // Entry is one slot of a process's schedule: the assignment at Nonce and the message it assigns.
@@ -131,12 +133,13 @@ func (d *DB) Restore(ctx context.Context, entries []NewEntry) error {
 		return errors.New("restore schedule: the first entry must be the process spawn")
 	}
 	err := d.db.Update(func(tx *bolt.Tx) error {
+		later := &deferred{seen: map[string]bool{}}
 		for _, ne := range entries {
-			if err := appendEntry(tx, ne); err != nil {
+			if err := appendEntryTo(tx, ne, later); err != nil {
 				return fmt.Errorf("entry %d: %w", ne.Entry.Nonce, err)
 			}
 		}
-		return nil
+		return later.apply(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("restore schedule of %s: %w", entries[0].Process.ID, err)
@@ -144,7 +147,41 @@ func (d *DB) Restore(ctx context.Context, entries []NewEntry) error {
 	return nil
 }
 
-func appendEntry(tx *bolt.Tx, ne NewEntry) error {
+func appendEntry(tx *bolt.Tx, ne NewEntry) error { return appendEntryTo(tx, ne, nil) }
+
+// deferred holds a long restore's index and item writes, to be made in key order at its end: bbolt splits
+// a transaction's nodes only when it commits, so keys put in random order (ids) into one large transaction
+// each cost a move of the whole node (100,000 entries took a minute); in key order they are appends.
+type deferred struct {
+	idx, items []kv
+	uploads    []string
+	seen       map[string]bool // message index keys and item ids written so far
+}
+
+type kv struct{ k, v []byte }
+
+func (d *deferred) apply(tx *bolt.Tx) error {
+	for _, w := range []struct {
+		b    *bolt.Bucket
+		puts []kv
+	}{{tx.Bucket(bMsgIndex), d.idx}, {tx.Bucket(bItems), d.items}} {
+		slices.SortStableFunc(w.puts, func(a, b kv) int { return bytes.Compare(a.k, b.k) })
+		for _, p := range w.puts {
+			if err := w.b.Put(p.k, p.v); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range d.uploads {
+		if err := enqueueUpload(tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendEntryTo writes an entry; with later set, its index and item writes wait for later.apply.
+func appendEntryTo(tx *bolt.Tx, ne NewEntry, later *deferred) error {
 	e := ne.Entry
 	logs, err := tx.Bucket(bLogs).CreateBucketIfNotExists([]byte(e.Process))
 	if err != nil {
@@ -159,7 +196,8 @@ func appendEntry(tx *bolt.Tx, ne NewEntry) error {
 	}
 	idx := tx.Bucket(bMsgIndex)
 	if e.MessageID != "" && e.Nonce > 0 {
-		if idx.Get(msgKey(e.Process, e.MessageID)) != nil {
+		k := msgKey(e.Process, e.MessageID)
+		if idx.Get(k) != nil || later != nil && later.seen["i"+string(k)] {
 			return fmt.Errorf("message %s for process %s: %w", e.MessageID, e.Process, ErrDuplicate)
 		}
 	}
@@ -170,9 +208,25 @@ func appendEntry(tx *bolt.Tx, ne NewEntry) error {
 		if err := putJSON(tx.Bucket(bProcesses), []byte(ne.Process.ID), ne.Process); err != nil {
 			return err
 		}
+		if err := indexProcess(tx, ne.Process); err != nil {
+			return err
+		}
 	}
 	if err := putJSON(logs, be64(uint64(e.Nonce)), e); err != nil {
 		return err
+	}
+	if later != nil {
+		mk := msgKey(e.Process, e.MessageID)
+		later.seen["i"+string(mk)] = true
+		later.idx = append(later.idx, kv{mk, be64(uint64(e.Nonce))},
+			kv{[]byte("a:" + e.AssignmentID), append([]byte(e.Process+"|"), be64(uint64(e.Nonce))...)})
+		later.items = append(later.items, kv{[]byte(e.AssignmentID), ne.AssignmentRaw})
+		if ne.MessageRaw != nil && !later.seen["m"+e.MessageID] && tx.Bucket(bItems).Get([]byte(e.MessageID)) == nil {
+			later.seen["m"+e.MessageID] = true
+			later.items = append(later.items, kv{[]byte(e.MessageID), ne.MessageRaw})
+		}
+		later.uploads = append(later.uploads, ne.Uploads...)
+		return nil
 	}
 	if err := idx.Put(msgKey(e.Process, e.MessageID), be64(uint64(e.Nonce))); err != nil {
 		return err

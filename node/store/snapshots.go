@@ -84,3 +84,24 @@ func (d *DB) PutResults(ctx context.Context, pid string, results []ResultRow) er
 	}
 	return nil
 }
+
+// SnapshotNonce is the nonce the latest snapshot of pid was taken after (ErrNotFound: none), without
+// reading the snapshot.
+func (d *DB) SnapshotNonce(ctx context.Context, pid string) (int64, error) {
+	if err := ctxErr(ctx); err != nil {
+		return 0, err
+	}
+	var nonce int64
+	err := d.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bSnapshots).Get([]byte(pid))
+		if len(v) < 8 {
+			return ErrNotFound
+		}
+		nonce = int64(binary.BigEndian.Uint64(v))
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read snapshot nonce of %s: %w", pid, err)
+	}
+	return nonce, nil
+}

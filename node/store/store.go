@@ -54,13 +54,19 @@ func Open(path string) (*DB, error) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		rebuild := tx.Bucket(bUploadPending) == nil
-		for _, b := range [][]byte{bProcesses, bLogs, bMsgIndex, bItems, bResults, bUploads, bUploadIdx, bMeta, bMonitors, bCrons, bUploadPending, bUploadPosted, bSnapshots, bTasks, bTaskItems, bTasksFailed} {
+		procIndex := tx.Bucket(bProcIndex) == nil
+		for _, b := range [][]byte{bProcesses, bLogs, bMsgIndex, bItems, bResults, bUploads, bUploadIdx, bMeta, bMonitors, bCrons, bUploadPending, bUploadPosted, bSnapshots, bTasks, bTaskItems, bTasksFailed, bProcIndex} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
 		if rebuild {
-			return rebuildUploadIndexes(tx)
+			if err := rebuildUploadIndexes(tx); err != nil {
+				return err
+			}
+		}
+		if procIndex {
+			return rebuildProcIndex(tx)
 		}
 		return nil
 	})

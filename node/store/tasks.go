@@ -90,6 +90,18 @@ func addTask(tx *bolt.Tx, nt NewTask, now int64) error {
 	return nil
 }
 
+// PushKey is the meta key recording the item a delivered message or spawn task sent:
+// push/<process>/<source>/m<index> (s<index> for a spawn).
+func PushKey(t Task) (string, bool) {
+	switch t.Kind {
+	case TaskMessage:
+		return fmt.Sprintf("push/%s/%s/m%d", t.Process, t.Source, t.Index), true
+	case TaskSpawn:
+		return fmt.Sprintf("push/%s/%s/s%d", t.Process, t.Source, t.Index), true
+	}
+	return "", false
+}
+
 // FinishTasks writes b in one transaction: the finished task goes (with its item), new tasks are queued, wallet
 // messages are stored and queued for upload, the monitor is saved. ErrTaskGone when b.Done is not pending.
 func (d *DB) FinishTasks(ctx context.Context, b TaskBatch) error {
@@ -100,8 +112,18 @@ func (d *DB) FinishTasks(ctx context.Context, b TaskBatch) error {
 	err := d.db.Batch(func(tx *bolt.Tx) error {
 		if b.Done != 0 {
 			tasks := tx.Bucket(bTasks)
-			if tasks.Get(be64(b.Done)) == nil {
+			raw := tasks.Get(be64(b.Done))
+			if raw == nil {
 				return ErrTaskGone
+			}
+			var done Task
+			if err := json.Unmarshal(raw, &done); err == nil && done.ItemID != "" {
+				// What a result's outbox entry became (the explorer links a message to what it caused).
+				if key, ok := PushKey(done); ok {
+					if err := tx.Bucket(bMeta).Put([]byte(key), []byte(done.ItemID)); err != nil {
+						return err
+					}
+				}
 			}
 			if err := tasks.Delete(be64(b.Done)); err != nil {
 				return err

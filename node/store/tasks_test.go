@@ -160,3 +160,26 @@ func TestTaskLifecycle(t *testing.T) {
 		t.Fatalf("tasks after %d: %+v", re.Seq-1, ts)
 	}
 }
+
+// A delivered message or spawn leaves a record of the item it became, under its outbox entry's key.
+func TestFinishedPushRecorded(t *testing.T) {
+	ctx := context.Background()
+	d, _ := openTemp(t)
+	push := NewTask{Task: Task{Kind: TaskMessage, Process: "P", Source: "M", Target: "T", ItemID: "ITEM", Index: 2}, Raw: []byte("signed")}
+	if err := d.FinishTasks(ctx, TaskBatch{Tasks: []NewTask{push}}); err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := d.Tasks(ctx, 0, 10)
+	if err != nil || len(tasks) != 1 {
+		t.Fatalf("tasks %v %v", tasks, err)
+	}
+	if _, err := d.Meta(ctx, "push/P/M/m2"); err == nil {
+		t.Fatal("recorded before it was delivered")
+	}
+	if err := d.FinishTasks(ctx, TaskBatch{Done: tasks[0].Seq}); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := d.Meta(ctx, "push/P/M/m2"); err != nil || id != "ITEM" {
+		t.Fatalf("record: %q %v", id, err)
+	}
+}

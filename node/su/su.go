@@ -171,7 +171,8 @@ func (s *Service) spawn(ctx context.Context, it *bundler.Item) (*store.Entry, er
 			return nil, err
 		}
 	}
-	p := &store.Process{ID: it.ID, Owner: it.OwnerAddress(), Scheduler: sched}
+	name, _ := it.Tag("Name")
+	p := &store.Process{ID: it.ID, Owner: it.OwnerAddress(), Scheduler: sched, Name: name}
 	var extra []bundler.Tag
 	if s.authority != "" && s.authority != sched {
 		extra = append(extra, bundler.Tag{Name: "Authority", Value: s.authority})

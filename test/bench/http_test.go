@@ -38,7 +38,7 @@ func BenchmarkHTTPSigned(b *testing.B) {
 	cfg.DataDir = b.TempDir()
 	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Gateway.Listen = freeAddr(b), freeAddr(b), freeAddr(b), freeAddr(b)
 	cfg.SU.PublicURL = "http://" + cfg.SU.Listen
-	cfg.Admin.Listen = ""
+	cfg.Admin.Listen, cfg.Explorer.Listen = "", ""
 	ctx := context.Background()
 	n, err := node.Open(ctx, cfg, quiet)
 	if err != nil {

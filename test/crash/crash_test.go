@@ -54,7 +54,7 @@ type nodeProc struct {
 func start(t *testing.T, bin, dir string, addrs []string, extra ...string) *nodeProc {
 	t.Helper()
 	os.Remove(filepath.Join(dir, "node-info.json"))
-	args := append([]string{"-data-dir", dir, "-mu", addrs[0], "-su", addrs[1], "-su-url", "http://" + addrs[1], "-cu", addrs[2], "-admin", addrs[4], "-log-level", "warn"}, extra...)
+	args := append([]string{"-data-dir", dir, "-mu", addrs[0], "-su", addrs[1], "-su-url", "http://" + addrs[1], "-cu", addrs[2], "-admin", addrs[4], "-explorer", "off", "-log-level", "warn"}, extra...)
 	cmd := exec.Command(bin, args...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs

@@ -74,7 +74,7 @@ func TestLoad(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Gateway.Listen = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	cfg.SU.PublicURL = "http://" + cfg.SU.Listen
-	cfg.Admin.Listen = freeAddr(t)
+	cfg.Admin.Listen, cfg.Explorer.Listen = freeAddr(t), freeAddr(t)
 	ctx := context.Background()
 	n, err := node.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
