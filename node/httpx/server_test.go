@@ -77,7 +77,8 @@ func TestSlowBodyCutOff(t *testing.T) {
 	if res.StatusCode != http.StatusRequestTimeout {
 		t.Fatalf("slow body: %d %s", res.StatusCode, body)
 	}
-	if took := time.Since(start); took > 2*time.Second {
+	// The whole body takes 5 s: the 408 must come well before (a loaded machine may be slow to deliver it).
+	if took := time.Since(start); took > 4*time.Second {
 		t.Fatalf("cut off only after %v", took)
 	}
 	// And the connection is closed, not kept for the rest of the body.
