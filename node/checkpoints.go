@@ -85,6 +85,7 @@ func cuCounters(m *metrics.Metrics, c *cu.Service) {
 		{"aonode_cu_evictions_total", "Idle processes unloaded (cu.max_loaded_processes).", func(s cu.Stats) int64 { return s.Evictions }},
 		{"aonode_cu_dry_runs_refused_total", "Dry-runs answered 429 because cu.max_dry_runs were running.", func(s cu.Stats) int64 { return s.DryRunsRefused }},
 		{"aonode_cu_reverts_total", "VMs rebuilt to drop the state of an evaluation whose result was an Error.", func(s cu.Stats) int64 { return s.Reverts }},
+		{"aonode_cu_follow_failures_total", "Reads answered from the local copy because the process's SU could not be read.", func(s cu.Stats) int64 { return s.FollowFailures }},
 	} {
 		m.Counter(k.name, k.help, func() float64 { return float64(k.get(c.Stats())) })
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/cu"
 	"github.com/aonode/aonode/node/explorer"
+	"github.com/aonode/aonode/node/follow"
 	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/metrics"
 	"github.com/aonode/aonode/node/mu"
@@ -50,6 +51,7 @@ type Node struct {
 	MU      *mu.Service
 	Worker  *bundler.Worker
 	Restore *recovery.Recoverer
+	Follow  *follow.Follower // nil unless cu.recover: keeps copies of other SUs' schedules up to date
 	Metrics *metrics.Metrics
 	Cache   cache.Cache
 	// Progress follows long work (recoveries, processes rebuilt by the CU) for the terminal, the log and the
@@ -149,13 +151,19 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	n.Restore.SetProgress(n.Progress)
 	n.CU.SetCheckpointSource(gatewayCheckpoints{gw: n.Gateway, rec: n.Restore})
 	n.recFailed = map[string]recFailure{}
+	rem := newRemote(n.Gateway, w.Address(), cfg.SU.PublicURL)
 	if cfg.CU.Recover {
+		// Processes other SUs schedule are read from their SU and followed as they grow; the gateway is the
+		// fallback for a process whose SU cannot be reached.
+		n.Follow = follow.New(db, rem, n.Restore, w.Address(), follow.Options{
+			MinInterval: cfg.CU.FollowInterval, Log: log.With("unit", "follow"),
+		})
+		n.CU.SetFollower(n.Follow, func(err error) bool { return errors.Is(err, follow.ErrNotFollowed) })
 		n.CU.SetRecoverer(n.autoRecover)
 	}
 	n.cancel = func() {}
-	rem := newRemote(n.Gateway, w.Address(), cfg.SU.PublicURL)
 	n.MU = mu.New(muw, n.SU, cuReader{n.CU}, rem, db, log.With("unit", "mu"), mu.Options{
-		Lifetime: cfg.MU.PushLifetime, RetryMax: cfg.MU.PushMaxBackoff,
+		Lifetime: cfg.MU.PushLifetime, RetryMax: cfg.MU.PushMaxBackoff, NoSU: cfg.SU.Listen == "",
 	})
 	n.SU.OnScheduled(n.MU.Wake)
 	var poster bundler.Poster
@@ -404,6 +412,9 @@ func (n *Node) publish(ctx context.Context) (string, error) {
 	} else if err != nil {
 		return "", err
 	}
+	if n.cfg.SU.Listen == "" {
+		return modID, nil // no SU here: nothing to locate
+	}
 	ttl := strconv.FormatInt(n.cfg.SU.LocationTTL, 10)
 	key = "scheduler-location/" + n.cfg.SU.PublicURL + "/" + ttl
 	if _, err := n.DB.Meta(ctx, key); errors.Is(err, store.ErrNotFound) {
@@ -500,10 +511,28 @@ func (n *Node) autoRecover(ctx context.Context, pid string) error {
 	// One recovery at a time: concurrent first requests for a process must not race to restore it.
 	n.recRun.Lock()
 	defer n.recRun.Unlock()
-	_, err := n.Restore.Recover(ctx, pid)
-	if errors.Is(err, recovery.ErrExists) {
+	// From the process's SU first (the whole schedule, and the CU follows it from there), else from the
+	// gateway (an SU that is gone, or this node's own SU after losing its disk).
+	var err error
+	if n.Follow != nil {
+		var added int
+		added, err = n.Follow.Follow(ctx, pid, true)
+		if err == nil && added > 0 {
+			n.recMu.Lock()
+			delete(n.recFailed, pid)
+			n.recMu.Unlock()
+			return nil
+		}
+		n.log.Debug("process not read from its SU; trying the gateway", "process", pid, "err", err)
+	}
+	_, rerr := n.Restore.Recover(ctx, pid)
+	if errors.Is(rerr, recovery.ErrExists) {
 		return nil
 	}
+	if rerr != nil && err != nil && !errors.Is(err, follow.ErrNotFollowed) {
+		rerr = fmt.Errorf("%w (and from its SU: %v)", rerr, err)
+	}
+	err = rerr
 	n.recMu.Lock()
 	defer n.recMu.Unlock()
 	if err == nil {

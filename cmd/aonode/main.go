@@ -60,9 +60,9 @@ func run(args []string) error {
 	dataDir := fs.String("data-dir", "", "data directory (default .aonode)")
 	wallet := fs.String("wallet", "", "wallet JWK path, created when missing (default <data-dir>/wallet.json)")
 	muWallet := fs.String("mu-wallet", "", "MU wallet JWK path, shared by every node of a deployment; created when missing (default <data-dir>/mu-wallet.json)")
-	muAddr := fs.String("mu", "", "MU listen address (default :4002)")
-	suAddr := fs.String("su", "", "SU listen address (default :4003)")
-	cuAddr := fs.String("cu", "", "CU listen address (default :4004)")
+	muAddr := fs.String("mu", "", "MU listen address (default :4002; off disables)")
+	suAddr := fs.String("su", "", "SU listen address (default :4003; off disables: no Scheduler-Location, nothing scheduled here)")
+	cuAddr := fs.String("cu", "", "CU listen address (default :4004; off disables)")
 	adminAddr := fs.String("admin", "", "admin listen address: metrics, upload queue, recovery (default 127.0.0.1:4009; off disables)")
 	explorerAddr := fs.String("explorer", "", "process explorer listen address (default 127.0.0.1:4005; off disables)")
 	suURL := fs.String("su-url", "", "public SU URL published in the Scheduler-Location record (default http://localhost:<su port>)")
@@ -107,12 +107,12 @@ func run(args []string) error {
 	set(&cfg.SU.Listen, *suAddr)
 	set(&cfg.CU.Listen, *cuAddr)
 	set(&cfg.Admin.Listen, *adminAddr)
-	if cfg.Admin.Listen == "off" {
-		cfg.Admin.Listen = ""
-	}
 	set(&cfg.Explorer.Listen, *explorerAddr)
-	if cfg.Explorer.Listen == "off" {
-		cfg.Explorer.Listen = ""
+	// "off" turns a unit off (no listener): a CU-only, SU-only or MU-only node.
+	for _, addr := range []*string{&cfg.MU.Listen, &cfg.SU.Listen, &cfg.CU.Listen, &cfg.Admin.Listen, &cfg.Explorer.Listen} {
+		if *addr == "off" {
+			*addr = ""
+		}
 	}
 	set(&cfg.SU.PublicURL, *suURL)
 	set(&cfg.Gateway.Listen, *gwListen)

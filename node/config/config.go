@@ -100,6 +100,9 @@ type CUConfig struct {
 	// MaxDryRuns is how many dry-runs are evaluated at once; past it a dry-run is answered 429 with
 	// Retry-After at once (never queued, never in the way of scheduled evaluation). 0: two per CPU core.
 	MaxDryRuns int `yaml:"max_dry_runs"`
+	// FollowInterval: a process another SU schedules is read from that SU before the CU answers for it, at
+	// most this often unless a client asks for a message not held yet (then at once). Needs Recover.
+	FollowInterval time.Duration `yaml:"follow_interval"`
 }
 
 // HTTPConfig are the listeners' timeouts and connection bounds. A zero duration or count turns that bound off
@@ -164,7 +167,7 @@ func Default() Config {
 		CU: CUConfig{
 			Listen: ":4004", Recover: true, Cache: "memory", CacheSize: 10000,
 			SnapshotMessages: 1000, SnapshotEvalTime: 2 * time.Second, CheckpointMessages: 10000, CheckpointEvalTime: time.Minute,
-			MaxLoaded: 1000, SnapshotCostRatio: 10,
+			MaxLoaded: 1000, SnapshotCostRatio: 10, FollowInterval: 250 * time.Millisecond,
 		},
 		Admin:    UnitConfig{Listen: "127.0.0.1:4009"},
 		Explorer: UnitConfig{Listen: "127.0.0.1:4005"},

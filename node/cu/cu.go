@@ -64,9 +64,11 @@ type Service struct {
 	mu         sync.Mutex
 	procs      map[string]*proc
 	recoverer  func(ctx context.Context, pid string) error
-	runtimes   *runtime.Set   // the runtimes this CU runs (nil: every aos-lua release of this binary)
-	caps       runtime.Limits // the most compute and memory a module may ask
-	cache      cache.Cache    // results and snapshots shared with other CUs (nil: none)
+	follower   Follower
+	ownProcess func(error) bool // whether a follower error says the process is this node's SU's
+	runtimes   *runtime.Set     // the runtimes this CU runs (nil: every aos-lua release of this binary)
+	caps       runtime.Limits   // the most compute and memory a module may ask
+	cache      cache.Cache      // results and snapshots shared with other CUs (nil: none)
 	snapOpts   SnapshotOptions
 	ckptSource CheckpointSource
 	stats      stats
@@ -132,9 +134,40 @@ func (s *Service) CheckModule(mod *bundler.Item) error {
 	return err
 }
 
-// SetRecoverer makes the CU restore processes it does not hold (from the gateway) before answering for them.
-// Set it before serving.
+// SetRecoverer makes the CU restore processes it does not hold (from their SU or the gateway) before answering
+// for them. Set it before serving.
 func (s *Service) SetRecoverer(fn func(ctx context.Context, pid string) error) { s.recoverer = fn }
+
+// Follower brings the local copy of a process's schedule up to date when another SU schedules it (see
+// package follow); it answers follow.ErrNotFollowed-like errors for this node's own processes, which the CU
+// ignores.
+type Follower interface {
+	// Follow adds what the process's SU scheduled since the local copy ends; unless force is set it may
+	// answer at once when it asked a moment ago.
+	Follow(ctx context.Context, pid string, force bool) (int, error)
+}
+
+// SetFollower makes the CU read the schedules of processes other SUs schedule up to their latest message
+// before it evaluates them. Set it before serving.
+func (s *Service) SetFollower(f Follower, isOwn func(error) bool) {
+	s.follower, s.ownProcess = f, isOwn
+}
+
+// refresh asks the follower for what pid's SU added. Reads go on with what is held when the SU cannot be
+// reached (a CU that follows another SU answers from its last copy rather than not at all), so the error is
+// only logged and returned for callers that need the newest entries.
+func (s *Service) refresh(ctx context.Context, pid string, force bool) error {
+	if s.follower == nil {
+		return nil
+	}
+	_, err := s.follower.Follow(ctx, pid, force)
+	if err == nil || s.ownProcess != nil && s.ownProcess(err) {
+		return nil
+	}
+	s.stats.followFailures.Add(1)
+	s.log.Warn("could not read the process's schedule from its SU; answering from the copy held here", "process", pid, "err", err)
+	return err
+}
 
 // proc is one process's live VM and how far it has evaluated.
 type proc struct {
@@ -450,6 +483,12 @@ func (s *Service) resolveNonce(ctx context.Context, pid, id string) (int64, erro
 		return 0, nil
 	}
 	sc, err := s.sched.Lookup(ctx, pid, id)
+	if errors.Is(err, store.ErrNotFound) && s.follower != nil {
+		// Scheduled by another SU since this copy was last brought up to date, perhaps.
+		if ferr := s.refresh(ctx, pid, true); ferr == nil {
+			sc, err = s.sched.Lookup(ctx, pid, id)
+		}
+	}
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return 0, notFound("message %s not found in process %s", id, pid)
@@ -602,6 +641,9 @@ func (s *Service) forkLatest(ctx context.Context, pid string) (runtime.Instance,
 	if err != nil {
 		return nil, position{}, err
 	}
+	// A dry-run right after a message sent elsewhere must see it: ask the SU every time (concurrent
+	// dry-runs share one request).
+	_ = s.refresh(ctx, pid, true)
 	p.mu.Lock()
 	if err := s.evaluate(ctx, p, -1); err != nil {
 		p.mu.Unlock()
@@ -681,6 +723,7 @@ func (s *Service) Results(ctx context.Context, pid string, q ResultsQuery) ([]Ed
 	if err != nil {
 		return nil, false, err
 	}
+	_ = s.refresh(ctx, pid, false)
 	p.mu.Lock()
 	err = s.evaluate(ctx, p, -1)
 	if err == nil && p.gapUntil >= 0 {
@@ -749,6 +792,7 @@ func (s *Service) State(ctx context.Context, pid string) ([]byte, int64, int64, 
 	if err != nil {
 		return nil, 0, 0, 0, err
 	}
+	_ = s.refresh(ctx, pid, false)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := s.evaluate(ctx, p, -1); err != nil {
@@ -765,6 +809,7 @@ func (s *Service) Load(ctx context.Context, pid string) (int64, error) {
 	if err != nil {
 		return -1, err
 	}
+	_ = s.refresh(ctx, pid, false)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	err = s.evaluate(ctx, p, -1)

@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,6 +69,9 @@ type Options struct {
 	// A task that fails is tried again after RetryMin, doubling up to RetryMax, and given up (listed as failed)
 	// once it has been failing for Lifetime since it was queued or this MU started, whichever is later.
 	RetryMin, RetryMax, Lifetime time.Duration
+	// NoSU is set on a node whose SU is off (an MU-only or CU-only node): every item goes to the SU its
+	// process names, none is scheduled here.
+	NoSU bool
 }
 
 // Stats counts what the crank did since the node started.
@@ -149,6 +154,11 @@ func (m *Service) Send(ctx context.Context, it *bundler.Item) (string, error) {
 
 // Assign schedules an existing message for a process (this SU's); it returns the assignment id.
 func (m *Service) Assign(ctx context.Context, pid, msgID string, baseLayer bool, exclude []string) (string, error) {
+	if local, err := m.schedulesHere(ctx, pid); err != nil {
+		return "", err
+	} else if !local {
+		return m.assignRemote(ctx, pid, msgID, baseLayer, exclude)
+	}
 	e, err := m.su.Assign(ctx, pid, msgID, baseLayer, exclude)
 	if err != nil {
 		return "", err
@@ -156,12 +166,34 @@ func (m *Service) Assign(ctx context.Context, pid, msgID string, baseLayer bool,
 	return e.AssignmentID, nil
 }
 
+// assignRemote forwards a client's assignment to the SU of pid (its POST /?process-id=&assign= route).
+func (m *Service) assignRemote(ctx context.Context, pid, msgID string, baseLayer bool, exclude []string) (string, error) {
+	base, err := m.remote.Locate(ctx, pid)
+	if errors.Is(err, ErrNotProcess) || errors.Is(err, ErrUnknownTarget) {
+		return "", &Error{Msg: fmt.Sprintf("process %s is not known to this node or the gateway", pid)}
+	}
+	if err != nil {
+		return "", fmt.Errorf("locate scheduler of %s: %w", pid, err)
+	}
+	q := url.Values{"process-id": {pid}, "assign": {msgID}}
+	if baseLayer {
+		q.Set("base-layer", "")
+	}
+	if len(exclude) > 0 {
+		q.Set("exclude", strings.Join(exclude, ","))
+	}
+	return m.remote.Post(ctx, base+"/?"+q.Encode(), nil)
+}
+
 // deliver hands a client's item to its scheduler: this node's SU when it schedules the process, another SU
 // otherwise. The client is told at once when the target is not known.
 func (m *Service) deliver(ctx context.Context, kind string, it *bundler.Item) error {
 	if kind == "Process" {
 		sched, _ := it.Tag("Scheduler")
-		if sched == "" || sched == m.su.Address() {
+		if sched == "" && m.opts.NoSU {
+			return &Error{Msg: "a Process needs a Scheduler tag naming its SU (this node runs no SU)"}
+		}
+		if sched == "" || sched == m.su.Address() && !m.opts.NoSU {
 			_, err := m.su.Write(ctx, it)
 			return err
 		}
@@ -197,6 +229,9 @@ func (m *Service) deliver(ctx context.Context, kind string, it *bundler.Item) er
 // schedulesHere reports whether this node's SU schedules pid (a process recovered with another scheduler is
 // held here read-only: its messages go to its own SU).
 func (m *Service) schedulesHere(ctx context.Context, pid string) (bool, error) {
+	if m.opts.NoSU {
+		return false, nil
+	}
 	p, err := m.db.GetProcess(ctx, pid)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil

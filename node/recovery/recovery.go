@@ -343,7 +343,7 @@ func verifyChain(pid, sched string, txs []gateway.Tx, items map[string]*bundler.
 		if it.OwnerAddress() != sched {
 			return nil, fmt.Errorf("assignment %s is signed by %s, not the scheduler %s", t.ID, it.OwnerAddress(), sched)
 		}
-		e, err := entryOf(it)
+		e, err := AssignmentEntry(it)
 		if err != nil {
 			return nil, fmt.Errorf("assignment %s: %w", t.ID, err)
 		}
@@ -387,8 +387,9 @@ func verifyChain(pid, sched string, txs []gateway.Tx, items map[string]*bundler.
 	return out, nil
 }
 
-// entryOf reads a schedule entry from an assignment's tags.
-func entryOf(it *bundler.Item) (store.Entry, error) {
+// AssignmentEntry reads a schedule entry from an assignment's tags (its signature is the caller's to check).
+// The process's own assignment (nonce 0) may leave out its Message tag, as the reference SU does.
+func AssignmentEntry(it *bundler.Item) (store.Entry, error) {
 	get := func(name string) (string, error) {
 		v, ok := bundler.FirstTag(it.Tags, name)
 		if !ok {
@@ -418,9 +419,7 @@ func entryOf(it *bundler.Item) (store.Entry, error) {
 	if e.Process, err = get("Process"); err != nil {
 		return e, err
 	}
-	if e.MessageID, err = get("Message"); err != nil {
-		return e, err
-	}
+	e.MessageID, _ = bundler.FirstTag(it.Tags, "Message")
 	if e.HashChain, err = get("Hash-Chain"); err != nil {
 		return e, err
 	}
@@ -435,6 +434,12 @@ func entryOf(it *bundler.Item) (store.Entry, error) {
 	}
 	if e.BlockHeight, err = num("Block-Height"); err != nil {
 		return e, err
+	}
+	if e.MessageID == "" {
+		if e.Nonce != 0 {
+			return e, errors.New("no Message tag")
+		}
+		e.MessageID = e.Process
 	}
 	e.AssignmentID = it.ID
 	return e, nil

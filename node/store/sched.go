@@ -147,6 +147,29 @@ func (d *DB) Restore(ctx context.Context, entries []NewEntry) error {
 	return nil
 }
 
+// Extend appends several entries to a process this node follows (another SU schedules it), in one
+// transaction: all of them or none. Each must follow the last one held.
+func (d *DB) Extend(ctx context.Context, entries []NewEntry) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		for _, ne := range entries {
+			if err := appendEntry(tx, ne); err != nil {
+				return fmt.Errorf("entry %d: %w", ne.Entry.Nonce, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("extend schedule of %s: %w", entries[0].Entry.Process, err)
+	}
+	return nil
+}
+
 func appendEntry(tx *bolt.Tx, ne NewEntry) error { return appendEntryTo(tx, ne, nil) }
 
 // deferred holds a long restore's index and item writes, to be made in key order at its end: bbolt splits
@@ -300,7 +323,29 @@ func (d *DB) EntriesByTime(ctx context.Context, pid string, from, to int64, limi
 			return nil
 		}
 		c := lb.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
+		last, _ := c.Last()
+		if last == nil {
+			return nil
+		}
+		// Timestamps grow with the nonce: binary-search the first entry after from, so a page far into a
+		// long schedule costs what the page holds, not the schedule before it.
+		lo, hi := uint64(0), binary.BigEndian.Uint64(last)+1
+		for lo < hi {
+			mid := lo + (hi-lo)/2
+			_, v := c.Seek(be64(mid))
+			var e struct {
+				Timestamp int64 `json:"timestamp"`
+			}
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if e.Timestamp <= from {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		for k, v := c.Seek(be64(lo)); k != nil; k, v = c.Next() {
 			var e Entry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return err
