@@ -9,8 +9,10 @@ import (
 
 func TestReadyConfigsLoad(t *testing.T) {
 	files, err := filepath.Glob("../../configs/*.yaml")
-	if err != nil || len(files) < 3 {
-		t.Fatalf("ready configs: %v %v", files, err)
+	roles, err2 := filepath.Glob("../../configs/cluster/*.yaml")
+	files = append(files, roles...)
+	if err != nil || err2 != nil || len(files) < 6 {
+		t.Fatalf("ready configs: %v %v %v", files, err, err2)
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
@@ -23,6 +25,19 @@ func TestReadyConfigsLoad(t *testing.T) {
 			}
 			if c.Gateway.URL == "" || c.SU.PublicURL == "" || c.Wallet == "" {
 				t.Fatalf("derived values missing: %+v", c)
+			}
+			// A role config runs its unit and turns the others off.
+			role := strings.TrimSuffix(filepath.Base(f), ".yaml")
+			if filepath.Base(filepath.Dir(f)) == "cluster" {
+				on := map[string]string{"su": c.SU.Listen, "cu": c.CU.Listen, "mu": c.MU.Listen}
+				for unit, addr := range on {
+					if (unit == role) != (addr != "") {
+						t.Fatalf("%s node: unit %s listens on %q", role, unit, addr)
+					}
+				}
+				if c.MU.Wallet != ".aonode-cluster/mu-wallet.json" {
+					t.Fatalf("%s node: mu.wallet %s is not the deployment's shared file", role, c.MU.Wallet)
+				}
 			}
 		})
 	}
