@@ -64,12 +64,8 @@ type Node struct {
 	recFailed map[string]recFailure // processes the gateway could not give back lately
 
 	ModuleID string
-	servers  []*http.Server // the units, drained first on Close
-	gwServer *http.Server   // the embedded gateway, closed after the bundler stopped
-	cancel   context.CancelFunc
-	started  bool
+	started  []service   // what Start started, stopped in reverse by Close
 	ready    atomic.Bool // false until Start finished and again once Close began
-	done     chan struct{}
 }
 
 // Info is what a client needs to use the node.
@@ -115,7 +111,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, Wallet: w, MUKey: muw, DB: db, done: make(chan struct{}), Progress: progress.New()}
+	n := &Node{cfg: cfg, log: log, Wallet: w, MUKey: muw, DB: db, Progress: progress.New()}
 	if cfg.Gateway.Embedded {
 		n.GW, err = embedded.Open(filepath.Join(cfg.DataDir, "gateway.db"), embedded.Options{Logger: log.With("unit", "gateway")})
 		if err != nil {
@@ -161,7 +157,6 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 		n.CU.SetFollower(n.Follow, func(err error) bool { return errors.Is(err, follow.ErrNotFollowed) })
 		n.CU.SetRecoverer(n.autoRecover)
 	}
-	n.cancel = func() {}
 	n.MU = mu.New(muw, n.SU, cuReader{n.CU}, rem, db, log.With("unit", "mu"), mu.Options{
 		Lifetime: cfg.MU.PushLifetime, RetryMax: cfg.MU.PushMaxBackoff, NoSU: cfg.SU.Listen == "",
 	})
@@ -216,32 +211,19 @@ func (r cuReader) Crons(ctx context.Context, pid string, after, until int64) ([]
 	return r.c.Crons(ctx, pid, after, until)
 }
 
-func (n *Node) listen(name, addr string, h http.Handler) error {
+// listener builds the HTTP service of one unit on addr (nil when addr is "": the unit is off).
+func (n *Node) listener(name, addr string, h http.Handler) *listener {
 	if addr == "" {
 		return nil
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("%s: listen on %s: %w", name, addr, err)
-	}
 	hc := n.cfg.HTTP
-	srv := httpx.NewServer(h, httpx.ServerOptions{
-		ReadHeaderTimeout: hc.ReadHeaderTimeout, BodyTimeout: hc.BodyTimeout, WriteTimeout: hc.WriteTimeout,
-		IdleTimeout: hc.IdleTimeout, MaxHeaderBytes: hc.MaxHeaderBytes,
-	})
-	ln = httpx.LimitPerIP(ln, hc.MaxConnsPerIP, n.log.With("unit", name))
-	if name == "gateway" {
-		n.gwServer = srv
-	} else {
-		n.servers = append(n.servers, srv)
+	return &listener{
+		addr: addr, h: h, perIP: hc.MaxConnsPerIP, log: n.log.With("unit", name),
+		opts: httpx.ServerOptions{
+			ReadHeaderTimeout: hc.ReadHeaderTimeout, BodyTimeout: hc.BodyTimeout, WriteTimeout: hc.WriteTimeout,
+			IdleTimeout: hc.IdleTimeout, MaxHeaderBytes: hc.MaxHeaderBytes,
+		},
 	}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			n.log.Error("server stopped", "unit", name, "err", err)
-		}
-	}()
-	n.log.Info("listening", "unit", name, "addr", ln.Addr().String())
-	return nil
 }
 
 // engine is a unit's router: panics become 500s, browsers may call it, and it counts into /metrics.
@@ -288,38 +270,40 @@ func cors(c *gin.Context) {
 	}
 }
 
-// Start listens on every configured address, publishes the module and scheduler records, and starts the
-// bundler and the CU warm-up. It returns once the node can serve clients.
+// Start publishes the module and scheduler records and starts the node's services in order: the embedded
+// gateway, the upload worker, the CU, the MU's crank and monitors, arlocal's miner, the warm-up, and last the
+// units' listeners, so no client arrives before what serves it runs. Close stops them in reverse. Start
+// returns once the node can serve clients; when a service fails to start, those already started are
+// stopped again.
 func (n *Node) Start(ctx context.Context) (*Info, error) {
-	if n.GW != nil {
-		if err := n.listen("gateway", n.cfg.Gateway.Listen, n.GW.Handler()); err != nil {
-			return nil, err
-		}
+	if n.started != nil {
+		return nil, errors.New("node already started")
 	}
-	modID, err := n.publish(ctx)
+	var early []service // what publishing needs: the embedded gateway must answer the worker's flush
+	if n.GW != nil {
+		early = append(early, service{"gateway", n.listener("gateway", n.cfg.Gateway.Listen, n.GW.Handler())})
+	}
+	started, err := startAll(ctx, n.log, early)
 	if err != nil {
 		return nil, err
 	}
+	n.started = started
+	modID, err := n.publish(ctx)
+	if err == nil {
+		// The records must be on the gateway before a client can spawn (aoconnect looks the module up there).
+		if ferr := n.Worker.Flush(ctx); ferr != nil {
+			if n.GW != nil {
+				err = fmt.Errorf("publish records to the embedded gateway: %w", ferr)
+			} else {
+				n.log.Warn("gateway not reachable; records stay queued and are retried", "err", ferr)
+			}
+		}
+	}
+	if err != nil {
+		n.stopServices()
+		return nil, err
+	}
 	n.ModuleID = modID
-	// The records must be on the gateway before a client can spawn (aoconnect looks the module up there).
-	if err := n.Worker.Flush(ctx); err != nil {
-		if n.GW != nil {
-			return nil, fmt.Errorf("publish records to the embedded gateway: %w", err)
-		}
-		n.log.Warn("gateway not reachable; records stay queued and are retried", "err", err)
-	}
-	suR, cuR, muR := n.engine("su"), n.engine("cu"), n.engine("mu")
-	n.SU.Routes(suR, n.cfg.MaxItemSize)
-	n.CU.Routes(cuR, n.cfg.MaxItemSize)
-	n.MU.Routes(muR, n.cfg.MaxItemSize)
-	for _, u := range []struct {
-		name, addr string
-		h          http.Handler
-	}{{"su", n.cfg.SU.Listen, suR}, {"cu", n.cfg.CU.Listen, cuR}, {"mu", n.cfg.MU.Listen, muR}, {"admin", n.cfg.Admin.Listen, n.adminRouter()}} {
-		if err := n.listen(u.name, u.addr, u.h); err != nil {
-			return nil, err
-		}
-	}
 	gw := n.cfg.Gateway.URL
 	if n.GW != nil {
 		gw = "http://localhost" + portOf(n.cfg.Gateway.Listen)
@@ -331,27 +315,82 @@ func (n *Node) Start(ctx context.Context) (*Info, error) {
 	if n.cfg.Explorer.Listen != "" {
 		info.Explorer = "http://localhost" + portOf(n.cfg.Explorer.Listen)
 	}
-	if err := n.listen("explorer", n.cfg.Explorer.Listen, n.explorerRouter(info)); err != nil {
+	rest, err := startAll(ctx, n.log, n.services(info))
+	if err != nil {
+		n.stopServices()
 		return nil, err
 	}
-	rctx, cancel := context.WithCancel(context.Background())
-	prev := n.cancel
-	n.cancel = func() { cancel(); prev() }
-	n.started = true
+	n.started = append(n.started, rest...)
 	n.ready.Store(true)
-	go func() {
-		defer close(n.done)
-		n.Worker.Run(rctx)
-	}()
-	n.MU.Start(rctx)
-	go n.MU.RunMonitors(rctx, n.cfg.MU.MonitorInterval)
-	if n.cfg.Gateway.Arlocal && n.cfg.Gateway.AutoMine > 0 {
-		go autoMine(rctx, n.cfg.Gateway.URL, n.cfg.Gateway.AutoMine, n.log.With("unit", "automine"))
-	}
-	if pids, err := n.DB.ListProcesses(ctx); err == nil && len(pids) > 0 {
-		go n.CU.Warm(rctx, pids)
-	}
 	return info, nil
+}
+
+// services are the node's services after the gateway, in start order.
+func (n *Node) services(info *Info) []service {
+	crankCtx, crankStop := context.WithCancel(context.Background())
+	svcs := []service{
+		{"bundler", newRoutine(n.Worker.Run)},
+		// The CU first stops what it runs in the background, then snapshots every process evaluated since its
+		// last snapshot, so the next start replays nothing.
+		{"cu", funcs{stop: n.CU.Close}},
+		{"mu crank", funcs{
+			start: func(context.Context) error { n.MU.Start(crankCtx); return nil },
+			stop: func(ctx context.Context) error {
+				crankStop()
+				return waitDone(ctx, n.MU.Wait)
+			},
+		}},
+		{"mu monitors", newRoutine(func(ctx context.Context) { n.MU.RunMonitors(ctx, n.cfg.MU.MonitorInterval) })},
+	}
+	if n.cfg.Gateway.Arlocal && n.cfg.Gateway.AutoMine > 0 {
+		svcs = append(svcs, service{"automine", newRoutine(func(ctx context.Context) {
+			autoMine(ctx, n.cfg.Gateway.URL, n.cfg.Gateway.AutoMine, n.log.With("unit", "automine"))
+		})})
+	}
+	svcs = append(svcs, service{"warm-up", newRoutine(func(ctx context.Context) {
+		if pids, err := n.DB.ListProcesses(ctx); err == nil && len(pids) > 0 {
+			n.CU.Warm(ctx, pids)
+		}
+	})})
+	suR, cuR, muR := n.engine("su"), n.engine("cu"), n.engine("mu")
+	n.SU.Routes(suR, n.cfg.MaxItemSize)
+	n.CU.Routes(cuR, n.cfg.MaxItemSize)
+	n.MU.Routes(muR, n.cfg.MaxItemSize)
+	for _, u := range []struct {
+		name, addr string
+		h          http.Handler
+	}{
+		{"su", n.cfg.SU.Listen, suR}, {"cu", n.cfg.CU.Listen, cuR}, {"mu", n.cfg.MU.Listen, muR},
+		{"admin", n.cfg.Admin.Listen, n.adminRouter()}, {"explorer", n.cfg.Explorer.Listen, nil},
+	} {
+		if u.addr == "" {
+			continue // the unit is off
+		}
+		if u.name == "explorer" {
+			u.h = n.explorerRouter(info)
+		}
+		svcs = append(svcs, service{u.name + " listener", n.listener(u.name, u.addr, u.h)})
+	}
+	return svcs
+}
+
+// waitDone runs wait and returns when it did, or when ctx ends first.
+func waitDone(ctx context.Context, wait func()) error {
+	done := make(chan struct{})
+	go func() { wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// stopServices stops what Start started, in reverse order.
+func (n *Node) stopServices() error {
+	err := stopAll(context.Background(), n.log, n.started)
+	n.started = nil
+	return err
 }
 
 func portOf(addr string) string {
@@ -441,30 +480,17 @@ func (n *Node) publish(ctx context.Context) (string, error) {
 	return modID, nil
 }
 
-// Close drains in-flight requests, stops the crank and the bundler, then the gateway, then storage.
+// Close stops the node's services in reverse order of their start (the listeners drain first, the gateway
+// goes last), then closes the embedded gateway's storage, the cache and the store. It is safe on a node that
+// was opened but never started.
 func (n *Node) Close() error {
 	n.ready.Store(false)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for _, s := range n.servers {
-		_ = s.Shutdown(ctx)
-	}
-	n.cancel()
-	n.MU.Wait()
-	// Snapshot what was evaluated since the last snapshots, so the next start replays nothing.
-	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-	n.CU.SnapshotAll(sctx)
-	scancel()
-	if n.started {
-		select {
-		case <-n.done:
-		case <-ctx.Done():
-		}
-	}
-	if n.gwServer != nil {
-		_ = n.gwServer.Shutdown(ctx)
-	}
-	var errs []error
+	errs := []error{n.stopServices()}
+	// Again, for a node that was never started (its CU may hold processes evaluated through direct calls);
+	// after a stop it has nothing left to snapshot.
+	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	errs = append(errs, n.CU.Close(ctx))
+	cancel()
 	if n.GW != nil {
 		errs = append(errs, n.GW.Close())
 	}

@@ -74,6 +74,10 @@ type Service struct {
 	stats      stats
 	maxLoaded  int // process VMs kept in memory (0: all)
 	evicting   atomic.Bool
+	// Background work (unloading idle VMs) runs under base, which Close cancels, and is counted in bg.
+	base   context.Context
+	stopBg context.CancelFunc
+	bg     sync.WaitGroup
 	dryRuns    chan struct{} // a slot per dry-run being evaluated
 	progress   *progress.Tracker
 	trackMin   int // evaluations with fewer messages left are not tracked (0: loadPage; tests lower it)
@@ -201,6 +205,7 @@ func New(w *bundler.Wallet, sched Scheduler, modules ModuleSource, db *store.DB,
 		log = slog.Default()
 	}
 	s := &Service{wallet: w, sched: sched, modules: modules, db: db, log: log, procs: map[string]*proc{}}
+	s.base, s.stopBg = context.WithCancel(context.Background())
 	s.SetMaxDryRuns(0)
 	return s
 }
@@ -337,9 +342,11 @@ func (s *Service) evaluate(ctx context.Context, p *proc, toNonce int64) error {
 		if s.maxLoaded > 0 && !p.scratch && s.evicting.CompareAndSwap(false, true) {
 			// One more VM in memory: unload the least recently used ones past the bound, off this request. The
 			// request's context must not go with it (a gin context is reused once its request is answered).
+			s.bg.Add(1)
 			go func() {
+				defer s.bg.Done()
 				defer s.evicting.Store(false)
-				ectx, cancel := context.WithTimeout(context.Background(), evictTimeout)
+				ectx, cancel := context.WithTimeout(s.base, evictTimeout)
 				defer cancel()
 				s.evictIdle(ectx)
 			}()

@@ -2,6 +2,7 @@ package cu
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 )
@@ -90,4 +91,19 @@ func (s *Service) unload(ctx context.Context, p *proc, force bool) bool {
 	s.stats.evictions.Add(1)
 	s.log.Debug("process unloaded", "process", p.id)
 	return true
+}
+
+// Close stops the CU's background work and snapshots every process evaluated since its last snapshot, so
+// the next start replays nothing. Calling it again snapshots what was evaluated since.
+func (s *Service) Close(ctx context.Context) error {
+	s.stopBg()
+	done := make(chan struct{})
+	go func() { s.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("cu: background work did not stop: %w", ctx.Err())
+	}
+	s.SnapshotAll(ctx)
+	return ctx.Err()
 }
