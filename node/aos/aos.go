@@ -591,8 +591,11 @@ func (p *Process) Close() {
 }
 
 // MarshalJSON keeps Messages/Spawns/Assignments arrays, never null.
-func (r Result) MarshalJSON() ([]byte, error) {
-	type plain Result
+func (r Result) MarshalJSON() ([]byte, error) { return r.Encode() }
+
+// Encode is the result's JSON, as json.Marshal gives it, without encoding/json's reflection and its second
+// pass over a Marshaler's output when the result holds only strings (the common case).
+func (r Result) Encode() ([]byte, error) {
 	if r.Messages == nil {
 		r.Messages = []OutMessage{}
 	}
@@ -602,18 +605,15 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	if r.Assignments == nil {
 		r.Assignments = []OutAssignment{}
 	}
+	if r.fastJSON() {
+		return appendResult(make([]byte, 0, 256), &r), nil
+	}
 	for i := range r.Messages {
 		if r.Messages[i].Tags == nil {
 			r.Messages[i].Tags = []OutTag{}
 		}
 	}
-	if r.ErrorValue == nil {
-		return json.Marshal(plain(r))
-	}
-	return json.Marshal(struct {
-		plain
-		Error json.RawMessage `json:"Error"`
-	}{plain(r), r.ErrorValue})
+	return marshalSlow(r)
 }
 
 // UnmarshalJSON reads a result whose Error may be any JSON value (see ErrorValue).

@@ -2,7 +2,6 @@ package cu
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/aonode/aonode/node/runtime"
@@ -35,7 +34,7 @@ func (s *Service) runCrons(ctx context.Context, p *proc, untilMs int64) error {
 		}
 		res := p.vm.Handle(msg)
 		s.stats.evaluated.Add(1)
-		raw, err := json.Marshal(res)
+		raw, err := res.Encode()
 		if err != nil {
 			return fmt.Errorf("encode cron result %s@%d: %w", p.id, tick, err)
 		}

@@ -426,7 +426,7 @@ func (s *Service) evalBatch(ctx context.Context, p *proc, batch []su.Scheduled) 
 		start := time.Now()
 		res := p.vm.Handle(toMessage(p.id, sc, p.trusted))
 		took := time.Since(start)
-		raw, err := json.Marshal(res)
+		raw, err := res.Encode()
 		if err != nil {
 			return errors.Join(fmt.Errorf("encode result %s/%d: %w", p.id, sc.Nonce, err), flush())
 		}

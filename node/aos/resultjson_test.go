@@ -1,0 +1,124 @@
+package aos
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"testing"
+)
+
+// slowly is what encoding/json gives for r with MarshalJSON's defaults (the encoding results had before
+// appendResult, and still have when they hold JSON values).
+func slowly(t testing.TB, r Result) []byte {
+	if r.Messages == nil {
+		r.Messages = []OutMessage{}
+	}
+	if r.Spawns == nil {
+		r.Spawns = []OutSpawn{}
+	}
+	if r.Assignments == nil {
+		r.Assignments = []OutAssignment{}
+	}
+	for i := range r.Messages {
+		if r.Messages[i].Tags == nil {
+			r.Messages[i].Tags = []OutTag{}
+		}
+	}
+	b, err := marshalSlow(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// tricky are the strings encoding/json escapes or rewrites.
+var tricky = []string{"", "plain", "<b>&amp;</b>", "quote\" back\\slash", "\x00\x01\x1f\x7f", "\b\f\n\r\t",
+	"\u2028\u2029", "é ✓ 😀", "\xff\xfe bad utf8 \xc3", "\xe2\x80", "a\u2028b", "\"<>&\\"}
+
+func randomString(rng *rand.Rand) string {
+	if rng.IntN(3) == 0 {
+		return tricky[rng.IntN(len(tricky))]
+	}
+	b := make([]byte, rng.IntN(12))
+	for i := range b {
+		b[i] = byte(rng.IntN(256))
+	}
+	return string(b)
+}
+
+func randomTags(rng *rand.Rand) []OutTag {
+	if rng.IntN(4) == 0 {
+		return nil
+	}
+	tags := make([]OutTag, rng.IntN(4))
+	for i := range tags {
+		tags[i] = OutTag{Name: randomString(rng), Value: randomString(rng), Absent: rng.IntN(5) == 0}
+		if tags[i].Absent {
+			tags[i].Value = ""
+		}
+	}
+	return tags
+}
+
+func randomResult(rng *rand.Rand) Result {
+	var r Result
+	for range rng.IntN(3) {
+		r.Messages = append(r.Messages, OutMessage{Target: randomString(rng), Anchor: randomString(rng), Tags: randomTags(rng), Data: randomString(rng)})
+	}
+	for range rng.IntN(2) {
+		r.Spawns = append(r.Spawns, OutSpawn{Anchor: randomString(rng), Tags: randomTags(rng), Data: randomString(rng)})
+	}
+	for range rng.IntN(2) {
+		a := OutAssignment{Message: randomString(rng)}
+		for range rng.IntN(3) {
+			a.Processes = append(a.Processes, randomString(rng))
+		}
+		r.Assignments = append(r.Assignments, a)
+	}
+	r.Output = Output{Data: randomString(rng), Prompt: randomString(rng), Print: rng.IntN(2) == 0}
+	if rng.IntN(3) == 0 {
+		r.Error = randomString(rng)
+	}
+	r.GasUsed = rng.Int64N(1 << 40)
+	return r
+}
+
+// Results are compared byte for byte across CUs and replays: the direct encoder must give exactly what
+// encoding/json gives.
+func TestResultEncodeIsEncodingJSON(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 20000 {
+		r := randomResult(rng)
+		want := slowly(t, r)
+		got, err := r.Encode()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("case %d: %v\n got %s\nwant %s", i, err, got, want)
+		}
+		if std, _ := json.Marshal(r); !bytes.Equal(std, want) {
+			t.Fatalf("case %d: json.Marshal gives %s", i, std)
+		}
+	}
+	// Results holding JSON values go the encoding/json way, compacted and escaped.
+	r := Result{Messages: []OutMessage{{Tags: []OutTag{{Name: "n", Value: `{"a": "<x>"}`, Raw: json.RawMessage(`{"a": "<x>"}`)}}}}, ErrorValue: json.RawMessage(`{"e": 1}`), Error: `{"e":1}`}
+	got, _ := r.Encode()
+	if want := `{"Messages":[{"Target":"","Anchor":"","Tags":[{"name":"n","value":{"a":"\u003cx\u003e"}}],"Data":""}],"Spawns":[],"Assignments":[],"Output":{"data":"","prompt":"","print":false},"GasUsed":0,"Error":{"e":1}}`; string(got) != want {
+		t.Fatalf("JSON values: %s", got)
+	}
+}
+
+func FuzzResultJSON(f *testing.F) {
+	for _, s := range tricky {
+		f.Add(s, s, s, false)
+	}
+	f.Fuzz(func(t *testing.T, target, data, tag string, absent bool) {
+		r := Result{Messages: []OutMessage{{Target: target, Data: data, Tags: []OutTag{{Name: tag, Value: data, Absent: absent}}}},
+			Output: Output{Data: data, Prompt: tag}, Error: target}
+		if absent {
+			r.Messages[0].Tags[0].Value = ""
+		}
+		got, _ := r.Encode()
+		if want := slowly(t, r); !bytes.Equal(got, want) {
+			t.Fatalf("got %s\nwant %s", got, want)
+		}
+	})
+}
