@@ -372,7 +372,7 @@ func (n *Node) publish(ctx context.Context) (string, error) {
 		limits.Memory = n.cfg.CU.MemoryLimit
 	}
 	v := rt.Version()
-	key := fmt.Sprintf("module/%s/%s/%d/%d", v.Name, v.Digest, limits.Compute, limits.Memory)
+	key := store.ModuleRecord(v.Name, v.Digest, limits.Compute, limits.Memory)
 	modID, err := n.DB.Meta(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		tags := []bundler.Tag{
@@ -405,7 +405,7 @@ func (n *Node) publish(ctx context.Context) (string, error) {
 		return "", err
 	}
 	ttl := strconv.FormatInt(n.cfg.SU.LocationTTL, 10)
-	key = "scheduler-location/" + n.cfg.SU.PublicURL + "/" + ttl
+	key = store.SchedulerLocation(n.cfg.SU.PublicURL, n.cfg.SU.LocationTTL)
 	if _, err := n.DB.Meta(ctx, key); errors.Is(err, store.ErrNotFound) {
 		it, err := n.Wallet.Sign([]byte(n.cfg.SU.PublicURL), "", "", []bundler.Tag{
 			{Name: "Data-Protocol", Value: "ao"},

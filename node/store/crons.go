@@ -8,8 +8,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-var bCrons = []byte("crons") // pid -> nested bucket: tick(be64)|index(be16) -> result JSON
-
 func cronKey(tick int64, idx int) []byte {
 	k := make([]byte, 10)
 	binary.BigEndian.PutUint64(k, uint64(tick))

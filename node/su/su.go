@@ -454,7 +454,7 @@ func (s *Service) Watermark(ctx context.Context, pid string) (int64, error) {
 		return 0, err
 	}
 	if now := s.now().UnixMilli(); now > f {
-		if err := s.db.SetMeta(ctx, "su-floor/"+pid, strconv.FormatInt(now, 10)); err != nil {
+		if err := s.db.SetMeta(ctx, store.SUWatermark(pid), strconv.FormatInt(now, 10)); err != nil {
 			return 0, err
 		}
 		s.mu.Lock()
@@ -473,7 +473,7 @@ func (s *Service) floor(ctx context.Context, pid string) (int64, error) {
 	if ok {
 		return f, nil
 	}
-	v, err := s.db.Meta(ctx, "su-floor/"+pid)
+	v, err := s.db.Meta(ctx, store.SUWatermark(pid))
 	if errors.Is(err, store.ErrNotFound) {
 		v, err = "0", nil
 	}
