@@ -17,6 +17,7 @@ import (
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/cache"
 	"github.com/aonode/aonode/node/cron"
+	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/progress"
 	"github.com/aonode/aonode/node/runtime"
 	"github.com/aonode/aonode/node/runtime/aoslua"
@@ -42,14 +43,8 @@ type ModuleSource interface {
 const ModuleFormat = aoslua.Format
 
 // Error is a client error (unknown process or message, bad input) or a refusal to try again later
-// (RetryAfter > 0).
-type Error struct {
-	Status     int
-	Msg        string
-	RetryAfter time.Duration
-}
-
-func (e *Error) Error() string { return e.Msg }
+// (RetryAfter > 0): the units' one client error, httpx.ClientError.
+type Error = httpx.ClientError
 
 // Service is the compute unit.
 type Service struct {

@@ -21,6 +21,7 @@ import (
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/cu"
+	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )
@@ -55,10 +56,8 @@ var (
 	ErrUnknownTarget = errors.New("unknown to the gateway")
 )
 
-// Error is a client error (HTTP 400).
-type Error struct{ Msg string }
-
-func (e *Error) Error() string { return e.Msg }
+// Error is a client error (Status 0: HTTP 400): the units' one client error, httpx.ClientError.
+type Error = httpx.ClientError
 
 // Options tune the crank.
 type Options struct {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/node/cron"
+	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/store"
 )
 
@@ -30,21 +31,8 @@ type TxSource interface {
 	Fetch(ctx context.Context, id string) (*bundler.Item, error)
 }
 
-// Error is a request the SU refused: HTTP Status (0: 400).
-type Error struct {
-	Msg    string
-	Status int
-}
-
-func (e *Error) Error() string { return e.Msg }
-
-// HTTPStatus is the status an HTTP layer answers e with.
-func (e *Error) HTTPStatus() int {
-	if e.Status == 0 {
-		return 400
-	}
-	return e.Status
-}
+// Error is a request the SU refused: the units' one client error (httpx.ClientError), Status 0 being 400.
+type Error = httpx.ClientError
 
 // ModuleCheck says whether the CU that evaluates this SU's processes can run the module with id: nil when it
 // can, else an error (an *Error for a refusal the client must fix or retry).
