@@ -51,7 +51,7 @@ type Service struct {
 	wallet  *bundler.Wallet
 	sched   Scheduler
 	modules ModuleSource
-	db      *store.DB
+	db      Store
 	log     *slog.Logger
 
 	mu         sync.Mutex
@@ -156,7 +156,7 @@ type proc struct {
 }
 
 // New builds the CU.
-func New(w *bundler.Wallet, sched Scheduler, modules ModuleSource, db *store.DB, log *slog.Logger) *Service {
+func New(w *bundler.Wallet, sched Scheduler, modules ModuleSource, db Store, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}

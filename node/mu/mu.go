@@ -79,7 +79,7 @@ type Service struct {
 	su     *su.Service
 	cu     ResultReader
 	remote Remote
-	db     *store.DB
+	db     Store
 	log    *slog.Logger
 	opts   Options
 
@@ -93,7 +93,7 @@ type Service struct {
 }
 
 // New builds the MU; w is the MU wallet, which signs everything the MU pushes.
-func New(w *bundler.Wallet, s *su.Service, c ResultReader, remote Remote, db *store.DB, log *slog.Logger, opts Options) *Service {
+func New(w *bundler.Wallet, s *su.Service, c ResultReader, remote Remote, db Store, log *slog.Logger, opts Options) *Service {
 	if log == nil {
 		log = slog.Default()
 	}

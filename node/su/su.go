@@ -43,7 +43,7 @@ func clientErr(format string, args ...any) error { return &Error{Msg: fmt.Sprint
 // Service is the scheduler.
 type Service struct {
 	wallet  *bundler.Wallet
-	db      *store.DB
+	db      Store
 	heights HeightSource
 	txs     TxSource
 	log     *slog.Logger
@@ -59,7 +59,7 @@ type Service struct {
 }
 
 // New builds the scheduler.
-func New(w *bundler.Wallet, db *store.DB, heights HeightSource, txs TxSource, log *slog.Logger) *Service {
+func New(w *bundler.Wallet, db Store, heights HeightSource, txs TxSource, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
