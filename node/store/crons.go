@@ -114,7 +114,8 @@ func (d *DB) CronResultsBetween(ctx context.Context, pid string, lo, hi CronAt, 
 		step := c.Next
 		if desc {
 			step = c.Prev
-			if k, v = c.Seek(hiKey); k == nil {
+			// The last key below hi: before the first at or above it, or the very last.
+			if k, _ = c.Seek(hiKey); k == nil {
 				k, v = c.Last()
 			} else {
 				k, v = c.Prev()
