@@ -12,6 +12,9 @@ import (
 // redisURL is a real Redis for the tests: AONODE_TEST_REDIS_URL, else 127.0.0.1:6379 (the test script
 // starts one when none answers). Without one the Redis cases skip, unless AONODE_REQUIRE_REDIS=1.
 func redisURL(t *testing.T) string {
+	if testing.Short() {
+		t.Skip("-short: skipping a test that needs Redis")
+	}
 	if u := os.Getenv("AONODE_TEST_REDIS_URL"); u != "" {
 		return u
 	}
@@ -26,19 +29,19 @@ func redisURL(t *testing.T) string {
 	return "redis://127.0.0.1:6379/0"
 }
 
-func caches(t *testing.T) map[string]func() Cache {
-	url := redisURL(t)
+// caches opens each cache kind; the Redis one skips its subtest when no Redis is there (or under -short).
+func caches() map[string]func(t *testing.T) Cache {
 	prefix := fmt.Sprintf("aonode-test-%d:", time.Now().UnixNano()) // tests never see each other's keys
-	return map[string]func() Cache{
-		"memory": func() Cache {
+	return map[string]func(t *testing.T) Cache{
+		"memory": func(t *testing.T) Cache {
 			m, err := NewMemory(3)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return m
 		},
-		"redis": func() Cache {
-			r, err := NewRedis(context.Background(), RedisOptions{URL: url, Prefix: prefix, TTL: time.Minute})
+		"redis": func(t *testing.T) Cache {
+			r, err := NewRedis(context.Background(), RedisOptions{URL: redisURL(t), Prefix: prefix, TTL: time.Minute})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,9 +52,9 @@ func caches(t *testing.T) map[string]func() Cache {
 
 func TestCaches(t *testing.T) {
 	ctx := context.Background()
-	for name, open := range caches(t) {
+	for name, open := range caches() {
 		t.Run(name, func(t *testing.T) {
-			c := open()
+			c := open(t)
 			defer c.Close()
 			if _, ok, err := c.Result(ctx, "p", "m1"); ok || err != nil {
 				t.Fatalf("empty cache answered: %v %v", ok, err)
@@ -131,12 +134,12 @@ func TestSnapshots(t *testing.T) {
 	if _, _, ok, _ := m.Snapshot(ctx, "p"); ok {
 		t.Fatal("the memory cache kept a snapshot")
 	}
-	for name, open := range caches(t) {
+	for name, open := range caches() {
 		if name == "memory" {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			c := open()
+			c := open(t)
 			defer c.Close()
 			if _, _, ok, err := c.Snapshot(ctx, "p"); ok || err != nil {
 				t.Fatalf("empty cache answered: %v %v", ok, err)

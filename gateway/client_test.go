@@ -150,7 +150,7 @@ func TestTransactionsDecoding(t *testing.T) {
 		}
 	}
 	// unset filters are left out entirely (so gateway defaults apply)
-	txs, _, err = c.Transactions(context.Background(), TxQuery{First: 1})
+	_, _, err = c.Transactions(context.Background(), TxQuery{First: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

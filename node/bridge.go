@@ -40,7 +40,7 @@ func (h *heights) Height(ctx context.Context) (int64, error) {
 	info, err := h.gw.Info(cctx)
 	if err != nil {
 		if !h.seen && h.db != nil {
-			if v, merr := h.db.Meta(ctx, "gateway-height"); merr == nil {
+			if v, merr := h.db.Meta(ctx, store.GatewayHeight()); merr == nil {
 				if n, perr := strconv.ParseInt(v, 10, 64); perr == nil {
 					h.h, h.seen = n, true
 				}
@@ -57,7 +57,7 @@ func (h *heights) Height(ctx context.Context) (int64, error) {
 		info.Height = h.h // a gateway behind the last one seen must not move assignments back in time
 	}
 	if h.db != nil && (!h.seen || info.Height != h.h) {
-		if err := h.db.SetMeta(ctx, "gateway-height", strconv.FormatInt(info.Height, 10)); err != nil {
+		if err := h.db.SetMeta(ctx, store.GatewayHeight(), strconv.FormatInt(info.Height, 10)); err != nil {
 			return 0, err
 		}
 	}

@@ -15,6 +15,9 @@ import (
 // needRedis skips without a Redis on 127.0.0.1:6379 (fails when AONODE_REQUIRE_REDIS=1).
 func needRedis(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skipping a test that needs Redis")
+	}
 	c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second)
 	if err != nil {
 		if os.Getenv("AONODE_REQUIRE_REDIS") == "1" {

@@ -13,8 +13,8 @@ func (n *Node) newExplorer() (*explorer.Explorer, error) {
 		SU: n.SU, CU: n.CU, Store: n.DB, Progress: n.Progress, Log: n.log.With("unit", "explorer"),
 		MaxBody: n.cfg.MaxItemSize,
 		Pushes: func(ctx context.Context, pid, msgID, entry string) (string, bool) {
-			// The store records each outbox entry the MU delivered under this key (store.PushKey).
-			id, err := n.DB.Meta(ctx, "push/"+pid+"/"+msgID+"/"+entry)
+			// The store records each outbox entry the MU delivered, for its retention (store/pushes.go).
+			id, err := n.DB.Push(ctx, pid, msgID, entry)
 			return id, err == nil
 		},
 	})

@@ -18,6 +18,9 @@ import (
 // chromium finds a Chromium to drive. Without one the browser test is skipped, unless
 // AONODE_REQUIRE_BROWSER=1 (scripts/test.sh sets it, and installs Debian's chromium when missing).
 func chromium(t *testing.T) string {
+	if testing.Short() {
+		t.Skip("-short: skipping the browser test")
+	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p

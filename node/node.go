@@ -234,7 +234,9 @@ func (n *Node) engine(unit string) *gin.Engine {
 	// request's, so a client that goes away cancels the work done for it (store and gateway calls, the
 	// evaluation between messages).
 	r.ContextWithFallback = true
-	r.Use(gin.Recovery(), cors, n.Metrics.Middleware(unit))
+	// Every response carries X-Request-Id; a 500 answers only "internal error" and that id, the details are
+	// logged under it (httpx.Fail), panics included.
+	r.Use(httpx.RequestID(), httpx.Recovery(n.log.With("unit", unit)), cors, n.Metrics.Middleware(unit))
 	// Liveness: the process answers. Readiness: started, not draining, and the store answers.
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "unit": unit}) })
 	r.GET("/readyz", func(c *gin.Context) {
@@ -264,7 +266,8 @@ func cors(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
-	h.Set("Access-Control-Allow-Headers", "Content-Type, Accept")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, Accept, X-Request-Id")
+	h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After")
 	if c.Request.Method == http.MethodOptions {
 		c.AbortWithStatus(http.StatusNoContent)
 	}
@@ -419,7 +422,7 @@ func (n *Node) publish(ctx context.Context) (string, error) {
 		limits.Memory = n.cfg.CU.MemoryLimit
 	}
 	v := rt.Version()
-	key := fmt.Sprintf("module/%s/%s/%d/%d", v.Name, v.Digest, limits.Compute, limits.Memory)
+	key := store.ModuleRecord(v.Name, v.Digest, limits.Compute, limits.Memory)
 	modID, err := n.DB.Meta(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		tags := []bundler.Tag{
@@ -455,7 +458,7 @@ func (n *Node) publish(ctx context.Context) (string, error) {
 		return modID, nil // no SU here: nothing to locate
 	}
 	ttl := strconv.FormatInt(n.cfg.SU.LocationTTL, 10)
-	key = "scheduler-location/" + n.cfg.SU.PublicURL + "/" + ttl
+	key = store.SchedulerLocation(n.cfg.SU.PublicURL, n.cfg.SU.LocationTTL)
 	if _, err := n.DB.Meta(ctx, key); errors.Is(err, store.ErrNotFound) {
 		it, err := n.Wallet.Sign([]byte(n.cfg.SU.PublicURL), "", "", []bundler.Tag{
 			{Name: "Data-Protocol", Value: "ao"},

@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
 # Runs every aonode test on a fresh machine: installs what is missing (Go modules, the e2e npm packages,
 # a Redis server when none answers, Chromium for the explorer's browser test), then go vet, go test ./...,
-# and the end-to-end suite, which drives a freshly built aonode with the real @permaweb/aoconnect.
+# the race detector over the concurrent packages, staticcheck, govulncheck, short fuzzing runs and the
+# end-to-end suite, which drives a freshly built aonode with the real @permaweb/aoconnect.
+#
+# scripts/test.sh -short is the developer's quick loop: go vet and go test -short only (no arlocal, Redis,
+# npm, browser, race detector, linters or fuzzing; the tests that need those skip under -short).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+
+case "${1:-}" in
+  -short)
+    echo "== go vet"
+    go vet ./...
+    echo "== go test -short"
+    exec go test -count=1 -short -timeout 10m ./...
+    ;;
+  "") ;;
+  *) echo "usage: $0 [-short]" >&2; exit 2 ;;
+esac
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "test.sh: $1 is required ($2)" >&2; exit 1; }; }
 need go "https://go.dev/dl"
@@ -55,6 +70,20 @@ go test -count=1 -timeout 20m -skip '^TestHostileProcesses$' ./...
 # The hostile-process test measures another process's latency while one is attacked: it runs alone, so the
 # other packages' tests (go test runs several at once) do not take the cores it measures.
 go test -count=1 -timeout 10m -run '^TestHostileProcesses$' ./node
+
+echo "== go test -race"
+# The packages that run goroutines of their own (CU evaluation, eviction and dry-run pool, MU crank and
+# pushes, SU scheduling, the store's batched writes, the upload worker, caches, HTTP plumbing, progress, the
+# embedded gateway). -short keeps the race run to a few minutes: it leaves out the arlocal, Redis and browser
+# tests (the run above has them) and the long soak and scale tests.
+go test -race -short -count=1 -timeout 20m ./node/cu ./node/mu ./node/su ./node/store ./node/httpx \
+  ./node/progress ./bundler ./cache ./gateway/embedded
+
+echo "== staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+echo "== govulncheck"
+./scripts/vulncheck.sh
 
 echo "== fuzz (a short run of every fuzz target; go test above already ran their seed corpora)"
 fuzztime=${AONODE_FUZZTIME:-5s}

@@ -17,6 +17,7 @@ import (
 
 	graphql "github.com/graph-gophers/graphql-go"
 	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Network is the network name reported by /info.
@@ -95,7 +96,7 @@ func Open(path string, opts Options) (*Gateway, error) {
 
 // Close closes the database. Requests still in flight fail.
 func (g *Gateway) Close() error {
-	if err := g.db.Close(); err != nil && !errors.Is(err, bbolt.ErrDatabaseNotOpen) {
+	if err := g.db.Close(); err != nil && !errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return fmt.Errorf("embedded gateway: close: %w", err)
 	}
 	return nil

@@ -19,6 +19,7 @@ import (
 	"github.com/everFinance/goar/utils"
 	"github.com/gin-gonic/gin"
 	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // fakeBalance is what every wallet holds: the embedded gateway does not account fees.
@@ -118,7 +119,7 @@ func (g *Gateway) fail(c *gin.Context, what string, err error) {
 		jsonError(c, http.StatusRequestEntityTooLarge, err.Error())
 	case isBadInput(err):
 		jsonError(c, http.StatusBadRequest, err.Error())
-	case errors.Is(err, bbolt.ErrDatabaseNotOpen):
+	case errors.Is(err, berrors.ErrDatabaseNotOpen):
 		jsonError(c, http.StatusServiceUnavailable, "gateway is closed")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		jsonError(c, http.StatusServiceUnavailable, err.Error())

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Buckets. Every write that answers a request happens in one bbolt transaction.
@@ -385,7 +386,7 @@ func mine(tx *bbolt.Tx, n int) (*blockRec, error) {
 		}
 	}
 	// Reset the pending set (this also drops keys of records that vanished).
-	if err := tx.DeleteBucket(bPending); err != nil && !errors.Is(err, bbolt.ErrBucketNotFound) {
+	if err := tx.DeleteBucket(bPending); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 		return nil, err
 	}
 	if _, err := tx.CreateBucket(bPending); err != nil {

@@ -62,6 +62,9 @@ type process struct {
 // Start launches arlocal on a free 127.0.0.1 port with a fresh database and stops it when the test ends.
 func Start(t testing.TB) *Arlocal {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skipping a test that needs arlocal")
+	}
 	argv, err := command()
 	if err != nil {
 		if os.Getenv(EnvRequire) == "1" {

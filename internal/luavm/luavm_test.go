@@ -104,6 +104,7 @@ result = ga() .. " " .. gb()`)
 
 // The layout check names what differs when a struct is not the one aonode was written against.
 func TestLayoutMismatchNamed(t *testing.T) {
+	//lint:ignore U1000 the fields are only read by reflection: the layout check compares them by name and type
 	type table struct {
 		Metatable lua.LValue
 		array     []lua.LValue

@@ -10,7 +10,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/crypto/blake2b"
-	"golang.org/x/crypto/md4"
+	"golang.org/x/crypto/md4" //lint:ignore SA1019 AOS's .crypto offers MD4 for compatibility, not for security
 	"golang.org/x/crypto/sha3"
 )
 

@@ -62,27 +62,6 @@ func coRunning(L *lua.LState) int {
 	return 2
 }
 
-// xpcall53 is Lua 5.3's xpcall(f, msgh, ...): the arguments after the handler are passed to f.
-func xpcall53(L *lua.LState) int {
-	handler := L.CheckFunction(2)
-	top := L.GetTop()
-	L.Push(L.Get(1))
-	for i := 3; i <= top; i++ {
-		L.Push(L.Get(i))
-	}
-	if err := L.PCall(max(top-2, 0), lua.MultRet, handler); err != nil {
-		L.Push(lua.LFalse)
-		if aerr, ok := err.(*lua.ApiError); ok {
-			L.Push(aerr.Object)
-		} else {
-			L.Push(lua.LString(err.Error()))
-		}
-		return 2
-	}
-	L.Insert(lua.LTrue, top+1)
-	return L.GetTop() - top
-}
-
 /* ---- collectgarbage ---- */
 
 // Registry keys of collectgarbage's settings: a process sees the values it set.

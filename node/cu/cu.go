@@ -9,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	goruntime "runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/cache"
 	"github.com/aonode/aonode/node/cron"
+	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/progress"
 	"github.com/aonode/aonode/node/runtime"
 	"github.com/aonode/aonode/node/runtime/aoslua"
@@ -44,21 +43,15 @@ type ModuleSource interface {
 const ModuleFormat = aoslua.Format
 
 // Error is a client error (unknown process or message, bad input) or a refusal to try again later
-// (RetryAfter > 0).
-type Error struct {
-	Status     int
-	Msg        string
-	RetryAfter time.Duration
-}
-
-func (e *Error) Error() string { return e.Msg }
+// (RetryAfter > 0): the units' one client error, httpx.ClientError.
+type Error = httpx.ClientError
 
 // Service is the compute unit.
 type Service struct {
 	wallet  *bundler.Wallet
 	sched   Scheduler
 	modules ModuleSource
-	db      *store.DB
+	db      Store
 	log     *slog.Logger
 
 	mu         sync.Mutex
@@ -200,7 +193,7 @@ type proc struct {
 }
 
 // New builds the CU.
-func New(w *bundler.Wallet, sched Scheduler, modules ModuleSource, db *store.DB, log *slog.Logger) *Service {
+func New(w *bundler.Wallet, sched Scheduler, modules ModuleSource, db Store, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -747,48 +740,20 @@ func (s *Service) Results(ctx context.Context, pid string, q ResultsQuery) ([]Ed
 	if err != nil {
 		return nil, false, err
 	}
-	entries, err := s.sched.Entries(ctx, pid, 0, last, 0)
-	if err != nil {
-		return nil, false, err
-	}
-	after, until := int64(-1), int64(math.MaxInt64) // read only the ticks the bounds can take in
-	if from != nil {
-		after = max(from.ts-1, -1)
-	}
-	if to != nil {
-		until = to.ts
-	}
-	crons, err := s.db.CronResults(ctx, pid, after, until)
-	if err != nil {
-		return nil, false, err
-	}
-	feed := buildFeed(entries, crons, specNames)
 	sortName := "ASC"
 	if desc {
 		sortName = "DESC"
-		slices.Reverse(feed)
 	}
-	var edges []Edge
-	more := false
-	for _, it := range feed {
-		if !inRange(it.feedPos, from, to) {
-			continue
-		}
-		raw := it.raw
-		if it.cron < 0 {
-			if raw, err = s.db.Result(ctx, pid, it.nonce); err != nil {
-				return nil, false, err
-			}
-		}
-		if resultFailed(raw) {
-			continue // the reference CU lists only evaluations that did not fail
-		}
-		if len(edges) == q.Limit {
-			more = true
-			break
-		}
+	page, more, err := readFeedPage(ctx, s.sched, s.db, feedQuery{
+		pid: pid, last: last, from: from, to: to, desc: desc, limit: q.Limit, specNames: specNames,
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	edges := make([]Edge, 0, len(page))
+	for _, it := range page {
 		c, _ := json.Marshal(it.cursor(sortName))
-		edges = append(edges, Edge{Cursor: base64.StdEncoding.EncodeToString(c), Node: raw})
+		edges = append(edges, Edge{Cursor: base64.StdEncoding.EncodeToString(c), Node: it.raw})
 	}
 	return edges, more, nil
 }

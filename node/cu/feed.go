@@ -2,8 +2,10 @@ package cu
 
 import (
 	"cmp"
+	"context"
 	"fmt"
-	"sort"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -95,28 +97,243 @@ func inRange(p feedPos, from, to *bound) bool {
 	return to == nil || cmpBound(p, *to, -1) <= 0
 }
 
-// buildFeed merges a process's schedule (in nonce order) with its stored cron results (in tick order).
-// specNames names each cron spec by index (nil when the process has none loaded).
-func buildFeed(entries []store.Entry, crons []store.CronRow, specNames []string) []feedItem {
-	feed := make([]feedItem, 0, len(entries)+len(crons))
-	for _, e := range entries {
-		feed = append(feed, feedItem{feedPos: feedPos{ts: e.Timestamp, nonce: e.Nonce, cron: -1}})
+// entrySource reads a process's schedule (the Scheduler does).
+type entrySource interface {
+	Entries(ctx context.Context, pid string, fromNonce, toNonce int64, limit int) ([]store.Entry, error)
+}
+
+// feedStore reads what the CU stored for a process's feed.
+type feedStore interface {
+	CronResultsBetween(ctx context.Context, pid string, lo, hi store.CronAt, desc bool, limit int) ([]store.CronRow, error)
+	Result(ctx context.Context, pid string, nonce int64) ([]byte, error)
+}
+
+// feedQuery is one page of the feed: the schedule up to last (what is evaluated), within the bounds, in one
+// order, at most limit results.
+type feedQuery struct {
+	pid       string
+	last      int64
+	from, to  *bound
+	desc      bool
+	limit     int
+	specNames []string // each cron spec's interval, by index
+}
+
+// readFeedPage returns a page of the feed with its results and whether more follow. It walks the schedule
+// and the cron results from the page's first bound, a chunk at a time, so a page reads about its own size
+// (plus a binary search for where a bound's time falls in the schedule) however long the history is.
+func readFeedPage(ctx context.Context, sched entrySource, db feedStore, q feedQuery) ([]feedItem, bool, error) {
+	w := &feedWalker{ctx: ctx, sched: sched, db: db, q: q, chunk: min(max(q.limit+1, 16), 1000)}
+	if err := w.start(); err != nil {
+		return nil, false, err
 	}
-	for _, r := range crons {
-		// Ticks due by a message's time run before it, so a tick follows the last message before its time.
-		i := sort.Search(len(entries), func(i int) bool { return entries[i].Timestamp >= r.Tick })
+	var page []feedItem
+	for {
+		it, ok, err := w.next()
+		if err != nil || !ok {
+			return page, false, err
+		}
+		// Both sources are in feed order, so the first position past the far bound ends the page.
+		if !q.desc && q.to != nil && cmpBound(it.feedPos, *q.to, -1) > 0 ||
+			q.desc && q.from != nil && cmpBound(it.feedPos, *q.from, 1) <= 0 {
+			return page, false, nil
+		}
+		if !inRange(it.feedPos, q.from, q.to) {
+			continue
+		}
+		if it.cron < 0 {
+			if it.raw, err = db.Result(ctx, q.pid, it.nonce); err != nil {
+				return nil, false, err
+			}
+		}
+		if resultFailed(it.raw) {
+			continue // the reference CU lists only evaluations that did not fail
+		}
+		if len(page) == q.limit {
+			return page, true, nil
+		}
+		page = append(page, it)
+	}
+}
+
+// feedWalker merges the schedule (by nonce, which is timestamp order) with the cron results (by tick and
+// index) in one direction, reading each a chunk at a time.
+type feedWalker struct {
+	ctx   context.Context
+	sched entrySource
+	db    feedStore
+	q     feedQuery
+	chunk int
+
+	ents     []store.Entry // read, not yet walked, in walk order
+	nextNon  int64         // the next nonce to read: ascending up to q.last, descending down to 0
+	entsDone bool
+	prev     *store.Entry // ascending: the last entry walked, for the ordinate of the ticks after it
+
+	ticks     []store.CronRow
+	tickFrom  store.CronAt // exclusive: ascending the lower end, descending the upper end still to read
+	tickEnd   store.CronAt // exclusive: the other end
+	ticksDone bool
+}
+
+const maxCronIndex = 1<<16 - 1 // cron keys hold the spec index in 16 bits
+
+func (w *feedWalker) start() error {
+	q := w.q
+	lo, hi := store.CronAt{Tick: -1}, store.CronAt{Tick: math.MaxInt64}
+	if q.from != nil {
+		lo = store.CronAt{Tick: q.from.ts - 1, Index: maxCronIndex} // ticks at from's time are in
+	}
+	if q.to != nil {
+		hi = store.CronAt{Tick: q.to.ts + 1}
+	}
+	w.tickFrom, w.tickEnd = lo, hi
+	if q.desc {
+		w.tickFrom, w.tickEnd = hi, lo
+	}
+	if q.last < 0 {
+		w.entsDone = true
+		return nil
+	}
+	if !q.desc {
+		if q.from != nil {
+			// Start one entry before from's time: it is out of range, but it is the ordinate of the ticks
+			// before the first entry in range.
+			n, err := w.firstAt(q.from.ts)
+			if err != nil {
+				return err
+			}
+			w.nextNon = max(n-1, 0)
+		}
+		return nil
+	}
+	w.nextNon = q.last
+	if q.to != nil {
+		n, err := w.firstAt(q.to.ts + 1)
+		if err != nil {
+			return err
+		}
+		w.nextNon = min(q.last, n-1)
+	}
+	w.entsDone = w.nextNon < 0
+	return nil
+}
+
+// firstAt is the first nonce (up to last+1) whose entry's timestamp is ts or later: a binary search reading one
+// entry per step (timestamps are strictly increasing per process).
+func (w *feedWalker) firstAt(ts int64) (int64, error) {
+	lo, hi := int64(0), w.q.last+1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		es, err := w.sched.Entries(w.ctx, w.q.pid, mid, w.q.last, 1)
+		if err != nil {
+			return 0, err
+		}
+		if len(es) == 0 || es[0].Timestamp >= ts {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo, nil
+}
+
+// entry returns the next entry to walk (nil at the end), reading a chunk when none is left.
+func (w *feedWalker) entry() (*store.Entry, error) {
+	for len(w.ents) == 0 && !w.entsDone {
+		if !w.q.desc {
+			es, err := w.sched.Entries(w.ctx, w.q.pid, w.nextNon, w.q.last, w.chunk)
+			if err != nil {
+				return nil, err
+			}
+			w.ents = es
+			if len(es) > 0 {
+				w.nextNon = es[len(es)-1].Nonce + 1
+			}
+			w.entsDone = len(es) < w.chunk || w.nextNon > w.q.last
+			continue
+		}
+		lo := max(w.nextNon-int64(w.chunk)+1, 0)
+		es, err := w.sched.Entries(w.ctx, w.q.pid, lo, w.nextNon, 0)
+		if err != nil {
+			return nil, err
+		}
+		slices.Reverse(es)
+		w.ents, w.nextNon, w.entsDone = es, lo-1, lo == 0
+	}
+	if len(w.ents) == 0 {
+		return nil, nil
+	}
+	return &w.ents[0], nil
+}
+
+// tick returns the next cron result to walk (nil at the end), reading a chunk when none is left.
+func (w *feedWalker) tick() (*store.CronRow, error) {
+	if len(w.ticks) == 0 && !w.ticksDone {
+		lo, hi := w.tickFrom, w.tickEnd
+		if w.q.desc {
+			lo, hi = hi, lo
+		}
+		rows, err := w.db.CronResultsBetween(w.ctx, w.q.pid, lo, hi, w.q.desc, w.chunk)
+		if err != nil {
+			return nil, err
+		}
+		w.ticks, w.ticksDone = rows, len(rows) < w.chunk
+		if len(rows) > 0 {
+			last := rows[len(rows)-1]
+			w.tickFrom = store.CronAt{Tick: last.Tick, Index: last.Index}
+		}
+	}
+	if len(w.ticks) == 0 {
+		return nil, nil
+	}
+	return &w.ticks[0], nil
+}
+
+// next walks one step: the entry or the tick that comes first in the walk's order.
+func (w *feedWalker) next() (feedItem, bool, error) {
+	e, err := w.entry()
+	if err != nil {
+		return feedItem{}, false, err
+	}
+	r, err := w.tick()
+	if err != nil {
+		return feedItem{}, false, err
+	}
+	if e == nil && r == nil {
+		return feedItem{}, false, nil
+	}
+	var ep, tp feedPos
+	if e != nil {
+		ep = feedPos{ts: e.Timestamp, nonce: e.Nonce, cron: -1}
+	}
+	if r != nil {
+		// A tick's ordinate is the last message before its time. Ascending, every entry before the tick's
+		// time was walked already; descending, the next entry is the first before it, unless it is at the
+		// tick's very time (then the one before that; the order is decided by the time otherwise).
 		var ord int64
-		if i > 0 {
-			ord = entries[i-1].Nonce
+		switch {
+		case !w.q.desc && w.prev != nil && w.prev.Timestamp < r.Tick:
+			ord = w.prev.Nonce
+		case w.q.desc && e != nil && e.Timestamp < r.Tick:
+			ord = e.Nonce
+		case w.q.desc && e != nil && e.Timestamp == r.Tick:
+			ord = max(e.Nonce-1, 0)
 		}
 		name := strconv.Itoa(r.Index)
-		if r.Index < len(specNames) {
-			name += "-" + specNames[r.Index]
+		if r.Index < len(w.q.specNames) {
+			name += "-" + w.q.specNames[r.Index]
 		}
-		feed = append(feed, feedItem{feedPos: feedPos{ts: r.Tick, nonce: ord, cron: r.Index, name: name}, raw: r.Raw})
+		tp = feedPos{ts: r.Tick, nonce: ord, cron: r.Index, name: name}
 	}
-	sort.SliceStable(feed, func(i, j int) bool { return lessPos(feed[i].feedPos, feed[j].feedPos) })
-	return feed
+	takeEntry := r == nil || e != nil && lessPos(ep, tp) != w.q.desc
+	if takeEntry {
+		w.prev = e
+		w.ents = w.ents[1:]
+		return feedItem{feedPos: ep}, true, nil
+	}
+	w.ticks = w.ticks[1:]
+	return feedItem{feedPos: tp, raw: r.Raw}, true, nil
 }
 
 func lessPos(a, b feedPos) bool {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,23 +76,250 @@ func TestParseBoundRefusesForeignParts(t *testing.T) {
 	}
 }
 
-// A tick goes after the last message before its time: one due exactly at a message's time ran before it.
-func TestBuildFeedPlacesTicks(t *testing.T) {
-	entries := []store.Entry{{Nonce: 0, Timestamp: 1000}, {Nonce: 1, Timestamp: 2000}, {Nonce: 2, Timestamp: 3000}}
-	crons := []store.CronRow{
-		{Tick: 1500, Index: 0}, {Tick: 2000, Index: 0}, {Tick: 2000, Index: 1}, {Tick: 4000, Index: 0},
+// refFeed is the whole feed built at once: every entry, then every tick after the last message before its
+// time, sorted. readFeedPage must give the same order a page at a time.
+func refFeed(entries []store.Entry, crons []store.CronRow, specNames []string) []feedItem {
+	feed := make([]feedItem, 0, len(entries)+len(crons))
+	for _, e := range entries {
+		feed = append(feed, feedItem{feedPos: feedPos{ts: e.Timestamp, nonce: e.Nonce, cron: -1}})
 	}
-	feed := buildFeed(entries, crons, []string{"500-ms", "1-second"})
-	var got []string
-	for _, it := range feed {
-		c := it.cursor("ASC")
-		got = append(got, strings.Join([]string{jsonText(c.Timestamp), c.Ordinate, c.Cron}, "/"))
+	for _, r := range crons {
+		i := sort.Search(len(entries), func(i int) bool { return entries[i].Timestamp >= r.Tick })
+		var ord int64
+		if i > 0 {
+			ord = entries[i-1].Nonce
+		}
+		name := strconv.Itoa(r.Index)
+		if r.Index < len(specNames) {
+			name += "-" + specNames[r.Index]
+		}
+		feed = append(feed, feedItem{feedPos: feedPos{ts: r.Tick, nonce: ord, cron: r.Index, name: name}, raw: r.Raw})
+	}
+	sort.SliceStable(feed, func(i, j int) bool { return lessPos(feed[i].feedPos, feed[j].feedPos) })
+	return feed
+}
+
+// memFeed is a schedule, its results and cron results in memory, counting what a page reads.
+type memFeed struct {
+	entries                             []store.Entry
+	results                             map[int64][]byte
+	crons                               []store.CronRow // by tick, then index
+	entriesRead, resultsRead, cronsRead int
+}
+
+func (m *memFeed) Entries(_ context.Context, _ string, from, to int64, limit int) ([]store.Entry, error) {
+	var out []store.Entry
+	for _, e := range m.entries[min(max(from, 0), int64(len(m.entries))):] {
+		if to >= 0 && e.Nonce > to || limit > 0 && len(out) == limit {
+			break
+		}
+		out = append(out, e)
+	}
+	m.entriesRead += len(out)
+	return out, nil
+}
+
+func (m *memFeed) Result(_ context.Context, _ string, nonce int64) ([]byte, error) {
+	m.resultsRead++
+	return m.results[nonce], nil
+}
+
+func cronLess(a, b store.CronAt) bool {
+	return a.Tick < b.Tick || a.Tick == b.Tick && a.Index < b.Index
+}
+
+func (m *memFeed) CronResultsBetween(_ context.Context, _ string, lo, hi store.CronAt, desc bool, limit int) ([]store.CronRow, error) {
+	var out []store.CronRow
+	for i := range m.crons {
+		r := m.crons[i]
+		if desc {
+			r = m.crons[len(m.crons)-1-i]
+		}
+		at := store.CronAt{Tick: r.Tick, Index: r.Index}
+		if (lo.Tick < 0 || cronLess(lo, at)) && cronLess(at, hi) && len(out) < limit {
+			out = append(out, r)
+		}
+	}
+	m.cronsRead += len(out)
+	return out, nil
+}
+
+func (m *memFeed) page(t *testing.T, q feedQuery) ([]feedItem, bool) {
+	t.Helper()
+	q.pid, q.last = "P", int64(len(m.entries)-1)
+	page, more, err := readFeedPage(context.Background(), m, m, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page, more
+}
+
+// A tick goes after the last message before its time: one due exactly at a message's time ran before it.
+func TestFeedPlacesTicks(t *testing.T) {
+	m := &memFeed{
+		entries: []store.Entry{{Nonce: 0, Timestamp: 1000}, {Nonce: 1, Timestamp: 2000}, {Nonce: 2, Timestamp: 3000}},
+		crons: []store.CronRow{
+			{Tick: 1000, Index: 0}, {Tick: 1500, Index: 0}, {Tick: 2000, Index: 0}, {Tick: 2000, Index: 1}, {Tick: 4000, Index: 0},
+		},
+		results: map[int64][]byte{0: []byte("{}"), 1: []byte("{}"), 2: []byte("{}")},
+	}
+	for i := range m.crons {
+		m.crons[i].Raw = []byte("{}")
 	}
 	want := []string{
-		"1000/0/", "1500/0/0-500-ms", "2000/0/0-500-ms", "2000/0/1-1-second", "2000/1/", "3000/2/", "4000/2/0-500-ms",
+		"1000/0/", "1000/0/0-500-ms", "1500/0/0-500-ms", "2000/0/0-500-ms", "2000/0/1-1-second", "2000/1/", "3000/2/", "4000/2/0-500-ms",
 	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("feed\n got %q\nwant %q", got, want)
+	for _, desc := range []bool{false, true} {
+		page, more := m.page(t, feedQuery{desc: desc, limit: 100, specNames: []string{"500-ms", "1-second"}})
+		var got []string
+		for _, it := range page {
+			c := it.cursor("ASC")
+			got = append(got, strings.Join([]string{jsonText(c.Timestamp), c.Ordinate, c.Cron}, "/"))
+		}
+		if desc {
+			slices.Reverse(got)
+		}
+		if more || !slices.Equal(got, want) {
+			t.Fatalf("desc %v: feed\n got %q\nwant %q", desc, got, want)
+		}
+		var ref []string
+		for _, it := range refFeed(m.entries, m.crons, []string{"500-ms", "1-second"}) {
+			c := it.cursor("ASC")
+			ref = append(ref, strings.Join([]string{jsonText(c.Timestamp), c.Ordinate, c.Cron}, "/"))
+		}
+		if !slices.Equal(ref, want) {
+			t.Fatalf("reference feed %q", ref)
+		}
+	}
+}
+
+// randomFeed is a schedule of n messages at strictly increasing times with ticks at random times (some at a
+// message's very time, some before the first or after the last), a few failed evaluations among both.
+func randomFeed(rng *rand.Rand, n, ticks int) *memFeed {
+	m := &memFeed{results: map[int64][]byte{}}
+	ts := int64(1000)
+	for i := range n {
+		ts += 1 + rng.Int64N(3)
+		m.entries = append(m.entries, store.Entry{Nonce: int64(i), Timestamp: ts})
+		m.results[int64(i)] = []byte(fmt.Sprintf(`{"Output":"m%d"}`, i))
+		if rng.IntN(10) == 0 {
+			m.results[int64(i)] = []byte(`{"Error":"boom"}`)
+		}
+	}
+	seen := map[store.CronAt]bool{}
+	for range ticks {
+		at := store.CronAt{Tick: 995 + rng.Int64N(ts-990), Index: rng.IntN(3)}
+		if seen[at] {
+			continue
+		}
+		seen[at] = true
+		raw := []byte(fmt.Sprintf(`{"Output":"t%d-%d"}`, at.Tick, at.Index))
+		if rng.IntN(10) == 0 {
+			raw = []byte(`{"Error":"tick"}`)
+		}
+		m.crons = append(m.crons, store.CronRow{Tick: at.Tick, Index: at.Index, Raw: raw})
+	}
+	sort.Slice(m.crons, func(i, j int) bool {
+		return cronLess(store.CronAt{Tick: m.crons[i].Tick, Index: m.crons[i].Index}, store.CronAt{Tick: m.crons[j].Tick, Index: m.crons[j].Index})
+	})
+	return m
+}
+
+// Every page, in either order and between any bounds (whole cursors, cursors of ticks, bare timestamps), is
+// the whole feed filtered: the same entries in the same order with the same more flag.
+func TestFeedPagesMatchTheWholeFeed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	specs := []string{"1-second", "2-seconds", "5-seconds"}
+	randomBound := func(feed []feedItem, m *memFeed) *bound {
+		switch rng.IntN(4) {
+		case 0:
+			return nil
+		case 1: // a bare timestamp, anywhere (also before and after everything)
+			return &bound{ts: 990 + rng.Int64N(m.entries[len(m.entries)-1].Timestamp+20-990), cron: -1}
+		}
+		p := feed[rng.IntN(len(feed))].feedPos
+		b := &bound{ts: p.ts, nonce: p.nonce, hasOrd: true, cron: -1}
+		if p.cron >= 0 {
+			b.cron, b.hasCron = p.cron, true
+		}
+		return b
+	}
+	for round := range 300 {
+		m := randomFeed(rng, 1+rng.IntN(60), rng.IntN(40))
+		whole := refFeed(m.entries, m.crons, specs)
+		for range 10 {
+			q := feedQuery{from: randomBound(whole, m), to: randomBound(whole, m), desc: rng.IntN(2) == 0, limit: 1 + rng.IntN(12), specNames: specs}
+			var want []feedItem
+			wantMore := false
+			order := slices.Clone(whole)
+			if q.desc {
+				slices.Reverse(order)
+			}
+			for _, it := range order {
+				raw := it.raw
+				if it.cron < 0 {
+					raw = m.results[it.nonce]
+				}
+				if !inRange(it.feedPos, q.from, q.to) || resultFailed(raw) {
+					continue
+				}
+				if len(want) == q.limit {
+					wantMore = true
+					break
+				}
+				it.raw = raw
+				want = append(want, it)
+			}
+			got, more := m.page(t, q)
+			if more != wantMore || !slices.EqualFunc(got, want, func(a, b feedItem) bool {
+				return a.feedPos == b.feedPos && string(a.raw) == string(b.raw)
+			}) {
+				t.Fatalf("round %d, query %+v from %+v to %+v:\n got %+v (more %v)\nwant %+v (more %v)", round, q, q.from, q.to, got, more, want, wantMore)
+			}
+		}
+	}
+}
+
+// A page of a 100,000-message schedule reads about its own size: the schedule and the cron results a chunk
+// at a time from the page's bound, the results it shows, and a binary search for where a cursor's time falls.
+func TestFeedPageReadsItsSize(t *testing.T) {
+	const n = 100_000
+	m := &memFeed{results: map[int64][]byte{}}
+	for i := range n {
+		m.entries = append(m.entries, store.Entry{Nonce: int64(i), Timestamp: 1_000_000 + 10*int64(i)})
+		m.results[int64(i)] = []byte(`{"Output":"x"}`)
+	}
+	for i := range n / 10 { // a tick every 100 ms
+		m.crons = append(m.crons, store.CronRow{Tick: 1_000_005 + 100*int64(i), Raw: []byte(`{"Output":"tick"}`)})
+	}
+	mid := &bound{ts: 1_000_000 + 10*n/2, nonce: n / 2, hasOrd: true, cron: -1}
+	const limit = 25
+	for _, tc := range []struct {
+		name     string
+		q        feedQuery
+		from, to *bound
+	}{
+		{"newest first", feedQuery{desc: true}, nil, nil},
+		{"oldest first", feedQuery{}, nil, nil},
+		{"after a cursor in the middle", feedQuery{}, mid, nil},
+		{"newest after a cursor in the middle", feedQuery{desc: true}, mid, nil},
+		{"up to a cursor in the middle, newest first", feedQuery{desc: true}, nil, mid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m.entriesRead, m.resultsRead, m.cronsRead = 0, 0, 0
+			q := tc.q
+			q.limit, q.from, q.to = limit, tc.from, tc.to
+			page, more := m.page(t, q)
+			if len(page) != limit || !more {
+				t.Fatalf("page of %d (more %v)", len(page), more)
+			}
+			// A chunk is limit+1 or 16 at least; the binary search reads one entry per step (17 for 100,000).
+			chunk := max(limit+1, 16)
+			if m.entriesRead > 2*chunk+20 || m.cronsRead > 2*chunk || m.resultsRead > limit+1 {
+				t.Fatalf("read %d entries, %d cron results, %d results for a page of %d", m.entriesRead, m.cronsRead, m.resultsRead, limit)
+			}
+			t.Logf("read %d entries, %d cron results, %d results", m.entriesRead, m.cronsRead, m.resultsRead)
+		})
 	}
 }
 

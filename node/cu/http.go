@@ -3,7 +3,6 @@ package cu
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -26,18 +25,7 @@ func (s *Service) Routes(r gin.IRoutes, maxBody int64) {
 	r.GET("/state/:pid", s.handleState)
 }
 
-func (s *Service) fail(c *gin.Context, err error) {
-	var ce *Error
-	if errors.As(err, &ce) {
-		if ce.RetryAfter > 0 {
-			c.Header("Retry-After", strconv.Itoa(int(max(time.Second, ce.RetryAfter).Round(time.Second)/time.Second)))
-		}
-		httpx.Error(c, ce.Status, ce.Msg)
-		return
-	}
-	s.log.Error("cu request failed", "path", c.Request.URL.Path, "err", err)
-	httpx.Error(c, http.StatusInternalServerError, err.Error())
-}
+func (s *Service) fail(c *gin.Context, err error) { httpx.Fail(c, s.log, err) }
 
 func processID(c *gin.Context) (string, bool) {
 	pid := c.Query("process-id")

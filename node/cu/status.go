@@ -72,7 +72,7 @@ func (s *Service) Status(ctx context.Context, pid string) (ProcessStatus, error)
 	case !errors.Is(err, store.ErrNotFound):
 		return st, err
 	}
-	ck, err := s.db.Meta(ctx, checkpointKey(pid))
+	ck, err := s.db.Meta(ctx, store.CUCheckpoint(pid))
 	switch {
 	case err == nil:
 		nonce, item, ok := strings.Cut(ck, " ")
@@ -85,11 +85,9 @@ func (s *Service) Status(ctx context.Context, pid string) (ProcessStatus, error)
 	return st, nil
 }
 
-func checkpointKey(pid string) string { return "cu-checkpoint/" + pid }
-
 // noteCheckpoint records the last checkpoint queued for p (what the explorer shows).
 func (s *Service) noteCheckpoint(ctx context.Context, pid string, nonce int64, item string) {
-	if err := s.db.SetMeta(ctx, checkpointKey(pid), fmt.Sprintf("%d %s", nonce, item)); err != nil {
+	if err := s.db.SetMeta(ctx, store.CUCheckpoint(pid), fmt.Sprintf("%d %s", nonce, item)); err != nil {
 		s.log.Warn("checkpoint not recorded", "process", pid, "err", err)
 	}
 }

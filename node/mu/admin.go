@@ -49,12 +49,12 @@ func (m *Service) handleTasks(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		httpx.Error(c, http.StatusInternalServerError, err.Error())
+		m.fail(c, err)
 		return
 	}
 	counts, err := m.db.TaskCounts(c)
 	if err != nil {
-		httpx.Error(c, http.StatusInternalServerError, err.Error())
+		m.fail(c, err)
 		return
 	}
 	out := make([]taskView, len(ts))
@@ -83,7 +83,7 @@ func (m *Service) handleTask(c *gin.Context) {
 	case errors.Is(err, store.ErrNotFound):
 		httpx.Error(c, http.StatusNotFound, "no pending or failed task "+c.Param("seq")+" (done tasks are not kept)")
 	case err != nil:
-		httpx.Error(c, http.StatusInternalServerError, err.Error())
+		m.fail(c, err)
 	case failed:
 		c.JSON(http.StatusOK, taskView{Task: *t, Status: "failed"})
 	default:
@@ -102,7 +102,7 @@ func (m *Service) handleRetry(c *gin.Context) {
 		httpx.Error(c, http.StatusNotFound, "no failed task "+c.Param("seq"))
 		return
 	case err != nil:
-		httpx.Error(c, http.StatusInternalServerError, err.Error())
+		m.fail(c, err)
 		return
 	}
 	m.Wake()

@@ -11,7 +11,6 @@ import (
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/store"
-	"github.com/aonode/aonode/node/su"
 )
 
 // Routes mounts the MU API (what aoconnect's legacy mode calls).
@@ -22,20 +21,14 @@ func (m *Service) Routes(r gin.IRoutes, maxBody int64) {
 	r.DELETE("/monitor/:pid", func(c *gin.Context) { m.handleMonitor(c, maxBody, false) })
 }
 
+// fail answers err: client errors (the MU's and those its SU answered) as they say, an invalid item 400, the
+// rest through httpx.Fail.
 func (m *Service) fail(c *gin.Context, err error) {
-	var me *Error
-	var se *su.Error
-	switch {
-	case errors.As(err, &me):
-		httpx.Error(c, http.StatusBadRequest, me.Msg)
-	case errors.As(err, &se):
-		httpx.Error(c, se.HTTPStatus(), se.Msg)
-	case errors.Is(err, bundler.ErrInvalidItem):
-		httpx.Error(c, http.StatusBadRequest, "A valid and signed data item must be provided as the body: "+err.Error())
-	default:
-		m.log.Error("mu request failed", "path", c.Request.URL.Path, "err", err)
-		httpx.Error(c, http.StatusInternalServerError, err.Error())
+	var ce *Error
+	if !errors.As(err, &ce) && errors.Is(err, bundler.ErrInvalidItem) {
+		err = &Error{Status: http.StatusBadRequest, Msg: "A valid and signed data item must be provided as the body: " + err.Error()}
 	}
+	httpx.Fail(c, m.log, err)
 }
 
 func (m *Service) handlePost(c *gin.Context, maxBody int64) {

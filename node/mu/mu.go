@@ -23,6 +23,7 @@ import (
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/cu"
+	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )
@@ -57,10 +58,8 @@ var (
 	ErrUnknownTarget = errors.New("unknown to the gateway")
 )
 
-// Error is a client error (HTTP 400).
-type Error struct{ Msg string }
-
-func (e *Error) Error() string { return e.Msg }
+// Error is a client error (Status 0: HTTP 400): the units' one client error, httpx.ClientError.
+type Error = httpx.ClientError
 
 // Options tune the crank.
 type Options struct {
@@ -85,7 +84,7 @@ type Service struct {
 	su     *su.Service
 	cu     ResultReader
 	remote Remote
-	db     *store.DB
+	db     Store
 	log    *slog.Logger
 	opts   Options
 
@@ -99,7 +98,7 @@ type Service struct {
 }
 
 // New builds the MU; w is the MU wallet, which signs everything the MU pushes.
-func New(w *bundler.Wallet, s *su.Service, c ResultReader, remote Remote, db *store.DB, log *slog.Logger, opts Options) *Service {
+func New(w *bundler.Wallet, s *su.Service, c ResultReader, remote Remote, db Store, log *slog.Logger, opts Options) *Service {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -120,18 +120,17 @@ func wallet(t *testing.T) *bundler.Wallet {
 func id(b byte) string { return bundler.B64([]byte(strings.Repeat(string(rune('a'+b)), 32))) }
 
 type fixture struct {
-	t          *testing.T
-	db         *store.DB
-	su         *su.Service
-	mu         *Service
-	cu         *results
-	net        *network
-	user       *bundler.Wallet
-	cancel     func()
-	suW, muW   *bundler.Wallet
-	moduleID   string
-	lifetime   time.Duration
-	retryMinMs int
+	t        *testing.T
+	db       *store.DB
+	su       *su.Service
+	mu       *Service
+	cu       *results
+	net      *network
+	user     *bundler.Wallet
+	cancel   func()
+	suW, muW *bundler.Wallet
+	moduleID string
+	lifetime time.Duration
 }
 
 func newFixture(t *testing.T, lifetime time.Duration) *fixture {

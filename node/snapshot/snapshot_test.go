@@ -24,8 +24,6 @@ const (
 
 var testEnv = aos.Env{Process: aos.ProcessInfo{Id: pid, Owner: owner, Tags: []aos.Tag{{Name: "Type", Value: "Process"}, {Name: "Module", Value: "MOD"}}}, Module: aos.ModuleInfo{Id: "MOD"}}
 
-var msgSeq int64
-
 // testRuntime names the runtime in the tests' snapshots.
 const testRuntime = "aos-lua/test"
 

@@ -12,10 +12,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// bProcIndex lists processes by spawn time, so they can be listed newest first a page at a time:
-// timestamp(be64)|pid -> ProcessRow JSON.
-var bProcIndex = []byte("procindex")
-
 // ProcessRow is one process in the list of processes.
 type ProcessRow struct {
 	ID        string `json:"id"`

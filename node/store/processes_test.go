@@ -89,13 +89,19 @@ func TestProcessesNewestFirstInPages(t *testing.T) {
 		}
 	}
 
-	// A store written before the index existed gets it on open.
+	// A store written before the index existed (and before storage versions) gets it on open.
 	db.Close()
 	raw, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := raw.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bProcIndex) }); err != nil {
+	err = raw.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bMeta).Delete([]byte(keyStorageVersion.k)); err != nil {
+			return err
+		}
+		return tx.DeleteBucket(bProcIndex)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	raw.Close()

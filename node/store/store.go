@@ -15,22 +15,6 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-var (
-	bProcesses = []byte("processes")   // pid -> Process JSON
-	bLogs      = []byte("logs")        // pid -> nested bucket: nonce(be64) -> Entry JSON
-	bMsgIndex  = []byte("msgindex")    // pid|msgid -> nonce ; a:assignmentid -> pid|nonce
-	bItems     = []byte("items")       // item id -> raw ANS-104 bytes
-	bResults   = []byte("results")     // pid -> nested bucket: nonce(be64) -> result JSON
-	bUploads   = []byte("uploads")     // seq(be64) -> Upload JSON
-	bUploadIdx = []byte("uploadindex") // item id -> seq
-	// Status indexes of the queue, so the bundler and the confirmer never scan confirmed rows.
-	bUploadPending = []byte("uploads-pending") // seq -> nil
-	bUploadPosted  = []byte("uploads-posted")  // seq -> nil
-	bMeta          = []byte("meta")            // key -> value
-	bMonitors      = []byte("monitors")        // pid -> Monitor JSON
-	bSnapshots     = []byte("snapshots")       // pid -> nonce(be64) + the CU's latest snapshot of the process
-)
-
 // ErrNotFound is returned when a record does not exist.
 var ErrNotFound = errors.New("not found")
 
@@ -38,10 +22,24 @@ var ErrNotFound = errors.New("not found")
 var ErrDuplicate = errors.New("already exists")
 
 // DB is the embedded store.
-type DB struct{ db *bolt.DB }
+type DB struct {
+	db            *bolt.DB
+	pushRetention time.Duration
+	now           func() time.Time // the clock of push records (tests move it)
+}
 
-// Open opens (creating if needed) the store file.
-func Open(path string) (*DB, error) {
+// Options tune a store; the zero value is the defaults.
+type Options struct {
+	// PushRetention is how long a record of a delivered push is kept (DefaultPushRetention when 0).
+	PushRetention time.Duration
+}
+
+// Open opens (creating if needed) the store file with the default options.
+func Open(path string) (*DB, error) { return OpenWith(path, Options{}) }
+
+// OpenWith opens (creating if needed) the store file, migrating an older store to StorageVersion; a store
+// written by a newer aonode is refused with ErrStoreTooNew.
+func OpenWith(path string, o Options) (*DB, error) {
 	// bbolt waits for the file lock; another process holding it will not let go soon, so say so at once.
 	// The map reserves address space, not memory: growing the file within it never remaps, and a remap
 	// blocks every reader until the writers are done (large results stalled other requests).
@@ -53,31 +51,21 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		rebuild := tx.Bucket(bUploadPending) == nil
-		procIndex := tx.Bucket(bProcIndex) == nil
-		for _, b := range [][]byte{bProcesses, bLogs, bMsgIndex, bItems, bResults, bUploads, bUploadIdx, bMeta, bMonitors, bCrons, bUploadPending, bUploadPosted, bSnapshots, bTasks, bTaskItems, bTasksFailed, bProcIndex} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		if rebuild {
-			if err := rebuildUploadIndexes(tx); err != nil {
-				return err
-			}
-		}
-		if procIndex {
-			return rebuildProcIndex(tx)
-		}
-		return nil
+		_, err := migrate(tx, time.Now())
+		return err
 	})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("init store: %w", err)
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	// Concurrent writers (one per process being scheduled, results, pushes) share one commit and one fsync;
 	// a lone writer waits at most this long for company.
 	db.MaxBatchDelay = 2 * time.Millisecond
-	return &DB{db: db}, nil
+	d := &DB{db: db, pushRetention: o.PushRetention, now: time.Now}
+	if d.pushRetention <= 0 {
+		d.pushRetention = DefaultPushRetention
+	}
+	return d, nil
 }
 
 // Close closes the file.
@@ -109,14 +97,14 @@ func (d *DB) Ping(ctx context.Context) error {
 	})
 }
 
-// Meta reads a metadata value.
-func (d *DB) Meta(ctx context.Context, key string) (string, error) {
+// Meta reads a metadata value (schema.go lists the keys).
+func (d *DB) Meta(ctx context.Context, key MetaKey) (string, error) {
 	if err := ctxErr(ctx); err != nil {
 		return "", err
 	}
 	var v []byte
 	err := d.db.View(func(tx *bolt.Tx) error {
-		v = append([]byte(nil), tx.Bucket(bMeta).Get([]byte(key))...)
+		v = append([]byte(nil), tx.Bucket(bMeta).Get([]byte(key.k))...)
 		return nil
 	})
 	if err != nil {
@@ -128,12 +116,12 @@ func (d *DB) Meta(ctx context.Context, key string) (string, error) {
 	return string(v), nil
 }
 
-// SetMeta writes a metadata value.
-func (d *DB) SetMeta(ctx context.Context, key, value string) error {
+// SetMeta writes a metadata value (schema.go lists the keys).
+func (d *DB) SetMeta(ctx context.Context, key MetaKey, value string) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := d.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put([]byte(key), []byte(value)) })
+	err := d.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put([]byte(key.k), []byte(value)) })
 	if err != nil {
 		return fmt.Errorf("write meta %s: %w", key, err)
 	}

@@ -63,12 +63,6 @@ type TaskBatch struct {
 	Monitor *Monitor
 }
 
-var (
-	bTasks       = []byte("tasks")        // seq -> Task JSON, pending
-	bTaskItems   = []byte("task-items")   // seq -> the task's signed item
-	bTasksFailed = []byte("tasks-failed") // seq -> Task JSON, given up (listed and retried by operators)
-)
-
 // ErrTaskGone is returned when finishing a task that is no longer pending (finished or failed meanwhile).
 var ErrTaskGone = errors.New("task is no longer pending")
 
@@ -90,25 +84,16 @@ func addTask(tx *bolt.Tx, nt NewTask, now int64) error {
 	return nil
 }
 
-// PushKey is the meta key recording the item a delivered message or spawn task sent:
-// push/<process>/<source>/m<index> (s<index> for a spawn).
-func PushKey(t Task) (string, bool) {
-	switch t.Kind {
-	case TaskMessage:
-		return fmt.Sprintf("push/%s/%s/m%d", t.Process, t.Source, t.Index), true
-	case TaskSpawn:
-		return fmt.Sprintf("push/%s/%s/s%d", t.Process, t.Source, t.Index), true
-	}
-	return "", false
-}
-
-// FinishTasks writes b in one transaction: the finished task goes (with its item), new tasks are queued, wallet
-// messages are stored and queued for upload, the monitor is saved. ErrTaskGone when b.Done is not pending.
+// FinishTasks writes b in one transaction: the finished task goes (with its item, leaving a push record for a
+// delivered message or spawn), new tasks are queued, wallet messages are stored and queued for upload, the
+// monitor is saved, and push records past their retention are collected. ErrTaskGone when b.Done is not
+// pending.
 func (d *DB) FinishTasks(ctx context.Context, b TaskBatch) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	now := time.Now().UnixMilli()
+	clock := d.now()
+	now := clock.UnixMilli()
 	err := d.db.Batch(func(tx *bolt.Tx) error {
 		if b.Done != 0 {
 			tasks := tx.Bucket(bTasks)
@@ -119,10 +104,13 @@ func (d *DB) FinishTasks(ctx context.Context, b TaskBatch) error {
 			var done Task
 			if err := json.Unmarshal(raw, &done); err == nil && done.ItemID != "" {
 				// What a result's outbox entry became (the explorer links a message to what it caused).
-				if key, ok := PushKey(done); ok {
-					if err := tx.Bucket(bMeta).Put([]byte(key), []byte(done.ItemID)); err != nil {
+				if key, ok := taskPushKey(done); ok {
+					if err := putPush(tx, key, done.ItemID, now); err != nil {
 						return err
 					}
+				}
+				if _, _, err := collectPushes(tx, clock.Add(-d.pushRetention).UnixMilli(), pushCollectBatch); err != nil {
+					return err
 				}
 			}
 			if err := tasks.Delete(be64(b.Done)); err != nil {

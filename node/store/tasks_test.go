@@ -173,13 +173,13 @@ func TestFinishedPushRecorded(t *testing.T) {
 	if err != nil || len(tasks) != 1 {
 		t.Fatalf("tasks %v %v", tasks, err)
 	}
-	if _, err := d.Meta(ctx, "push/P/M/m2"); err == nil {
+	if _, err := d.Push(ctx, "P", "M", "m2"); err == nil {
 		t.Fatal("recorded before it was delivered")
 	}
 	if err := d.FinishTasks(ctx, TaskBatch{Done: tasks[0].Seq}); err != nil {
 		t.Fatal(err)
 	}
-	if id, err := d.Meta(ctx, "push/P/M/m2"); err != nil || id != "ITEM" {
+	if id, err := d.Push(ctx, "P", "M", "m2"); err != nil || id != "ITEM" {
 		t.Fatalf("record: %q %v", id, err)
 	}
 }

@@ -114,7 +114,8 @@ func TestUploadLifecycle(t *testing.T) {
 	}
 }
 
-// A store written before the status indexes existed gets them rebuilt when opened.
+// A store written before the status indexes existed (and before storage versions) gets them rebuilt when
+// opened.
 func TestUploadIndexesRebuiltOnOpen(t *testing.T) {
 	ctx := context.Background()
 	d, path := openTemp(t)
@@ -123,6 +124,9 @@ func TestUploadIndexesRebuiltOnOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := d.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bMeta).Delete([]byte(keyStorageVersion.k)); err != nil {
+			return err
+		}
 		if err := tx.DeleteBucket(bUploadPending); err != nil {
 			return err
 		}

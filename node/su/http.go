@@ -32,20 +32,18 @@ func (s *Service) AdminRoutes(r gin.IRoutes) {
 	r.GET("/uploads/:id", s.handleUpload)
 }
 
+// fail answers err: the SU's own client errors as the reference SU does, the rest through httpx.Fail.
 func (s *Service) fail(c *gin.Context, err error) {
 	var ce *Error
 	switch {
 	case errors.As(err, &ce):
-		httpx.Error(c, ce.HTTPStatus(), ce.Msg)
 	case errors.Is(err, store.ErrNotFound):
 		// The reference SU answers "not found" with 400 too.
-		httpx.Error(c, http.StatusBadRequest, "Message or Process not found")
+		err = &Error{Status: http.StatusBadRequest, Msg: "Message or Process not found"}
 	case errors.Is(err, bundler.ErrInvalidItem):
-		httpx.Error(c, http.StatusBadRequest, err.Error())
-	default:
-		s.log.Error("su request failed", "path", c.Request.URL.Path, "err", err)
-		httpx.Error(c, http.StatusInternalServerError, "internal error: "+err.Error())
+		err = &Error{Status: http.StatusBadRequest, Msg: err.Error()}
 	}
+	httpx.Fail(c, s.log, err)
 }
 
 func (s *Service) handleInfo(c *gin.Context) {

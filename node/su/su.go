@@ -17,6 +17,7 @@ import (
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/node/cron"
+	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/store"
 )
 
@@ -30,21 +31,8 @@ type TxSource interface {
 	Fetch(ctx context.Context, id string) (*bundler.Item, error)
 }
 
-// Error is a request the SU refused: HTTP Status (0: 400).
-type Error struct {
-	Msg    string
-	Status int
-}
-
-func (e *Error) Error() string { return e.Msg }
-
-// HTTPStatus is the status an HTTP layer answers e with.
-func (e *Error) HTTPStatus() int {
-	if e.Status == 0 {
-		return 400
-	}
-	return e.Status
-}
+// Error is a request the SU refused: the units' one client error (httpx.ClientError), Status 0 being 400.
+type Error = httpx.ClientError
 
 // ModuleCheck says whether the CU that evaluates this SU's processes can run the module with id: nil when it
 // can, else an error (an *Error for a refusal the client must fix or retry).
@@ -55,7 +43,7 @@ func clientErr(format string, args ...any) error { return &Error{Msg: fmt.Sprint
 // Service is the scheduler.
 type Service struct {
 	wallet  *bundler.Wallet
-	db      *store.DB
+	db      Store
 	heights HeightSource
 	txs     TxSource
 	log     *slog.Logger
@@ -71,7 +59,7 @@ type Service struct {
 }
 
 // New builds the scheduler.
-func New(w *bundler.Wallet, db *store.DB, heights HeightSource, txs TxSource, log *slog.Logger) *Service {
+func New(w *bundler.Wallet, db Store, heights HeightSource, txs TxSource, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -454,7 +442,7 @@ func (s *Service) Watermark(ctx context.Context, pid string) (int64, error) {
 		return 0, err
 	}
 	if now := s.now().UnixMilli(); now > f {
-		if err := s.db.SetMeta(ctx, "su-floor/"+pid, strconv.FormatInt(now, 10)); err != nil {
+		if err := s.db.SetMeta(ctx, store.SUWatermark(pid), strconv.FormatInt(now, 10)); err != nil {
 			return 0, err
 		}
 		s.mu.Lock()
@@ -473,7 +461,7 @@ func (s *Service) floor(ctx context.Context, pid string) (int64, error) {
 	if ok {
 		return f, nil
 	}
-	v, err := s.db.Meta(ctx, "su-floor/"+pid)
+	v, err := s.db.Meta(ctx, store.SUWatermark(pid))
 	if errors.Is(err, store.ErrNotFound) {
 		v, err = "0", nil
 	}
