@@ -20,7 +20,6 @@ type recorder struct {
 	events  *[]string
 	failOn  string // "start" or "stop"
 	hang    bool   // Stop waits for its context
-	stopped bool
 }
 
 func (r *recorder) Start(context.Context) error {
