@@ -16,10 +16,10 @@ import (
 )
 
 type recorder struct {
-	name    string
-	events  *[]string
-	failOn  string // "start" or "stop"
-	hang    bool   // Stop waits for its context
+	name   string
+	events *[]string
+	failOn string // "start" or "stop"
+	hang   bool   // Stop waits for its context
 }
 
 func (r *recorder) Start(context.Context) error {

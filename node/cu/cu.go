@@ -68,12 +68,12 @@ type Service struct {
 	maxLoaded  int // process VMs kept in memory (0: all)
 	evicting   atomic.Bool
 	// Background work (unloading idle VMs) runs under base, which Close cancels, and is counted in bg.
-	base   context.Context
-	stopBg context.CancelFunc
-	bg     sync.WaitGroup
-	dryRuns    chan struct{} // a slot per dry-run being evaluated
-	progress   *progress.Tracker
-	trackMin   int // evaluations with fewer messages left are not tracked (0: loadPage; tests lower it)
+	base     context.Context
+	stopBg   context.CancelFunc
+	bg       sync.WaitGroup
+	dryRuns  chan struct{} // a slot per dry-run being evaluated
+	progress *progress.Tracker
+	trackMin int // evaluations with fewer messages left are not tracked (0: loadPage; tests lower it)
 }
 
 // DefaultMaxDryRuns is how many dry-runs a CU evaluates at once unless told otherwise: two per CPU core, so
