@@ -58,8 +58,12 @@ echo "chromium: $(command -v chromium || command -v chromium-browser)"
 echo "== npm packages (e2e)"
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 
-echo "== go vet"
+echo "== go vet, gofmt"
 go vet ./...
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './e2e/*'))
+if [[ -n "$unformatted" ]]; then
+  echo "test.sh: not gofmt-formatted:" >&2; echo "$unformatted" >&2; exit 1
+fi
 
 echo "== go test"
 # The gateway and bundler tests run against a private arlocal from e2e/node_modules (installed above); make
@@ -77,7 +81,7 @@ echo "== go test -race"
 # embedded gateway). -short keeps the race run to a few minutes: it leaves out the arlocal, Redis and browser
 # tests (the run above has them) and the long soak and scale tests.
 go test -race -short -count=1 -timeout 20m ./node/cu ./node/mu ./node/su ./node/store ./node/httpx \
-  ./node/progress ./bundler ./cache ./gateway/embedded
+  ./node/progress ./node/follow ./bundler ./cache ./gateway/embedded
 
 echo "== staticcheck"
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
