@@ -124,8 +124,9 @@ func (g *Gateway) fail(c *gin.Context, what string, err error) {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		jsonError(c, http.StatusServiceUnavailable, err.Error())
 	default:
+		// The text may name files or keys: it goes to the log only.
 		g.log.Error("gateway request failed", "what", what, "path", c.Request.URL.Path, "err", err)
-		jsonError(c, http.StatusInternalServerError, what+": "+err.Error())
+		jsonError(c, http.StatusInternalServerError, what+": internal error (logged by the gateway)")
 	}
 }
 

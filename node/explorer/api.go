@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aonode/aonode/node/cu"
+	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/progress"
 	"github.com/aonode/aonode/node/runtime"
 	"github.com/aonode/aonode/node/store"
@@ -68,7 +69,7 @@ func (x *Explorer) since(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		jsonErr(c, http.StatusInternalServerError, err.Error())
+		httpx.Fail(c, x.o.Log, err)
 		return
 	}
 	var pending []int64
@@ -86,7 +87,7 @@ func (x *Explorer) since(c *gin.Context) {
 	}
 	status, err := x.o.CU.Status(ctx, pid)
 	if err != nil {
-		jsonErr(c, http.StatusInternalServerError, err.Error())
+		httpx.Fail(c, x.o.Log, err)
 		return
 	}
 	out := gin.H{"head": head.Nonce, "evaluated": status.Nonce, "busy": status.Busy, "progress": liveJobs(x.o.Progress.Of(pid)), "rows": []liveRow{}}
@@ -99,7 +100,7 @@ func (x *Explorer) since(c *gin.Context) {
 	for _, n := range pending {
 		got, err := x.o.SU.Entries(ctx, pid, n, n, 1)
 		if err != nil {
-			jsonErr(c, http.StatusInternalServerError, err.Error())
+			httpx.Fail(c, x.o.Log, err)
 			return
 		}
 		es = append(es, got...)
@@ -107,7 +108,7 @@ func (x *Explorer) since(c *gin.Context) {
 	if after < head.Nonce {
 		got, err := x.o.SU.Entries(ctx, pid, after+1, head.Nonce, maxSince)
 		if err != nil {
-			jsonErr(c, http.StatusInternalServerError, err.Error())
+			httpx.Fail(c, x.o.Log, err)
 			return
 		}
 		es = append(es, got...)
@@ -115,14 +116,14 @@ func (x *Explorer) since(c *gin.Context) {
 	if len(es) > 0 {
 		views, err := x.entries(ctx, es)
 		if err != nil {
-			jsonErr(c, http.StatusInternalServerError, err.Error())
+			httpx.Fail(c, x.o.Log, err)
 			return
 		}
 		rows := make([]liveRow, len(views))
 		for i, v := range views {
 			var b bytes.Buffer
 			if err := x.tpl["process"].ExecuteTemplate(&b, "row", v); err != nil {
-				jsonErr(c, http.StatusInternalServerError, "render: "+err.Error())
+				httpx.Fail(c, x.o.Log, fmt.Errorf("render: %w", err))
 				return
 			}
 			rows[i] = liveRow{Nonce: v.Nonce, Evaluated: v.Result != nil, HTML: b.String()}
@@ -171,7 +172,7 @@ func (x *Explorer) dryRun(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		jsonErr(c, http.StatusInternalServerError, err.Error())
+		httpx.Fail(c, x.o.Log, err)
 		return
 	}
 	req := cu.DryRunRequest{Owner: strings.TrimSpace(c.PostForm("from"))}
@@ -215,12 +216,12 @@ func (x *Explorer) dryRun(c *gin.Context) {
 			jsonErr(c, ce.Status, ce.Msg)
 			return
 		}
-		jsonErr(c, http.StatusInternalServerError, err.Error())
+		httpx.Fail(c, x.o.Log, err)
 		return
 	}
 	var b bytes.Buffer
 	if err := x.tpl["process"].ExecuteTemplate(&b, "result", viewResult(res)); err != nil {
-		jsonErr(c, http.StatusInternalServerError, "render: "+err.Error())
+		httpx.Fail(c, x.o.Log, fmt.Errorf("render: %w", err))
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"html": b.String(), "failed": res.Error != ""})

@@ -21,6 +21,7 @@ import (
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/node/cu"
+	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/progress"
 	"github.com/aonode/aonode/node/runtime"
 	"github.com/aonode/aonode/node/store"
@@ -185,7 +186,7 @@ func (x *Explorer) fail(c *gin.Context, status int, title, msg string) {
 }
 
 // failErr answers the error page for err: not found (404), a bad request (400), or the node's fault (500,
-// logged, its text shown: it names what was being read, never code).
+// logged with the request's id, which the page shows; the error's text may name files and stays in the log).
 func (x *Explorer) failErr(c *gin.Context, what string, err error) {
 	var ce *cu.Error
 	switch {
@@ -196,8 +197,9 @@ func (x *Explorer) failErr(c *gin.Context, what string, err error) {
 	case errors.As(err, &ce) && ce.Status < 500:
 		x.fail(c, ce.Status, "Cannot do that", ce.Msg)
 	default:
-		x.o.Log.Warn("explorer read failed", "what", what, "err", err)
-		x.fail(c, http.StatusInternalServerError, "Something went wrong", what+" could not be read: "+err.Error())
+		id := httpx.RequestIDOf(c)
+		x.o.Log.Warn("explorer read failed", "what", what, "request_id", id, "err", err)
+		x.fail(c, http.StatusInternalServerError, "Something went wrong", what+" could not be read; the node logged why (request "+id+").")
 	}
 }
 

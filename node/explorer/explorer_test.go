@@ -3,6 +3,7 @@ package explorer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -407,5 +408,24 @@ func TestPanicGivesTheErrorPage(t *testing.T) {
 	status, body := e.get("/")
 	if status != 500 || !strings.Contains(body, "Something went wrong") || strings.Contains(body, "caught fire") || strings.Contains(body, "goroutine") {
 		t.Fatalf("%d %s", status, body)
+	}
+}
+
+// failing is a store whose reads fail with text that names the host: it must reach the log, not the client.
+type failing struct{ Store }
+
+const hostDetail = "open /var/lib/aonode/secret.db: input/output error"
+
+func (failing) Head(context.Context, string) (*store.Head, error) { return nil, errors.New(hostDetail) }
+func (failing) ProcessCount(context.Context) (int, error) { return 0, errors.New(hostDetail) }
+
+func TestInternalErrorsStayInTheLog(t *testing.T) {
+	e := newEnv(t, func(s Store) Store { return failing{s} })
+	pid := strings.Repeat("A", 43)
+	for _, path := range []string{"/api/process/" + pid + "/since?after=0", "/"} {
+		status, body := e.get(path)
+		if status != http.StatusInternalServerError || strings.Contains(body, "secret.db") || !strings.Contains(body, "internal error") && !strings.Contains(body, "logged why") {
+			t.Fatalf("%s: %d %s", path, status, body)
+		}
 	}
 }
