@@ -92,7 +92,7 @@ func NewWallet(jwkBytes []byte) (*Wallet, error) {
 func LoadOrCreateWallet(path string) (w *Wallet, created bool, err error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		b, created, err = createWalletFile(path)
+		b, created, err = createKeyFile(path, GenerateJWK)
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("read wallet %s: %w", path, err)
@@ -105,10 +105,10 @@ func LoadOrCreateWallet(path string) (w *Wallet, created bool, err error) {
 	return w, created, nil
 }
 
-// createWalletFile writes a new key to a temporary file and links it into place, so a crash never leaves a
+// createKeyFile writes a new key to a temporary file and links it into place, so a crash never leaves a
 // half-written key and a racing creator's key is never replaced: the loser reads the winner's.
-func createWalletFile(path string) ([]byte, bool, error) {
-	b, err := GenerateJWK()
+func createKeyFile(path string, generate func() ([]byte, error)) ([]byte, bool, error) {
+	b, err := generate()
 	if err != nil {
 		return nil, false, err
 	}
