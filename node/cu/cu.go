@@ -55,7 +55,7 @@ func (e *Error) Error() string { return e.Msg }
 
 // Service is the compute unit.
 type Service struct {
-	wallet  *bundler.Wallet
+	wallet  bundler.Signer
 	sched   Scheduler
 	modules ModuleSource
 	db      *store.DB
@@ -163,7 +163,7 @@ type proc struct {
 }
 
 // New builds the CU.
-func New(w *bundler.Wallet, sched Scheduler, modules ModuleSource, db *store.DB, log *slog.Logger) *Service {
+func New(w bundler.Signer, sched Scheduler, modules ModuleSource, db *store.DB, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}

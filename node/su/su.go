@@ -54,7 +54,7 @@ func clientErr(format string, args ...any) error { return &Error{Msg: fmt.Sprint
 
 // Service is the scheduler.
 type Service struct {
-	wallet  *bundler.Wallet
+	wallet  bundler.Signer
 	db      *store.DB
 	heights HeightSource
 	txs     TxSource
@@ -71,7 +71,7 @@ type Service struct {
 }
 
 // New builds the scheduler.
-func New(w *bundler.Wallet, db *store.DB, heights HeightSource, txs TxSource, log *slog.Logger) *Service {
+func New(w bundler.Signer, db *store.DB, heights HeightSource, txs TxSource, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
