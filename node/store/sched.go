@@ -123,6 +123,29 @@ func (d *DB) Append(ctx context.Context, ne NewEntry) error {
 	return nil
 }
 
+// AppendAll writes consecutive entries of one process in one transaction, all or none (the SU writes what it
+// signed while the previous write was on its way as one group).
+func (d *DB) AppendAll(ctx context.Context, nes []NewEntry) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if len(nes) == 0 {
+		return nil
+	}
+	err := d.db.Batch(func(tx *bolt.Tx) error {
+		for _, ne := range nes {
+			if err := appendEntry(tx, ne); err != nil {
+				return fmt.Errorf("entry %d: %w", ne.Entry.Nonce, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("append schedule entries of %s from %d: %w", nes[0].Entry.Process, nes[0].Entry.Nonce, err)
+	}
+	return nil
+}
+
 // Restore writes a whole recovered schedule in one transaction, so an interrupted recovery leaves nothing
 // behind. The process must not exist locally.
 func (d *DB) Restore(ctx context.Context, entries []NewEntry) error {
