@@ -8,10 +8,16 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -66,6 +72,41 @@ func BenchmarkSignRSA(b *testing.B) {
 			}
 		})
 	}
+}
+
+// profile writes a CPU profile of the measured part to $AONODE_BENCH_PROFILE/<benchmark>.prof when that
+// directory is set (go test's -cpuprofile would include the setup's RSA signing); the returned func stops it.
+func profile(b *testing.B) func() {
+	dir := os.Getenv("AONODE_BENCH_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, strings.NewReplacer("/", "-").Replace(b.Name())+".prof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	runtime.SetBlockProfileRate(int(100 * time.Microsecond)) // waits of 100 µs and more, where clients wait
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		runtime.SetBlockProfileRate(0)
+		if bf, err := os.Create(filepath.Join(dir, strings.NewReplacer("/", "-").Replace(b.Name())+".block.prof")); err == nil {
+			pprof.Lookup("block").WriteTo(bf, 0)
+			bf.Close()
+		}
+	}
+}
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func must(b testing.TB, f func() ([]byte, error)) []byte {
@@ -210,7 +251,8 @@ func throughput(b *testing.B, keyType string, clients, procs, perClient int) flo
 	var failed atomic.Value
 	fail := func(err error) { failed.CompareAndSwap(nil, err) }
 	b.ResetTimer()
-	t0 := time.Now()
+	stop := profile(b)
+	t0, cpu0 := time.Now(), cpuTime()
 	for i, ms := range msgs {
 		wg.Go(func() {
 			for _, it := range ms {
@@ -228,13 +270,18 @@ func throughput(b *testing.B, keyType string, clients, procs, perClient int) flo
 		})
 	}
 	wg.Wait()
-	took := time.Since(t0)
+	took, cpu := time.Since(t0), cpuTime()-cpu0
 	b.StopTimer()
+	stop()
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
 	}
-	rate := float64(b.N*clients*perClient) / took.Seconds()
+	total := float64(b.N * clients * perClient)
+	rate := total / took.Seconds()
 	b.ReportMetric(rate, "msg/s")
+	// CPU time per message (node and clients, this process): on a shared machine msg/s depends on what else
+	// runs; this does much less.
+	b.ReportMetric(float64(cpu.Microseconds())/1000/total, "cpu-ms/msg")
 	return rate
 }
 
