@@ -65,8 +65,8 @@ func ParseStored(raw []byte) (*Item, error) {
 	return fromGoar(bi)
 }
 
-// decode wraps goar's decoder: it indexes the input without checking every length, so a short or hostile
-// body could panic; that becomes an ordinary error here.
+// decode wraps the item decoder (goar's, without its per-call schema compilation: ans104.go); a panic on a
+// hostile body would become an ordinary error here.
 func decode(raw []byte) (bi *types.BundleItem, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -76,7 +76,7 @@ func decode(raw []byte) (bi *types.BundleItem, err error) {
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrInvalidItem)
 	}
-	bi, err = utils.DecodeBundleItem(raw)
+	bi, err = decodeItem(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidItem, err)
 	}

@@ -109,7 +109,7 @@ func (k *Ed25519Key) Sign(data []byte, target, anchor string, tags []Tag) (*Item
 	if err != nil {
 		return nil, err
 	}
-	bi, err := utils.NewBundleItem(k.owner, SigEd25519, target, a, data, gt)
+	bi, err := newItem(k.owner, SigEd25519, target, a, data, gt)
 	if err != nil {
 		return nil, fmt.Errorf("sign item: %w", err)
 	}
