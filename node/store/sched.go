@@ -123,25 +123,25 @@ func (d *DB) Append(ctx context.Context, ne NewEntry) error {
 	return nil
 }
 
-// AppendAll writes consecutive entries of one process in one transaction, all or none (the SU writes what it
-// signed while the previous write was on its way as one group).
-func (d *DB) AppendAll(ctx context.Context, nes []NewEntry) error {
+// AppendGroups writes groups of consecutive entries (each group one process's) in one transaction, all or
+// none, at once: the SU gathers what it signed while its previous write was on its way, so it does not wait for
+// bbolt's batch timer.
+func (d *DB) AppendGroups(ctx context.Context, groups [][]NewEntry) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if len(nes) == 0 {
-		return nil
-	}
-	err := d.db.Batch(func(tx *bolt.Tx) error {
-		for _, ne := range nes {
-			if err := appendEntry(tx, ne); err != nil {
-				return fmt.Errorf("entry %d: %w", ne.Entry.Nonce, err)
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		for _, nes := range groups {
+			for _, ne := range nes {
+				if err := appendEntry(tx, ne); err != nil {
+					return fmt.Errorf("append schedule entry %s/%d: %w", ne.Entry.Process, ne.Entry.Nonce, err)
+				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("append schedule entries of %s from %d: %w", nes[0].Entry.Process, nes[0].Entry.Nonce, err)
+		return fmt.Errorf("append schedule entries: %w", err)
 	}
 	return nil
 }

@@ -151,3 +151,33 @@ func TestPipelineRecoversFromAFailedWrite(t *testing.T) {
 		t.Fatalf("%d entries, want 4", len(es))
 	}
 }
+
+// Groups of several processes written in one transaction: one process's entry the store refuses fails only
+// that process's group, never another's that shared its transaction.
+func TestGroupWriterIsolatesAFailedGroup(t *testing.T) {
+	_, db, _ := edSU(t)
+	ctx := context.Background()
+	var g groupWriter
+	key := edSigner(t)
+	entry := func(pid string, nonce int64) store.NewEntry {
+		asg := aoItem(t, key, "", bundler.Tag{Name: "Type", Value: "Assignment"}, bundler.Tag{Name: "P", Value: pid})
+		return store.NewEntry{Entry: store.Entry{Process: pid, Nonce: nonce, AssignmentID: asg.ID, MessageID: asg.ID}, AssignmentRaw: asg.Raw}
+	}
+	const n = 20
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		pid := bundler.B64(sha256.New().Sum([]byte{byte(i)})[:32])
+		e := entry(pid, 0)
+		if i%2 == 1 {
+			e = entry(pid, 5) // out of order: the store refuses it
+		}
+		wg.Go(func() { errs[i] = g.write(ctx, db, []store.NewEntry{e}) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if (err == nil) != (i%2 == 0) {
+			t.Fatalf("group %d: %v", i, err)
+		}
+	}
+}

@@ -129,13 +129,24 @@ type httpRun struct {
 
 var base = []bundler.Tag{{Name: "Data-Protocol", Value: "ao"}, {Name: "Variant", Value: "ao.TN.1"}}
 
+// keyCase is a node key type and the clients' key type.
+type keyCase struct{ name, node, client string }
+
+// keyCases: clients sign with RSA-4096 as aoconnect users' Arweave wallets do, so the MU (and the embedded
+// gateway, on upload) verify an RSA signature per message whatever the node's key; the last case has ed25519
+// clients too, to show what the RSA checks cost.
+var keyCases = []keyCase{
+	{"ed25519", bundler.KeyEd25519, bundler.KeyRSA},
+	{"rsa", bundler.KeyRSA, bundler.KeyRSA},
+	{"ed25519-clients-ed25519", bundler.KeyEd25519, bundler.KeyEd25519},
+}
+
 // startHTTP starts a node with the default config (embedded gateway, bundles, snapshots, checkpoints) whose
-// node and MU keys are keyType. Clients sign with an RSA-4096 key, as aoconnect users' Arweave wallets do, so
-// the SU verifies an RSA signature per message in both cases.
-func startHTTP(b *testing.B, keyType string, conns int) *httpRun {
+// node and MU keys are kc.node; its clients sign with a kc.client key.
+func startHTTP(b *testing.B, kc keyCase, conns int) *httpRun {
 	cfg := config.Default()
 	cfg.DataDir = b.TempDir()
-	cfg.Wallet.Type = keyType
+	cfg.Wallet.Type = kc.node
 	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Gateway.Listen = freeAddr(b), freeAddr(b), freeAddr(b), freeAddr(b)
 	cfg.SU.PublicURL = "http://" + cfg.SU.Listen
 	cfg.Admin.Listen, cfg.Explorer.Listen = "", ""
@@ -149,14 +160,26 @@ func startHTTP(b *testing.B, keyType string, conns int) *httpRun {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { n.Close() })
-	user, err := bundler.NewWallet(must(b, userJWK))
+	return &httpRun{
+		b: b, n: n, info: info, mu: "http://" + cfg.MU.Listen, cu: "http://" + cfg.CU.Listen, user: clientKey(b, kc.client),
+		hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns * 2}, Timeout: 5 * time.Minute},
+	}
+}
+
+// clientKey is the clients' key of the given type.
+func clientKey(b *testing.B, keyType string) bundler.Signer {
+	if keyType == bundler.KeyEd25519 {
+		k, err := bundler.NewEd25519Key(must(b, bundler.GenerateEd25519JWK))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return k
+	}
+	w, err := bundler.NewWallet(must(b, userJWK))
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &httpRun{
-		b: b, n: n, info: info, mu: "http://" + cfg.MU.Listen, cu: "http://" + cfg.CU.Listen, user: user,
-		hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns * 2}, Timeout: 5 * time.Minute},
-	}
+	return w
 }
 
 var (
@@ -231,8 +254,8 @@ func (r *httpRun) check(pid, id, want string) error {
 // throughput has `clients` clients post pre-signed kv Set messages to `procs` processes (client i to process
 // i % procs) over loopback HTTP, each posting its messages in turn and then reading and checking every result.
 // It reports msg/s from the first post to the last result.
-func throughput(b *testing.B, keyType string, clients, procs, perClient int) float64 {
-	r := startHTTP(b, keyType, clients)
+func throughput(b *testing.B, kc keyCase, clients, procs, perClient int) float64 {
+	r := startHTTP(b, kc, clients)
 	pids := make([]string, procs)
 	for i := range pids {
 		pids[i] = r.spawn()
@@ -290,9 +313,9 @@ func throughput(b *testing.B, keyType string, clients, procs, perClient int) flo
 // BenchmarkSignRSA in this run: an RSA node signs a process's assignments one after another (each names the
 // previous one's id), so that rate is its ceiling; an ed25519 node is not bound by it.
 func BenchmarkHTTPOneProcess(b *testing.B) {
-	for _, key := range []string{bundler.KeyEd25519, bundler.KeyRSA} {
-		b.Run(key, func(b *testing.B) {
-			rate := throughput(b, key, 16, 1, 100)
+	for _, kc := range keyCases {
+		b.Run(kc.name, func(b *testing.B) {
+			rate := throughput(b, kc, 16, 1, 100)
 			if rsaSignRate > 0 {
 				b.ReportMetric(rate/rsaSignRate, "x-rsa-sign")
 			}
@@ -304,9 +327,9 @@ func BenchmarkHTTPOneProcess(b *testing.B) {
 // checked (one op: 2,000 messages); the CU's one-core evaluation rate (BenchmarkEval/cu) is the baseline when
 // it ran.
 func BenchmarkHTTPManyProcesses(b *testing.B) {
-	for _, key := range []string{bundler.KeyEd25519, bundler.KeyRSA} {
-		b.Run(key, func(b *testing.B) {
-			rate := throughput(b, key, 50, 50, 40)
+	for _, kc := range keyCases {
+		b.Run(kc.name, func(b *testing.B) {
+			rate := throughput(b, kc, 50, 50, 40)
 			if cuRate > 0 {
 				b.ReportMetric(rate/cuRate, "x-cu-eval")
 			}
@@ -318,9 +341,9 @@ func BenchmarkHTTPManyProcesses(b *testing.B) {
 // to the MU, then GET its result from the CU; one op is 200 such round trips in turn, reported as p50 and p99.
 func BenchmarkLatency(b *testing.B) {
 	const rounds = 200
-	for _, key := range []string{bundler.KeyEd25519, bundler.KeyRSA} {
-		b.Run(key, func(b *testing.B) {
-			r := startHTTP(b, key, 1)
+	for _, kc := range keyCases[:2] {
+		b.Run(kc.name, func(b *testing.B) {
+			r := startHTTP(b, kc, 1)
 			pid := r.spawn()
 			msgs := make([]*bundler.Item, b.N*rounds)
 			for i := range msgs {
