@@ -67,9 +67,7 @@ func (d *DB) PutResults(ctx context.Context, pid string, results []ResultRow) er
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	// Batch: the results of many processes evaluated at once share one fsync'd commit (the puts are idempotent,
-	// as a batch retry needs).
-	err := d.db.Batch(func(tx *bolt.Tx) error {
+	err := d.db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.Bucket(bResults).CreateBucketIfNotExists([]byte(pid))
 		if err != nil {
 			return err
