@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/chromedp/chromedp v0.24.0
 	github.com/everFinance/goar v1.6.3
+	github.com/everFinance/goether v1.1.9
 	github.com/gin-gonic/gin v1.12.0
 	github.com/graph-gophers/graphql-go v1.11.0
 	github.com/hashicorp/golang-lru/v2 v2.0.7
@@ -35,7 +36,6 @@ require (
 	github.com/ethereum/go-ethereum v1.17.0 // indirect
 	github.com/everFinance/arseeding v1.2.5 // indirect
 	github.com/everFinance/ethrpc v1.0.4 // indirect
-	github.com/everFinance/goether v1.1.9 // indirect
 	github.com/everFinance/gojwk v1.0.0 // indirect
 	github.com/everFinance/ttcrsa v1.1.3 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.12 // indirect

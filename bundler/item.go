@@ -55,7 +55,7 @@ func Parse(raw []byte) (it *Item, err error) {
 }
 
 // ParseStored decodes an item this node verified when it accepted it and has kept since in its own store: the
-// RSA signature check, most of Parse's cost (a CU replaying a schedule reads two items per message), is not
+// signature check, most of Parse's cost (a CU replaying a schedule reads two items per message), is not
 // done again. Items from anywhere else go through Parse.
 func ParseStored(raw []byte) (*Item, error) {
 	bi, err := decode(raw)
@@ -65,8 +65,8 @@ func ParseStored(raw []byte) (*Item, error) {
 	return fromGoar(bi)
 }
 
-// decode wraps goar's decoder: it indexes the input without checking every length, so a short or hostile
-// body could panic; that becomes an ordinary error here.
+// decode wraps the item decoder (goar's, without its per-call schema compilation: ans104.go); a panic on a
+// hostile body would become an ordinary error here.
 func decode(raw []byte) (bi *types.BundleItem, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -76,7 +76,7 @@ func decode(raw []byte) (bi *types.BundleItem, err error) {
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrInvalidItem)
 	}
-	bi, err = utils.DecodeBundleItem(raw)
+	bi, err = decodeItem(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidItem, err)
 	}
@@ -115,19 +115,40 @@ func fromGoar(bi *types.BundleItem) (*Item, error) {
 	}, nil
 }
 
-// OwnerAddress is the signer's address (base64url sha256 of the RSA modulus; chain-specific for other types).
-func (it *Item) OwnerAddress() string {
-	if it.SignatureType == types.ArweaveSignType {
-		return OwnerToAddress(it.Owner)
+// OwnerAddress is the signer's address: base64url sha256 of the public key (the RSA modulus, the ed25519
+// key), as Arweave gateways and AO address them; an Ethereum signer's is its 0x address, as AO's units show it.
+func (it *Item) OwnerAddress() string { return SignerAddress(it.SignatureType, it.Owner) }
+
+// SignerAddress is the address of a base64url public key of the given signature type ("" when it is not one).
+func SignerAddress(sigType int, owner string) string {
+	if sigType == types.EthereumSignType {
+		addr, err := utils.ItemSignerAddr(types.BundleItem{SignatureType: sigType, Owner: owner})
+		if err != nil {
+			return ""
+		}
+		return addr
 	}
-	addr, err := utils.ItemSignerAddr(types.BundleItem{SignatureType: it.SignatureType, Owner: it.Owner})
-	if err != nil {
-		return ""
-	}
-	return addr
+	return OwnerToAddress(owner)
 }
 
-// OwnerToAddress turns a base64url RSA owner into its Arweave address.
+// SigTypesForOwner are the signature types whose public keys have owner's length, most likely first: a
+// gateway serves an item's owner key but not its signature type (ed25519 and Solana keys are both 32 bytes;
+// the signature covers the type, so only the right one verifies).
+func SigTypesForOwner(owner string) []int {
+	b, err := DecodeB64(owner)
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, t := range []int{SigArweave, SigEd25519, SigEthereum, SigSolana} {
+		if types.SigConfigMap[t].PubLength == len(b) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// OwnerToAddress turns a base64url public key into its Arweave address, base64url(sha256(key)).
 func OwnerToAddress(owner string) string {
 	b, err := base64.RawURLEncoding.DecodeString(owner)
 	if err != nil {
@@ -177,16 +198,9 @@ func FirstTagFold(tags []Tag, name string) (string, bool) {
 // Sign creates and signs a data item. anchor is the raw anchor (must be 32 bytes or empty); target is a
 // base64url id or "".
 func (w *Wallet) Sign(data []byte, target, anchor string, tags []Tag) (*Item, error) {
-	if anchor != "" && len(anchor) != 32 {
-		return nil, fmt.Errorf("sign item: anchor must be 32 bytes, got %d", len(anchor))
-	}
-	gt := make([]types.Tag, len(tags))
-	for i, t := range tags {
-		gt[i] = types.Tag{Name: t.Name, Value: t.Value}
-	}
-	a := ""
-	if anchor != "" {
-		a = utils.Base64Encode([]byte(anchor))
+	gt, a, err := goarFields(anchor, tags)
+	if err != nil {
+		return nil, err
 	}
 	bi, err := w.items.CreateAndSignItem(data, target, a, gt)
 	if err != nil {

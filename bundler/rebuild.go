@@ -12,23 +12,38 @@ import (
 // exact signed binary, because the signature covers every one of them.
 type Fields struct {
 	Signature string // base64url
-	Owner     string // base64url public key (Arweave RSA)
+	Owner     string // base64url public key (its length tells the signature types to try)
 	Target    string // base64url id or ""
 	Anchor    string // base64url of 32 bytes or "" (gateways show item anchors encoded)
 	Tags      []Tag
 	Data      []byte
 }
 
-// Rebuild reassembles an Arweave-signed data item from its fields and verifies it, so a node can restore
-// items from a gateway, which serves metadata and payload but not the signed binary. It fails with
-// ErrInvalidItem when the fields do not reproduce a valid signature (for example a gateway that dropped the
-// anchor).
+// Rebuild reassembles a signed data item from its fields and verifies it, so a node can restore items from a
+// gateway, which serves metadata and payload but not the signed binary (nor the signature type: every type
+// whose key has the owner's length is tried). It fails with ErrInvalidItem when the fields do not reproduce a
+// valid signature (for example a gateway that dropped the anchor).
 func Rebuild(f Fields) (*Item, error) {
+	sigTypes := SigTypesForOwner(f.Owner)
+	if len(sigTypes) == 0 {
+		return nil, fmt.Errorf("%w: rebuild: owner is not a public key of a supported signature type", ErrInvalidItem)
+	}
+	var it *Item
+	var err error
+	for _, st := range sigTypes {
+		if it, err = rebuildAs(st, f); err == nil {
+			return it, nil
+		}
+	}
+	return nil, err
+}
+
+func rebuildAs(sigType int, f Fields) (*Item, error) {
 	gt := make([]types.Tag, len(f.Tags))
 	for i, t := range f.Tags {
 		gt[i] = types.Tag{Name: t.Name, Value: t.Value}
 	}
-	bi, err := utils.NewBundleItem(f.Owner, types.ArweaveSignType, f.Target, f.Anchor, f.Data, gt)
+	bi, err := utils.NewBundleItem(f.Owner, sigType, f.Target, f.Anchor, f.Data, gt)
 	if err != nil {
 		return nil, fmt.Errorf("%w: rebuild: %v", ErrInvalidItem, err)
 	}

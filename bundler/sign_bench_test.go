@@ -38,6 +38,11 @@ func TestWalletUsesCRT(t *testing.T) {
 	if len(w.signer.PrvKey.Primes) != 2 || w.signer.PrvKey.Precomputed.Dp == nil {
 		t.Fatal("wallet key lacks its CRT values")
 	}
+	// Bundle transactions are signed with the same CRT key.
+	gw, err := w.GoarWallet("http://127.0.0.1:1")
+	if err != nil || gw.Signer.PrvKey != w.signer.PrvKey || gw.Signer.Address != w.Address() {
+		t.Fatalf("the L1 wallet does not sign with the CRT key: %v", err)
+	}
 	// The rebuilt key signs items the old one verifies the same way.
 	it, err := w.Sign([]byte("x"), "", "", nil)
 	if err != nil {

@@ -87,7 +87,7 @@ func (c *chainItems) Fetch(ctx context.Context, id string) (*bundler.Item, error
 	for i, t := range tx.Tags {
 		tags[i] = bundler.Tag{Name: t.Name, Value: t.Value}
 	}
-	return &bundler.Item{ID: tx.ID, Signature: tx.Signature, Owner: tx.Owner.Key, Target: tx.Recipient, Anchor: tx.Anchor, Tags: tags, Data: data, SignatureType: 1}, nil
+	return &bundler.Item{ID: tx.ID, Signature: tx.Signature, Owner: tx.Owner.Key, Target: tx.Recipient, Anchor: tx.Anchor, Tags: tags, Data: data, SignatureType: sigTypeOf(tx.Owner.Key)}, nil
 }
 
 func (c *chainItems) Module(ctx context.Context, id string) (*bundler.Item, error) {
@@ -105,7 +105,16 @@ func (c *chainItems) Module(ctx context.Context, id string) (*bundler.Item, erro
 	if v, _ := bundler.FirstTag(tags, "Type"); v != "Module" {
 		return nil, fmt.Errorf("%w: %s has Type %q", errNotModule, id, v)
 	}
-	return &bundler.Item{ID: tx.ID, Owner: tx.Owner.Key, Tags: tags, SignatureType: 1}, nil
+	return &bundler.Item{ID: tx.ID, Owner: tx.Owner.Key, Tags: tags, SignatureType: sigTypeOf(tx.Owner.Key)}, nil
+}
+
+// sigTypeOf is the signature type a gateway's owner key has (gateways do not serve the type): its owner
+// address, the item's From, depends on it. An ed25519 and a Solana key are addressed alike.
+func sigTypeOf(owner string) int {
+	if ts := bundler.SigTypesForOwner(owner); len(ts) > 0 {
+		return ts[0]
+	}
+	return bundler.SigArweave
 }
 
 var errNotModule = errors.New("not a module")

@@ -39,10 +39,12 @@ import (
 
 // Node is a running aonode.
 type Node struct {
-	cfg     config.Config
-	log     *slog.Logger
-	Wallet  *bundler.Wallet // the SU's (and the CU's checkpoints')
-	MUKey   *bundler.Wallet // the MU's: signs what it pushes
+	cfg    config.Config
+	log    *slog.Logger
+	Wallet bundler.Signer  // the SU's (and the CU's checkpoints', the node's records)
+	MUKey  bundler.Signer  // the MU's: signs what it pushes
+	L1     *bundler.Wallet // signs and pays for bundle transactions: Wallet when it is RSA
+
 	DB      *store.DB
 	GW      *embedded.Gateway // nil unless embedded
 	Gateway *gateway.Client
@@ -83,6 +85,23 @@ type Info struct {
 	WalletPath string `json:"wallet"`
 }
 
+// l1Wallet is the RSA wallet for L1 bundle transactions: the node key itself when it is RSA; otherwise
+// wallet.l1, loaded or created only when bundles are posted (upload.mode bundle).
+func l1Wallet(cfg config.Config, w bundler.Signer, log *slog.Logger) (*bundler.Wallet, error) {
+	if rw, ok := w.(*bundler.Wallet); ok {
+		return rw, nil
+	}
+	if cfg.Upload.Mode != "bundle" {
+		return nil, nil
+	}
+	rw, created, err := bundler.LoadOrCreateWallet(cfg.Wallet.L1)
+	if err != nil {
+		return nil, fmt.Errorf("l1 wallet (wallet.l1, pays for bundle transactions): %w", err)
+	}
+	log.Info("l1 wallet", "address", rw.Address(), "path", cfg.Wallet.L1, "created", created)
+	return rw, nil
+}
+
 // Open builds a node from cfg without listening yet.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, error) {
 	if err := cfg.Finish(); err != nil {
@@ -97,21 +116,25 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	w, created, err := bundler.LoadOrCreateWallet(cfg.Wallet)
+	w, created, err := bundler.LoadOrCreateSigner(cfg.Wallet.Path, cfg.Wallet.Type)
 	if err != nil {
 		return nil, err
 	}
-	log.Info("wallet", "address", w.Address(), "path", cfg.Wallet, "created", created)
-	muw, created, err := bundler.LoadOrCreateWallet(cfg.MU.Wallet)
+	log.Info("wallet", "address", w.Address(), "type", cfg.Wallet.Type, "path", cfg.Wallet.Path, "created", created)
+	muw, created, err := bundler.LoadOrCreateSigner(cfg.MU.Wallet, cfg.Wallet.Type)
 	if err != nil {
 		return nil, fmt.Errorf("mu wallet: %w", err)
 	}
-	log.Info("mu wallet", "address", muw.Address(), "path", cfg.MU.Wallet, "created", created)
+	log.Info("mu wallet", "address", muw.Address(), "type", cfg.Wallet.Type, "path", cfg.MU.Wallet, "created", created)
+	l1, err := l1Wallet(cfg, w, log)
+	if err != nil {
+		return nil, err
+	}
 	db, err := store.Open(filepath.Join(cfg.DataDir, "aonode.db"))
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, Wallet: w, MUKey: muw, DB: db, Progress: progress.New()}
+	n := &Node{cfg: cfg, log: log, Wallet: w, MUKey: muw, L1: l1, DB: db, Progress: progress.New()}
 	if cfg.Gateway.Embedded {
 		n.GW, err = embedded.Open(filepath.Join(cfg.DataDir, "gateway.db"), embedded.Options{Logger: log.With("unit", "gateway")})
 		if err != nil {
@@ -173,7 +196,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 		// One item per post: the bundler answers per item, so each queue row gets its own receipt.
 		poster, confirmer, maxItems = ip, itemConfirmer{n.Gateway}, 1
 	} else {
-		lp, err := bundler.NewL1Poster(w, cfg.Gateway.URL, bundler.L1Options{
+		lp, err := bundler.NewL1Poster(l1, cfg.Gateway.URL, bundler.L1Options{
 			Concurrency: cfg.Upload.Concurrency, Arlocal: cfg.Gateway.Arlocal, Logger: log.With("unit", "bundler"),
 		})
 		if err != nil {
@@ -312,7 +335,7 @@ func (n *Node) Start(ctx context.Context) (*Info, error) {
 		gw = "http://localhost" + portOf(n.cfg.Gateway.Listen)
 	}
 	info := &Info{
-		Module: modID, Scheduler: n.SU.Address(), MUAddress: n.MU.Address(), SU: n.cfg.SU.PublicURL, Gateway: gw, WalletPath: n.cfg.Wallet,
+		Module: modID, Scheduler: n.SU.Address(), MUAddress: n.MU.Address(), SU: n.cfg.SU.PublicURL, Gateway: gw, WalletPath: n.cfg.Wallet.Path,
 		MU: "http://localhost" + portOf(n.cfg.MU.Listen), CU: "http://localhost" + portOf(n.cfg.CU.Listen),
 	}
 	if n.cfg.Explorer.Listen != "" {

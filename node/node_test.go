@@ -36,7 +36,7 @@ type testNode struct {
 	t    testing.TB
 	info *Info
 	cfg  config.Config
-	user *bundler.Wallet
+	user bundler.Signer
 }
 
 func startNode(t testing.TB, dataDir string) *testNode {

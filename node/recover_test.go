@@ -130,145 +130,154 @@ func (r recorded) compare(t *testing.T, n *testNode) {
 	}
 }
 
+// TestRecoverFromGateway runs with every gateway kind and both node key types: an ed25519 node's assignments
+// and checkpoints are type-2 items, which recovery rebuilds from the gateway's fields and verifies by type.
 func TestRecoverFromGateway(t *testing.T) {
 	for name, gw := range gatewayKinds(t) {
-		t.Run(name, func(t *testing.T) {
-			point := gw(t)
-			walletPath := filepath.Join(t.TempDir(), "node-wallet.json") // kept outside the data directory
-			userDir := t.TempDir()
-			external := func(c *config.Config) {
-				point(c)
-				c.Wallet = walletPath
-				c.Upload.MaxAge = 50 * time.Millisecond
-				// Checkpoints after nonces 3 and 7: the recovered node starts from the one at 7.
-				c.CU.SnapshotMessages, c.CU.CheckpointMessages, c.CU.SnapshotCostRatio = 4, 4, 0
-			}
-			dir1 := filepath.Join(t.TempDir(), "data")
-			n1 := startNodeWith(t, dir1, external)
-			n1.user = mustWallet(t, filepath.Join(userDir, "user.json"))
+		for _, keyType := range []string{bundler.KeyRSA, bundler.KeyEd25519} {
+			t.Run(name+"/"+keyType, func(t *testing.T) { recoverFromGateway(t, gw, keyType) })
+		}
+	}
+}
 
-			p, status, _ := n1.post("", "", tg("Name", "kv"))
-			if status != http.StatusAccepted {
-				t.Fatalf("spawn: %d", status)
-			}
-			ids := []string{p.ID}
-			send := func(data string, anchor string, tags ...bundler.Tag) string {
-				tags = append(tags, tg("Data-Protocol", "ao"), tg("Variant", "ao.TN.1"), tg("Type", "Message"))
-				it, err := n1.user.Sign([]byte(data), p.ID, anchor, tags)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if status, out := n1.do("POST", n1.url("mu"), it.Raw); status != http.StatusAccepted {
-					t.Fatalf("post: %d %v", status, out)
-				}
-				ids = append(ids, it.ID)
-				return it.ID
-			}
-			send(kvStore, "", tg("Action", "Eval"))
-			for i := range 4 {
-				// Anchored messages: arlocal drops item anchors, so these must come back from their bundle.
-				anchor := ""
-				if i%2 == 0 {
-					anchor = fmt.Sprintf("anchor-%025d", i)
-				}
-				send("", anchor, tg("Action", "Set"), tg("Key", fmt.Sprintf("k%d", i)), tg("Value", fmt.Sprintf("v%d", i)))
-			}
-			bad := send("", "", tg("Action", "Set"), tg("Key", "nope"))
-			send("one", "", tg("Action", "Ping"))
-			send("two", "", tg("Action", "Ping"))
-			if r := n1.result(p.ID, bad); !strings.Contains(fmt.Sprint(r["Error"]), "Value is required!") {
-				t.Fatalf("bad Set: %v", r["Error"])
-			}
-			// The pongs arrive through the MU crank as messages signed by the node.
-			eventually(t, "both pongs", func() bool {
-				ms := messages(n1.dryrun(p.ID, tg("Action", "Get"), tg("Key", "pong-2")))
-				return len(ms) == 1 && tagOf(ms[0], "Value") != ""
-			})
-			_, page := n1.do("GET", n1.url("su")+"/"+p.ID+"?process-id="+p.ID+"&limit=100", nil)
-			for _, e := range page["edges"].([]any) {
-				id := e.(map[string]any)["node"].(map[string]any)["message"].(map[string]any)["id"].(string)
-				if !contains(ids, id) {
-					ids = append(ids, id) // the pongs
-				}
-			}
-			if len(ids) != 11 {
-				t.Fatalf("%d scheduled messages, want 11", len(ids))
-			}
-			want := n1.record(p.ID, ids)
+func recoverFromGateway(t *testing.T, gw func(t *testing.T) func(*config.Config), keyType string) {
+	point := gw(t)
+	walletPath := filepath.Join(t.TempDir(), "node-wallet.json") // kept outside the data directory
+	userDir := t.TempDir()
+	external := func(c *config.Config) {
+		point(c)
+		c.Wallet.Path, c.Wallet.Type = walletPath, keyType
+		c.Upload.MaxAge = 50 * time.Millisecond
+		// Checkpoints after nonces 3 and 7: the recovered node starts from the one at 7.
+		c.CU.SnapshotMessages, c.CU.CheckpointMessages, c.CU.SnapshotCostRatio = 4, 4, 0
+	}
+	dir1 := filepath.Join(t.TempDir(), "data")
+	n1 := startNodeWith(t, dir1, external)
+	n1.user = mustWallet(t, filepath.Join(userDir, "user.json"))
 
-			ctx := context.Background()
-			n1.flushUploads()
-			if c, _ := n1.DB.UploadCounts(ctx); c[store.UploadPending] != 0 {
-				t.Fatalf("uploads still pending: %v", c)
-			}
-			st, b := get(t, n1.url("admin")+"/uploads/"+ids[1])
-			if st != http.StatusOK || !strings.Contains(string(b), `"bundle_id"`) {
-				t.Fatalf("upload status of %s: %d %s", ids[1], st, b)
-			}
-			// Posted items are confirmed once the gateway has them in a block.
-			if err := n1.Worker.Confirm(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if _, b := get(t, n1.url("admin")+"/uploads/"+ids[1]); !strings.Contains(string(b), `"status":"confirmed"`) {
-				t.Fatalf("upload of %s not confirmed: %s", ids[1], b)
-			}
-			_, metrics := get(t, n1.url("admin")+"/metrics")
-			for _, want := range []string{`aonode_upload_queue_items{status="confirmed"}`, `aonode_upload_items_posted_total`,
-				`aonode_http_requests_total{code="202",method="POST",route="/",unit="mu"}`} {
-				if !strings.Contains(string(metrics), want) {
-					t.Fatalf("metrics lack %s:\n%s", want, metrics)
-				}
-			}
-			if err := n1.Close(); err != nil {
-				t.Fatal(err)
-			}
-			// Lose the disk.
-			if err := os.RemoveAll(dir1); err != nil {
-				t.Fatal(err)
-			}
+	p, status, _ := n1.post("", "", tg("Name", "kv"))
+	if status != http.StatusAccepted {
+		t.Fatalf("spawn: %d", status)
+	}
+	ids := []string{p.ID}
+	send := func(data string, anchor string, tags ...bundler.Tag) string {
+		tags = append(tags, tg("Data-Protocol", "ao"), tg("Variant", "ao.TN.1"), tg("Type", "Message"))
+		it, err := n1.user.Sign([]byte(data), p.ID, anchor, tags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, out := n1.do("POST", n1.url("mu"), it.Raw); status != http.StatusAccepted {
+			t.Fatalf("post: %d %v", status, out)
+		}
+		ids = append(ids, it.ID)
+		return it.ID
+	}
+	send(kvStore, "", tg("Action", "Eval"))
+	for i := range 4 {
+		// Anchored messages: arlocal drops item anchors, so these must come back from their bundle.
+		anchor := ""
+		if i%2 == 0 {
+			anchor = fmt.Sprintf("anchor-%025d", i)
+		}
+		send("", anchor, tg("Action", "Set"), tg("Key", fmt.Sprintf("k%d", i)), tg("Value", fmt.Sprintf("v%d", i)))
+	}
+	bad := send("", "", tg("Action", "Set"), tg("Key", "nope"))
+	send("one", "", tg("Action", "Ping"))
+	send("two", "", tg("Action", "Ping"))
+	if r := n1.result(p.ID, bad); !strings.Contains(fmt.Sprint(r["Error"]), "Value is required!") {
+		t.Fatalf("bad Set: %v", r["Error"])
+	}
+	// The pongs arrive through the MU crank as messages signed by the node.
+	eventually(t, "both pongs", func() bool {
+		ms := messages(n1.dryrun(p.ID, tg("Action", "Get"), tg("Key", "pong-2")))
+		return len(ms) == 1 && tagOf(ms[0], "Value") != ""
+	})
+	_, page := n1.do("GET", n1.url("su")+"/"+p.ID+"?process-id="+p.ID+"&limit=100", nil)
+	for _, e := range page["edges"].([]any) {
+		id := e.(map[string]any)["node"].(map[string]any)["message"].(map[string]any)["id"].(string)
+		if !contains(ids, id) {
+			ids = append(ids, id) // the pongs
+		}
+	}
+	if len(ids) != 11 {
+		t.Fatalf("%d scheduled messages, want 11", len(ids))
+	}
+	want := n1.record(p.ID, ids)
 
-			n2 := startNodeWith(t, filepath.Join(t.TempDir(), "data"), external)
-			defer n2.Close()
-			n2.user = n1.user
-			// The first request for the unknown process recovers it from the gateway; its state comes from the
-			// newest checkpoint plus the messages after it, and the older results from a replay on demand.
-			if status, b := get(t, n2.url("cu")+"/state/"+p.ID); status != http.StatusOK || !bytes.Equal(b, want.state) {
-				t.Fatalf("state after recovery: %d\n got %s\nwant %s", status, b, want.state)
-			}
-			if st := n2.CU.Stats(); st.CheckpointRestores != 1 || st.Evaluated != 3 {
-				t.Fatalf("recovered node did not start from the checkpoint at nonce 7: %+v", st)
-			}
-			// The recovery was followed: its last phase wrote the 11 entries it verified.
-			var rec *progress.Status
-			for _, j := range n2.Progress.Ended() {
-				if j.Kind == "recover" && j.Subject == p.ID {
-					rec = &j
-				}
-			}
-			if rec == nil || rec.Phase != "verifying and writing" || rec.Done != 11 || rec.Total != 11 {
-				t.Fatalf("recovery progress %+v, want 11/11 assignments verified and written", rec)
-			}
-			want.compare(t, n2)
-			if _, err := n2.DB.GetProcess(ctx, p.ID); err != nil {
-				t.Fatalf("process not restored: %v", err)
-			}
-			// The recovered node keeps scheduling the process: the chain goes on from the recovered head.
-			next, status, out := n2.post("", p.ID, tg("Action", "Set"), tg("Key", "after"), tg("Value", "recovery"))
-			if status != http.StatusAccepted {
-				t.Fatalf("post after recovery: %d %v", status, out)
-			}
-			if r := n2.result(p.ID, next.ID); r["Error"] != nil {
-				t.Fatalf("result after recovery: %v", r["Error"])
-			}
-			ms := messages(n2.dryrun(p.ID, tg("Action", "Get"), tg("Key", "k2")))
-			if len(ms) != 1 || tagOf(ms[0], "Value") != "v2" {
-				t.Fatalf("Get k2 after recovery: %v", ms)
-			}
-			e, err := n2.DB.EntryByID(ctx, p.ID, next.ID)
-			if err != nil || e.Nonce != 11 {
-				t.Fatalf("new message nonce: %v %v", e, err)
-			}
-		})
+	ctx := context.Background()
+	n1.flushUploads()
+	if c, _ := n1.DB.UploadCounts(ctx); c[store.UploadPending] != 0 {
+		t.Fatalf("uploads still pending: %v", c)
+	}
+	st, b := get(t, n1.url("admin")+"/uploads/"+ids[1])
+	if st != http.StatusOK || !strings.Contains(string(b), `"bundle_id"`) {
+		t.Fatalf("upload status of %s: %d %s", ids[1], st, b)
+	}
+	// Posted items are confirmed once the gateway has them in a block.
+	if err := n1.Worker.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, b := get(t, n1.url("admin")+"/uploads/"+ids[1]); !strings.Contains(string(b), `"status":"confirmed"`) {
+		t.Fatalf("upload of %s not confirmed: %s", ids[1], b)
+	}
+	_, metrics := get(t, n1.url("admin")+"/metrics")
+	for _, want := range []string{`aonode_upload_queue_items{status="confirmed"}`, `aonode_upload_items_posted_total`,
+		`aonode_http_requests_total{code="202",method="POST",route="/",unit="mu"}`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Fatalf("metrics lack %s:\n%s", want, metrics)
+		}
+	}
+	if err := n1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Lose the disk.
+	if err := os.RemoveAll(dir1); err != nil {
+		t.Fatal(err)
+	}
+
+	n2 := startNodeWith(t, filepath.Join(t.TempDir(), "data"), external)
+	defer n2.Close()
+	n2.user = n1.user
+	// The first request for the unknown process recovers it from the gateway; its state comes from the
+	// newest checkpoint plus the messages after it, and the older results from a replay on demand.
+	if status, b := get(t, n2.url("cu")+"/state/"+p.ID); status != http.StatusOK || !bytes.Equal(b, want.state) {
+		t.Fatalf("state after recovery: %d\n got %s\nwant %s", status, b, want.state)
+	}
+	if st := n2.CU.Stats(); st.CheckpointRestores != 1 || st.Evaluated != 3 {
+		t.Fatalf("recovered node did not start from the checkpoint at nonce 7: %+v", st)
+	}
+	// The recovery was followed: its last phase wrote the 11 entries it verified.
+	var rec *progress.Status
+	for _, j := range n2.Progress.Ended() {
+		if j.Kind == "recover" && j.Subject == p.ID {
+			rec = &j
+		}
+	}
+	if rec == nil || rec.Phase != "verifying and writing" || rec.Done != 11 || rec.Total != 11 {
+		t.Fatalf("recovery progress %+v, want 11/11 assignments verified and written", rec)
+	}
+	want.compare(t, n2)
+	if _, err := n2.DB.GetProcess(ctx, p.ID); err != nil {
+		t.Fatalf("process not restored: %v", err)
+	}
+	// The recovered node keeps scheduling the process: the chain goes on from the recovered head.
+	next, status, out := n2.post("", p.ID, tg("Action", "Set"), tg("Key", "after"), tg("Value", "recovery"))
+	if status != http.StatusAccepted {
+		t.Fatalf("post after recovery: %d %v", status, out)
+	}
+	if r := n2.result(p.ID, next.ID); r["Error"] != nil {
+		t.Fatalf("result after recovery: %v", r["Error"])
+	}
+	ms := messages(n2.dryrun(p.ID, tg("Action", "Get"), tg("Key", "k2")))
+	if len(ms) != 1 || tagOf(ms[0], "Value") != "v2" {
+		t.Fatalf("Get k2 after recovery: %v", ms)
+	}
+	e, err := n2.DB.EntryByID(ctx, p.ID, next.ID)
+	if err != nil || e.Nonce != 11 {
+		t.Fatalf("new message nonce: %v %v", e, err)
+	}
+	if a := signedBy(t, n2, e.AssignmentID); a.SignatureType != n2.Wallet.SignatureType() || a.OwnerAddress() != n2.info.Scheduler {
+		t.Fatalf("assignment after recovery: type %d by %s", a.SignatureType, a.OwnerAddress())
 	}
 }
 

@@ -59,6 +59,7 @@ func run(args []string) error {
 	cfgPath := fs.String("config", "", "YAML config file (see configs/)")
 	dataDir := fs.String("data-dir", "", "data directory (default .aonode)")
 	wallet := fs.String("wallet", "", "wallet JWK path, created when missing (default <data-dir>/wallet.json)")
+	walletType := fs.String("wallet-type", "", "key type the node and its MU sign with: rsa (default) or ed25519")
 	muWallet := fs.String("mu-wallet", "", "MU wallet JWK path, shared by every node of a deployment; created when missing (default <data-dir>/mu-wallet.json)")
 	muAddr := fs.String("mu", "", "MU listen address (default :4002; off disables)")
 	suAddr := fs.String("su", "", "SU listen address (default :4003; off disables: no Scheduler-Location, nothing scheduled here)")
@@ -101,7 +102,8 @@ func run(args []string) error {
 		}
 	}
 	set(&cfg.DataDir, *dataDir)
-	set(&cfg.Wallet, *wallet)
+	set(&cfg.Wallet.Path, *wallet)
+	set(&cfg.Wallet.Type, *walletType)
 	set(&cfg.MU.Wallet, *muWallet)
 	set(&cfg.MU.Listen, *muAddr)
 	set(&cfg.SU.Listen, *suAddr)

@@ -2,6 +2,8 @@ package embedded_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -9,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/gateway"
 	"github.com/aonode/aonode/gateway/embedded"
 	"github.com/everFinance/goar/utils"
@@ -128,5 +131,56 @@ func TestBundlerServiceIndexesLikeBundledItems(t *testing.T) {
 	enc, _ := json.Marshal(p.Tags)
 	if !strings.Contains(string(enc), `"Way","value":"posted"`) {
 		t.Errorf("tags %s", enc)
+	}
+}
+
+// Items signed with ed25519 keys (ANS-104 type 2) are indexed like RSA ones, posted alone or in a bundle:
+// their owner address is base64url(sha256(32-byte key)), the GraphQL owners filter finds them by it, the
+// owner key is served as signed, and their data reads back. A tampered one is refused.
+func TestEd25519ItemsIndexed(t *testing.T) {
+	e := newEnv(t, embedded.Options{})
+	ctx := context.Background()
+	jwk, err := bundler.GenerateEd25519JWK()
+	must(t, err)
+	k, err := bundler.NewEd25519Key(jwk)
+	must(t, err)
+	sign := func(way string) *bundler.Item {
+		it, err := k.Sign([]byte("ed "+way), "", "00000000000000000000000000000007", []bundler.Tag{{Name: "Data-Protocol", Value: "ao"}, {Name: "Way", Value: way}})
+		must(t, err)
+		return it
+	}
+	posted, bundled := sign("posted"), sign("bundled")
+	if r := e.do(http.MethodPost, "/tx/arweave", "application/octet-stream", posted.Raw); r.status != http.StatusOK {
+		t.Fatalf("POST = %d %s", r.status, r.body)
+	}
+	bi, err := utils.DecodeBundleItem(bundled.Raw)
+	must(t, err)
+	btx := e.postBundle(1, bundle(t, *bi))
+	key, _ := bundler.DecodeB64(k.Owner())
+	h := sha256.Sum256(key)
+	addr := bundler.B64(h[:])
+	if addr != k.Address() {
+		t.Fatalf("key address %s, want %s", k.Address(), addr)
+	}
+	got := all(t, e.c, gateway.TxQuery{Owners: []string{addr}, Sort: gateway.SortHeightAsc})
+	if want := []string{posted.ID, bundled.ID}; !slices.Equal(ids(got), want) {
+		t.Fatalf("owners filter found %v, want %v", ids(got), want)
+	}
+	for i, it := range []*bundler.Item{posted, bundled} {
+		if got[i].Owner.Address != addr || got[i].Owner.Key != k.Owner() || got[i].Signature != it.Signature {
+			t.Errorf("%s: owner %+v signature %s", it.ID, got[i].Owner, got[i].Signature)
+		}
+		data, _, err := e.c.Data(ctx, it.ID)
+		if err != nil || string(data) != string(it.Data) {
+			t.Errorf("%s: data %q %v", it.ID, data, err)
+		}
+	}
+	if got[1].BundledIn != btx.ID {
+		t.Errorf("bundledIn %q, want %s", got[1].BundledIn, btx.ID)
+	}
+	bad := bytes.Clone(sign("tampered").Raw)
+	bad[len(bad)-1] ^= 1
+	if r := e.do(http.MethodPost, "/tx/arweave", "application/octet-stream", bad); r.status != http.StatusBadRequest {
+		t.Errorf("POST tampered ed25519 item = %d %s", r.status, r.body)
 	}
 }

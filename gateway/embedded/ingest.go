@@ -93,7 +93,7 @@ func itemRecord(it *types.BundleItem, raw []byte) (*record, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	addr, err := utils.ItemSignerAddr(*it)
+	addr, err := itemOwnerAddr(it)
 	if err != nil {
 		return nil, 0, fmt.Errorf("owner address: %w", err)
 	}
@@ -106,6 +106,16 @@ func itemRecord(it *types.BundleItem, raw []byte) (*record, int, error) {
 		Owner: it.Owner, OwnerAddr: addr, Target: it.Target, Quantity: "0", Reward: "0", Tags: tags,
 		DataSize: int64(len(raw) - start), Height: -1, DataReady: true,
 	}, start, nil
+}
+
+// itemOwnerAddr is the address GraphQL shows and filters owners by: base64url(sha256(public key)) for
+// Arweave, ed25519 and Solana keys, as Arweave gateways index them (goar's ItemSignerAddr gives the base58 key
+// for ed25519, which no gateway or AO unit uses); an Ethereum signer's 0x address.
+func itemOwnerAddr(it *types.BundleItem) (string, error) {
+	if it.SignatureType == types.EthereumSignType {
+		return utils.ItemSignerAddr(*it)
+	}
+	return utils.OwnerToAddress(it.Owner)
 }
 
 // le256 reads a 32-byte little-endian ANS-104 length; ok is false when it does not fit an int.

@@ -15,9 +15,11 @@ import (
 
 // Config is the whole node configuration.
 type Config struct {
-	DataDir  string `yaml:"data_dir"`
-	Wallet   string `yaml:"wallet"` // JWK path; created when missing (default <data_dir>/wallet.json)
-	LogLevel string `yaml:"log_level"`
+	DataDir string `yaml:"data_dir"`
+	// Wallet is the node's key (the SU's assignments, checkpoints, module and Scheduler-Location records). The
+	// YAML takes a path (`wallet: FILE`, an RSA key) or {path, type, l1}.
+	Wallet   WalletConfig `yaml:"wallet"`
+	LogLevel string       `yaml:"log_level"`
 
 	MU MUConfig `yaml:"mu"`
 	SU SUConfig `yaml:"su"`
@@ -36,6 +38,51 @@ type Config struct {
 	MaxItemSize int64 `yaml:"max_item_size"`
 }
 
+// WalletConfig is the node's key and, for a key that cannot sign Arweave transactions, the RSA wallet that
+// pays for bundles.
+type WalletConfig struct {
+	// Path of the key (JWK); created when missing. Default <data_dir>/wallet.json for rsa,
+	// <data_dir>/wallet-ed25519.json for ed25519.
+	Path string `yaml:"path"`
+	// Type is the key type the node and its MU sign with: rsa (Arweave RSA-4096, the default) or ed25519
+	// (ANS-104 signature type 2, about a hundred times cheaper per signature). A key file of another type is
+	// refused.
+	Type string `yaml:"type"`
+	// L1 is the Arweave RSA wallet that signs and pays for bundle transactions (upload.mode bundle) when Type is
+	// not rsa: L1 transactions are RSA only. Default <data_dir>/wallet.json; created when missing.
+	L1 string `yaml:"l1"`
+}
+
+// UnmarshalYAML takes a scalar as the key's path (`wallet: FILE`, as before there were key types) or a
+// mapping with path, type and l1; unknown keys are an error there too.
+func (w *WalletConfig) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		w.Path = n.Value
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: wallet: want a path or a mapping with path, type, l1", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		var dst *string
+		switch k.Value {
+		case "path":
+			dst = &w.Path
+		case "type":
+			dst = &w.Type
+		case "l1":
+			dst = &w.L1
+		default:
+			return fmt.Errorf("line %d: wallet: unknown key %q (want path, type, l1)", k.Line, k.Value)
+		}
+		if err := v.Decode(dst); err != nil {
+			return fmt.Errorf("wallet.%s: %w", k.Value, err)
+		}
+	}
+	return nil
+}
+
 // UnitConfig is where a unit listens.
 type UnitConfig struct {
 	Listen string `yaml:"listen"` // host:port; "" disables the unit
@@ -46,8 +93,8 @@ type UnitConfig struct {
 type MUConfig struct {
 	Listen          string        `yaml:"listen"`
 	MonitorInterval time.Duration `yaml:"monitor_interval"`
-	// Wallet is the JWK the MU signs everything it pushes with (created when missing; default
-	// <data_dir>/mu-wallet.json, a key of its own, not the SU's). Every node of a deployment should use the same
+	// Wallet is the JWK the MU signs everything it pushes with, of wallet.type (created when missing; default
+	// <data_dir>/mu-wallet.json, or mu-wallet-ed25519.json for ed25519: a key of its own, not the SU's). Every node of a deployment should use the same
 	// file, as AO's MUs share one: processes trust one MU address, whichever node pushes to them.
 	Wallet string `yaml:"wallet"`
 	// A push that fails (a target not known yet, another SU unreachable) is tried again with a backoff up to
@@ -204,11 +251,25 @@ func (c *Config) Finish() error {
 	if c.DataDir == "" {
 		return errors.New("config: data_dir is required")
 	}
-	if c.Wallet == "" {
-		c.Wallet = filepath.Join(c.DataDir, "wallet.json")
+	switch c.Wallet.Type {
+	case "":
+		c.Wallet.Type = "rsa"
+	case "rsa", "ed25519":
+	default:
+		return fmt.Errorf("config: wallet.type %q: want rsa or ed25519", c.Wallet.Type)
+	}
+	suffix := map[string]string{"rsa": "", "ed25519": "-ed25519"}[c.Wallet.Type]
+	if c.Wallet.Path == "" {
+		c.Wallet.Path = filepath.Join(c.DataDir, "wallet"+suffix+".json")
 	}
 	if c.MU.Wallet == "" {
-		c.MU.Wallet = filepath.Join(c.DataDir, "mu-wallet.json")
+		c.MU.Wallet = filepath.Join(c.DataDir, "mu-wallet"+suffix+".json")
+	}
+	if c.Wallet.L1 == "" && c.Wallet.Type != "rsa" {
+		c.Wallet.L1 = filepath.Join(c.DataDir, "wallet.json")
+	}
+	if c.Wallet.Type == "rsa" && c.Wallet.L1 != "" && c.Wallet.L1 != c.Wallet.Path {
+		return errors.New("config: wallet.l1 is only for a wallet.type that cannot sign Arweave transactions (an rsa wallet pays for its own bundles)")
 	}
 	if c.SU.PublicURL == "" {
 		c.SU.PublicURL = "http://localhost" + portOf(c.SU.Listen)

@@ -23,7 +23,7 @@ func TestReadyConfigsLoad(t *testing.T) {
 			if err := c.Finish(); err != nil {
 				t.Fatal(err)
 			}
-			if c.Gateway.URL == "" || c.SU.PublicURL == "" || c.Wallet == "" {
+			if c.Gateway.URL == "" || c.SU.PublicURL == "" || c.Wallet.Path == "" {
 				t.Fatalf("derived values missing: %+v", c)
 			}
 			// A role config runs its unit and turns the others off.
@@ -51,8 +51,8 @@ func TestDefaultIsEmbedded(t *testing.T) {
 	if !c.Gateway.Embedded || c.Gateway.URL != "http://127.0.0.1:4000" || c.SU.PublicURL != "http://localhost:4003" {
 		t.Fatalf("defaults: %+v", c)
 	}
-	if c.Wallet != filepath.Join(".aonode", "wallet.json") {
-		t.Fatalf("wallet path %s", c.Wallet)
+	if c.Wallet.Path != filepath.Join(".aonode", "wallet.json") || c.Wallet.Type != "rsa" || c.Wallet.L1 != "" {
+		t.Fatalf("wallet %+v", c.Wallet)
 	}
 	// The MU has a key of its own by default, not the SU's.
 	if c.MU.Wallet != filepath.Join(".aonode", "mu-wallet.json") {
@@ -82,6 +82,10 @@ func TestBadConfigs(t *testing.T) {
 		"misspelt http key":         "http: {read_timeout: 5s}",
 		"zero push lifetime":        "mu: {push_lifetime: 0s}",
 		"negative push backoff":     "mu: {push_max_backoff: -1s}",
+		"unknown wallet type":       "wallet: {type: dsa}",
+		"misspelt wallet key":       "wallet: {typ: ed25519}",
+		"wallet as a list":          "wallet: [a, b]",
+		"l1 wallet with rsa":        "wallet: {type: rsa, path: a.json, l1: b.json}",
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -95,6 +99,41 @@ func TestBadConfigs(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), "config") {
 				t.Fatalf("want a config error, got %v", err)
+			}
+		})
+	}
+}
+
+// wallet takes a path (the form configs had before key types) or a mapping; the key type picks the default
+// file names, and a non-RSA node keeps an RSA wallet for its L1 bundle transactions.
+func TestWalletConfig(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		path, typ  string
+		mu, l1     string
+	}{
+		{"defaults", "", ".d/wallet.json", "rsa", ".d/mu-wallet.json", ""},
+		{"path only", "wallet: /k/w.json", "/k/w.json", "rsa", ".d/mu-wallet.json", ""},
+		{"ed25519", "wallet: {type: ed25519}", ".d/wallet-ed25519.json", "ed25519", ".d/mu-wallet-ed25519.json", ".d/wallet.json"},
+		{"ed25519 with paths", "wallet: {type: ed25519, path: /k/e.json, l1: /k/rsa.json}\nmu: {wallet: /k/mu.json}", "/k/e.json", "ed25519", "/k/mu.json", "/k/rsa.json"},
+		{"rsa named", "wallet: {type: rsa, path: /k/w.json}", "/k/w.json", "rsa", ".d/mu-wallet.json", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(p, []byte("data_dir: .d\n"+tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Load(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Finish(); err != nil {
+				t.Fatal(err)
+			}
+			w := c.Wallet
+			if w.Path != filepath.FromSlash(tc.path) || w.Type != tc.typ || c.MU.Wallet != filepath.FromSlash(tc.mu) || w.L1 != filepath.FromSlash(tc.l1) {
+				t.Fatalf("wallet %+v mu %s, want %s %s %s %s", w, c.MU.Wallet, tc.path, tc.typ, tc.mu, tc.l1)
 			}
 		})
 	}

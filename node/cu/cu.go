@@ -48,7 +48,7 @@ type Error = httpx.ClientError
 
 // Service is the compute unit.
 type Service struct {
-	wallet  *bundler.Wallet
+	wallet  bundler.Signer
 	sched   Scheduler
 	modules ModuleSource
 	db      Store
@@ -193,7 +193,7 @@ type proc struct {
 }
 
 // New builds the CU.
-func New(w *bundler.Wallet, sched Scheduler, modules ModuleSource, db Store, log *slog.Logger) *Service {
+func New(w bundler.Signer, sched Scheduler, modules ModuleSource, db Store, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}

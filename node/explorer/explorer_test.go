@@ -417,7 +417,7 @@ type failing struct{ Store }
 const hostDetail = "open /var/lib/aonode/secret.db: input/output error"
 
 func (failing) Head(context.Context, string) (*store.Head, error) { return nil, errors.New(hostDetail) }
-func (failing) ProcessCount(context.Context) (int, error) { return 0, errors.New(hostDetail) }
+func (failing) ProcessCount(context.Context) (int, error)         { return 0, errors.New(hostDetail) }
 
 func TestInternalErrorsStayInTheLog(t *testing.T) {
 	e := newEnv(t, func(s Store) Store { return failing{s} })

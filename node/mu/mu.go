@@ -80,7 +80,7 @@ type Stats struct {
 
 // Service is the messenger.
 type Service struct {
-	wallet *bundler.Wallet
+	wallet bundler.Signer
 	su     *su.Service
 	cu     ResultReader
 	remote Remote
@@ -98,7 +98,7 @@ type Service struct {
 }
 
 // New builds the MU; w is the MU wallet, which signs everything the MU pushes.
-func New(w *bundler.Wallet, s *su.Service, c ResultReader, remote Remote, db Store, log *slog.Logger, opts Options) *Service {
+func New(w bundler.Signer, s *su.Service, c ResultReader, remote Remote, db Store, log *slog.Logger, opts Options) *Service {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -123,6 +123,29 @@ func (d *DB) Append(ctx context.Context, ne NewEntry) error {
 	return nil
 }
 
+// AppendGroups writes groups of consecutive entries (each group one process's) in one transaction, all or
+// none, at once: the SU gathers what it signed while its previous write was on its way, so it does not wait for
+// bbolt's batch timer.
+func (d *DB) AppendGroups(ctx context.Context, groups [][]NewEntry) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		for _, nes := range groups {
+			for _, ne := range nes {
+				if err := appendEntry(tx, ne); err != nil {
+					return fmt.Errorf("append schedule entry %s/%d: %w", ne.Entry.Process, ne.Entry.Nonce, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("append schedule entries: %w", err)
+	}
+	return nil
+}
+
 // Restore writes a whole recovered schedule in one transaction, so an interrupted recovery leaves nothing
 // behind. The process must not exist locally.
 func (d *DB) Restore(ctx context.Context, entries []NewEntry) error {

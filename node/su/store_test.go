@@ -32,6 +32,13 @@ func (d *diskFull) Append(ctx context.Context, ne store.NewEntry) error {
 	return d.Store.Append(ctx, ne)
 }
 
+func (d *diskFull) AppendGroups(ctx context.Context, groups [][]store.NewEntry) error {
+	if d.full {
+		return errors.New("write /var/lib/aonode/store.db: no space left on device")
+	}
+	return d.Store.AppendGroups(ctx, groups)
+}
+
 // A message the store cannot take is answered 500 without the store's error (it names the node's files),
 // logged with the request's id, not acknowledged, and taken once the store takes writes again.
 func TestStoreFailureIsAnInternalError(t *testing.T) {

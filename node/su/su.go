@@ -42,7 +42,7 @@ func clientErr(format string, args ...any) error { return &Error{Msg: fmt.Sprint
 
 // Service is the scheduler.
 type Service struct {
-	wallet  *bundler.Wallet
+	wallet  bundler.Signer
 	db      Store
 	heights HeightSource
 	txs     TxSource
@@ -53,17 +53,95 @@ type Service struct {
 	authority   string      // named as an Authority on every spawn's assignment ("": none)
 	scheduled   func()      // called after every entry written (the MU's crank has work)
 
+	writer groupWriter
+
 	mu     sync.Mutex
 	locks  map[string]*sync.Mutex
+	pipes  map[string]*pipe // per process, guarded by its lock
 	floors map[string]int64 // per process: every later assignment gets a timestamp above this (see Watermark)
 }
 
+// pipe is one process's scheduling pipeline. Assignments are signed one after another under the process lock
+// (each names the previous one's id in its Hash-Chain), but written to the store in groups, one transaction
+// for whatever was signed while the previous group was being written: a process is then not limited to one
+// fsync'd transaction (and bbolt's batch delay) per message. A client's acknowledgement still waits until
+// its entry is on disk.
+type pipe struct {
+	head       *store.Head        // the newest signed entry, written or not; nil: read the store's
+	queue      []*queued          // signed, waiting for the committer, in nonce order
+	pending    map[string]*queued // message id -> its signed, unwritten entry (a retry waits for it)
+	committing bool               // a committer goroutine is writing this process's queue
+	idle       chan struct{}      // closed when the committer stops
+}
+
+// groupWriter writes the groups of every process that are ready at once, in one transaction: while one write
+// is on its way the next gathers (no timer, unlike bbolt's Batch, whose 10 ms a process's group would wait
+// for when it writes alone). A failed transaction is tried again group by group, so one process's bad entry
+// fails only that process's group.
+type groupWriter struct {
+	mu      sync.Mutex
+	pending []*groupReq
+	running bool
+}
+
+type groupReq struct {
+	nes  []store.NewEntry
+	done chan error
+}
+
+func (g *groupWriter) write(ctx context.Context, db Store, nes []store.NewEntry) error {
+	r := &groupReq{nes: nes, done: make(chan error, 1)}
+	g.mu.Lock()
+	g.pending = append(g.pending, r)
+	if !g.running {
+		g.running = true
+		// The writer outlives this request and writes other requests' entries: it must not stop when this
+		// client goes away (a gin context is also reused once its request is answered).
+		go g.run(context.Background(), db)
+	}
+	g.mu.Unlock()
+	return <-r.done
+}
+
+func (g *groupWriter) run(ctx context.Context, db Store) {
+	for {
+		g.mu.Lock()
+		reqs := g.pending
+		g.pending = nil
+		if len(reqs) == 0 {
+			g.running = false
+			g.mu.Unlock()
+			return
+		}
+		g.mu.Unlock()
+		groups := make([][]store.NewEntry, len(reqs))
+		for i, r := range reqs {
+			groups[i] = r.nes
+		}
+		err := db.AppendGroups(ctx, groups)
+		for _, r := range reqs {
+			if err != nil && len(reqs) > 1 {
+				r.done <- db.AppendGroups(ctx, [][]store.NewEntry{r.nes})
+				continue
+			}
+			r.done <- err
+		}
+	}
+}
+
+type queued struct {
+	existing bool // the message was scheduled before: ne.Entry is its entry, nothing to write
+	ne       store.NewEntry
+	done     chan struct{} // closed once written (err nil) or failed
+	err      error
+}
+
 // New builds the scheduler.
-func New(w *bundler.Wallet, db Store, heights HeightSource, txs TxSource, log *slog.Logger) *Service {
+func New(w bundler.Signer, db Store, heights HeightSource, txs TxSource, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{wallet: w, db: db, heights: heights, txs: txs, log: log, now: time.Now, locks: map[string]*sync.Mutex{}, floors: map[string]int64{}}
+	return &Service{wallet: w, db: db, heights: heights, txs: txs, log: log, now: time.Now, locks: map[string]*sync.Mutex{}, pipes: map[string]*pipe{}, floors: map[string]int64{}}
 }
 
 // SetModuleCheck makes a spawn naming a module the CU cannot run a refusal, before anything is stored (a
@@ -260,28 +338,125 @@ func HashChain(pid string, prev *store.Head) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)), nil
 }
 
+// pipeOf returns pid's pipeline; called with the process lock held.
+func (s *Service) pipeOf(pid string) *pipe {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pipes[pid]
+	if p == nil {
+		p = &pipe{pending: map[string]*queued{}}
+		s.pipes[pid] = p
+	}
+	return p
+}
+
+// wait returns the entry of a queued item once it is written.
+func (q *queued) wait() (*store.Entry, error) {
+	<-q.done
+	if q.err != nil {
+		return nil, q.err
+	}
+	e := q.ne.Entry
+	return &e, nil
+}
+
 func (s *Service) append(ctx context.Context, pid, msgID string, msgRaw []byte, proc *store.Process, extra []bundler.Tag, uploads []string) (*store.Entry, error) {
 	unlock := s.lock(pid)
-	defer unlock()
-
-	var head *store.Head
-	if proc == nil {
-		h, err := s.db.Head(ctx, pid)
+	p := s.pipeOf(pid)
+	// A message sent twice (a client retrying after a lost answer) is scheduled once; the retry gets the
+	// same answer, also while the first is still being written.
+	if q := p.pending[msgID]; q != nil {
+		unlock()
+		return q.wait()
+	}
+	q, err := s.sign(ctx, p, pid, msgID, msgRaw, proc, extra, uploads)
+	if err != nil || q.existing {
+		unlock()
 		if err != nil {
-			return nil, fmt.Errorf("schedule %s: %w", msgID, err)
+			return nil, err
 		}
-		head = h
-		// A message sent twice (a client retrying after a lost answer) is scheduled once; the retry gets the
-		// same answer.
+		return q.wait()
+	}
+	p.queue = append(p.queue, q)
+	p.pending[msgID] = q
+	if !p.committing {
+		p.committing, p.idle = true, make(chan struct{})
+		go s.commit(pid, p)
+	}
+	unlock()
+	e, err := q.wait()
+	if err == nil {
+		s.log.Debug("scheduled", "process", pid, "nonce", e.Nonce, "message", msgID, "assignment", e.AssignmentID)
+	}
+	return e, err
+}
+
+// commit writes pid's queue in groups until it is empty. An entry that cannot be written fails with every
+// entry signed after it (their hash chains name it), and the next one is signed on the store's head again.
+func (s *Service) commit(pid string, p *pipe) {
+	ctx := context.Background() // the entries belong to several clients: none of them may cancel the write
+	for {
+		unlock := s.lock(pid)
+		group := p.queue
+		p.queue = nil
+		if len(group) == 0 {
+			p.committing = false
+			close(p.idle)
+			unlock()
+			return
+		}
+		unlock()
+		nes := make([]store.NewEntry, len(group))
+		for i, q := range group {
+			nes[i] = q.ne
+		}
+		err := s.writer.write(ctx, s.db, nes)
+		if errors.Is(err, store.ErrDuplicate) {
+			err = clientErr("Message already exists: %v", err)
+		}
+		unlock = s.lock(pid)
+		if err != nil {
+			p.head = nil
+			group = append(group, p.queue...)
+			p.queue = nil
+		}
+		for _, q := range group {
+			q.err = err
+			delete(p.pending, q.ne.Entry.MessageID)
+			close(q.done)
+		}
+		unlock()
+		if err == nil && s.scheduled != nil {
+			s.scheduled()
+		}
+	}
+}
+
+// sign builds and signs the next entry of pid, on the pipeline's head; called with the process lock held. It
+// returns a done entry when the message is already scheduled.
+func (s *Service) sign(ctx context.Context, p *pipe, pid, msgID string, msgRaw []byte, proc *store.Process, extra []bundler.Tag, uploads []string) (*queued, error) {
+	head := p.head
+	if proc == nil {
+		if head == nil {
+			h, err := s.db.Head(ctx, pid)
+			if err != nil {
+				return nil, fmt.Errorf("schedule %s: %w", msgID, err)
+			}
+			head = h
+		}
 		if e, err := s.db.EntryByID(ctx, pid, msgID); err == nil {
-			return e, nil
+			q := &queued{existing: true, ne: store.NewEntry{Entry: *e}, done: make(chan struct{})}
+			close(q.done)
+			return q, nil
 		}
 	} else if _, err := s.db.GetProcess(ctx, pid); err == nil {
 		es, err := s.db.Entries(ctx, pid, 0, 0, 1)
 		if err != nil || len(es) == 0 {
 			return nil, fmt.Errorf("schedule %s: read its spawn entry: %v", pid, err)
 		}
-		return &es[0], nil
+		q := &queued{existing: true, ne: store.NewEntry{Entry: es[0]}, done: make(chan struct{})}
+		close(q.done)
+		return q, nil
 	}
 	nonce := int64(0)
 	ts := s.now().UnixMilli()
@@ -329,18 +504,11 @@ func (s *Service) append(ctx context.Context, pid, msgID string, msgRaw []byte, 
 	if proc != nil {
 		proc.Timestamp, proc.BlockHeight = ts, height
 	}
-	ne := store.NewEntry{Entry: e, AssignmentRaw: asg.Raw, MessageRaw: msgRaw, Process: proc, Uploads: append(uploads, asg.ID), Crank: true}
-	if err := s.db.Append(ctx, ne); err != nil {
-		if errors.Is(err, store.ErrDuplicate) {
-			return nil, clientErr("Message already exists: %v", err)
-		}
-		return nil, err
-	}
-	if s.scheduled != nil {
-		s.scheduled()
-	}
-	s.log.Debug("scheduled", "process", pid, "nonce", nonce, "message", msgID, "assignment", asg.ID)
-	return &e, nil
+	p.head = &store.Head{Nonce: nonce, HashChain: chain, AssignmentID: asg.ID, Timestamp: ts}
+	return &queued{
+		ne:   store.NewEntry{Entry: e, AssignmentRaw: asg.Raw, MessageRaw: msgRaw, Process: proc, Uploads: append(uploads, asg.ID), Crank: true},
+		done: make(chan struct{}),
+	}, nil
 }
 
 // Scheduled is one entry with its items, as the CU consumes it.
@@ -436,6 +604,13 @@ func (s *Service) Process(ctx context.Context, pid string) (*store.Process, *bun
 // a clock that steps back across a restart cannot break the promise.
 func (s *Service) Watermark(ctx context.Context, pid string) (int64, error) {
 	unlock := s.lock(pid)
+	// Entries signed but not yet written carry timestamps the CU has not seen: they must land first.
+	for p := s.pipeOf(pid); p.committing; {
+		idle := p.idle
+		unlock()
+		<-idle
+		unlock = s.lock(pid)
+	}
 	defer unlock()
 	f, err := s.floor(ctx, pid)
 	if err != nil {

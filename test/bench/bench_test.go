@@ -1,7 +1,8 @@
 // Package bench measures aonode's compute unit and node: evaluation throughput of the kv-store Set workload,
-// cold start of a 100,000-message process with and without a snapshot, memory per idle process, and signed
-// messages through MU -> SU -> CU over HTTP. Each benchmark reports its baseline from the same run and the
-// ratio. Run them all with ./scripts/bench.sh (see the README for the figures).
+// cold start of a 100,000-message process with and without a snapshot, memory per idle process, RSA-4096
+// signing on one core, and signed messages through MU -> SU -> CU over HTTP with RSA and ed25519 node keys
+// (throughput for one process and for many, latency). Each benchmark reports its baseline from the same run
+// and the ratio. Run them all with ./scripts/bench.sh (see the README for the figures).
 //
 // The CU benchmarks read their schedule from an in-memory scheduler of unsigned items (signing 100,000 RSA-4096
 // items would take the bench half an hour), so they measure evaluation, result storage and snapshots, not item

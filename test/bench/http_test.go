@@ -8,9 +8,16 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,7 +26,7 @@ import (
 	"github.com/aonode/aonode/node/config"
 )
 
-func freeAddr(b *testing.B) string {
+func freeAddr(b testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -28,14 +35,118 @@ func freeAddr(b *testing.B) string {
 	return ln.Addr().String()
 }
 
-// BenchmarkHTTPSigned is the full path: clients post pre-signed kv Set messages to the MU over loopback HTTP
-// (the SU assigns and signs, the MU hands the reply on) and read every result from the CU, checking it. One op
-// is 400 messages from 8 clients. The baseline is the CU's own evaluation rate from BenchmarkEval in the same run: the ratio
-// says how much of the node's time is signatures, HTTP and storage rather than Lua.
-func BenchmarkHTTPSigned(b *testing.B) {
-	const clients, messages = 8, 400
+// rsaSignRate is BenchmarkSignRSA's figure in this run (signatures/s on one core), the baseline of the RSA
+// node's HTTP figures: an RSA node signs every assignment of a process one after another.
+var rsaSignRate float64
+
+// BenchmarkSignRSA is the single-core rate of RSA-4096 data-item signatures (an assignment's), with the CRT key
+// the node uses; ed25519 is beside it for scale.
+func BenchmarkSignRSA(b *testing.B) {
+	const sigs = 200
+	keys := map[string]bundler.Signer{}
+	rsaKey, err := bundler.NewWallet(must(b, bundler.GenerateJWK))
+	if err != nil {
+		b.Fatal(err)
+	}
+	edKey, err := bundler.NewEd25519Key(must(b, bundler.GenerateEd25519JWK))
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys["rsa4096"], keys["ed25519"] = rsaKey, edKey
+	for _, name := range []string{"rsa4096", "ed25519"} {
+		b.Run(name, func(b *testing.B) {
+			var took time.Duration
+			oneCore(func() {
+				t0 := time.Now()
+				for i := range b.N * sigs {
+					if _, err := keys[name].Sign(nil, "", "", []bundler.Tag{{Name: "Type", Value: "Assignment"}, {Name: "Nonce", Value: strconv.Itoa(i)}}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				took = time.Since(t0)
+			})
+			rate := float64(b.N*sigs) / took.Seconds()
+			b.ReportMetric(rate, "sig/s")
+			if name == "rsa4096" {
+				rsaSignRate = rate
+			}
+		})
+	}
+}
+
+// profile writes a CPU profile of the measured part to $AONODE_BENCH_PROFILE/<benchmark>.prof when that
+// directory is set (go test's -cpuprofile would include the setup's RSA signing); the returned func stops it.
+func profile(b *testing.B) func() {
+	dir := os.Getenv("AONODE_BENCH_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, strings.NewReplacer("/", "-").Replace(b.Name())+".prof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	runtime.SetBlockProfileRate(int(100 * time.Microsecond)) // waits of 100 µs and more, where clients wait
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		runtime.SetBlockProfileRate(0)
+		if bf, err := os.Create(filepath.Join(dir, strings.NewReplacer("/", "-").Replace(b.Name())+".block.prof")); err == nil {
+			pprof.Lookup("block").WriteTo(bf, 0)
+			bf.Close()
+		}
+	}
+}
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func must(b testing.TB, f func() ([]byte, error)) []byte {
+	v, err := f()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v
+}
+
+// httpRun is one node and its clients: processes spawned (the kv store loaded), messages signed up front.
+type httpRun struct {
+	b      *testing.B
+	n      *node.Node
+	info   *node.Info
+	mu, cu string
+	hc     *http.Client
+	user   bundler.Signer
+}
+
+var base = []bundler.Tag{{Name: "Data-Protocol", Value: "ao"}, {Name: "Variant", Value: "ao.TN.1"}}
+
+// keyCase is a node key type and the clients' key type.
+type keyCase struct{ name, node, client string }
+
+// keyCases: clients sign with RSA-4096 as aoconnect users' Arweave wallets do, so the MU (and the embedded
+// gateway, on upload) verify an RSA signature per message whatever the node's key; the last case has ed25519
+// clients too, to show what the RSA checks cost.
+var keyCases = []keyCase{
+	{"ed25519", bundler.KeyEd25519, bundler.KeyRSA},
+	{"rsa", bundler.KeyRSA, bundler.KeyRSA},
+	{"ed25519-clients-ed25519", bundler.KeyEd25519, bundler.KeyEd25519},
+}
+
+// startHTTP starts a node with the default config (embedded gateway, bundles, snapshots, checkpoints) whose
+// node and MU keys are kc.node; its clients sign with a kc.client key.
+func startHTTP(b *testing.B, kc keyCase, conns int) *httpRun {
 	cfg := config.Default()
 	cfg.DataDir = b.TempDir()
+	cfg.Wallet.Type = kc.node
 	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Gateway.Listen = freeAddr(b), freeAddr(b), freeAddr(b), freeAddr(b)
 	cfg.SU.PublicURL = "http://" + cfg.SU.Listen
 	cfg.Admin.Listen, cfg.Explorer.Listen = "", ""
@@ -48,101 +159,212 @@ func BenchmarkHTTPSigned(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer n.Close()
-	mu, cuURL := "http://"+cfg.MU.Listen, "http://"+cfg.CU.Listen
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients * 2}, Timeout: 2 * time.Minute}
-	post := func(raw []byte) error {
-		res, err := hc.Post(mu, "application/octet-stream", bytes.NewReader(raw))
+	b.Cleanup(func() { n.Close() })
+	return &httpRun{
+		b: b, n: n, info: info, mu: "http://" + cfg.MU.Listen, cu: "http://" + cfg.CU.Listen, user: clientKey(b, kc.client),
+		hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns * 2}, Timeout: 5 * time.Minute},
+	}
+}
+
+// clientKey is the clients' key of the given type.
+func clientKey(b *testing.B, keyType string) bundler.Signer {
+	if keyType == bundler.KeyEd25519 {
+		k, err := bundler.NewEd25519Key(must(b, bundler.GenerateEd25519JWK))
 		if err != nil {
-			return err
+			b.Fatal(err)
 		}
-		defer res.Body.Close()
-		io.Copy(io.Discard, res.Body)
-		if res.StatusCode != http.StatusAccepted {
-			return fmt.Errorf("post: %s", res.Status)
+		return k
+	}
+	w, err := bundler.NewWallet(must(b, userJWK))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w
+}
+
+var (
+	userOnce sync.Once
+	userKey  []byte
+)
+
+// userJWK is one RSA-4096 client key for every run: key generation is not what is measured.
+func userJWK() ([]byte, error) {
+	var err error
+	userOnce.Do(func() { userKey, err = bundler.GenerateJWK() })
+	return userKey, err
+}
+
+func (r *httpRun) post(raw []byte) error {
+	res, err := r.hc.Post(r.mu, "application/octet-stream", bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	io.Copy(io.Discard, res.Body)
+	if res.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("post: %s", res.Status)
+	}
+	return nil
+}
+
+// spawn creates a process running the kv store and waits for the Eval's result.
+func (r *httpRun) spawn() string {
+	spawn, _ := r.user.Sign(nil, "", "", append(slices.Clone(base), bundler.Tag{Name: "Type", Value: "Process"},
+		bundler.Tag{Name: "Module", Value: r.info.Module}, bundler.Tag{Name: "Scheduler", Value: r.info.Scheduler}))
+	eval, _ := r.user.Sign([]byte(kv), spawn.ID, "", append(slices.Clone(base), bundler.Tag{Name: "Type", Value: "Message"}, bundler.Tag{Name: "Action", Value: "Eval"}))
+	for _, it := range []*bundler.Item{spawn, eval} {
+		if err := r.post(it.Raw); err != nil {
+			r.b.Fatal(err)
 		}
-		return nil
 	}
-	jwk, _ := bundler.GenerateJWK()
-	user, _ := bundler.NewWallet(jwk)
-	base := []bundler.Tag{{Name: "Data-Protocol", Value: "ao"}, {Name: "Variant", Value: "ao.TN.1"}}
-	type client struct {
-		pid  string
-		msgs []*bundler.Item
+	if err := r.check(spawn.ID, eval.ID, ""); err != nil {
+		r.b.Fatal(err)
 	}
-	per := b.N * messages / clients
-	cs := make([]client, clients)
+	return spawn.ID
+}
+
+// set signs a kv Set message for pid.
+func (r *httpRun) set(pid string, k int) *bundler.Item {
+	it, err := r.user.Sign(nil, pid, "", append(slices.Clone(base), bundler.Tag{Name: "Type", Value: "Message"}, bundler.Tag{Name: "Action", Value: "Set"},
+		bundler.Tag{Name: "Key", Value: "k" + strconv.Itoa(k)}, bundler.Tag{Name: "Value", Value: strconv.Itoa(k)}))
+	if err != nil {
+		r.b.Fatal(err)
+	}
+	return it
+}
+
+// check reads a message's result from the CU; want is the one reply's Data ("": no check of the messages).
+func (r *httpRun) check(pid, id, want string) error {
+	res, err := r.hc.Get(fmt.Sprintf("%s/result/%s?process-id=%s", r.cu, id, pid))
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Error    any
+		Messages []struct{ Data string }
+	}
+	err = json.NewDecoder(res.Body).Decode(&out)
+	res.Body.Close()
+	if err != nil || out.Error != nil || want != "" && (len(out.Messages) != 1 || out.Messages[0].Data != want) {
+		return fmt.Errorf("result of %s: %v %+v", id, err, out)
+	}
+	return nil
+}
+
+// throughput has `clients` clients post pre-signed kv Set messages to `procs` processes (client i to process
+// i % procs) over loopback HTTP, each posting its messages in turn and then reading and checking every result.
+// It reports msg/s from the first post to the last result.
+func throughput(b *testing.B, kc keyCase, clients, procs, perClient int) float64 {
+	r := startHTTP(b, kc, clients)
+	pids := make([]string, procs)
+	for i := range pids {
+		pids[i] = r.spawn()
+	}
+	// Setup, not measured: sign every message (RSA-4096, on every core).
+	msgs := make([][]*bundler.Item, clients)
 	var wg sync.WaitGroup
+	for i := range msgs {
+		wg.Go(func() {
+			for k := range b.N * perClient {
+				msgs[i] = append(msgs[i], r.set(pids[i%procs], i*1_000_000+k))
+			}
+		})
+	}
+	wg.Wait()
 	var failed atomic.Value
 	fail := func(err error) { failed.CompareAndSwap(nil, err) }
-	// Setup, not measured: spawn a process per client, load the kv store, sign the messages.
-	for i := range cs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			spawn, _ := user.Sign(nil, "", "", append(base, bundler.Tag{Name: "Type", Value: "Process"},
-				bundler.Tag{Name: "Module", Value: info.Module}, bundler.Tag{Name: "Scheduler", Value: info.Scheduler}))
-			eval, _ := user.Sign([]byte(kv), spawn.ID, "", append(base, bundler.Tag{Name: "Type", Value: "Message"}, bundler.Tag{Name: "Action", Value: "Eval"}))
-			for _, it := range []*bundler.Item{spawn, eval} {
-				if err := post(it.Raw); err != nil {
-					fail(err)
-					return
-				}
-			}
-			cs[i].pid = spawn.ID
-			for k := range per {
-				it, err := user.Sign(nil, spawn.ID, "", append(base, bundler.Tag{Name: "Type", Value: "Message"}, bundler.Tag{Name: "Action", Value: "Set"},
-					bundler.Tag{Name: "Key", Value: "k" + strconv.Itoa(k)}, bundler.Tag{Name: "Value", Value: strconv.Itoa(k)}))
-				if err != nil {
-					fail(err)
-					return
-				}
-				cs[i].msgs = append(cs[i].msgs, it)
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := failed.Load().(error); err != nil {
-		b.Fatal(err)
-	}
 	b.ResetTimer()
-	for _, c := range cs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, it := range c.msgs {
-				if err := post(it.Raw); err != nil {
+	stop := profile(b)
+	t0, cpu0 := time.Now(), cpuTime()
+	for i, ms := range msgs {
+		wg.Go(func() {
+			for _, it := range ms {
+				if err := r.post(it.Raw); err != nil {
 					fail(err)
 					return
 				}
 			}
-			for _, it := range c.msgs {
-				res, err := hc.Get(fmt.Sprintf("%s/result/%s?process-id=%s", cuURL, it.ID, c.pid))
-				if err != nil {
+			for _, it := range ms {
+				if err := r.check(pids[i%procs], it.ID, "Value stored!"); err != nil {
 					fail(err)
 					return
 				}
-				var r struct {
-					Error    any
-					Messages []struct{ Data string }
-				}
-				err = json.NewDecoder(res.Body).Decode(&r)
-				res.Body.Close()
-				if err != nil || r.Error != nil || len(r.Messages) != 1 || r.Messages[0].Data != "Value stored!" {
-					fail(fmt.Errorf("result of %s: %v %+v", it.ID, err, r))
-					return
-				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
+	took, cpu := time.Since(t0), cpuTime()-cpu0
 	b.StopTimer()
+	stop()
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
 	}
-	rate := float64(per*clients) / b.Elapsed().Seconds()
+	total := float64(b.N * clients * perClient)
+	rate := total / took.Seconds()
 	b.ReportMetric(rate, "msg/s")
-	if cuRate > 0 {
-		b.ReportMetric(cuRate/rate, "cu-eval-x")
+	// CPU time per message (node and clients, this process): on a shared machine msg/s depends on what else
+	// runs; this does much less.
+	b.ReportMetric(float64(cpu.Microseconds())/1000/total, "cpu-ms/msg")
+	return rate
+}
+
+// BenchmarkHTTPOneProcess: one process, 16 concurrent clients, signed messages over HTTP, every result read and
+// checked (one op: 1,600 messages). The baseline is the single-core RSA-4096 signing rate from
+// BenchmarkSignRSA in this run: an RSA node signs a process's assignments one after another (each names the
+// previous one's id), so that rate is its ceiling; an ed25519 node is not bound by it.
+func BenchmarkHTTPOneProcess(b *testing.B) {
+	for _, kc := range keyCases {
+		b.Run(kc.name, func(b *testing.B) {
+			rate := throughput(b, kc, 16, 1, 100)
+			if rsaSignRate > 0 {
+				b.ReportMetric(rate/rsaSignRate, "x-rsa-sign")
+			}
+		})
+	}
+}
+
+// BenchmarkHTTPManyProcesses: 50 clients, a process each, signed messages over HTTP, every result read and
+// checked (one op: 2,000 messages); the CU's one-core evaluation rate (BenchmarkEval/cu) is the baseline when
+// it ran.
+func BenchmarkHTTPManyProcesses(b *testing.B) {
+	for _, kc := range keyCases {
+		b.Run(kc.name, func(b *testing.B) {
+			rate := throughput(b, kc, 50, 50, 40)
+			if cuRate > 0 {
+				b.ReportMetric(rate/cuRate, "x-cu-eval")
+			}
+		})
+	}
+}
+
+// BenchmarkLatency is one message to its result on an idle node, as aoconnect does it: POST the signed message
+// to the MU, then GET its result from the CU; one op is 200 such round trips in turn, reported as p50 and p99.
+func BenchmarkLatency(b *testing.B) {
+	const rounds = 200
+	for _, kc := range keyCases[:2] {
+		b.Run(kc.name, func(b *testing.B) {
+			r := startHTTP(b, kc, 1)
+			pid := r.spawn()
+			msgs := make([]*bundler.Item, b.N*rounds)
+			for i := range msgs {
+				msgs[i] = r.set(pid, i)
+			}
+			lat := make([]time.Duration, 0, len(msgs))
+			b.ResetTimer()
+			for _, it := range msgs {
+				t0 := time.Now()
+				if err := r.post(it.Raw); err != nil {
+					b.Fatal(err)
+				}
+				if err := r.check(pid, it.ID, "Value stored!"); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		})
 	}
 }

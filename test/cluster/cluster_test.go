@@ -281,7 +281,7 @@ func TestScaleOut(t *testing.T) {
 	common := func(name string) func(c *config.Config) {
 		return func(c *config.Config) {
 			c.DataDir = filepath.Join(dir, name)
-			c.Wallet = ""
+			c.Wallet = config.WalletConfig{}
 			c.MU.Wallet = muWallet
 			c.Gateway.URL = arl.URL()
 			c.Admin.Listen = freeAddr(t)
