@@ -158,7 +158,7 @@ func TestExplorerInABrowser(t *testing.T) {
 		waitFor(`window.__sameLoad === true`),
 		waitFor(`document.getElementById('head-nonce').innerText === '4'`))
 
-	// Work on the process (a CU rebuilding it reports here, see cu.SetProgress) shows on its page as it goes.
+	// Work on the process (a CU rebuilding it reports here, see cu.Config.Progress) shows on its page as it goes.
 	job := n.Progress.Start("evaluate", pid, "evaluating", "messages", 100_000)
 	job.Set(40_000)
 	run("progress of a rebuild",

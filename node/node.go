@@ -156,34 +156,36 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 	}
 	n.Gateway = gateway.NewClient(cfg.Gateway.URL, gateway.WithTimeout(cfg.Gateway.Timeout))
 	items := &chainItems{gw: n.Gateway, db: db}
-	n.SU = su.New(w, db, &heights{gw: n.Gateway, db: db, ttl: 5 * time.Second}, items, log.With("unit", "su"))
-	n.SU.SetSpawnAuthority(muw.Address())
-	n.CU = cu.New(w, n.SU, items, db, log.With("unit", "cu"))
-	n.SU.SetModuleCheck(moduleCheck(items, n.CU))
-	n.CU.SetLimits(runtime.Limits{Compute: cfg.CU.ComputeLimit, Memory: cfg.CU.MemoryLimit})
-	n.CU.SetCache(n.Cache)
-	n.CU.SetSnapshots(snapshotOptions(cfg.CU))
-	n.CU.SetMaxLoaded(cfg.CU.MaxLoaded)
-	n.CU.SetMaxDryRuns(cfg.CU.MaxDryRuns)
-	n.CU.SetProgress(n.Progress)
-	n.Restore = recovery.New(n.Gateway, db, log.With("unit", "recovery"))
-	n.Restore.SetProgress(n.Progress)
-	n.CU.SetCheckpointSource(gatewayCheckpoints{gw: n.Gateway, rec: n.Restore})
+	// The units are built once from their configs. The SU checks spawns' modules with the CU and wakes the
+	// MU's crank, both built after it: it calls them through the node only once serving.
+	n.SU = su.New(su.Config{
+		Signer: w, Store: db, Heights: &heights{gw: n.Gateway, db: db, ttl: 5 * time.Second}, Txs: items,
+		Log: log.With("unit", "su"), SpawnAuthority: muw.Address(),
+		ModuleCheck: func(ctx context.Context, id string) error { return moduleCheck(items, n.CU)(ctx, id) },
+		OnScheduled: func() { n.MU.Wake() },
+	})
+	n.Restore = recovery.New(n.Gateway, db, log.With("unit", "recovery"), n.Progress)
 	n.recFailed = map[string]recFailure{}
 	rem := newRemote(n.Gateway, w.Address(), cfg.SU.PublicURL)
+	cuc := cu.Config{
+		Signer: w, Scheduler: n.SU, Modules: items, Store: db, Log: log.With("unit", "cu"), Cache: n.Cache,
+		Limits:    runtime.Limits{Compute: cfg.CU.ComputeLimit, Memory: cfg.CU.MemoryLimit},
+		Snapshots: snapshotOptions(cfg.CU), Checkpoints: gatewayCheckpoints{gw: n.Gateway, rec: n.Restore},
+		MaxLoaded: cfg.CU.MaxLoaded, MaxDryRuns: cfg.CU.MaxDryRuns, Progress: n.Progress,
+	}
 	if cfg.CU.Recover {
 		// Processes other SUs schedule are read from their SU and followed as they grow; the gateway is the
 		// fallback for a process whose SU cannot be reached.
 		n.Follow = follow.New(db, rem, n.Restore, w.Address(), follow.Options{
 			MinInterval: cfg.CU.FollowInterval, Log: log.With("unit", "follow"),
 		})
-		n.CU.SetFollower(n.Follow, func(err error) bool { return errors.Is(err, follow.ErrNotFollowed) })
-		n.CU.SetRecoverer(n.autoRecover)
+		cuc.Follower, cuc.IsOwnProcess = n.Follow, func(err error) bool { return errors.Is(err, follow.ErrNotFollowed) }
+		cuc.Recoverer = n.autoRecover
 	}
+	n.CU = cu.New(cuc)
 	n.MU = mu.New(muw, n.SU, cuReader{n.CU}, rem, db, log.With("unit", "mu"), mu.Options{
 		Lifetime: cfg.MU.PushLifetime, RetryMax: cfg.MU.PushMaxBackoff, NoSU: cfg.SU.Listen == "",
 	})
-	n.SU.OnScheduled(n.MU.Wake)
 	var poster bundler.Poster
 	var confirmer bundler.Confirmer
 	maxItems := cfg.Upload.MaxItems

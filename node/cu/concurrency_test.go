@@ -142,7 +142,7 @@ func TestDryRunDoesNotDelayScheduledMessages(t *testing.T) {
 // usable again.
 func TestDryRunPoolFull(t *testing.T) {
 	e, pid := spinEnv(t, 100_000_000)
-	e.cu.SetMaxDryRuns(1)
+	e.cu.setMaxDryRuns(1)
 	done := make(chan error, 1)
 	go func() {
 		_, err := e.spin(pid)

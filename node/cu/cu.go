@@ -81,25 +81,13 @@ type Service struct {
 // without bound.
 func DefaultMaxDryRuns() int { return 2 * goruntime.NumCPU() }
 
-// SetMaxDryRuns bounds the dry-runs evaluated at once (n <= 0: DefaultMaxDryRuns); past it a dry-run is
-// refused with 429 at once, never queued. Set it before serving.
-func (s *Service) SetMaxDryRuns(n int) {
+// setMaxDryRuns bounds the dry-runs evaluated at once (n <= 0: DefaultMaxDryRuns).
+func (s *Service) setMaxDryRuns(n int) {
 	if n <= 0 {
 		n = DefaultMaxDryRuns()
 	}
 	s.dryRuns = make(chan struct{}, n)
 }
-
-// SetCache makes the CU publish every result to c and answer from it first. Set it before serving.
-func (s *Service) SetCache(c cache.Cache) { s.cache = c }
-
-// SetLimits sets the most compute and memory a module may ask for its processes (zero values: the runtime's
-// defaults). A process runs under the limits its module sets (so every CU stops it at the same point); a
-// module asking more is refused. Set it before serving.
-func (s *Service) SetLimits(caps runtime.Limits) { s.caps = caps }
-
-// SetRuntimes sets the runtimes this CU runs. Set it before serving.
-func (s *Service) SetRuntimes(set *runtime.Set) { s.runtimes = set }
 
 var defaultRuntimes = sync.OnceValues(aoslua.Set)
 
@@ -131,10 +119,6 @@ func (s *Service) CheckModule(mod *bundler.Item) error {
 	return err
 }
 
-// SetRecoverer makes the CU restore processes it does not hold (from their SU or the gateway) before answering
-// for them. Set it before serving.
-func (s *Service) SetRecoverer(fn func(ctx context.Context, pid string) error) { s.recoverer = fn }
-
 // Follower brings the local copy of a process's schedule up to date when another SU schedules it (see
 // package follow); it answers follow.ErrNotFollowed-like errors for this node's own processes, which the CU
 // ignores.
@@ -142,12 +126,6 @@ type Follower interface {
 	// Follow adds what the process's SU scheduled since the local copy ends; unless force is set it may
 	// answer at once when it asked a moment ago.
 	Follow(ctx context.Context, pid string, force bool) (int, error)
-}
-
-// SetFollower makes the CU read the schedules of processes other SUs schedule up to their latest message
-// before it evaluates them. Set it before serving.
-func (s *Service) SetFollower(f Follower, isOwn func(error) bool) {
-	s.follower, s.ownProcess = f, isOwn
 }
 
 // refresh asks the follower for what pid's SU added. Reads go on with what is held when the SU cannot be
@@ -192,14 +170,55 @@ type proc struct {
 	snapCost                     time.Duration // what the last snapshot took to take
 }
 
+// Config is what a CU is built from. Zero values take the defaults noted.
+type Config struct {
+	Signer    bundler.Signer // signs checkpoints
+	Scheduler Scheduler      // the schedules it evaluates
+	Modules   ModuleSource
+	Store     Store
+	Log       *slog.Logger // nil: slog.Default()
+	// Cache: results (and snapshots) shared with other CUs, answered from first (nil: none).
+	Cache cache.Cache
+	// Runtimes this CU runs (nil: every aos-lua release of this binary).
+	Runtimes *runtime.Set
+	// Limits are the most compute and memory a module may ask for its processes (zero values: the runtime's
+	// defaults). A process runs under the limits its module sets, so every CU stops it at the same point; a
+	// module asking more is refused.
+	Limits runtime.Limits
+	// Snapshots is the snapshot and checkpoint policy (zero: none).
+	Snapshots SnapshotOptions
+	// Checkpoints is where the CU looks for checkpoints of a long process it holds no snapshot of (nil: none).
+	Checkpoints CheckpointSource
+	// Recoverer restores a process the CU does not hold (from its SU or the gateway) before it answers for
+	// it (nil: unknown processes are 404).
+	Recoverer func(ctx context.Context, pid string) error
+	// Follower brings processes other SUs schedule up to date before they are evaluated (nil: none);
+	// IsOwnProcess tells its "this node's SU schedules it" error apart from failures.
+	Follower     Follower
+	IsOwnProcess func(error) bool
+	// MaxLoaded bounds the process VMs kept in memory (0: no bound). Past it, the least recently used idle
+	// processes are snapshotted and unloaded; the next request for one starts it from that snapshot.
+	MaxLoaded int
+	// MaxDryRuns bounds the dry-runs evaluated at once (0: DefaultMaxDryRuns); past it a dry-run is refused
+	// with 429 at once, never queued.
+	MaxDryRuns int
+	// Progress is told about long evaluations (a process rebuilt from far behind) (nil: not reported).
+	Progress *progress.Tracker
+}
+
 // New builds the CU.
-func New(w bundler.Signer, sched Scheduler, modules ModuleSource, db Store, log *slog.Logger) *Service {
-	if log == nil {
-		log = slog.Default()
+func New(c Config) *Service {
+	if c.Log == nil {
+		c.Log = slog.Default()
 	}
-	s := &Service{wallet: w, sched: sched, modules: modules, db: db, log: log, procs: map[string]*proc{}}
+	s := &Service{
+		wallet: c.Signer, sched: c.Scheduler, modules: c.Modules, db: c.Store, log: c.Log, procs: map[string]*proc{},
+		cache: c.Cache, runtimes: c.Runtimes, caps: c.Limits, snapOpts: c.Snapshots, ckptSource: c.Checkpoints,
+		recoverer: c.Recoverer, follower: c.Follower, ownProcess: c.IsOwnProcess, maxLoaded: c.MaxLoaded,
+		progress: c.Progress,
+	}
 	s.base, s.stopBg = context.WithCancel(context.Background())
-	s.SetMaxDryRuns(0)
+	s.setMaxDryRuns(c.MaxDryRuns)
 	return s
 }
 

@@ -60,6 +60,8 @@ type env struct {
 	module   string
 	path     string
 	runtimes *runtime.Set // the CU's runtimes (nil: its default), kept across restarts
+	// authority is what the SU names on spawns' assignments (its SpawnAuthority), kept across restarts.
+	authority string
 }
 
 func newEnv(t testing.TB) *env {
@@ -117,10 +119,10 @@ func (e *env) open() {
 		e.t.Fatal(err)
 	}
 	e.db = db
-	e.su = su.New(nodeW, db, fixedHeight(7), nil, nil)
-	e.cu = New(nodeW, e.su, localModules{db}, db, nil)
+	e.su = su.New(su.Config{Signer: nodeW, Store: db, Heights: fixedHeight(7), SpawnAuthority: e.authority})
+	e.cu = New(Config{Signer: nodeW, Scheduler: e.su, Modules: localModules{db}, Store: db})
 	if e.runtimes != nil {
-		e.cu.SetRuntimes(e.runtimes)
+		e.cu.setRuntimes(e.runtimes)
 	}
 }
 

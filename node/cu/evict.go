@@ -7,11 +7,6 @@ import (
 	"time"
 )
 
-// SetMaxLoaded bounds how many process VMs stay in memory (0: no bound). Past it, the least recently used
-// idle processes are snapshotted and unloaded; the next request for one starts it from that snapshot (with
-// snapshots off, by a replay). Set it before serving.
-func (s *Service) SetMaxLoaded(n int) { s.maxLoaded = n }
-
 // touch records a use of p (called with s.mu held).
 func (p *proc) touch() { p.lastUsed = time.Now() }
 

@@ -43,9 +43,6 @@ var DefaultSnapshotOptions = SnapshotOptions{
 	CheckpointMessages: 10000, CheckpointEvalTime: time.Minute, CheckpointMinNonce: 1000, CostRatio: 10,
 }
 
-// SetSnapshots sets the snapshot and checkpoint policy. Set it before serving.
-func (s *Service) SetSnapshots(o SnapshotOptions) { s.snapOpts = o }
-
 // snapshotsOn says whether the CU takes and uses snapshots (either trigger set).
 func (s *Service) snapshotsOn() bool { return s.snapOpts.Messages > 0 || s.snapOpts.EvalTime > 0 }
 
@@ -63,10 +60,6 @@ type CheckpointSource interface {
 	Checkpoints(ctx context.Context, pid string, owners []string) ([]CheckpointRef, error)
 	Fetch(ctx context.Context, ref CheckpointRef) (*bundler.Item, error)
 }
-
-// SetCheckpointSource makes the CU look for checkpoints on the gateway when it holds no snapshot of a long
-// process. Set it before serving.
-func (s *Service) SetCheckpointSource(src CheckpointSource) { s.ckptSource = src }
 
 // Stats count the CU's evaluations and how processes were started.
 type Stats struct {

@@ -34,7 +34,7 @@ func (e *env) state(pid string) string {
 // reopen restarts the CU with the snapshot policy o.
 func (e *env) reopen(o SnapshotOptions) {
 	e.restart()
-	e.cu.SetSnapshots(o)
+	e.cu.setSnapshots(o)
 }
 
 // wipe deletes a top-level bucket's entry for pid from the closed store file (what a disk loss or another
@@ -58,7 +58,7 @@ func (e *env) wipe(o SnapshotOptions, bucket, pid string) {
 		e.t.Fatal(err)
 	}
 	e.open()
-	e.cu.SetSnapshots(o)
+	e.cu.setSnapshots(o)
 }
 
 func (e *env) sets(pid string, n int) []*bundler.Item {
@@ -72,7 +72,7 @@ func (e *env) sets(pid string, n int) []*bundler.Item {
 func TestColdStartFromSnapshot(t *testing.T) {
 	e := newEnv(t)
 	every := SnapshotOptions{Messages: 10}
-	e.cu.SetSnapshots(every)
+	e.cu.setSnapshots(every)
 	pid := e.spawnKV()
 	msgs := e.sets(pid, 35) // nonces 2..36
 	want := e.state(pid)
@@ -137,7 +137,7 @@ func TestColdStartFromSnapshot(t *testing.T) {
 func TestSuspendedCoroutineFallsBackToReplay(t *testing.T) {
 	e := newEnv(t)
 	every := SnapshotOptions{Messages: 3}
-	e.cu.SetSnapshots(every)
+	e.cu.setSnapshots(every)
 	pid := e.spawnKV()
 	ev := e.send(user, pid, `Handlers.add("ask", Handlers.utils.hasMatchingTag("Action", "Ask"), function (msg)
   local answer = Receive({ Action = "Answer" })
@@ -180,7 +180,7 @@ end)`, tag("Action", "Eval"))
 func TestBadSnapshotsAreRefused(t *testing.T) {
 	e := newEnv(t)
 	every := SnapshotOptions{Messages: 5}
-	e.cu.SetSnapshots(every)
+	e.cu.setSnapshots(every)
 	pid := e.spawnKV()
 	other := e.spawnKV()
 	e.sets(pid, 8)
@@ -230,7 +230,7 @@ func TestSnapshotKeepsCronPosition(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	every := SnapshotOptions{Messages: 1000}
-	e.cu.SetSnapshots(every)
+	e.cu.setSnapshots(every)
 	p := e.send(user, "", "", tag("Cron-Interval", "1-second"), tag("Cron-Tag-Action", "Cron"))
 	e.send(user, p.ID, `Ticks = 0
 Handlers.add("tick", Handlers.utils.hasMatchingTag("Action", "Cron"), function (msg) Ticks = Ticks + 1 end)`, tag("Action", "Eval"))
@@ -315,7 +315,7 @@ func (e *env) queuedCheckpoints() []*bundler.Item {
 func TestCheckpointsUploadedAndUsed(t *testing.T) {
 	e := newEnv(t)
 	o := SnapshotOptions{Messages: 10, CheckpointMessages: 10, CheckpointMinNonce: 5}
-	e.cu.SetSnapshots(o)
+	e.cu.setSnapshots(o)
 	pid := e.spawnKV()
 	e.sets(pid, 25) // nonces 2..26: checkpoints after 9 and 19
 	want := e.state(pid)
@@ -366,7 +366,7 @@ func TestCheckpointsUploadedAndUsed(t *testing.T) {
 	// newest good checkpoint and evaluates only the rest.
 	e.wipe(o, "snapshots", pid)
 	e.wipe(o, "results", pid)
-	e.cu.SetCheckpointSource(gw)
+	e.cu.setCheckpointSource(gw)
 	if got := e.state(pid); got != want {
 		t.Fatalf("state from checkpoint differs")
 	}
@@ -402,7 +402,7 @@ func TestCheckpointsUploadedAndUsed(t *testing.T) {
 func TestResultAtCheckpointNonce(t *testing.T) {
 	e := newEnv(t)
 	o := SnapshotOptions{Messages: 10, CheckpointMessages: 10, CheckpointMinNonce: 5}
-	e.cu.SetSnapshots(o)
+	e.cu.setSnapshots(o)
 	pid := e.spawnKV()
 	msgs := e.sets(pid, 10) // nonces 2..11: a checkpoint after 9 (msgs[7])
 	want, err := e.cu.Result(context.Background(), pid, msgs[7].ID)
@@ -415,7 +415,7 @@ func TestResultAtCheckpointNonce(t *testing.T) {
 	}
 	e.wipe(o, "snapshots", pid)
 	e.wipe(o, "results", pid)
-	e.cu.SetCheckpointSource(&fakeGateway{items: items})
+	e.cu.setCheckpointSource(&fakeGateway{items: items})
 	got, err := e.cu.Result(context.Background(), pid, msgs[7].ID)
 	if err != nil || string(got) != string(want) {
 		t.Fatalf("result at the checkpoint's nonce: %v\n got %s\nwant %s", err, got, want)
@@ -441,7 +441,7 @@ func retag(tags []bundler.Tag, name, value string) []bundler.Tag {
 func TestSnapshotOfAnotherBuildRefused(t *testing.T) {
 	e := newEnv(t)
 	every := SnapshotOptions{Messages: 5}
-	e.cu.SetSnapshots(every)
+	e.cu.setSnapshots(every)
 	pid := e.spawnKV()
 	e.sets(pid, 5)
 	want := e.state(pid)
@@ -495,7 +495,7 @@ func TestSnapshotOfAnotherBuildRefused(t *testing.T) {
 func TestCheckpointOfAnotherBuildRefused(t *testing.T) {
 	e := newEnv(t)
 	o := SnapshotOptions{Messages: 10, CheckpointMessages: 10, CheckpointMinNonce: 5}
-	e.cu.SetSnapshots(o)
+	e.cu.setSnapshots(o)
 	pid := e.spawnKV()
 	e.sets(pid, 25) // checkpoints after nonces 9 and 19
 	want := e.state(pid)
@@ -533,7 +533,7 @@ func TestCheckpointOfAnotherBuildRefused(t *testing.T) {
 	}
 	e.wipe(o, "snapshots", pid)
 	e.wipe(o, "results", pid)
-	e.cu.SetCheckpointSource(&fakeGateway{items: []*bundler.Item{older, foreign}})
+	e.cu.setCheckpointSource(&fakeGateway{items: []*bundler.Item{older, foreign}})
 	if got := e.state(pid); got != want {
 		t.Fatal("state differs")
 	}
@@ -604,7 +604,7 @@ func TestRandomRestartsMatchNeverSnapshotted(t *testing.T) {
 	copyFile(t, ref.path, sub.path)
 	ref.open()
 	sub.open()
-	sub.cu.SetSnapshots(SnapshotOptions{Messages: int64(1 + rng.IntN(5))})
+	sub.cu.setSnapshots(SnapshotOptions{Messages: int64(1 + rng.IntN(5))})
 	restores := int64(0)
 	for i, id := range ids {
 		if rng.IntN(3) == 0 {
@@ -659,8 +659,8 @@ func firstDiff(got, want string) string {
 func TestIdleProcessesUnloaded(t *testing.T) {
 	e := newEnv(t)
 	o := SnapshotOptions{Messages: 1000} // no periodic snapshot in this test: unloading takes it
-	e.cu.SetSnapshots(o)
-	e.cu.SetMaxLoaded(2)
+	e.cu.setSnapshots(o)
+	e.cu.setMaxLoaded(2)
 	a := e.spawnKV()
 	e.sets(a, 3)
 	want := e.state(a)
@@ -690,7 +690,7 @@ func TestIdleProcessesUnloaded(t *testing.T) {
 // last clean snapshot instead of from the spawn, and sees everything evaluated so far.
 func TestDryRunWithSuspendedHandlerUsesSnapshot(t *testing.T) {
 	e := newEnv(t)
-	e.cu.SetSnapshots(SnapshotOptions{Messages: 4})
+	e.cu.setSnapshots(SnapshotOptions{Messages: 4})
 	pid := e.spawnKV()
 	ev := e.send(user, pid, `Handlers.add("ask", Handlers.utils.hasMatchingTag("Action", "Ask"), function (msg)
   local answer = Receive({ Action = "Answer" })
@@ -739,7 +739,7 @@ func TestSnapshotKeepsMemoryAccounting(t *testing.T) {
 	e := newEnv(t)
 	e.useModule(runtime.Limits{Memory: 3 << 20}) // the module sets the limit, on every CU
 	every := SnapshotOptions{Messages: 4}
-	e.cu.SetSnapshots(every)
+	e.cu.setSnapshots(every)
 	pid := e.spawnKV()
 	// Each message leaves the previous 400 kB string as garbage: the state is measured again every few.
 	junk := func(i int) *bundler.Item {

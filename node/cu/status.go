@@ -11,10 +11,6 @@ import (
 	"github.com/aonode/aonode/node/store"
 )
 
-// SetProgress makes the CU report long evaluations (a process rebuilt from far behind) to t. Set it before
-// serving.
-func (s *Service) SetProgress(t *progress.Tracker) { s.progress = t }
-
 // trackAfter is how many messages an evaluation must have left before it is tracked (0: loadPage): short
 // catch-ups (a request after a few new messages) cost nothing extra.
 func (s *Service) trackAfter() int {

@@ -9,7 +9,7 @@ import (
 
 func TestRebuildIsTrackedAndStatusReported(t *testing.T) {
 	e := newEnv(t)
-	e.cu.SetSnapshots(SnapshotOptions{}) // no snapshots: a restart replays everything
+	e.cu.setSnapshots(SnapshotOptions{}) // no snapshots: a restart replays everything
 	pid := e.spawnKV()
 	e.sets(pid, 4)
 	st, err := e.cu.Status(context.Background(), pid)
@@ -23,7 +23,7 @@ func TestRebuildIsTrackedAndStatusReported(t *testing.T) {
 
 	e.restart()
 	tr := progress.New()
-	e.cu.SetProgress(tr)
+	e.cu.setProgress(tr)
 	e.cu.trackMin = 3
 	if st, err = e.cu.Status(context.Background(), pid); err != nil || st.Loaded || st.Nonce != 1 {
 		t.Fatalf("status of a process not loaded: %+v, %v (want the stored results' nonce 1)", st, err)
@@ -54,7 +54,7 @@ func TestRebuildIsTrackedAndStatusReported(t *testing.T) {
 
 func TestStatusReportsSnapshotAndCheckpoint(t *testing.T) {
 	e := newEnv(t)
-	e.cu.SetSnapshots(SnapshotOptions{Messages: 2, CheckpointMessages: 3})
+	e.cu.setSnapshots(SnapshotOptions{Messages: 2, CheckpointMessages: 3})
 	pid := e.spawnKV()
 	e.sets(pid, 3)
 	if _, err := e.cu.Load(context.Background(), pid); err != nil {

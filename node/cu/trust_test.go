@@ -15,7 +15,8 @@ func TestSchedulerNamedAuthority(t *testing.T) {
 	e := newEnv(t)
 	mu := otherUser // plays the deployment's MU
 	before := e.spawnKV()
-	e.su.SetSpawnAuthority(mu.Address())
+	e.authority = mu.Address() // the SU names the MU from now on
+	e.restart()
 	pid := e.spawnKV()
 
 	asg, err := e.su.Lookup(context.Background(), pid, pid)

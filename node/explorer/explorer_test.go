@@ -94,8 +94,8 @@ func newEnv(t testing.TB, wrap func(Store) Store) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	e := &env{t: t, db: db, prog: progress.New()}
-	e.su = su.New(nodeW, db, fixedHeight(7), nil, nil)
-	e.cu = cu.New(nodeW, e.su, localModules{db}, db, nil)
+	e.su = su.New(su.Config{Signer: nodeW, Store: db, Heights: fixedHeight(7)})
+	e.cu = cu.New(cu.Config{Signer: nodeW, Scheduler: e.su, Modules: localModules{db}, Store: db})
 	rt, err := aoslua.Current()
 	if err != nil {
 		t.Fatal(err)

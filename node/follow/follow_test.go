@@ -64,7 +64,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	gin.SetMode(gin.ReleaseMode)
 	f := &fixture{t: t, suDB: openDB(t), user: wallet(t, "fuzz-user-wallet.json"), suW: wallet(t, "fuzz-node-wallet.json"), fromGW: map[string]*bundler.Item{}}
-	f.sched = su.New(f.suW, f.suDB, fixedHeight(7), nil, nil)
+	f.sched = su.New(su.Config{Signer: f.suW, Store: f.suDB, Heights: fixedHeight(7)})
 	r := gin.New()
 	f.sched.Routes(r, 10<<20)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

@@ -141,12 +141,11 @@ func newFixture(t *testing.T, lifetime time.Duration) *fixture {
 	}
 	f.db = db
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.su = su.New(f.suW, db, fixedHeight(1), nil, log)
-	f.su.SetSpawnAuthority(f.muW.Address())
+	f.su = su.New(su.Config{Signer: f.suW, Store: db, Heights: fixedHeight(1), Log: log, SpawnAuthority: f.muW.Address(),
+		OnScheduled: func() { f.mu.Wake() }})
 	f.cu = &results{m: map[string]*aos.Result{}}
 	f.net = &network{remote: map[string]string{}, wallets: map[string]bool{}, failing: map[string]int{}, tries: map[string]map[string]int{}}
 	f.mu = New(f.muW, f.su, f.cu, f.net, db, log, Options{RetryMin: 10 * time.Millisecond, RetryMax: 40 * time.Millisecond, Lifetime: lifetime})
-	f.su.OnScheduled(f.mu.Wake)
 	f.moduleID = id(25)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.mu.Start(ctx)

@@ -57,15 +57,12 @@ type Recoverer struct {
 	prog    *progress.Tracker
 }
 
-// SetProgress makes recoveries report what they fetched to t (shown while they run).
-func (r *Recoverer) SetProgress(t *progress.Tracker) { r.prog = t }
-
-// New builds a recoverer.
-func New(gw Gateway, db *store.DB, log *slog.Logger) *Recoverer {
+// New builds a recoverer; recoveries report what they fetched to prog while they run (nil: not reported).
+func New(gw Gateway, db *store.DB, log *slog.Logger, prog *progress.Tracker) *Recoverer {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Recoverer{gw: gw, db: db, log: log, retries: 4}
+	return &Recoverer{gw: gw, db: db, log: log, retries: 4, prog: prog}
 }
 
 // assignment is one verified assignment with what it says.

@@ -34,9 +34,8 @@ func edSU(t *testing.T) (*Service, *store.DB, *atomic.Int64) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	s := New(edSigner(t), db, fixedHeight(7), nil, nil)
 	var groups atomic.Int64
-	s.OnScheduled(func() { groups.Add(1) })
+	s := New(Config{Signer: edSigner(t), Store: db, Heights: fixedHeight(7), OnScheduled: func() { groups.Add(1) }})
 	return s, db, &groups
 }
 

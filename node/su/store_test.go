@@ -46,7 +46,7 @@ func TestStoreFailureIsAnInternalError(t *testing.T) {
 	_, db := newSU(t)
 	var logs bytes.Buffer
 	fs := &diskFull{Store: db}
-	s := New(sw, fs, fixedHeight(1234), nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	s := New(Config{Signer: sw, Store: fs, Heights: fixedHeight(1234), Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	ctx := context.Background()
 	p := spawnItem(t, s)
 	if _, err := s.Write(ctx, p); err != nil {

@@ -136,28 +136,36 @@ type queued struct {
 	err      error
 }
 
-// New builds the scheduler.
-func New(w bundler.Signer, db Store, heights HeightSource, txs TxSource, log *slog.Logger) *Service {
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Service{wallet: w, db: db, heights: heights, txs: txs, log: log, now: time.Now, locks: map[string]*sync.Mutex{}, pipes: map[string]*pipe{}, floors: map[string]int64{}}
+// Config is what an SU is built from.
+type Config struct {
+	Signer  bundler.Signer // signs assignments; its address is the Scheduler tag value processes name
+	Store   Store
+	Heights HeightSource
+	Txs     TxSource     // on-chain transactions for assignments of them (nil: none can be assigned)
+	Log     *slog.Logger // nil: slog.Default()
+	// ModuleCheck refuses a spawn naming a module the CU cannot run, before anything is stored (a process
+	// whose module is unknown could never be evaluated). nil: every module is taken.
+	ModuleCheck ModuleCheck
+	// SpawnAuthority, when set, is named as an Authority of every process the SU schedules, in a tag of the
+	// spawn's assignment (which the SU signs): the CU adds it to the process's own Authority tags. aonode names
+	// its deployment's MU there, so processes trust the messages any MU of the deployment pushes for other
+	// processes, even when their spawn (signed by a client, which the MU cannot change) names no Authority.
+	SpawnAuthority string
+	// OnScheduled is called after every entry the SU writes (each has a crank queued with it).
+	OnScheduled func()
 }
 
-// SetModuleCheck makes a spawn naming a module the CU cannot run a refusal, before anything is stored (a
-// process whose module is unknown could never be evaluated). Set it before serving.
-func (s *Service) SetModuleCheck(fn ModuleCheck) { s.checkModule = fn }
-
-// SetSpawnAuthority makes the SU name addr as an Authority of every process it schedules from now on, in a tag
-// of the spawn's assignment (which the SU signs): the CU adds it to the process's own Authority tags. aonode
-// names its deployment's MU there, so processes trust the messages any MU of the deployment pushes for other
-// processes, even when their spawn (signed by a client, which the MU cannot change) names no Authority. Set it
-// before serving.
-func (s *Service) SetSpawnAuthority(addr string) { s.authority = addr }
-
-// OnScheduled sets fn to be called after every entry the SU writes (each has a crank queued with it). Set it
-// before serving.
-func (s *Service) OnScheduled(fn func()) { s.scheduled = fn }
+// New builds the scheduler.
+func New(c Config) *Service {
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return &Service{
+		wallet: c.Signer, db: c.Store, heights: c.Heights, txs: c.Txs, log: c.Log, checkModule: c.ModuleCheck,
+		authority: c.SpawnAuthority, scheduled: c.OnScheduled,
+		now: time.Now, locks: map[string]*sync.Mutex{}, pipes: map[string]*pipe{}, floors: map[string]int64{},
+	}
+}
 
 // Address is the scheduler's wallet address (the Scheduler tag value processes use).
 func (s *Service) Address() string { return s.wallet.Address() }

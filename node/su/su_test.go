@@ -47,7 +47,7 @@ func newSU(t *testing.T) (*Service, *store.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return New(sw, db, fixedHeight(1234), nil, nil), db
+	return New(Config{Signer: sw, Store: db, Heights: fixedHeight(1234)}), db
 }
 
 func sign(t *testing.T, w *bundler.Wallet, target string, tags ...bundler.Tag) *bundler.Item {
@@ -298,12 +298,12 @@ func TestInvalidUTF8Refused(t *testing.T) {
 func TestSpawnModuleCheck(t *testing.T) {
 	s, db := newSU(t)
 	ctx := context.Background()
-	s.SetModuleCheck(func(_ context.Context, id string) error {
+	s.checkModule = func(_ context.Context, id string) error {
 		if id != "mod" {
 			return &Error{Status: 422, Msg: "module " + id + " is not runnable"}
 		}
 		return nil
-	})
+	}
 	_, uw := wallets(t)
 	bad := sign(t, uw, "", bundler.Tag{Name: "Data-Protocol", Value: "ao"}, bundler.Tag{Name: "Type", Value: "Process"},
 		bundler.Tag{Name: "Module", Value: "other"}, bundler.Tag{Name: "Scheduler", Value: s.Address()})

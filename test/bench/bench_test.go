@@ -199,8 +199,7 @@ func newCU(b testing.TB, dir string, sched *synth, o cu.SnapshotOptions) (*cu.Se
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := cu.New(w, sched, sched, db, quiet)
-	c.SetSnapshots(o)
+	c := cu.New(cu.Config{Signer: w, Scheduler: sched, Modules: sched, Store: db, Log: quiet, Snapshots: o})
 	return c, db
 }
 
