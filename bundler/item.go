@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/everFinance/goar/types"
@@ -150,13 +151,35 @@ func SigTypesForOwner(owner string) []int {
 
 // OwnerToAddress turns a base64url public key into its Arweave address, base64url(sha256(key)).
 func OwnerToAddress(owner string) string {
+	// Every message of a process is read with its signer's address, and a node sees few signers: the
+	// decode and hash of a 512-byte key per message showed in the CU's profile.
+	ownerAddrs.Lock()
+	addr, ok := ownerAddrs.m[owner]
+	ownerAddrs.Unlock()
+	if ok {
+		return addr
+	}
 	b, err := base64.RawURLEncoding.DecodeString(owner)
 	if err != nil {
 		return ""
 	}
 	h := sha256.Sum256(b)
-	return base64.RawURLEncoding.EncodeToString(h[:])
+	addr = base64.RawURLEncoding.EncodeToString(h[:])
+	ownerAddrs.Lock()
+	if len(ownerAddrs.m) >= maxOwnerAddrs {
+		clear(ownerAddrs.m) // bounded: a node facing many signers only loses the shortcut
+	}
+	ownerAddrs.m[owner] = addr
+	ownerAddrs.Unlock()
+	return addr
 }
+
+const maxOwnerAddrs = 4096
+
+var ownerAddrs = struct {
+	sync.Mutex
+	m map[string]string
+}{m: map[string]string{}}
 
 // CheckUTF8 refuses tags whose name or value is not valid UTF-8: every JSON view of the item (the SU's
 // message list, the process's msg.Tags) would show replacement characters instead of the signed bytes.

@@ -2,6 +2,9 @@ package bundler
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -246,5 +249,33 @@ func TestCheckUTF8(t *testing.T) {
 		if (err == nil) != tc.ok || err != nil && !errors.Is(err, ErrInvalidItem) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
+	}
+}
+
+// The owner-address cache gives what the hash gives, and stays bounded.
+func TestOwnerToAddressCache(t *testing.T) {
+	direct := func(owner string) string {
+		b, _ := base64.RawURLEncoding.DecodeString(owner)
+		h := sha256.Sum256(b)
+		return base64.RawURLEncoding.EncodeToString(h[:])
+	}
+	for i := range maxOwnerAddrs + 10 {
+		key := make([]byte, 32)
+		binary.BigEndian.PutUint64(key, uint64(i))
+		owner := base64.RawURLEncoding.EncodeToString(key)
+		for range 2 { // computed, then cached
+			if got, want := OwnerToAddress(owner), direct(owner); got != want {
+				t.Fatalf("key %d: %s, want %s", i, got, want)
+			}
+		}
+	}
+	ownerAddrs.Lock()
+	n := len(ownerAddrs.m)
+	ownerAddrs.Unlock()
+	if n > maxOwnerAddrs {
+		t.Fatalf("cache holds %d addresses, bound %d", n, maxOwnerAddrs)
+	}
+	if OwnerToAddress("not base64!") != "" {
+		t.Fatal("a bad key has an address")
 	}
 }

@@ -330,6 +330,7 @@ func toMessage(pid string, sc *su.Scheduled, trusted map[string]bool) runtime.Me
 	if fp, ok := m.Tag("From-Process"); ok && fp != "" && trusted[msg.Owner] {
 		msg.From, msg.ForwardedBy = fp, msg.Owner
 	}
+	msg.Tags = make([]runtime.Tag, 0, len(m.Tags))
 	for _, t := range m.Tags {
 		// A message may not claim its own From or Owner; those come from the signature.
 		if t.Name == "From" || t.Name == "Owner" {
