@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aonode/aonode/gateway"
+	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/metrics"
 	"github.com/aonode/aonode/node/mu"
 	"github.com/aonode/aonode/node/store"
@@ -155,6 +156,7 @@ func (r *remote) post(ctx context.Context, url string, raw []byte) ([]byte, erro
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set("Accept", "application/json")
+	httpx.SetRequestID(ctx, req)
 	res, err := r.httpc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("post to scheduler %s: %w", url, err)

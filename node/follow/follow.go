@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/recovery"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
@@ -268,6 +269,7 @@ func (f *Follower) page(ctx context.Context, base, pid string, from int64) (*pag
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
+	httpx.SetRequestID(ctx, req)
 	res, err := f.opts.Client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("read schedule from %s: %w", base, err)

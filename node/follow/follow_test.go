@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )
@@ -56,6 +58,8 @@ type fixture struct {
 	pid        string
 	srv        *httptest.Server
 	tamper     func(pg map[string]any)
+	mu         sync.Mutex
+	requestIDs []string // X-Request-Id of each request the SU got
 	msgs       []*bundler.Item
 	fromGW     map[string]*bundler.Item // what the "gateway" gives back
 	gwRequests int
@@ -68,6 +72,9 @@ func newFixture(t *testing.T) *fixture {
 	r := gin.New()
 	f.sched.Routes(r, 10<<20)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		f.mu.Lock()
+		f.requestIDs = append(f.requestIDs, req.Header.Get("X-Request-Id"))
+		f.mu.Unlock()
 		rec := httptest.NewRecorder()
 		r.ServeHTTP(rec, req)
 		body := rec.Body.Bytes()
@@ -160,9 +167,15 @@ func TestFollowsAndKeepsFollowing(t *testing.T) {
 	db := openDB(t)
 	fl := f.follower(db, 2) // three pages
 	ctx := context.Background()
-	n, err := fl.Follow(ctx, f.pid, true)
+	n, err := fl.Follow(httpx.ContextWithRequestID(ctx, "trace-1"), f.pid, true)
 	if err != nil || n != 6 {
 		t.Fatalf("first follow added %d (%v), want 6", n, err)
+	}
+	f.mu.Lock()
+	ids := f.requestIDs
+	f.mu.Unlock()
+	if len(ids) != 3 || ids[0] != "trace-1" || ids[2] != "trace-1" {
+		t.Fatalf("the SU saw request ids %q, want the reader's on every page", ids)
 	}
 	f.sameSchedule(db)
 	p, err := db.GetProcess(ctx, f.pid)

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -82,6 +83,33 @@ func RequestID() gin.HandlerFunc {
 
 // RequestIDOf is the request's id ("" outside RequestID).
 func RequestIDOf(c *gin.Context) string { return c.GetString(requestIDKey) }
+
+type requestIDCtx struct{}
+
+// ContextWithRequestID returns ctx carrying id, for work done for a request outside its handler.
+func ContextWithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDCtx{}, id)
+}
+
+// RequestIDFrom is the id of the request ctx serves ("" when none): a gin request's (its context reaches
+// the units as ctx) or one set with ContextWithRequestID. Calls to other units pass it on in
+// X-Request-Id, so one id names a request in every node's logs.
+func RequestIDFrom(ctx context.Context) string {
+	if id, ok := ctx.Value(requestIDCtx{}).(string); ok {
+		return id
+	}
+	if id, ok := ctx.Value(requestIDKey).(string); ok {
+		return id
+	}
+	return ""
+}
+
+// SetRequestID names ctx's request id on an outgoing request (nothing when ctx carries none).
+func SetRequestID(ctx context.Context, req *http.Request) {
+	if id := RequestIDFrom(ctx); id != "" {
+		req.Header.Set(RequestIDHeader, id)
+	}
+}
 
 // wellFormedID accepts 1 to 128 characters of [A-Za-z0-9._:-]: enough for UUIDs, trace ids and ULIDs, and
 // nothing that could forge a log line or a header.

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -128,5 +129,34 @@ func TestRecoveryAnswersInternalError(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "request_id=req-1") || !strings.Contains(logs.String(), "panic: secret state") {
 		t.Fatalf("log: %s", logs.String())
+	}
+}
+
+// A request's id reaches the calls made for it: from the gin context (as handlers pass it on) or one set
+// on a plain context; none is invented.
+func TestRequestIDPassesOn(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.ContextWithFallback = true
+	r.Use(RequestID())
+	var got string
+	r.GET("/", func(c *gin.Context) {
+		out, _ := http.NewRequest(http.MethodGet, "http://other.test/", nil)
+		SetRequestID(c, out)
+		got = out.Header.Get(RequestIDHeader)
+	})
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set(RequestIDHeader, "trace-7")
+	r.ServeHTTP(httptest.NewRecorder(), req)
+	if got != "trace-7" {
+		t.Fatalf("outgoing X-Request-Id %q, want the client's", got)
+	}
+	if id := RequestIDFrom(ContextWithRequestID(context.Background(), "job-1")); id != "job-1" {
+		t.Fatalf("plain context: %q", id)
+	}
+	out, _ := http.NewRequest(http.MethodGet, "http://other.test/", nil)
+	SetRequestID(context.Background(), out)
+	if v := out.Header.Get(RequestIDHeader); v != "" {
+		t.Fatalf("a request id out of nowhere: %q", v)
 	}
 }
