@@ -2,19 +2,20 @@ package bundler
 
 import (
 	"bytes"
-	"encoding/binary"
 	"reflect"
 	"testing"
 
 	"github.com/everFinance/goar/types"
 	"github.com/everFinance/goar/utils"
+
+	"github.com/aonode/aonode/bundler/ans104"
 )
 
 // goarDecode is goar's own decoder, the reference decodeItem must match; a panic is a refusal.
 func goarDecode(raw []byte) (bi *types.BundleItem, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			bi, err = nil, errItemLayout
+			bi, err = nil, ans104.ErrItemLayout
 		}
 	}()
 	return utils.DecodeBundleItem(raw)
@@ -24,7 +25,7 @@ func goarDecode(raw []byte) (bi *types.BundleItem, err error) {
 func sameAsGoar(t *testing.T, name string, raw []byte) {
 	t.Helper()
 	want, werr := goarDecode(raw)
-	got, gerr := decodeItem(raw)
+	got, gerr := ans104.Decode(raw)
 	if (werr == nil) != (gerr == nil) {
 		t.Fatalf("%s: goar err %v, ours %v", name, werr, gerr)
 	}
@@ -64,40 +65,6 @@ func TestDecodeItemMatchesGoar(t *testing.T) {
 	}
 }
 
-// Tags goavro would write in other block layouts (a negative count with a size, several blocks) and hostile
-// ones read the same as goar reads them.
-func TestDecodeTagsMatchesGoar(t *testing.T) {
-	long := func(v int64) []byte { return binary.AppendVarint(nil, v) }
-	rec := func(n, v string) []byte {
-		return append(append(append(long(int64(len(n))), n...), long(int64(len(v)))...), v...)
-	}
-	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
-	cases := map[string][]byte{
-		"one block":           cat(long(2), rec("a", "1"), rec("b", "2"), long(0)),
-		"negative count":      cat(long(-2), long(8), rec("a", "1"), rec("b", "2"), long(0)),
-		"two blocks":          cat(long(1), rec("a", "1"), long(1), rec("b", ""), long(0)),
-		"trailing bytes":      cat(long(1), rec("a", "1"), long(0), []byte{7, 7}),
-		"no end":              cat(long(1), rec("a", "1")),
-		"short value":         cat(long(1), long(1), []byte("a"), long(5), []byte("ab")),
-		"negative size":       cat(long(1), long(-1), long(0)),
-		"huge count":          cat(long(1<<40), rec("a", "1"), long(0)),
-		"min int count":       cat([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}),
-		"overlong varint":     cat([]byte{0x82, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00}, rec("a", "1"), long(0)),
-		"empty":               {},
-		"zero count only":     long(0),
-		"unterminated varint": {0x80},
-	}
-	for name, tb := range cases {
-		t.Run(name, func(t *testing.T) {
-			want, werr := utils.DeserializeTags(tb)
-			got, gerr := decodeTags(tb)
-			if (werr == nil) != (gerr == nil) || werr == nil && !reflect.DeepEqual(got, want) {
-				t.Fatalf("goar %v %v, ours %v %v", want, werr, got, gerr)
-			}
-		})
-	}
-}
-
 // encodeTags writes what goar's SerializeTags writes.
 func TestEncodeTagsMatchesGoar(t *testing.T) {
 	for _, tags := range [][]types.Tag{nil, {{Name: "A", Value: ""}}, {{Name: "Note", Value: "héllo ✓"}, {Name: "Long", Value: string(bytes.Repeat([]byte("y"), 300))}}} {
@@ -105,7 +72,7 @@ func TestEncodeTagsMatchesGoar(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := encodeTags(tags); !bytes.Equal(got, want) {
+		if got := ans104.EncodeTags(tags); !bytes.Equal(got, want) {
 			t.Fatalf("%v: %x, want %x", tags, got, want)
 		}
 	}
@@ -119,7 +86,7 @@ func BenchmarkDecodeItem(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		fn   func([]byte) (*types.BundleItem, error)
-	}{{"aonode", decodeItem}, {"goar-baseline", utils.DecodeBundleItem}} {
+	}{{"aonode", ans104.Decode}, {"goar-baseline", utils.DecodeBundleItem}} {
 		b.Run(c.name, func(b *testing.B) {
 			for range b.N {
 				if _, err := c.fn(it.Raw); err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/everFinance/goar/types"
 	"github.com/everFinance/goar/utils"
+
+	"github.com/aonode/aonode/bundler/ans104"
 )
 
 // Tag is one ANS-104 tag. Tags are kept as an ordered list: names repeat, and the first occurrence wins.
@@ -77,7 +79,7 @@ func decode(raw []byte) (bi *types.BundleItem, err error) {
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrInvalidItem)
 	}
-	bi, err = decodeItem(raw)
+	bi, err = ans104.Decode(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidItem, err)
 	}

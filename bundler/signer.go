@@ -12,6 +12,8 @@ import (
 
 	"github.com/everFinance/goar/types"
 	"github.com/everFinance/goar/utils"
+
+	"github.com/aonode/aonode/bundler/ans104"
 )
 
 // ANS-104 signature types this node parses and verifies (goar verifies all four).
@@ -109,7 +111,7 @@ func (k *Ed25519Key) Sign(data []byte, target, anchor string, tags []Tag) (*Item
 	if err != nil {
 		return nil, err
 	}
-	bi, err := newItem(k.owner, SigEd25519, target, a, data, gt)
+	bi, err := ans104.NewItem(k.owner, SigEd25519, target, a, data, gt)
 	if err != nil {
 		return nil, fmt.Errorf("sign item: %w", err)
 	}

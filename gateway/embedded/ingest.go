@@ -13,6 +13,8 @@ import (
 
 	"github.com/everFinance/goar/types"
 	"github.com/everFinance/goar/utils"
+
+	"github.com/aonode/aonode/bundler/ans104"
 	"go.etcd.io/bbolt"
 )
 
@@ -49,7 +51,9 @@ func decodeItem(raw []byte) (*types.BundleItem, error) {
 	var it *types.BundleItem
 	err := safely("decode data item", func() error {
 		var err error
-		it, err = utils.DecodeBundleItem(raw)
+		// goar's result without its per-call Avro schema compilation (the gateway decodes every item of
+		// every bundle the node posts).
+		it, err = ans104.Decode(raw)
 		return err
 	})
 	if err != nil {

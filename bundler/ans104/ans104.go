@@ -1,7 +1,10 @@
-package bundler
+// Package ans104 decodes and encodes ANS-104 data items as goar does, without goar's per-call Avro schema
+// compilation. The node's bundler and the embedded gateway both use it.
+package ans104
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
@@ -12,16 +15,16 @@ import (
 
 // goar's DecodeBundleItem and NewBundleItem compile the Avro schema of the tags (goavro.NewCodec) on every
 // call: about three quarters of decoding an item, and every message is decoded several times (the MU, the CU
-// reading its schedule, the crank). decodeItem and encodeTags do the same work without it. decodeItem gives
+// reading its schedule, the crank). Decode and EncodeTags do the same work without it. Decode gives
 // exactly what utils.DecodeBundleItem gives for every input it accepts (ans104_test.go compares them), and
 // refuses what it refuses.
 
-var errItemLayout = errors.New("itemBinary incorrect")
+var ErrItemLayout = errors.New("itemBinary incorrect")
 
-// decodeItem decodes an ANS-104 item binary as utils.DecodeBundleItem does.
-func decodeItem(raw []byte) (*types.BundleItem, error) {
+// Decode decodes an ANS-104 item binary as utils.DecodeBundleItem does.
+func Decode(raw []byte) (*types.BundleItem, error) {
 	if len(raw) < 2 {
-		return nil, errItemLayout
+		return nil, ErrItemLayout
 	}
 	sigType := leInt(raw[:2])
 	meta, ok := types.SigConfigMap[sigType]
@@ -31,7 +34,7 @@ func decodeItem(raw []byte) (*types.BundleItem, error) {
 	sigEnd := 2 + meta.SigLength
 	ownerEnd := sigEnd + meta.PubLength
 	if len(raw) < ownerEnd+1 {
-		return nil, errItemLayout
+		return nil, ErrItemLayout
 	}
 	sig := raw[2:sigEnd]
 	id := sha256.Sum256(sig)
@@ -42,22 +45,22 @@ func decodeItem(raw []byte) (*types.BundleItem, error) {
 		tagsStart += 32
 		anchorByte += 32
 		if len(raw) < pos+1+32 {
-			return nil, errItemLayout
+			return nil, ErrItemLayout
 		}
-		target = B64(raw[pos+1 : pos+1+32])
+		target = b64(raw[pos+1 : pos+1+32])
 	}
 	if len(raw) < anchorByte+1 {
-		return nil, errItemLayout
+		return nil, ErrItemLayout
 	}
 	if raw[anchorByte] == 1 {
 		tagsStart += 32
 		if len(raw) < anchorByte+1+32 {
-			return nil, errItemLayout
+			return nil, ErrItemLayout
 		}
-		anchor = B64(raw[anchorByte+1 : anchorByte+1+32])
+		anchor = b64(raw[anchorByte+1 : anchorByte+1+32])
 	}
 	if len(raw) < tagsStart+16 {
-		return nil, errItemLayout
+		return nil, ErrItemLayout
 	}
 	numTags := leInt(raw[tagsStart : tagsStart+8])
 	tags := []types.Tag{}
@@ -66,7 +69,7 @@ func decodeItem(raw []byte) (*types.BundleItem, error) {
 	if numTags > 0 {
 		n := leInt(raw[tagsStart+8 : tagsStart+16])
 		if n < 0 || n > len(raw)-dataStart {
-			return nil, errItemLayout
+			return nil, ErrItemLayout
 		}
 		tagBytes = raw[dataStart : dataStart+n]
 		var err error
@@ -77,14 +80,14 @@ func decodeItem(raw []byte) (*types.BundleItem, error) {
 	}
 	return &types.BundleItem{
 		SignatureType: sigType,
-		Signature:     B64(sig),
-		Owner:         B64(raw[sigEnd:ownerEnd]),
+		Signature:     b64(sig),
+		Owner:         b64(raw[sigEnd:ownerEnd]),
 		Target:        target,
 		Anchor:        anchor,
 		Tags:          tags,
-		Data:          B64(raw[dataStart:]),
-		Id:            B64(id[:]),
-		TagsBy:        B64(tagBytes),
+		Data:          b64(raw[dataStart:]),
+		Id:            b64(id[:]),
+		TagsBy:        b64(tagBytes),
 		ItemBinary:    raw,
 	}, nil
 }
@@ -167,8 +170,8 @@ func avroBytes(b []byte) ([]byte, []byte, error) {
 	return rest[:n], rest[n:], nil
 }
 
-// encodeTags writes tags as goavro writes them for goar (one block, then the zero count); no tags is no bytes.
-func encodeTags(tags []types.Tag) []byte {
+// EncodeTags writes tags as goavro writes them for goar (one block, then the zero count); no tags is no bytes.
+func EncodeTags(tags []types.Tag) []byte {
 	if len(tags) == 0 {
 		return []byte{}
 	}
@@ -196,8 +199,8 @@ func appendAvroLong(b []byte, v int64) []byte {
 	return append(b, byte(u))
 }
 
-// newItem is utils.NewBundleItem for a byte payload, with the tags encoded here.
-func newItem(owner string, sigType int, target, anchor string, data []byte, tags []types.Tag) (*types.BundleItem, error) {
+// NewItem is utils.NewBundleItem for a byte payload, with the tags encoded here.
+func NewItem(owner string, sigType int, target, anchor string, data []byte, tags []types.Tag) (*types.BundleItem, error) {
 	for _, f := range []struct{ name, v string }{{"target", target}, {"anchor", anchor}} {
 		if f.v == "" {
 			continue
@@ -212,6 +215,8 @@ func newItem(owner string, sigType int, target, anchor string, data []byte, tags
 	}
 	return &types.BundleItem{
 		SignatureType: sigType, Owner: owner, Target: target, Anchor: anchor, Tags: tags,
-		TagsBy: B64(encodeTags(tags)), ItemBinary: []byte{}, Data: B64(data),
+		TagsBy: base64.RawURLEncoding.EncodeToString(EncodeTags(tags)), ItemBinary: []byte{}, Data: base64.RawURLEncoding.EncodeToString(data),
 	}, nil
 }
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
