@@ -257,7 +257,12 @@ func TestCrankDeliversEveryOutboxEntry(t *testing.T) {
 		}
 	}
 	// Wallets: the process owner (the spawn's signer) and the one the gateway knows, stored and uploaded.
-	if st := f.mu.Stats(); st.ToWallets != 2 || st.Failed != 1 {
+	// The counters follow the store's writes (the queue can read as drained a moment before the last count).
+	st := f.mu.Stats()
+	for deadline := time.Now().Add(2 * time.Second); (st.ToWallets != 2 || st.Failed != 1) && time.Now().Before(deadline); st = f.mu.Stats() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if st.ToWallets != 2 || st.Failed != 1 {
 		t.Fatalf("stats %+v: want 2 wallet messages and 1 failure", st)
 	}
 	// The sibling got the message (From-Process = parent, signed by the MU) and the assignment.
