@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aonode/aonode/bundler"
@@ -74,6 +75,7 @@ type Follower struct {
 }
 
 type followed struct {
+	own      atomic.Bool // scheduled by this node's SU (a process's scheduler never changes)
 	mu       sync.Mutex
 	lastSync time.Time // when the last completed sync started
 }
@@ -117,15 +119,21 @@ func (f *Follower) state(pid string) *followed {
 // ErrNotFollowed (with nothing done) for a process this node's SU schedules. Unless force is set, a process
 // synced less than MinInterval ago is not asked again; concurrent calls for one process share one sync.
 func (f *Follower) Follow(ctx context.Context, pid string, force bool) (int, error) {
+	// The CU asks before every dry-run and read, for its own processes too: those are known after one look
+	// at the store.
+	st := f.state(pid)
+	if st.own.Load() {
+		return 0, ErrNotFollowed
+	}
 	p, err := f.db.GetProcess(ctx, pid)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return 0, err
 	}
 	if p != nil && p.Scheduler == f.self {
+		st.own.Store(true)
 		return 0, ErrNotFollowed
 	}
 	asked := time.Now()
-	st := f.state(pid)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	// Another caller synced while this one waited: its answer is as fresh as this one's would be.

@@ -198,10 +198,15 @@ func TestFollowsAndKeepsFollowing(t *testing.T) {
 	if f.gwRequests != 0 {
 		t.Fatalf("text messages were fetched from the gateway %d times", f.gwRequests)
 	}
-	// This node's own processes are not followed.
+	// This node's own processes are not followed, and the follower remembers them as its own.
 	own := New(db, f, f, f.suW.Address(), Options{})
-	if _, err := own.Follow(ctx, f.pid, true); !errors.Is(err, ErrNotFollowed) {
-		t.Fatalf("own process: %v", err)
+	for i := range 2 {
+		if _, err := own.Follow(ctx, f.pid, true); !errors.Is(err, ErrNotFollowed) {
+			t.Fatalf("own process, call %d: %v", i, err)
+		}
+	}
+	if !own.state(f.pid).own.Load() {
+		t.Fatal("the follower does not remember its own process")
 	}
 }
 
