@@ -367,61 +367,92 @@ func (s *Service) evaluate(ctx context.Context, p *proc, toNonce int64) error {
 	}
 	var job *progress.Job // a long evaluation (a rebuild) is shown while it runs
 	defer func() { job.End() }()
+	out := &resultBuffer{s: s, pid: p.id}
 	from := p.nonce
 	for toNonce < 0 || p.nonce < toNonce {
 		batch, err := s.sched.Load(ctx, p.id, p.nonce+1, toNonce, loadPage)
 		if err != nil {
-			return fmt.Errorf("load messages of %s: %w", p.id, err)
+			return errors.Join(fmt.Errorf("load messages of %s: %w", p.id, err), out.flush(ctx))
 		}
 		if len(batch) == 0 {
-			return nil
+			break
 		}
 		if job == nil && from == p.nonce {
 			job = s.trackEval(ctx, p, toNonce, len(batch))
 		}
-		if err := s.evalBatch(ctx, p, batch); err != nil {
-			return err
+		if err := s.evalBatch(ctx, p, batch, out); err != nil {
+			return errors.Join(err, out.flush(ctx))
 		}
 		job.Set(p.nonce - from)
 	}
+	return out.flush(ctx)
+}
+
+// resultBuffer holds the results of one evaluation until they are written together: every reader of a result
+// waits for the process's lock, which the evaluation holds, so results written at its end (or before a snapshot,
+// or when many are held) are seen as soon as they would be if each batch were written alone, with a commit (two
+// fsyncs) per flush instead of per batch. A crash loses only results that evaluating again reproduces.
+type resultBuffer struct {
+	s     *Service
+	pid   string
+	rows  []store.ResultRow
+	fresh []*su.Scheduled
+	bytes int
+}
+
+// resultBufferMax bounds what one evaluation holds before writing (rows and their bytes).
+const resultBufferMax, resultBufferBytes = 5000, 8 << 20
+
+func (b *resultBuffer) add(sc *su.Scheduled, raw []byte) {
+	b.rows, b.fresh = append(b.rows, store.ResultRow{Nonce: sc.Nonce, Raw: raw}), append(b.fresh, sc)
+	b.bytes += len(raw)
+}
+
+func (b *resultBuffer) full() bool {
+	return len(b.rows) >= resultBufferMax || b.bytes >= resultBufferBytes
+}
+
+func (b *resultBuffer) flush(ctx context.Context) error {
+	if len(b.rows) == 0 {
+		return nil
+	}
+	s := b.s
+	// Evaluated already: the results are kept even when the request that asked for them has gone (else the
+	// VM would be ahead of its stored results, and the gap replayed from the spawn).
+	ctx = context.WithoutCancel(ctx)
+	if err := s.db.PutResults(ctx, b.pid, b.rows); err != nil {
+		return err
+	}
+	if s.cache != nil {
+		// Shared with the other CUs of the deployment; a cache failure only costs them a re-evaluation.
+		entries := make([]cache.Entry, len(b.rows))
+		for i, r := range b.rows {
+			entries[i] = cache.Entry{IDs: []string{b.fresh[i].MessageID, b.fresh[i].AssignmentID}, Raw: r.Raw}
+		}
+		if err := s.cache.PutResults(ctx, b.pid, entries); err != nil {
+			s.log.Warn("results not cached", "process", b.pid, "err", err)
+		}
+	}
+	clear(b.fresh) // the batches they point into can go
+	b.rows, b.fresh, b.bytes = b.rows[:0], b.fresh[:0], 0
 	return nil
 }
 
-// evalBatch evaluates consecutive scheduled messages and stores their results in one write (a crash loses
-// only results that evaluating again reproduces). Called with p.mu held.
-func (s *Service) evalBatch(ctx context.Context, p *proc, batch []su.Scheduled) error {
+// evalBatch evaluates consecutive scheduled messages, their new results going to out. Called with p.mu held.
+func (s *Service) evalBatch(ctx context.Context, p *proc, batch []su.Scheduled, out *resultBuffer) error {
 	stored, err := s.db.LastResultNonce(ctx, p.id)
 	if err != nil {
 		return err
 	}
-	var rows []store.ResultRow
-	var fresh []*su.Scheduled
-	flush := func() error {
-		if err := s.db.PutResults(ctx, p.id, rows); err != nil {
-			return err
-		}
-		if s.cache != nil && len(rows) > 0 {
-			// Shared with the other CUs of the deployment; a cache failure only costs them a re-evaluation.
-			entries := make([]cache.Entry, len(rows))
-			for i, r := range rows {
-				entries[i] = cache.Entry{IDs: []string{fresh[i].MessageID, fresh[i].AssignmentID}, Raw: r.Raw}
-			}
-			if err := s.cache.PutResults(ctx, p.id, entries); err != nil {
-				s.log.Warn("results not cached", "process", p.id, "err", err)
-			}
-		}
-		rows, fresh = rows[:0], fresh[:0]
-		return nil
-	}
 	for i := range batch {
 		if err := ctx.Err(); err != nil {
-			return errors.Join(err, flush())
+			return err
 		}
 		sc := &batch[i]
 		if sc.Nonce > 0 {
 			// Cron ticks due by this message's time run before it, the same way on every replay.
 			if err := s.runCrons(ctx, p, sc.Timestamp); err != nil {
-				return errors.Join(err, flush())
+				return err
 			}
 		}
 		var old []byte
@@ -441,20 +472,20 @@ func (s *Service) evalBatch(ctx context.Context, p *proc, batch []su.Scheduled) 
 		took := time.Since(start)
 		raw, err := res.Encode()
 		if err != nil {
-			return errors.Join(fmt.Errorf("encode result %s/%d: %w", p.id, sc.Nonce, err), flush())
+			return fmt.Errorf("encode result %s/%d: %w", p.id, sc.Nonce, err)
 		}
 		if old != nil && string(old) != string(raw) {
 			// Replay after a restart: the stored result must be what evaluation gives again.
 			s.log.Warn("replayed result differs from stored", "process", p.id, "nonce", sc.Nonce)
 		}
 		if old == nil {
-			rows, fresh = append(rows, store.ResultRow{Nonce: sc.Nonce, Raw: raw}), append(fresh, sc)
+			out.add(sc, raw)
 		}
 		p.nonce, p.timestamp, p.blockHeight = sc.Nonce, sc.Timestamp, sc.BlockHeight
 		if res.Error != "" {
 			// The result goes out as it is; the state it left does not (the result first: the rebuild
 			// skips it by its stored Error).
-			if err := flush(); err != nil {
+			if err := out.flush(ctx); err != nil {
 				return err
 			}
 			s.countEval(p, took)
@@ -465,13 +496,17 @@ func (s *Service) evalBatch(ctx context.Context, p *proc, batch []su.Scheduled) 
 		}
 		if s.countEval(p, took) {
 			// Results first, so a snapshot never runs ahead of the results it stands for.
-			if err := flush(); err != nil {
+			if err := out.flush(ctx); err != nil {
 				return err
 			}
 			s.snapshotDue(ctx, p)
+		} else if out.full() {
+			if err := out.flush(ctx); err != nil {
+				return err
+			}
 		}
 	}
-	return flush()
+	return nil
 }
 
 // known checks that the process is held here; a process that is not is first recovered from the gateway

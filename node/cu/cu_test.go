@@ -433,3 +433,67 @@ func TestUnknownProcessesLeaveNoEntry(t *testing.T) {
 		t.Fatalf("%d process entries after requests for unknown ids", n)
 	}
 }
+
+// pagedScheduler hands out at most page entries per Load and cancels the evaluation's context at the Load after
+// cancelAt entries were handed out (0: never), as a client that goes away mid-evaluation does.
+type pagedScheduler struct {
+	*su.Service
+	page, cancelAt int
+	cancel         context.CancelFunc
+	handed, loads  int
+}
+
+func (s *pagedScheduler) Load(ctx context.Context, pid string, from, to int64, limit int) ([]su.Scheduled, error) {
+	s.loads++
+	if s.cancelAt > 0 && s.handed >= s.cancelAt {
+		s.cancel()
+		return nil, ctx.Err()
+	}
+	out, err := s.Service.Load(ctx, pid, from, to, min(limit, s.page))
+	s.handed += len(out)
+	return out, err
+}
+
+// TestResultsKeptWhenRequesterGoes: an evaluation reading its schedule in several batches stores every result
+// it evaluated, also when the request that started it goes away half-way (its results are not lost, to be
+// replayed from the spawn later).
+func TestResultsKeptWhenRequesterGoes(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		cancelAt int
+	}{{"complete", 0}, {"requester gone after 4", 4}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			pid := e.spawnKV()
+			const sets = 9
+			for i := range sets {
+				e.send(user, pid, "", tag("Action", "Set"), tag("Key", fmt.Sprint("k", i)), tag("Value", "v"))
+			}
+			e.restart()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			sched := &pagedScheduler{Service: e.su, page: 2, cancelAt: tc.cancelAt, cancel: cancel}
+			c := New(Config{Signer: nodeW, Scheduler: sched, Modules: localModules{e.db}, Store: e.db})
+			n, err := c.Load(ctx, pid)
+			want := int64(1 + sets) // spawn at 0, Eval at 1, then the Sets
+			if tc.cancelAt > 0 {
+				want = int64(tc.cancelAt) - 1
+				if err == nil {
+					t.Fatal("cancelled evaluation reported no error")
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if n != want {
+				t.Fatalf("evaluated to nonce %d, want %d", n, want)
+			}
+			if sched.loads < 2 {
+				t.Fatalf("%d loads: the case needs several batches", sched.loads)
+			}
+			last, err := e.db.LastResultNonce(context.Background(), pid)
+			if err != nil || last != n {
+				t.Fatalf("last stored result %d (%v), want every evaluated one up to %d", last, err, n)
+			}
+		})
+	}
+}
