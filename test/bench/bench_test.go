@@ -82,6 +82,19 @@ type synthProc struct {
 	last  int64
 	keys  int64
 	start int64 // timestamp of nonce 0 (ms)
+	built []su.Scheduled
+}
+
+// prebuild makes the entries up to nonce to ahead, so reading them costs the CU what reading a schedule held in
+// memory costs (nothing), as the VM baseline's messages are made before its clock starts.
+func (s *synth) prebuild(pid string, to int64) {
+	p := s.procs[pid]
+	p.built = nil
+	built := make([]su.Scheduled, to+1)
+	for n := range built {
+		built[n] = s.entry(p, int64(n))
+	}
+	p.built = built
 }
 
 func newSynth(b testing.TB) *synth {
@@ -105,6 +118,9 @@ func (s *synth) add(name string, last, keys int64) string {
 }
 
 func (s *synth) entry(p *synthProc, n int64) su.Scheduled {
+	if n < int64(len(p.built)) {
+		return p.built[n]
+	}
 	e := store.Entry{
 		Process: p.id, Nonce: n, Timestamp: p.start + n, BlockHeight: 1000, HashChain: id("chain", p.id, n),
 		AssignmentID: id("assignment", p.id, n), MessageID: id("message", p.id, n), Local: true,
@@ -222,7 +238,8 @@ func oneCore(fn func()) {
 // (signed, queued for upload) taken by the default policy.
 func BenchmarkEval(b *testing.B) {
 	b.Run("vm", func(b *testing.B) {
-		var took time.Duration
+		var took, cpu time.Duration
+		var mem memUse
 		for i := range b.N {
 			// The very messages the CU evaluates below (the synthetic schedule's, as the CU hands them to the
 			// runtime), so the ratio is the CU's own cost and nothing else.
@@ -247,21 +264,27 @@ func BenchmarkEval(b *testing.B) {
 			}
 			runtime.GC() // start from the same heap whatever ran before
 			oneCore(func() {
-				t0 := time.Now()
+				stop := profile(b)
+				t0, c0, m0 := time.Now(), cpuTime(), memNow()
 				for _, m := range msgs[2+evalWarmUp:] {
 					if r := p.Handle(m); len(r.Messages) != 1 || r.Messages[0].Data != "Value stored!" {
 						b.Fatalf("Set: %+v", r)
 					}
 				}
-				took += time.Since(t0)
+				took, cpu = took+time.Since(t0), cpu+cpuTime()-c0
+				mem.add(m0)
+				stop()
 			})
 			p.Close()
 		}
-		vmRate = float64(b.N*evalMessages) / took.Seconds()
+		vmRate, vmCPURate = float64(b.N*evalMessages)/took.Seconds(), float64(b.N*evalMessages)/cpu.Seconds()
 		b.ReportMetric(vmRate, "msg/s")
+		b.ReportMetric(vmCPURate, "msg/cpu-s")
+		mem.report(b, b.N*evalMessages)
 	})
 	b.Run("cu", func(b *testing.B) {
-		var took time.Duration
+		var took, cpu time.Duration
+		var mem memUse
 		var snaps int64
 		for i := range b.N {
 			sched := newSynth(b)
@@ -272,11 +295,15 @@ func BenchmarkEval(b *testing.B) {
 				b.Fatal(err)
 			}
 			sched.procs[pid].last = evalWarmUp + evalMessages + 1
+			sched.prebuild(pid, evalWarmUp+evalMessages+1)
 			runtime.GC()
 			oneCore(func() {
-				t0 := time.Now()
+				stop := profile(b)
+				t0, c0, m0 := time.Now(), cpuTime(), memNow()
 				n, err := c.Load(context.Background(), pid)
-				took += time.Since(t0)
+				took, cpu = took+time.Since(t0), cpu+cpuTime()-c0
+				mem.add(m0)
+				stop()
 				if err != nil || n != evalWarmUp+evalMessages+1 {
 					b.Fatalf("evaluated to %d: %v", n, err)
 				}
@@ -287,9 +314,13 @@ func BenchmarkEval(b *testing.B) {
 		}
 		b.ReportMetric(float64(snaps)/float64(b.N), "snapshots")
 		cuRate = float64(b.N*evalMessages) / took.Seconds()
+		cuCPURate := float64(b.N*evalMessages) / cpu.Seconds()
+		mem.report(b, b.N*evalMessages)
 		b.ReportMetric(cuRate, "msg/s")
+		b.ReportMetric(cuCPURate, "msg/cpu-s")
 		if vmRate > 0 {
 			b.ReportMetric(cuRate/vmRate, "x-vm")
+			b.ReportMetric(cuCPURate/vmCPURate, "x-vm-cpu")
 		}
 	})
 }
@@ -323,7 +354,7 @@ func checkSet(b testing.TB, db *store.DB, pid string, nonce int64) {
 }
 
 // vmRate and cuRate are BenchmarkEval's figures in this run (msg/s), the baselines of later ratios.
-var vmRate, cuRate float64
+var vmRate, vmCPURate, cuRate float64
 
 // BenchmarkColdStart100k starts a process of 100,000 Set messages (100,000 distinct keys) in a fresh CU:
 // by replaying every message (the baseline: what a CU without snapshots does after a restart), and from the
@@ -440,4 +471,24 @@ func BenchmarkIdleProcessMemory(b *testing.B) {
 	b.ReportMetric(perRestored/float64(b.N)/1024, "KiB/restored")
 	b.ReportMetric(perBare/float64(b.N)/1024, "KiB/bare-lua")
 	b.ReportMetric(perProc/perBare, "x-bare")
+}
+
+// memUse sums what the measured parts allocated and how many GC cycles they ran.
+type memUse struct{ bytes, cycles uint64 }
+
+func memNow() runtime.MemStats {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m
+}
+
+func (u *memUse) add(from runtime.MemStats) {
+	now := memNow()
+	u.bytes += now.TotalAlloc - from.TotalAlloc
+	u.cycles += uint64(now.NumGC - from.NumGC)
+}
+
+func (u *memUse) report(b *testing.B, msgs int) {
+	b.ReportMetric(float64(u.bytes)/float64(msgs), "B/msg")
+	b.ReportMetric(float64(u.cycles)/float64(b.N), "gc/op")
 }
