@@ -233,6 +233,7 @@ func appendEntryTo(tx *bolt.Tx, ne NewEntry, later *deferred) error {
 	if err != nil {
 		return err
 	}
+	logs.FillPercent = appendFill // nonces only ever append
 	next := int64(0)
 	if k, _ := logs.Cursor().Last(); k != nil {
 		next = int64(binary.BigEndian.Uint64(k)) + 1

@@ -21,6 +21,11 @@ var ErrNotFound = errors.New("not found")
 // ErrDuplicate is returned when a message id is already scheduled for the process.
 var ErrDuplicate = errors.New("already exists")
 
+// appendFill is the fill percent of buckets whose keys are appended in order (a process's schedule and results,
+// by nonce): pages filled up before a split, where bbolt's default leaves every page of such a bucket half
+// empty.
+const appendFill = 0.95
+
 // DB is the embedded store.
 type DB struct {
 	db            *bolt.DB
