@@ -214,7 +214,7 @@ func Default() Config {
 		CU: CUConfig{
 			Listen: ":4004", Recover: true, Cache: "memory", CacheSize: 10000,
 			SnapshotMessages: 1000, SnapshotEvalTime: 2 * time.Second, CheckpointMessages: 10000, CheckpointEvalTime: time.Minute,
-			MaxLoaded: 1000, SnapshotCostRatio: 10, FollowInterval: 250 * time.Millisecond,
+			MaxLoaded: 1000, SnapshotCostRatio: 20, FollowInterval: 250 * time.Millisecond,
 		},
 		Admin:    UnitConfig{Listen: "127.0.0.1:4009"},
 		Explorer: UnitConfig{Listen: "127.0.0.1:4005"},
