@@ -343,6 +343,10 @@ func toMessage(pid string, sc *su.Scheduled, trusted map[string]bool) runtime.Me
 
 const loadPage = 500
 
+// readAhead is how many messages past the one whose result is asked for a read evaluates when they are
+// scheduled already (a bound, so a read behind a long backlog is not held up by all of it).
+const readAhead = 100
+
 // evictTimeout bounds one round of unloading idle VMs (snapshots written to the store and the cache).
 const evictTimeout = 5 * time.Minute
 
@@ -582,7 +586,9 @@ func (s *Service) Result(ctx context.Context, pid, id string) (json.RawMessage, 
 		return raw, nil
 	}
 	if p.vm == nil || nonce > p.nonce {
-		if err := s.evaluate(ctx, p, nonce); err != nil {
+		// Messages scheduled right after it are evaluated in the same pass: readers of their results (clients
+		// waiting on this lock, the MU's crank) then find them stored, one evaluation and one write for all.
+		if err := s.evaluate(ctx, p, nonce+readAhead); err != nil {
 			return nil, err
 		}
 		if raw, err := s.db.Result(ctx, pid, nonce); err == nil {

@@ -497,3 +497,21 @@ func TestResultsKeptWhenRequesterGoes(t *testing.T) {
 		})
 	}
 }
+
+// TestResultReadsAhead: reading a result evaluates the messages scheduled right after it in the same pass (up
+// to readAhead), so their readers find them stored; further ones wait for their own reads.
+func TestResultReadsAhead(t *testing.T) {
+	e := newEnv(t)
+	pid := e.spawnKV() // nonces 0 and 1
+	var sets []*bundler.Item
+	for i := range 4 {
+		sets = append(sets, e.send(user, pid, "", tag("Action", "Set"), tag("Key", fmt.Sprint("k", i)), tag("Value", "v")))
+	}
+	if r := e.result(pid, sets[0].ID); r["Error"] != nil {
+		t.Fatal(r["Error"])
+	}
+	last, err := e.db.LastResultNonce(context.Background(), pid)
+	if err != nil || last != 5 {
+		t.Fatalf("after reading nonce 2, results stored up to %d (%v), want 5", last, err)
+	}
+}
