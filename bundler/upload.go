@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,46 +72,95 @@ func NewL1Poster(w *Wallet, url string, o L1Options) (*L1Poster, error) {
 
 // Post builds the bundle and uploads it; the returned ref is the L1 transaction id.
 func (p *L1Poster) Post(ctx context.Context, raws [][]byte) (string, error) {
-	if len(raws) == 0 {
-		return "", errors.New("post bundle: no items")
-	}
-	items := make([]types.BundleItem, 0, len(raws))
-	for _, raw := range raws {
-		bi, err := decode(raw)
-		if err != nil {
-			return "", fmt.Errorf("post bundle: %w", err)
-		}
-		items = append(items, *bi)
-	}
-	b, err := utils.NewBundle(items...)
-	if err != nil {
-		return "", fmt.Errorf("post bundle: build: %w", err)
-	}
 	if p.arlocal {
 		if err := p.get(ctx, "/mint/"+p.wallet.Signer.Address+"/1000000000000000"); err != nil {
 			return "", fmt.Errorf("post bundle: mint on arlocal: %w", err)
 		}
 	}
+	tx, data, ids, err := bundleTx(raws, p.wallet.Signer, p.tags, func(size int) (string, int64, error) {
+		reward, err := p.wallet.Client.GetTransactionPrice(size, nil)
+		if err != nil {
+			return "", 0, fmt.Errorf("price: %w", err)
+		}
+		anchor, err := p.wallet.Client.GetTransactionAnchor()
+		if err != nil {
+			return "", 0, fmt.Errorf("anchor: %w", err)
+		}
+		return anchor, reward, nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("post bundle: %w", err)
+	}
+	// goar's uploader reads the chunks' bytes from Data (which the signature does not cover).
+	tx.Data = utils.Base64Encode(data)
+	up, err := goar.CreateUploader(p.wallet.Client, tx, nil)
+	if err != nil {
+		return "", fmt.Errorf("post bundle %s: %w", tx.ID, err)
+	}
 	// goar's chunk workers retry until ctx ends and then report success, so bound the upload and check it.
 	uctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	tx, err := p.wallet.SendBundleTx(uctx, p.concurrency, b.BundleBinary, p.tags)
-	if err != nil {
-		return "", fmt.Errorf("post bundle: %w", err)
+	if err := up.ConcurrentOnce(uctx, p.concurrency); err != nil {
+		return "", fmt.Errorf("post bundle %s: %w", tx.ID, err)
 	}
 	if uctx.Err() != nil {
 		return "", fmt.Errorf("post bundle %s: upload did not finish: %w", tx.ID, uctx.Err())
 	}
 	if p.arlocal {
-		ids := make([]string, len(items))
-		for i, it := range items {
-			ids[i] = it.Id
-		}
 		if err := p.mine(ctx, ids); err != nil {
 			return tx.ID, err
 		}
 	}
 	return tx.ID, nil
+}
+
+// bundleTx wraps raws into an ANS-104 bundle and signs its L1 transaction with s as goar's SendBundleTx does
+// (format 2, quantity 0, the Bundle-Format and Bundle-Version tags then tags); fees gives the anchor and
+// the reward for the bundle's size. Both posters build their transactions here, so a bundle is the same
+// whichever way it reaches the gateway. The transaction's chunks are computed and its Data is empty: the
+// bundle is data. ids are the items' ids in bundle order.
+func bundleTx(raws [][]byte, s *goar.Signer, tags []types.Tag, fees func(size int) (anchor string, reward int64, err error)) (tx *types.Transaction, data []byte, ids []string, err error) {
+	if len(raws) == 0 {
+		return nil, nil, nil, errors.New("no items")
+	}
+	items := make([]types.BundleItem, 0, len(raws))
+	ids = make([]string, 0, len(raws))
+	for _, raw := range raws {
+		bi, err := decode(raw)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		items = append(items, *bi)
+		ids = append(ids, bi.Id)
+	}
+	b, err := utils.NewBundle(items...)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("build: %w", err)
+	}
+	data = b.BundleBinary
+	anchor, reward, err := fees(len(data))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	chunks, err := utils.GenerateChunks(data)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("chunk: %w", err)
+	}
+	tx = &types.Transaction{
+		Format:   2,
+		LastTx:   anchor,
+		Owner:    s.Owner(),
+		Tags:     utils.TagsEncode(append([]types.Tag{{Name: "Bundle-Format", Value: "binary"}, {Name: "Bundle-Version", Value: "2.0.0"}}, tags...)),
+		Quantity: "0",
+		DataSize: strconv.Itoa(len(data)),
+		DataRoot: utils.Base64Encode(chunks.DataRoot),
+		Reward:   strconv.FormatInt(reward, 10),
+		Chunks:   &chunks,
+	}
+	if err := s.SignTx(tx); err != nil {
+		return nil, nil, nil, fmt.Errorf("sign: %w", err)
+	}
+	return tx, data, ids, nil
 }
 
 func (p *L1Poster) get(ctx context.Context, path string) error {

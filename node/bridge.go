@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,9 +15,12 @@ import (
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/gateway"
+	"github.com/aonode/aonode/gateway/embedded"
+	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/cu"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
+	"github.com/everFinance/goar/types"
 )
 
 // heights caches the gateway's block height so scheduling never waits on the network.
@@ -235,4 +240,54 @@ func autoMine(ctx context.Context, url string, every time.Duration, log *slog.Lo
 		// A /mine racing arlocal's background unbundling answers 404; the next tick tries again.
 		log.Debug("auto-mine", "status", res.StatusCode)
 	}
+}
+
+// embeddedSubmitter is the node's embedded gateway as the upload worker's in-process gateway.
+type embeddedSubmitter struct{ g *embedded.Gateway }
+
+func (s embeddedSubmitter) Anchor(context.Context) (string, error) { return s.g.Anchor() }
+
+func (s embeddedSubmitter) Price(_ context.Context, size int) (int64, error) {
+	p := s.g.Price(int64(size))
+	if !p.IsInt64() {
+		return 0, fmt.Errorf("price of %d bytes out of range: %s", size, p)
+	}
+	return p.Int64(), nil
+}
+
+func (s embeddedSubmitter) Submit(ctx context.Context, tx *types.Transaction, data []byte, trustedItems bool) (bool, error) {
+	return s.g.Submit(ctx, tx, data, embedded.SubmitOptions{TrustedItems: trustedItems})
+}
+
+func (s embeddedSubmitter) Status(_ context.Context, id string) (bundler.Status, error) {
+	st, err := s.g.TxStatus(id)
+	switch {
+	case err != nil:
+		return bundler.Status{}, err
+	case !st.Known:
+		return bundler.Status{State: bundler.StateUnknown}, nil
+	case st.BlockID == "":
+		return bundler.Status{State: bundler.StatePending}, nil
+	}
+	return bundler.Status{State: bundler.StateConfirmed, Height: st.Height}, nil
+}
+
+// urlIsEmbedded reports whether the gateway URL the node is configured with is its own embedded gateway: the
+// listen port on a loopback host, or on the host it listens on. Any other URL (a proxy in front of it, say)
+// keeps the HTTP upload, which works with every gateway.
+func urlIsEmbedded(c config.GatewayConfig) bool {
+	u, err := url.Parse(c.URL)
+	if err != nil || u.Port() == "" {
+		return false
+	}
+	lh, lp, err := net.SplitHostPort(c.Listen)
+	if err != nil || lp != u.Port() {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" || h == lh {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

@@ -197,6 +197,18 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 		}
 		// One item per post: the bundler answers per item, so each queue row gets its own receipt.
 		poster, confirmer, maxItems = ip, itemConfirmer{n.Gateway}, 1
+	} else if n.GW != nil && urlIsEmbedded(cfg.Gateway) {
+		// The gateway runs in this process: bundles go to it directly, not as HTTP chunks it reassembles, and
+		// it does not verify their items again (each was verified by the MU or signed by this node before it
+		// was queued).
+		lp, err := bundler.NewLocalPoster(l1, embeddedSubmitter{n.GW}, bundler.LocalOptions{
+			TrustItems: true, Logger: log.With("unit", "bundler"),
+		})
+		if err != nil {
+			n.Close()
+			return nil, err
+		}
+		poster, confirmer = lp, lp
 	} else {
 		lp, err := bundler.NewL1Poster(l1, cfg.Gateway.URL, bundler.L1Options{
 			Concurrency: cfg.Upload.Concurrency, Arlocal: cfg.Gateway.Arlocal, Logger: log.With("unit", "bundler"),

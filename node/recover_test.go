@@ -47,7 +47,8 @@ Handlers.add("Pong", Handlers.utils.hasMatchingTag("Action", "Pong"), function (
 end)`
 
 // gatewayKinds are the gateways recovery must work against: aonode's embedded gateway run as a separate
-// service (fed with L1 bundles, or used as a bundler service), and a real arlocal (which loses item anchors, so
+// service (fed with L1 bundles, or used as a bundler service), the node's own embedded gateway (fed in
+// process), and a real arlocal (which loses item anchors, so
 // some items come back from their bundles). Each returns the config edit that points a node at it.
 func gatewayKinds(t *testing.T) map[string]func(t *testing.T) func(*config.Config) {
 	embeddedGW := func(t *testing.T) string {
@@ -69,6 +70,37 @@ func gatewayKinds(t *testing.T) map[string]func(t *testing.T) func(*config.Confi
 			return func(c *config.Config) {
 				c.Gateway.Embedded, c.Gateway.URL = false, url
 				c.Upload.Mode, c.Upload.BundlerURL = "bundler", url
+			}
+		},
+		// The node's own embedded gateway, fed in process, whose file outlives the node's data directory:
+		// gateway.db there is a link to a file kept elsewhere, and the recovering node reads that file through
+		// a gateway of its own (the first node's data dir is gone).
+		"in-process": func(t *testing.T) func(*config.Config) {
+			keep := filepath.Join(t.TempDir(), "gateway.db")
+			first, url := "", ""
+			return func(c *config.Config) {
+				if first == "" || first == c.DataDir {
+					first = c.DataDir
+					link := filepath.Join(c.DataDir, "gateway.db")
+					if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+						t.Fatal(err)
+					}
+					os.Remove(link) // a retried start
+					if err := os.Symlink(keep, link); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				if url == "" {
+					g, err := embedded.Open(keep, embedded.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+					if err != nil {
+						t.Fatal(err)
+					}
+					srv := httptest.NewServer(g.Handler())
+					t.Cleanup(func() { srv.Close(); g.Close() })
+					url = srv.URL
+				}
+				c.Gateway.Embedded, c.Gateway.URL = false, url
 			}
 		},
 		"arlocal": func(t *testing.T) func(*config.Config) {

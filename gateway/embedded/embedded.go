@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	graphql "github.com/graph-gophers/graphql-go"
@@ -48,6 +50,8 @@ type Gateway struct {
 	once       sync.Once
 	handler    http.Handler
 	chunkCache chunkCache
+
+	chunks, submits atomic.Int64 // Stats
 }
 
 // Open opens (or creates) the gateway database at path. Everything the gateway accepted survives a restart.
@@ -145,4 +149,54 @@ func (g *Gateway) Data(id string) (data []byte, contentType string, ok bool, err
 		return nil
 	})
 	return data, contentType, ok, err
+}
+
+// Anchor is the last_tx a new transaction names (GET /tx_anchor): the id of the newest block.
+func (g *Gateway) Anchor() (string, error) {
+	info, err := g.infoData()
+	if err != nil {
+		return "", fmt.Errorf("embedded gateway: anchor: %w", err)
+	}
+	return info.Current, nil
+}
+
+// Price is the reward GET /price/{size} answers: a fake but positive fee (the gateway does not account fees).
+func (g *Gateway) Price(size int64) *big.Int { return price(big.NewInt(size)) }
+
+// TxStatus is what the gateway knows of an L1 transaction (GET /tx/{id}/status).
+type TxStatus struct {
+	Known   bool   // false: no L1 transaction with this id (data items are not L1 transactions)
+	Height  int64  // -1 while pending
+	BlockID string // "" while pending
+}
+
+// TxStatus returns the status of the L1 transaction id.
+func (g *Gateway) TxStatus(id string) (TxStatus, error) {
+	st := TxStatus{Height: -1}
+	err := g.db.View(func(tx *bbolt.Tx) error {
+		rec, err := getRecord(tx, id)
+		if err != nil || rec == nil || rec.Kind != kindTx {
+			return err
+		}
+		st.Known = true
+		if !rec.pending() {
+			st.Height, st.BlockID = rec.Height, rec.BlockID
+		}
+		return nil
+	})
+	if err != nil {
+		return TxStatus{}, fmt.Errorf("embedded gateway: status of %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// Stats counts how uploads reached the gateway since it was opened.
+type Stats struct {
+	Chunks  int64 // POST /chunk requests
+	Submits int64 // Submit calls
+}
+
+// Stats returns the upload counts.
+func (g *Gateway) Stats() Stats {
+	return Stats{Chunks: g.chunks.Load(), Submits: g.submits.Load()}
 }

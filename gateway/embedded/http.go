@@ -202,10 +202,13 @@ func (g *Gateway) price(c *gin.Context) {
 		return
 	}
 	n, _ := new(big.Int).SetString(s, 10)
-	p := new(big.Int).Add(n, big.NewInt(1000))
+	c.String(http.StatusOK, price(n).String())
+}
+
+func price(size *big.Int) *big.Int {
+	p := new(big.Int).Add(size, big.NewInt(1000))
 	p.Mul(p, big.NewInt(65595508))
-	p.Div(p, big.NewInt(1000))
-	c.String(http.StatusOK, p.String())
+	return p.Div(p, big.NewInt(1000))
 }
 
 func (g *Gateway) balance(c *gin.Context) { c.String(http.StatusOK, fakeBalance) }
@@ -319,6 +322,7 @@ func (g *Gateway) postChunk(c *gin.Context) {
 		jsonError(c, http.StatusBadRequest, "invalid_json")
 		return
 	}
+	g.chunks.Add(1)
 	if err := g.acceptChunk(c.Request.Context(), &gc); err != nil {
 		g.fail(c, "post chunk", err)
 		return

@@ -137,8 +137,10 @@ func le256(b []byte) (int, bool) {
 }
 
 // unbundle indexes the verified items of an ANS-104 bundle whose bytes are payload (the payload of parent).
-// Invalid items are skipped with a log line; an item id already known keeps its first record.
-func (g *Gateway) unbundle(tx *bbolt.Tx, parent *record, payload []byte, depth int) (int, error) {
+// Invalid items are skipped with a log line; an item id already known keeps its first record. trusted skips
+// the signature check of the bundle's own items (their submitter vouched for them, see SubmitOptions); they
+// are still decoded and matched against the header, and the items of bundles nested in them are verified.
+func (g *Gateway) unbundle(tx *bbolt.Tx, parent *record, payload []byte, depth int, trusted bool) (int, error) {
 	log := g.log.With("bundle", parent.ID)
 	if len(payload) < 32 {
 		log.Warn("bundle too short to decode", "size", len(payload))
@@ -166,7 +168,7 @@ func (g *Gateway) unbundle(tx *bbolt.Tx, parent *record, payload []byte, depth i
 		if err == nil && it.Id != wantID {
 			err = fmt.Errorf("header id %s does not match item id %s", wantID, it.Id)
 		}
-		if err == nil {
+		if err == nil && !trusted {
 			err = verifyItem(it)
 		}
 		if err != nil {
@@ -213,7 +215,7 @@ func (g *Gateway) unbundle(tx *bbolt.Tx, parent *record, payload []byte, depth i
 				log.Warn("nested bundle too deep; not unbundled", "id", rec.ID)
 				continue
 			}
-			k, err := g.unbundle(tx, rec, raw[dataStart:], depth+1)
+			k, err := g.unbundle(tx, rec, raw[dataStart:], depth+1, false)
 			if err != nil {
 				return indexed, err
 			}
@@ -278,7 +280,7 @@ func (g *Gateway) postItem(ctx context.Context, raw []byte) (*postedItem, error)
 			return err
 		}
 		if rec.isBundle() {
-			if _, err := g.unbundle(tx, rec, raw[dataStart:], 1); err != nil {
+			if _, err := g.unbundle(tx, rec, raw[dataStart:], 1, false); err != nil {
 				return err
 			}
 		}
@@ -313,33 +315,11 @@ func isDigits(s string) bool {
 	return true
 }
 
-// checkTx validates an L1 transaction header (and inline data) and returns its decoded tags and payload.
+// checkTx validates an L1 transaction posted as JSON (with its inline data, if any) and returns its decoded
+// tags and payload and its data size.
 func checkTx(t *types.Transaction) ([]rtag, []byte, int64, error) {
-	if t.Format != 1 && t.Format != 2 {
-		return nil, nil, 0, badf("unsupported format %d", t.Format)
-	}
-	if id, err := unb64(t.ID); err != nil || len(id) != 32 {
-		return nil, nil, 0, badf("invalid id")
-	}
-	if sig, err := unb64(t.Signature); err != nil || len(sig) == 0 {
-		return nil, nil, 0, badf("invalid signature encoding")
-	}
-	if owner, err := unb64(t.Owner); err != nil || len(owner) < 64 {
-		return nil, nil, 0, badf("invalid owner")
-	}
-	if t.Target != "" {
-		if tg, err := unb64(t.Target); err != nil || len(tg) != 32 {
-			return nil, nil, 0, badf("invalid target")
-		}
-	}
-	if _, err := unb64(t.LastTx); err != nil {
-		return nil, nil, 0, badf("invalid last_tx")
-	}
-	if t.Quantity != "" && !isDigits(t.Quantity) {
-		return nil, nil, 0, badf("invalid quantity")
-	}
-	if t.Reward != "" && !isDigits(t.Reward) {
-		return nil, nil, 0, badf("invalid reward")
+	if err := checkTxHeader(t); err != nil {
+		return nil, nil, 0, err
 	}
 	data, err := unb64(t.Data)
 	if err != nil {
@@ -348,27 +328,72 @@ func checkTx(t *types.Transaction) ([]rtag, []byte, int64, error) {
 	if len(data) > maxInlineData {
 		return nil, nil, 0, badf("inline data larger than %d bytes; upload it as chunks", maxInlineData)
 	}
+	tags, size, err := checkTxData(t, data)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if err := verifyTx(*t); err != nil {
+		return nil, nil, 0, err
+	}
+	return tags, data, size, nil
+}
+
+// checkTxHeader validates the fields of an L1 transaction that do not depend on its data.
+func checkTxHeader(t *types.Transaction) error {
+	if t.Format != 1 && t.Format != 2 {
+		return badf("unsupported format %d", t.Format)
+	}
+	if id, err := unb64(t.ID); err != nil || len(id) != 32 {
+		return badf("invalid id")
+	}
+	if sig, err := unb64(t.Signature); err != nil || len(sig) == 0 {
+		return badf("invalid signature encoding")
+	}
+	if owner, err := unb64(t.Owner); err != nil || len(owner) < 64 {
+		return badf("invalid owner")
+	}
+	if t.Target != "" {
+		if tg, err := unb64(t.Target); err != nil || len(tg) != 32 {
+			return badf("invalid target")
+		}
+	}
+	if _, err := unb64(t.LastTx); err != nil {
+		return badf("invalid last_tx")
+	}
+	if t.Quantity != "" && !isDigits(t.Quantity) {
+		return badf("invalid quantity")
+	}
+	if t.Reward != "" && !isDigits(t.Reward) {
+		return badf("invalid reward")
+	}
+	return nil
+}
+
+// checkTxData validates data_size and data_root against the payload held (none when the data comes as
+// chunks) and decodes the tags.
+func checkTxData(t *types.Transaction, data []byte) ([]rtag, int64, error) {
 	var size int64
+	var err error
 	switch {
 	case t.DataSize == "" && t.Format == 1:
 		size = int64(len(data))
 	case isDigits(t.DataSize):
 		size, err = strconv.ParseInt(t.DataSize, 10, 64)
 		if err != nil || size < 0 {
-			return nil, nil, 0, badf("invalid data_size")
+			return nil, 0, badf("invalid data_size")
 		}
 	default:
-		return nil, nil, 0, badf("invalid data_size")
+		return nil, 0, badf("invalid data_size")
 	}
 	if t.Format == 1 {
 		size = int64(len(data))
 	}
 	if len(data) > 0 && int64(len(data)) != size {
-		return nil, nil, 0, badf("data_size %d does not match the inline data (%d bytes)", size, len(data))
+		return nil, 0, badf("data_size %d does not match the data (%d bytes)", size, len(data))
 	}
 	if t.Format == 2 && size > 0 {
 		if root, err := unb64(t.DataRoot); err != nil || len(root) != 32 {
-			return nil, nil, 0, badf("invalid data_root")
+			return nil, 0, badf("invalid data_root")
 		}
 	}
 	tags := make([]rtag, 0, len(t.Tags))
@@ -376,17 +401,83 @@ func checkTx(t *types.Transaction) ([]rtag, []byte, int64, error) {
 		n, err1 := unb64(tg.Name)
 		v, err2 := unb64(tg.Value)
 		if err1 != nil || err2 != nil {
-			return nil, nil, 0, badf("tag %d is not base64url", i)
+			return nil, 0, badf("tag %d is not base64url", i)
 		}
 		if len(n) == 0 {
-			return nil, nil, 0, badf("tag %d has an empty name", i)
+			return nil, 0, badf("tag %d has an empty name", i)
 		}
 		tags = append(tags, rtag{N: n, V: v})
 	}
-	if err := safely("verify transaction", func() error { return utils.VerifyTransaction(*t) }); err != nil {
-		return nil, nil, 0, badf("invalid transaction signature: %v", err)
+	return tags, size, nil
+}
+
+// verifyTx checks the id and signature of t. A format-2 transaction's data root is computed from its inline
+// data unless t.Chunks already holds the chunks of the payload.
+func verifyTx(t types.Transaction) error {
+	if err := safely("verify transaction", func() error { return utils.VerifyTransaction(t) }); err != nil {
+		return badf("invalid transaction signature: %v", err)
 	}
-	return tags, data, size, nil
+	return nil
+}
+
+// SubmitOptions tune Submit.
+type SubmitOptions struct {
+	// TrustedItems is the caller vouching for the items of a bundle transaction: it verified or signed each
+	// one itself (the node's upload queue holds nothing else). They are still decoded and matched against the
+	// bundle header, but their signatures are not verified again. Items of bundles nested in them are.
+	TrustedItems bool
+}
+
+// Submit stores a signed format-2 L1 transaction with its whole payload in one step, as POST /tx followed by
+// every chunk of data would, and unbundles it at once when it is a bundle. t.Data must be empty: the payload
+// is data. The signature and the data root are checked as on the HTTP routes; a transaction failing them is
+// refused with an error and nothing is stored. dup is true when the transaction was already known (it is
+// then left as it was).
+func (g *Gateway) Submit(ctx context.Context, t *types.Transaction, data []byte, o SubmitOptions) (dup bool, err error) {
+	g.submits.Add(1)
+	dup, err = g.submit(ctx, t, data, o)
+	if err != nil {
+		return false, fmt.Errorf("embedded gateway: submit tx %s: %w", t.ID, err)
+	}
+	return dup, nil
+}
+
+func (g *Gateway) submit(ctx context.Context, t *types.Transaction, data []byte, o SubmitOptions) (bool, error) {
+	if t.Format != 2 {
+		return false, badf("unsupported format %d (Submit takes format 2)", t.Format)
+	}
+	if t.Data != "" {
+		return false, badf("inline data given: pass the payload as data")
+	}
+	if err := checkTxHeader(t); err != nil {
+		return false, err
+	}
+	tags, size, err := checkTxData(t, data)
+	if err != nil {
+		return false, err
+	}
+	if int64(len(data)) != size {
+		return false, badf("data_size %d does not match the data (%d bytes)", size, len(data))
+	}
+	vt := *t
+	vt.DataReader = nil
+	vt.Chunks = nil
+	if size > 0 {
+		// The root of the data itself, so a caller's chunks or root are never taken on trust; the signature
+		// check below then uses these chunks instead of computing them again.
+		chunks, err := utils.GenerateChunks(data)
+		if err != nil {
+			return false, fmt.Errorf("chunk data: %w", err)
+		}
+		if b64(chunks.DataRoot) != t.DataRoot {
+			return false, badf("data_root does not match the data")
+		}
+		vt.Chunks = &chunks
+	}
+	if err := verifyTx(vt); err != nil {
+		return false, err
+	}
+	return g.storeTx(ctx, t, tags, data, size, o.TrustedItems)
 }
 
 // acceptTx stores a verified L1 transaction. dup is true when it was already known.
@@ -395,6 +486,12 @@ func (g *Gateway) acceptTx(ctx context.Context, t *types.Transaction) (dup bool,
 	if err != nil {
 		return false, err
 	}
+	return g.storeTx(ctx, t, tags, data, size, false)
+}
+
+// storeTx stores a checked L1 transaction with its data when given (else it waits for chunks) and unbundles a
+// complete bundle; trusted is SubmitOptions.TrustedItems. dup is true when the transaction was already known.
+func (g *Gateway) storeTx(ctx context.Context, t *types.Transaction, tags []rtag, data []byte, size int64, trusted bool) (dup bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -502,7 +599,7 @@ func (g *Gateway) acceptTx(ctx context.Context, t *types.Transaction) (dup bool,
 			rec.BlockID = blk.ID
 		}
 		if rec.DataReady && rec.isBundle() && len(payload) > 0 {
-			if _, err := g.unbundle(tx, rec, payload, 0); err != nil {
+			if _, err := g.unbundle(tx, rec, payload, 0, trusted); err != nil {
 				return err
 			}
 		}
@@ -646,7 +743,7 @@ func (g *Gateway) completeUpload(tx *bbolt.Tx, rk []byte, size int64, up *upload
 		}
 		g.log.Debug("transaction data complete", "id", id, "size", size)
 		if rec.isBundle() {
-			if _, err := g.unbundle(tx, rec, buf, 0); err != nil {
+			if _, err := g.unbundle(tx, rec, buf, 0, false); err != nil {
 				return err
 			}
 		}
