@@ -372,7 +372,9 @@ func (s *Service) countEval(p *proc, took time.Duration) bool {
 	p.sinceCkpt++
 	p.evalSinceSnap += took
 	p.evalSinceCkpt += took
-	return s.ckptDue(p) || due(p.sinceSnap, p.evalSinceSnap, s.snapOpts.Messages, s.snapOpts.EvalTime) && s.worthIt(p, p.evalSinceSnap)
+	// A due checkpoint rides on a snapshot, which the cost ratio paces like any other: checkpoints do not
+	// add snapshots beyond the ratio.
+	return (s.ckptDue(p) || due(p.sinceSnap, p.evalSinceSnap, s.snapOpts.Messages, s.snapOpts.EvalTime)) && s.worthIt(p, p.evalSinceSnap)
 }
 
 // worthIt says whether evaluating took long enough since the last snapshot to pay for another one.
@@ -392,6 +394,7 @@ func (s *Service) ckptDue(p *proc) bool {
 // snapshotDue takes the snapshot (and the checkpoint) countEval said is due. Called with p.mu held, between
 // messages, when the VM is idle.
 func (s *Service) snapshotDue(ctx context.Context, p *proc) {
+	start := time.Now()
 	ckpt := s.ckptDue(p)
 	data, err := s.takeSnapshot(ctx, p)
 	if err != nil {
@@ -411,6 +414,9 @@ func (s *Service) snapshotDue(ctx context.Context, p *proc) {
 			s.stats.ckptQueued.Add(1)
 		}
 		p.sinceCkpt, p.evalSinceCkpt = 0, 0
+		// What the cost ratio weighs is all this pause cost: the checkpoint (compression, signature, queueing)
+		// with the snapshot.
+		p.snapCost = time.Since(start)
 	}
 }
 

@@ -732,6 +732,22 @@ func TestSnapshotCostRatio(t *testing.T) {
 	}
 }
 
+// A due checkpoint is taken with a snapshot the cost ratio allows: long since the last checkpoint, but just
+// after a snapshot, it waits.
+func TestCheckpointPacedByCostRatio(t *testing.T) {
+	s := &Service{snapOpts: SnapshotOptions{Messages: 1000, CheckpointMessages: 10, CostRatio: 4}}
+	p := &proc{snapCost: 10 * time.Millisecond, sinceCkpt: 100, evalSinceCkpt: time.Second}
+	for _, c := range []struct {
+		evalSinceSnap time.Duration
+		want          bool
+	}{{5 * time.Millisecond, false}, {40 * time.Millisecond, true}} {
+		p.sinceSnap, p.evalSinceSnap = 3, c.evalSinceSnap
+		if got := s.countEval(p, 0); got != c.want {
+			t.Fatalf("checkpoint due, %s since the last snapshot: due %v, want %v", c.evalSinceSnap, got, c.want)
+		}
+	}
+}
+
 // A process started from a snapshot reaches its memory limit exactly where one that never stopped does:
 // the snapshot keeps the memory accounting (a measurement of the state is charged to the compute budget,
 // so GasUsed shows when one happens).
