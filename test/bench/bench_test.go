@@ -289,11 +289,11 @@ func (r *evalRun) report(b *testing.B) (wall, cpu float64) {
 }
 
 // measure runs fn on one core, timing it (wall clock and this process's CPU) and counting what it allocates.
-func measure(b *testing.B, fn func()) evalRun {
+func measure(b *testing.B, part string, fn func()) evalRun {
 	var r evalRun
 	runtime.GC() // start from the same heap whatever ran before
 	oneCore(func() {
-		stop := profile(b)
+		stop := profile(b, part)
 		t0, c0, m0 := time.Now(), cpuTime(), memNow()
 		fn()
 		r.took, r.cpu = time.Since(t0), cpuTime()-c0
@@ -326,7 +326,7 @@ func vmPass(b *testing.B, name string) evalRun {
 	for _, m := range msgs[2 : 2+evalWarmUp] {
 		p.Handle(m)
 	}
-	return measure(b, func() {
+	return measure(b, "vm", func() {
 		for _, m := range msgs[2+evalWarmUp:] {
 			if r := p.Handle(m); len(r.Messages) != 1 || r.Messages[0].Data != "Value stored!" {
 				b.Fatalf("Set: %+v", r)
@@ -349,7 +349,7 @@ func cuPass(b *testing.B, name string) (evalRun, int64) {
 	}
 	sched.procs[pid].last = evalWarmUp + evalMessages + 1
 	sched.prebuild(pid, evalWarmUp+evalMessages+1)
-	r := measure(b, func() {
+	r := measure(b, "cu", func() {
 		if n, err := c.Load(context.Background(), pid); err != nil || n != evalWarmUp+evalMessages+1 {
 			b.Fatalf("evaluated to %d: %v", n, err)
 		}

@@ -76,12 +76,16 @@ func BenchmarkSignRSA(b *testing.B) {
 
 // profile writes a CPU profile of the measured part to $AONODE_BENCH_PROFILE/<benchmark>.prof when that
 // directory is set (go test's -cpuprofile would include the setup's RSA signing); the returned func stops it.
-func profile(b *testing.B) func() {
+func profile(b *testing.B, part string) func() {
 	dir := os.Getenv("AONODE_BENCH_PROFILE")
 	if dir == "" {
 		return func() {}
 	}
-	f, err := os.Create(filepath.Join(dir, strings.NewReplacer("/", "-").Replace(b.Name())+".prof"))
+	name := strings.NewReplacer("/", "-").Replace(b.Name())
+	if part != "" {
+		name += "-" + part
+	}
+	f, err := os.Create(filepath.Join(dir, name+".prof"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -93,7 +97,7 @@ func profile(b *testing.B) func() {
 		pprof.StopCPUProfile()
 		f.Close()
 		runtime.SetBlockProfileRate(0)
-		if bf, err := os.Create(filepath.Join(dir, strings.NewReplacer("/", "-").Replace(b.Name())+".block.prof")); err == nil {
+		if bf, err := os.Create(filepath.Join(dir, name+".block.prof")); err == nil {
 			pprof.Lookup("block").WriteTo(bf, 0)
 			bf.Close()
 		}
@@ -274,7 +278,7 @@ func throughput(b *testing.B, kc keyCase, clients, procs, perClient int) float64
 	var failed atomic.Value
 	fail := func(err error) { failed.CompareAndSwap(nil, err) }
 	b.ResetTimer()
-	stop := profile(b)
+	stop := profile(b, "")
 	t0, cpu0 := time.Now(), cpuTime()
 	for i, ms := range msgs {
 		wg.Go(func() {
