@@ -15,10 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"weak"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -200,7 +202,7 @@ func newState(r *Runtime, env Env) (*lua.LState, error) {
 	installCharged(L)
 	orderGlobals(L)
 	rt := r.rt
-	stateRuntimes.Store(L.G, rt)
+	registerRuntime(L.G, rt)
 	// The runtime's modules are found by the searcher after package.preload, as AOS's bundled modules are
 	// (package.preload stays empty; see bundledLoader). The modules that take Go helpers are loaded here.
 	loaded := map[string]*lua.LFunction{}
@@ -238,13 +240,21 @@ type compiledRT struct {
 	boot    *lua.FunctionProto
 }
 
-// stateRuntimes maps a state (its Global) to the compiled runtime it was made from, for what finds the
-// runtime's code from inside a state: require of a bundled runtime file, and the state measurement (the
-// runtime's own code is shared by every process and not counted). Entries go when the process is closed.
-var stateRuntimes sync.Map // *lua.Global -> *compiledRT
+// stateRuntimes maps a state (a weak pointer to its Global) to the compiled runtime it was made from, for what
+// finds the runtime's code from inside a state: require of a bundled runtime file, and the state measurement
+// (the runtime's own code is shared by every process and not counted). Entries go when the process is closed,
+// or when its state is collected: a state dropped without Close (a CU closed with processes loaded, the
+// builtins probe) must not stay reachable from here.
+var stateRuntimes sync.Map // weak.Pointer[lua.Global] -> *compiledRT
+
+func registerRuntime(g *lua.Global, rt *compiledRT) {
+	k := weak.Make(g)
+	stateRuntimes.Store(k, rt)
+	runtime.AddCleanup(g, func(k weak.Pointer[lua.Global]) { stateRuntimes.Delete(k) }, k)
+}
 
 func runtimeOf(L *lua.LState) *compiledRT {
-	rt, _ := stateRuntimes.Load(L.G)
+	rt, _ := stateRuntimes.Load(weak.Make(L.G))
 	c, _ := rt.(*compiledRT)
 	return c
 }
@@ -586,7 +596,7 @@ func (p *Process) StateJSON() ([]byte, error) { return stateJSON(p.L) }
 
 // Close releases the VM.
 func (p *Process) Close() {
-	stateRuntimes.Delete(p.L.G)
+	stateRuntimes.Delete(weak.Make(p.L.G))
 	p.L.Close()
 }
 

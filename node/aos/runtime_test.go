@@ -1,7 +1,10 @@
 package aos
 
 import (
+	"runtime"
 	"testing"
+	"time"
+	"weak"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -80,5 +83,39 @@ func TestBuiltinsRegistered(t *testing.T) {
 	}
 	if n, m := rt.Builtins().Len(), again.Builtins().Len(); n != m {
 		t.Errorf("%d builtins, and %d compiled again", n, m)
+	}
+}
+
+// A process's entry in the runtime registry goes when it is closed, and also when its state is dropped
+// without Close (a CU closed with processes loaded): the registry must not keep whole states alive.
+func TestStateRuntimeEntryGoes(t *testing.T) {
+	held := func(k weak.Pointer[lua.Global]) bool { _, ok := stateRuntimes.Load(k); return ok }
+	closed, err := New(Env{Process: ProcessInfo{Id: "closed", Owner: "o"}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := weak.Make(closed.L.G)
+	if !held(kc) || runtimeOf(closed.L) == nil {
+		t.Fatal("a live state has no runtime")
+	}
+	closed.Close()
+	if held(kc) {
+		t.Fatal("entry kept after Close")
+	}
+	kd := func() weak.Pointer[lua.Global] {
+		dropped, err := New(Env{Process: ProcessInfo{Id: "dropped", Owner: "o"}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropped.Handle(Message{Id: "m", Owner: "o", From: "o", Tags: []Tag{{Name: "Action", Value: "Nothing"}}})
+		return weak.Make(dropped.L.G)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for held(kd) {
+		if time.Now().After(deadline) {
+			t.Fatal("entry of a dropped state still held: the registry keeps the state alive")
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
 	}
 }
