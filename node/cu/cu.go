@@ -168,6 +168,7 @@ type proc struct {
 	sinceSnap, sinceCkpt         int64
 	evalSinceSnap, evalSinceCkpt time.Duration
 	snapCost                     time.Duration // what the last snapshot took to take
+	snapSize                     int           // and its size
 }
 
 // Config is what a CU is built from. Zero values take the defaults noted.

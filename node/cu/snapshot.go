@@ -118,7 +118,11 @@ type procState struct {
 var errBadState = errors.New("not a process state snapshot")
 
 func (st *procState) encode() []byte {
-	b := make([]byte, 0, len(st.VM)+len(st.Process)+len(st.HashChain)+256)
+	return append(st.appendHeader(make([]byte, 0, len(st.VM)+len(st.Process)+len(st.HashChain)+256)), st.VM...)
+}
+
+// appendHeader appends everything of the encoded state but the VM snapshot, which follows it.
+func (st *procState) appendHeader(b []byte) []byte {
 	b = append(b, stateMagic...)
 	b = append(b, stateVersion)
 	for _, s := range []string{st.Stamp.Runtime, st.Stamp.Digest, st.Stamp.LuaVM, st.Stamp.Bytecode, st.Process, st.HashChain} {
@@ -128,7 +132,7 @@ func (st *procState) encode() []byte {
 	for _, n := range []int64{st.Nonce, st.Timestamp, st.BlockHeight, st.CronUntil} {
 		b = binary.AppendVarint(b, n)
 	}
-	return append(b, st.VM...)
+	return b
 }
 
 // errOldState is a state snapshot of an earlier format: made by an earlier aonode.
@@ -424,18 +428,21 @@ func (s *Service) snapshotDue(ctx context.Context, p *proc) {
 func (s *Service) takeSnapshot(ctx context.Context, p *proc) ([]byte, error) {
 	start := time.Now()
 	defer func() { p.snapCost = time.Since(start) }()
-	vm, err := p.vm.Snapshot()
-	if err != nil {
-		return nil, err
-	}
 	es, err := s.sched.Entries(ctx, p.id, p.nonce, p.nonce, 1)
 	if err != nil || len(es) != 1 {
 		return nil, fmt.Errorf("read assignment %d: %v", p.nonce, err)
 	}
-	data := (&procState{
+	st := &procState{
 		Stamp: p.rt.Stamp(), Process: p.id, HashChain: es[0].HashChain, Nonce: p.nonce, Timestamp: p.timestamp,
-		BlockHeight: p.blockHeight, CronUntil: p.cronUntil, VM: vm,
-	}).encode()
+		BlockHeight: p.blockHeight, CronUntil: p.cronUntil,
+	}
+	// The runtime appends the VM's snapshot after the header, into a buffer the size of the last one (a
+	// state grows slowly): a large state is written once, not grown by doubling and copied twice.
+	data, err := p.vm.Snapshot(st.appendHeader(make([]byte, 0, p.snapSize+p.snapSize/8+4096)))
+	if err != nil {
+		return nil, err
+	}
+	p.snapSize = len(data)
 	if err := s.db.PutSnapshot(ctx, p.id, p.nonce, data); err != nil {
 		return nil, err
 	}

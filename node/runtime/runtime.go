@@ -100,9 +100,10 @@ type Instance interface {
 	Handle(Message) Result
 	// Fork is an independent copy, for a read-only evaluation.
 	Fork() (Instance, error)
-	// Snapshot serializes the process's state between messages (an error when it holds state that cannot
-	// be: the caller keeps its last snapshot, or replays).
-	Snapshot() ([]byte, error)
+	// Snapshot appends the process's state between messages to dst (an error when it holds state that
+	// cannot be: the caller keeps its last snapshot, or replays). Appending lets the caller put its own
+	// header first and size the buffer from the last snapshot: a large state is not copied again.
+	Snapshot(dst []byte) ([]byte, error)
 	// Restore replaces the state of a fresh instance by a snapshot. An error wraps ErrStale when another
 	// runtime or build made the snapshot; after any error the instance must be closed.
 	Restore(snapshot []byte) error

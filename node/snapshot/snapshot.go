@@ -140,12 +140,17 @@ type encoder struct {
 	queue    []int
 	deferred []lua.LValue
 	buf      []byte
+	start    int // where the snapshot begins in buf (what came before is the caller's)
 }
 
 // Encode serializes L's state, a state of the runtime o names. L must be an
 // idle main thread (not running, not inside a call) and must not be used
 // concurrently.
-func Encode(L *lua.LState, o Options) (_ []byte, err error) {
+func Encode(L *lua.LState, o Options) ([]byte, error) { return AppendEncode(nil, L, o) }
+
+// AppendEncode is Encode appending to dst (the snapshot is the bytes after len(dst); dst is not changed on
+// an error).
+func AppendEncode(dst []byte, L *lua.LState, o Options) (_ []byte, err error) {
 	if err := luavm.Check(); err != nil {
 		return nil, fmt.Errorf("%w: unsupported gopher-lua: %v", ErrUnserializable, err)
 	}
@@ -160,7 +165,8 @@ func Encode(L *lua.LState, o Options) (_ []byte, err error) {
 			err = fmt.Errorf("%w: internal error: %v", ErrUnserializable, r)
 		}
 	}()
-	e := &encoder{L: L, opts: o, ids: map[lua.LValue]int{}, uvIDs: map[*lua.Upvalue]int{}, protoIDs: map[*lua.FunctionProto]int{}}
+	e := &encoder{L: L, opts: o, ids: map[lua.LValue]int{}, uvIDs: map[*lua.Upvalue]int{}, protoIDs: map[*lua.FunctionProto]int{},
+		buf: dst, start: len(dst)}
 	if err := e.discover(); err != nil {
 		return nil, err
 	}
@@ -486,7 +492,7 @@ func (e *encoder) write() error {
 			return err
 		}
 	}
-	e.buf = binary.BigEndian.AppendUint64(e.buf, crc64.Checksum(e.buf, crcTable))
+	e.buf = binary.BigEndian.AppendUint64(e.buf, crc64.Checksum(e.buf[e.start:], crcTable))
 	return nil
 }
 

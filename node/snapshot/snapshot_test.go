@@ -230,6 +230,34 @@ func TestDeterministicBytes(t *testing.T) {
 	// carries the snapshot's order over, as checked above.
 }
 
+// AppendEncode after a caller's prefix gives the prefix untouched followed by the very bytes Encode gives,
+// whatever room the buffer has.
+func TestAppendEncode(t *testing.T) {
+	p := boot(t)
+	if r := p.Handle(eval(1, richProgram)); r.Error != "" {
+		t.Fatal(r.Error)
+	}
+	want, err := Encode(p.L, opts(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, room := range []int{0, 10, len(want) + 64} {
+		prefix := []byte("caller's header")
+		dst := append(make([]byte, 0, len(prefix)+room), prefix...)
+		got, err := AppendEncode(dst, p.L, opts(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got[:len(prefix)], prefix) || !bytes.Equal(got[len(prefix):], want) {
+			t.Fatalf("room %d: appended snapshot differs from Encode's", room)
+		}
+		q := fresh(t)
+		if err := Decode(got[len(prefix):], q.L, opts(q)); err != nil {
+			t.Fatalf("room %d: %v", room, err)
+		}
+	}
+}
+
 func TestUnserializable(t *testing.T) {
 	for name, code := range map[string]string{
 		"suspended coroutine": `Co = coroutine.create(function () coroutine.yield(1) end); coroutine.resume(Co)`,

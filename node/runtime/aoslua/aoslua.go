@@ -163,18 +163,18 @@ const (
 
 var errNotSnapshot = errors.New("aos-lua: not an aos-lua snapshot")
 
-func (i *instance) Snapshot() ([]byte, error) {
-	vm, err := snapshot.Encode(i.p.L, i.rt.snapshotOptions())
-	if err != nil {
-		return nil, err
-	}
+func (i *instance) Snapshot(dst []byte) ([]byte, error) {
 	mem := i.p.MemoryState()
-	b := make([]byte, 0, len(vm)+len(snapMagic)+21)
-	b = append(b, snapMagic...)
-	b = append(b, snapVersion)
-	b = binary.AppendVarint(b, mem.Exact)
-	b = binary.AppendVarint(b, mem.Since)
-	return append(b, vm...), nil
+	start := len(dst)
+	dst = append(dst, snapMagic...)
+	dst = append(dst, snapVersion)
+	dst = binary.AppendVarint(dst, mem.Exact)
+	dst = binary.AppendVarint(dst, mem.Since)
+	out, err := snapshot.AppendEncode(dst, i.p.L, i.rt.snapshotOptions())
+	if err != nil {
+		return dst[:start], err
+	}
+	return out, nil
 }
 
 func (i *instance) Restore(data []byte) error {

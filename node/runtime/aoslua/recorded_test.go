@@ -137,7 +137,7 @@ func evaluate(t *testing.T, rt runtime.Runtime, rec *recording, restoreAt int) [
 		}
 		out = append(out, raw)
 		if i == restoreAt {
-			snap, err := inst.Snapshot()
+			snap, err := inst.Snapshot(nil)
 			if err != nil {
 				t.Fatalf("snapshot after message %d: %v", i, err)
 			}
