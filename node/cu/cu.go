@@ -353,8 +353,14 @@ const evictTimeout = 5 * time.Minute
 
 // evaluate runs the process up to toNonce (toNonce < 0: everything scheduled). Called with p.mu held.
 func (s *Service) evaluate(ctx context.Context, p *proc, toNonce int64) error {
+	return s.evaluateAhead(ctx, p, toNonce, toNonce)
+}
+
+// evaluateAhead evaluates p up to toNonce like evaluate, booting it (when it is not in memory) for need: from
+// the newest snapshot at or before need, not one past it, which would leave need's result a gap to replay.
+func (s *Service) evaluateAhead(ctx context.Context, p *proc, need, toNonce int64) error {
 	if p.vm == nil {
-		if err := s.boot(ctx, p, toNonce); err != nil {
+		if err := s.boot(ctx, p, need); err != nil {
 			return err
 		}
 		if s.maxLoaded > 0 && !p.scratch && s.evicting.CompareAndSwap(false, true) {
@@ -589,7 +595,7 @@ func (s *Service) Result(ctx context.Context, pid, id string) (json.RawMessage, 
 	if p.vm == nil || nonce > p.nonce {
 		// Messages scheduled right after it are evaluated in the same pass: readers of their results (clients
 		// waiting on this lock, the MU's crank) then find them stored, one evaluation and one write for all.
-		if err := s.evaluate(ctx, p, nonce+readAhead); err != nil {
+		if err := s.evaluateAhead(ctx, p, nonce, nonce+readAhead); err != nil {
 			return nil, err
 		}
 		if raw, err := s.db.Result(ctx, pid, nonce); err == nil {

@@ -812,3 +812,28 @@ func decodeGas(t *testing.T, raw string) float64 {
 	}
 	return r.GasUsed
 }
+
+// A result read that evaluates ahead still boots the process for the message it asks for: a snapshot past that
+// message is not used (its result would be a gap, replayed from the spawn in a VM of its own).
+func TestReadAheadBootsForTheMessageAsked(t *testing.T) {
+	e := newEnv(t)
+	every := SnapshotOptions{Messages: 3}
+	e.cu.setSnapshots(every)
+	pid := e.spawnKV()     // nonces 0, 1
+	sets := e.sets(pid, 6) // nonces 2..7
+	want := e.state(pid)
+	if n, _, err := e.db.Snapshot(context.Background(), pid); err != nil || n <= 2 {
+		t.Fatalf("no snapshot past nonce 2: %d %v", n, err)
+	}
+	e.wipe(every, "results", pid) // results lost, the snapshot kept (or made by another CU)
+	if r := e.result(pid, sets[0].ID); r["Error"] != nil {
+		t.Fatal(r["Error"])
+	}
+	st := e.cu.Stats()
+	if st.SnapshotRestores != 0 || st.Evaluated != 8 {
+		t.Fatalf("%+v: want the process booted from its spawn for nonce 2 and every message evaluated once", st)
+	}
+	if got := e.state(pid); got != want {
+		t.Fatal("state differs")
+	}
+}
