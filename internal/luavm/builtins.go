@@ -156,20 +156,7 @@ func (b *Builtins) RegisterReachable(prefix string, L *lua.LState) error {
 	seen := map[lua.LValue]bool{}
 	var queue []item
 	push := func(path string, v lua.LValue) {
-		switch x := v.(type) {
-		case *lua.LTable:
-			if x == nil {
-				return
-			}
-		case *lua.LFunction:
-			if x == nil {
-				return
-			}
-		case *lua.LUserData:
-			if x == nil {
-				return
-			}
-		default:
+		if !IsObject(v) {
 			return
 		}
 		if !seen[v] {

@@ -200,3 +200,23 @@ wrapped = coroutine.wrap(function() end) wrapped()`); err != nil {
 		t.Fatal("a thread whose parts were lent can lend them again")
 	}
 }
+
+func TestIsObject(t *testing.T) {
+	var nilTable *lua.LTable
+	var nilFn *lua.LFunction
+	var nilUD *lua.LUserData
+	L := lua.NewState()
+	defer L.Close()
+	for _, c := range []struct {
+		v    lua.LValue
+		want bool
+	}{
+		{L.NewTable(), true}, {L.NewFunction(func(*lua.LState) int { return 0 }), true}, {L.NewUserData(), true},
+		{nilTable, false}, {nilFn, false}, {nilUD, false}, {nil, false},
+		{lua.LNil, false}, {lua.LTrue, false}, {lua.LNumber(1), false}, {lua.LString("s"), false},
+	} {
+		if got := IsObject(c.v); got != c.want {
+			t.Errorf("IsObject(%#v) = %v, want %v", c.v, got, c.want)
+		}
+	}
+}

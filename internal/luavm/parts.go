@@ -181,6 +181,20 @@ func SetStringKey(t *lua.LTable, key, v lua.LValue) {
 	}
 }
 
+// IsObject reports whether v is a non-nil table, function or userdata: what a walk of a state's object graph
+// visits (a typed nil, which gopher-lua leaves in places such as a table without metatable, is not).
+func IsObject(v lua.LValue) bool {
+	switch x := v.(type) {
+	case *lua.LTable:
+		return x != nil
+	case *lua.LFunction:
+		return x != nil
+	case *lua.LUserData:
+		return x != nil
+	}
+	return false
+}
+
 // BuiltinMetatables are the metatables of the types other than tables and userdata (strings, ...), by
 // lua.LValueType: a view, do not change it (L.SetMetatable does).
 func BuiltinMetatables(g *lua.Global) map[int]lua.LValue {

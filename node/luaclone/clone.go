@@ -545,20 +545,7 @@ func collectGoFunctions(L *lua.LState) []*lua.LFunction {
 	seen := map[lua.LValue]bool{}
 	var stack []lua.LValue
 	push := func(v lua.LValue) {
-		switch x := v.(type) {
-		case *lua.LTable:
-			if x == nil {
-				return
-			}
-		case *lua.LFunction:
-			if x == nil {
-				return
-			}
-		case *lua.LUserData:
-			if x == nil {
-				return
-			}
-		default:
+		if !luavm.IsObject(v) {
 			return
 		}
 		if !seen[v] {
