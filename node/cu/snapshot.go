@@ -117,10 +117,6 @@ type procState struct {
 
 var errBadState = errors.New("not a process state snapshot")
 
-func (st *procState) encode() []byte {
-	return append(st.appendHeader(make([]byte, 0, len(st.VM)+len(st.Process)+len(st.HashChain)+256)), st.VM...)
-}
-
 // appendHeader appends everything of the encoded state but the VM snapshot, which follows it.
 func (st *procState) appendHeader(b []byte) []byte {
 	b = append(b, stateMagic...)

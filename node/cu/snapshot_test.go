@@ -21,6 +21,12 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// encode is a state as takeSnapshot writes it (its header, then the VM's snapshot), for tests that make
+// states of their own.
+func (st *procState) encode() []byte {
+	return append(st.appendHeader(nil), st.VM...)
+}
+
 // state is the process's full global state (JSON) after everything scheduled.
 func (e *env) state(pid string) string {
 	e.t.Helper()
