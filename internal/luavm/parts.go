@@ -182,7 +182,7 @@ func SetStringKey(t *lua.LTable, key, v lua.LValue) {
 }
 
 // IsObject reports whether v is a non-nil table, function or userdata: what a walk of a state's object graph
-// visits (a typed nil, which gopher-lua leaves in places such as a table without metatable, is not).
+// visits (a typed nil, a nil *LTable or *LFunction held in an LValue, is not).
 func IsObject(v lua.LValue) bool {
 	switch x := v.(type) {
 	case *lua.LTable:
