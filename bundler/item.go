@@ -51,7 +51,7 @@ func Parse(raw []byte) (it *Item, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := utils.VerifyBundleItem(*bi); err != nil {
+	if err := ans104.Verify(bi); err != nil {
 		return nil, fmt.Errorf("%w: signature does not verify: %v", ErrInvalidItem, err)
 	}
 	return fromGoar(bi)

@@ -9,8 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/everFinance/goar/utils"
+
+	"github.com/aonode/aonode/bundler/ans104"
 )
 
 var (
@@ -277,5 +282,54 @@ func TestOwnerToAddressCache(t *testing.T) {
 	}
 	if OwnerToAddress("not base64!") != "" {
 		t.Fatal("a bad key has an address")
+	}
+}
+
+// ans104.Verify (which Parse uses) accepts exactly the items goar's VerifyBundleItem accepts: RSA items take
+// its own RSA check, the others goar's. Every byte of each item is flipped in turn.
+func TestVerifyMatchesGoar(t *testing.T) {
+	jwk, err := GenerateEd25519JWK()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed, err := NewEd25519Key(jwk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := 0
+	for name, key := range map[string]Signer{"rsa": wallet(t), "ed25519": ed} {
+		it, err := key.Sign([]byte("payload"), strings.Repeat("t", 43), strings.Repeat("a", 32), []Tag{{"Action", "Set"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := -1; i < len(it.Raw); i++ {
+			raw := bytes.Clone(it.Raw)
+			if i >= 0 {
+				raw[i] ^= 0x04
+			}
+			bi, err := ans104.Decode(raw)
+			if err != nil {
+				continue
+			}
+			got, want := ans104.Verify(bi), utils.VerifyBundleItem(*bi)
+			if (got == nil) != (want == nil) {
+				t.Fatalf("%s, byte %d flipped: ans104.Verify says %v, goar %v", name, i, got, want)
+			}
+			if got == nil {
+				accepted++
+			}
+			if i == -1 {
+				if got != nil {
+					t.Fatalf("%s: a good item is refused: %v", name, got)
+				}
+				bi.Id = strings.Repeat("A", 43) // an id that is not the signature's hash
+				if ans104.Verify(bi) == nil {
+					t.Fatalf("%s: an item whose id is not its signature's hash passed", name)
+				}
+			}
+		}
+	}
+	if accepted < 2 {
+		t.Fatalf("%d items accepted; the two unchanged ones must be", accepted)
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	"github.com/everFinance/goar"
+	"github.com/everFinance/goar/utils"
+
+	"github.com/aonode/aonode/bundler/ans104"
 )
 
 // BenchmarkSignItem compares signing with the full CRT key (what NewWallet builds) against the n/e/d-only key
@@ -50,5 +53,30 @@ func TestWalletUsesCRT(t *testing.T) {
 	}
 	if _, err := Parse(it.Raw); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkVerifyItem compares the check of an RSA-signed item (what the MU does to every message of an
+// aoconnect user) against goar's VerifyBundleItem, the baseline.
+func BenchmarkVerifyItem(b *testing.B) {
+	it, err := wallet(b).Sign([]byte("payload"), "", "", []Tag{{Name: "Action", Value: "Set"}, {Name: "Key", Value: "k"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bi, err := ans104.Decode(it.Raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		verify func() error
+	}{{"ans104", func() error { return ans104.Verify(bi) }}, {"goar-baseline", func() error { return utils.VerifyBundleItem(*bi) }}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := c.verify(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -63,7 +63,7 @@ func decodeItem(raw []byte) (*types.BundleItem, error) {
 }
 
 func verifyItem(it *types.BundleItem) error {
-	return safely("verify data item", func() error { return utils.VerifyBundleItem(*it) })
+	return safely("verify data item", func() error { return ans104.Verify(it) })
 }
 
 // itemDataStart is the offset of the payload inside the item binary, as goar's decoder computes it.
