@@ -343,33 +343,14 @@ func (d *DB) EntriesByTime(ctx context.Context, pid string, from, to int64, limi
 	var out []Entry
 	err := d.db.View(func(tx *bolt.Tx) error {
 		lb := tx.Bucket(bLogs).Bucket([]byte(pid))
-		if lb == nil {
-			return nil
+		// Search where the page starts, so a page far into a long schedule costs what the page holds, not the
+		// schedule before it.
+		first, err := firstAfter(lb, from)
+		if err != nil || lb == nil {
+			return err
 		}
 		c := lb.Cursor()
-		last, _ := c.Last()
-		if last == nil {
-			return nil
-		}
-		// Timestamps grow with the nonce: binary-search the first entry after from, so a page far into a
-		// long schedule costs what the page holds, not the schedule before it.
-		lo, hi := uint64(0), binary.BigEndian.Uint64(last)+1
-		for lo < hi {
-			mid := lo + (hi-lo)/2
-			_, v := c.Seek(be64(mid))
-			var e struct {
-				Timestamp int64 `json:"timestamp"`
-			}
-			if err := json.Unmarshal(v, &e); err != nil {
-				return err
-			}
-			if e.Timestamp <= from {
-				lo = mid + 1
-			} else {
-				hi = mid
-			}
-		}
-		for k, v := c.Seek(be64(lo)); k != nil; k, v = c.Next() {
+		for k, v := c.Seek(be64(uint64(first))); k != nil; k, v = c.Next() {
 			var e Entry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return err
@@ -391,6 +372,55 @@ func (d *DB) EntriesByTime(ctx context.Context, pid string, from, to int64, limi
 		return nil, fmt.Errorf("read schedule of %s: %w", pid, err)
 	}
 	return out, nil
+}
+
+// FirstNonceAfter returns the first nonce of a process's schedule whose entry's timestamp is later than ts:
+// the nonce after the last one when none is, 0 for a process with no schedule here.
+func (d *DB) FirstNonceAfter(ctx context.Context, pid string, ts int64) (int64, error) {
+	if err := ctxErr(ctx); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := d.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = firstAfter(tx.Bucket(bLogs).Bucket([]byte(pid)), ts)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("search schedule of %s: %w", pid, err)
+	}
+	return n, nil
+}
+
+// firstAfter is FirstNonceAfter within a transaction, over a process's log bucket (nil: none). Timestamps
+// grow with the nonce and nonces run from 0 without gaps, so it binary-searches the nonces, reading one
+// entry's timestamp per step.
+func firstAfter(lb *bolt.Bucket, ts int64) (int64, error) {
+	if lb == nil {
+		return 0, nil
+	}
+	c := lb.Cursor()
+	last, _ := c.Last()
+	if last == nil {
+		return 0, nil
+	}
+	lo, hi := uint64(0), binary.BigEndian.Uint64(last)+1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		_, v := c.Seek(be64(mid))
+		var e struct {
+			Timestamp int64 `json:"timestamp"`
+		}
+		if err := json.Unmarshal(v, &e); err != nil {
+			return 0, err
+		}
+		if e.Timestamp <= ts {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return int64(lo), nil
 }
 
 // EntryByID finds the entry of a process by message id or assignment id.
