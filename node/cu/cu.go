@@ -32,6 +32,7 @@ type Scheduler interface {
 	Process(ctx context.Context, pid string) (*store.Process, *bundler.Item, error)
 	Latest(ctx context.Context, pid string) (*store.Entry, error)
 	Entries(ctx context.Context, pid string, fromNonce, toNonce int64, limit int) ([]store.Entry, error)
+	FirstNonceAfter(ctx context.Context, pid string, ts int64) (int64, error)
 }
 
 // ModuleSource resolves a module id to its metadata.

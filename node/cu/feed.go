@@ -97,9 +97,10 @@ func inRange(p feedPos, from, to *bound) bool {
 	return to == nil || cmpBound(p, *to, -1) <= 0
 }
 
-// entrySource reads a process's schedule (the Scheduler does).
+// entrySource reads a process's schedule and finds where a time falls in it (the Scheduler does).
 type entrySource interface {
 	Entries(ctx context.Context, pid string, fromNonce, toNonce int64, limit int) ([]store.Entry, error)
+	FirstNonceAfter(ctx context.Context, pid string, ts int64) (int64, error)
 }
 
 // feedStore reads what the CU stored for a process's feed.
@@ -196,10 +197,11 @@ func (w *feedWalker) start() error {
 		return nil
 	}
 	if !q.desc {
-		if q.from != nil {
+		// (At MinInt64, from.ts-1 would wrap: every entry is at or after it, so the walk starts at 0.)
+		if q.from != nil && q.from.ts > math.MinInt64 {
 			// Start one entry before from's time: it is out of range, but it is the ordinate of the ticks
 			// before the first entry in range.
-			n, err := w.firstAt(q.from.ts)
+			n, err := w.firstAfter(q.from.ts - 1)
 			if err != nil {
 				return err
 			}
@@ -209,7 +211,7 @@ func (w *feedWalker) start() error {
 	}
 	w.nextNon = q.last
 	if q.to != nil {
-		n, err := w.firstAt(q.to.ts + 1)
+		n, err := w.firstAfter(q.to.ts)
 		if err != nil {
 			return err
 		}
@@ -219,23 +221,11 @@ func (w *feedWalker) start() error {
 	return nil
 }
 
-// firstAt is the first nonce (up to last+1) whose entry's timestamp is ts or later: a binary search reading one
-// entry per step (timestamps are strictly increasing per process).
-func (w *feedWalker) firstAt(ts int64) (int64, error) {
-	lo, hi := int64(0), w.q.last+1
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		es, err := w.sched.Entries(w.ctx, w.q.pid, mid, w.q.last, 1)
-		if err != nil {
-			return 0, err
-		}
-		if len(es) == 0 || es[0].Timestamp >= ts {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
-	return lo, nil
+// firstAfter is the first nonce (up to last+1) whose entry's timestamp is later than ts: the schedule's own
+// search, bounded by what this page walks.
+func (w *feedWalker) firstAfter(ts int64) (int64, error) {
+	n, err := w.sched.FirstNonceAfter(w.ctx, w.q.pid, ts)
+	return min(n, w.q.last+1), err
 }
 
 // entry returns the next entry to walk (nil at the end), reading a chunk when none is left.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -119,6 +120,14 @@ func (m *memFeed) Entries(_ context.Context, _ string, from, to int64, limit int
 	return out, nil
 }
 
+// FirstNonceAfter searches as the store does, counting each entry it looks at as one read.
+func (m *memFeed) FirstNonceAfter(_ context.Context, _ string, ts int64) (int64, error) {
+	return int64(sort.Search(len(m.entries), func(i int) bool {
+		m.entriesRead++
+		return m.entries[i].Timestamp > ts
+	})), nil
+}
+
 func (m *memFeed) Result(_ context.Context, _ string, nonce int64) ([]byte, error) {
 	m.resultsRead++
 	return m.results[nonce], nil
@@ -225,57 +234,128 @@ func randomFeed(rng *rand.Rand, n, ticks int) *memFeed {
 	return m
 }
 
-// Every page, in either order and between any bounds (whole cursors, cursors of ticks, bare timestamps), is
-// the whole feed filtered: the same entries in the same order with the same more flag.
-func TestFeedPagesMatchTheWholeFeed(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	specs := []string{"1-second", "2-seconds", "5-seconds"}
-	randomBound := func(feed []feedItem, m *memFeed) *bound {
+var feedSpecs = []string{"1-second", "2-seconds", "5-seconds"}
+
+// randomQuery is a page of m's feed in either order between any bounds (none, whole cursors, cursors of ticks,
+// bare timestamps anywhere, also before and after everything).
+func randomQuery(rng *rand.Rand, whole []feedItem, m *memFeed) feedQuery {
+	randomBound := func() *bound {
 		switch rng.IntN(4) {
 		case 0:
 			return nil
-		case 1: // a bare timestamp, anywhere (also before and after everything)
+		case 1:
 			return &bound{ts: 990 + rng.Int64N(m.entries[len(m.entries)-1].Timestamp+20-990), cron: -1}
 		}
-		p := feed[rng.IntN(len(feed))].feedPos
+		p := whole[rng.IntN(len(whole))].feedPos
 		b := &bound{ts: p.ts, nonce: p.nonce, hasOrd: true, cron: -1}
 		if p.cron >= 0 {
 			b.cron, b.hasCron = p.cron, true
 		}
 		return b
 	}
+	return feedQuery{from: randomBound(), to: randomBound(), desc: rng.IntN(2) == 0, limit: 1 + rng.IntN(12), specNames: feedSpecs}
+}
+
+// wantPage is the page q of the whole feed, filtered from it: what readFeedPage must give.
+func (m *memFeed) wantPage(whole []feedItem, q feedQuery) ([]feedItem, bool) {
+	var want []feedItem
+	order := slices.Clone(whole)
+	if q.desc {
+		slices.Reverse(order)
+	}
+	for _, it := range order {
+		raw := it.raw
+		if it.cron < 0 {
+			raw = m.results[it.nonce]
+		}
+		if !inRange(it.feedPos, q.from, q.to) || resultFailed(raw) {
+			continue
+		}
+		if len(want) == q.limit {
+			return want, true
+		}
+		it.raw = raw
+		want = append(want, it)
+	}
+	return want, false
+}
+
+func checkPage(t *testing.T, round int, q feedQuery, got []feedItem, more bool, want []feedItem, wantMore bool) {
+	t.Helper()
+	if more != wantMore || !slices.EqualFunc(got, want, func(a, b feedItem) bool {
+		return a.feedPos == b.feedPos && string(a.raw) == string(b.raw)
+	}) {
+		t.Fatalf("round %d, query %+v from %+v to %+v:\n got %+v (more %v)\nwant %+v (more %v)", round, q, q.from, q.to, got, more, want, wantMore)
+	}
+}
+
+// Every page, in either order and between any bounds, is the whole feed filtered: the same entries in the
+// same order with the same more flag.
+func TestFeedPagesMatchTheWholeFeed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
 	for round := range 300 {
 		m := randomFeed(rng, 1+rng.IntN(60), rng.IntN(40))
-		whole := refFeed(m.entries, m.crons, specs)
+		whole := refFeed(m.entries, m.crons, feedSpecs)
 		for range 10 {
-			q := feedQuery{from: randomBound(whole, m), to: randomBound(whole, m), desc: rng.IntN(2) == 0, limit: 1 + rng.IntN(12), specNames: specs}
-			var want []feedItem
-			wantMore := false
-			order := slices.Clone(whole)
-			if q.desc {
-				slices.Reverse(order)
-			}
-			for _, it := range order {
-				raw := it.raw
-				if it.cron < 0 {
-					raw = m.results[it.nonce]
-				}
-				if !inRange(it.feedPos, q.from, q.to) || resultFailed(raw) {
-					continue
-				}
-				if len(want) == q.limit {
-					wantMore = true
-					break
-				}
-				it.raw = raw
-				want = append(want, it)
-			}
+			q := randomQuery(rng, whole, m)
+			want, wantMore := m.wantPage(whole, q)
 			got, more := m.page(t, q)
-			if more != wantMore || !slices.EqualFunc(got, want, func(a, b feedItem) bool {
-				return a.feedPos == b.feedPos && string(a.raw) == string(b.raw)
-			}) {
-				t.Fatalf("round %d, query %+v from %+v to %+v:\n got %+v (more %v)\nwant %+v (more %v)", round, q, q.from, q.to, got, more, want, wantMore)
+			checkPage(t, round, q, got, more, want, wantMore)
+		}
+	}
+}
+
+// The same over the store's schedule and its search by time (FirstNonceAfter), with the whole schedule or
+// only a prefix of it evaluated.
+func TestFeedPagesOverTheStoreSchedule(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 40 {
+		pid := fmt.Sprintf("p%d", round)
+		m := randomFeed(rng, 1+rng.IntN(60), rng.IntN(40))
+		nes := make([]store.NewEntry, len(m.entries))
+		for i, e := range m.entries {
+			e.Process, e.AssignmentID, e.MessageID = pid, fmt.Sprintf("%s-a%d", pid, i), fmt.Sprintf("%s-m%d", pid, i)
+			nes[i] = store.NewEntry{Entry: e, AssignmentRaw: []byte("a")}
+		}
+		nes[0].Entry.MessageID = pid
+		nes[0].Process = &store.Process{ID: pid, Scheduler: "su", Timestamp: m.entries[0].Timestamp}
+		if err := db.Restore(ctx, nes); err != nil {
+			t.Fatal(err)
+		}
+		// The CU may have evaluated less than the SU holds: the feed stops at its last nonce (and at the time
+		// of the next message, since later ticks have not run).
+		last := int64(len(m.entries) - 1)
+		if rng.IntN(3) == 0 {
+			last = rng.Int64N(last + 1)
+			evaluated := &memFeed{entries: m.entries[:last+1], results: m.results}
+			if last < int64(len(m.entries)-1) {
+				next := m.entries[last+1].Timestamp
+				for _, r := range m.crons {
+					if r.Tick < next {
+						evaluated.crons = append(evaluated.crons, r)
+					}
+				}
+			} else {
+				evaluated.crons = m.crons
 			}
+			m = evaluated
+		}
+		whole := refFeed(m.entries, m.crons, feedSpecs)
+		for range 10 {
+			q := randomQuery(rng, whole, m)
+			want, wantMore := m.wantPage(whole, q)
+			q.pid, q.last = pid, last
+			got, more, err := readFeedPage(ctx, db, m, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPage(t, round, q, got, more, want, wantMore)
 		}
 	}
 }
@@ -313,7 +393,7 @@ func TestFeedPageReadsItsSize(t *testing.T) {
 			if len(page) != limit || !more {
 				t.Fatalf("page of %d (more %v)", len(page), more)
 			}
-			// A chunk is limit+1 or 16 at least; the binary search reads one entry per step (17 for 100,000).
+			// A chunk is limit+1 or 16 at least; the search by time reads one entry per step (17 for 100,000).
 			chunk := max(limit+1, 16)
 			if m.entriesRead > 2*chunk+20 || m.cronsRead > 2*chunk || m.resultsRead > limit+1 {
 				t.Fatalf("read %d entries, %d cron results, %d results for a page of %d", m.entriesRead, m.cronsRead, m.resultsRead, limit)

@@ -15,6 +15,7 @@ type Store interface {
 	GetProcess(ctx context.Context, pid string) (*store.Process, error)
 	Entries(ctx context.Context, pid string, fromNonce, toNonce int64, limit int) ([]store.Entry, error)
 	EntriesByTime(ctx context.Context, pid string, from, to int64, limit int) ([]store.Entry, error)
+	FirstNonceAfter(ctx context.Context, pid string, ts int64) (int64, error)
 	EntryByID(ctx context.Context, pid, id string) (*store.Entry, error)
 	Item(ctx context.Context, id string) ([]byte, error)
 	Meta(ctx context.Context, key store.MetaKey) (string, error)

@@ -671,3 +671,8 @@ func (s *Service) Timestamp(ctx context.Context) (int64, int64, error) {
 func (s *Service) Entries(ctx context.Context, pid string, fromNonce, toNonce int64, limit int) ([]store.Entry, error) {
 	return s.db.Entries(ctx, pid, fromNonce, toNonce, limit)
 }
+
+// FirstNonceAfter returns the first nonce of a process's schedule later than ts (after the last when none is).
+func (s *Service) FirstNonceAfter(ctx context.Context, pid string, ts int64) (int64, error) {
+	return s.db.FirstNonceAfter(ctx, pid, ts)
+}

@@ -204,6 +204,18 @@ func (s *synth) Entries(ctx context.Context, pid string, from, to int64, limit i
 	return out, err
 }
 
+// FirstNonceAfter is the store's search by time for the synthetic schedule, whose nonce n is at start+n.
+func (s *synth) FirstNonceAfter(_ context.Context, pid string, ts int64) (int64, error) {
+	p, err := s.proc(pid)
+	if err != nil {
+		return 0, err
+	}
+	if ts < p.start {
+		return 0, nil
+	}
+	return min(ts-p.start+1, p.last+1), nil
+}
+
 func (s *synth) Module(context.Context, string) (*bundler.Item, error) { return s.module, nil }
 
 // newCU is a compute unit over sched with its own store in dir.
