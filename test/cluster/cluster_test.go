@@ -8,15 +8,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,44 +20,20 @@ import (
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/internal/arlocaltest"
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/store"
 )
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// needRedis skips without a Redis on 127.0.0.1:6379 (fails when AONODE_REQUIRE_REDIS=1).
-func needRedis(t *testing.T) {
-	c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second)
-	if err != nil {
-		if os.Getenv("AONODE_REQUIRE_REDIS") == "1" {
-			t.Fatalf("no Redis on 127.0.0.1:6379: %v", err)
-		}
-		t.Skip("no Redis on 127.0.0.1:6379")
-	}
-	c.Close()
-}
-
+// proc is one node of the cluster: its config, and the process while it runs.
 type proc struct {
 	t      *testing.T
 	name   string
 	bin    string
 	cfg    config.Config
 	cfgDir string
-	cmd    *exec.Cmd
-	logs   *bytes.Buffer
-	info   struct {
-		Module    string `json:"module"`
-		Scheduler string `json:"scheduler"`
-	}
+	run    *nodetest.Proc // nil when stopped or killed
+	info   nodetest.Info  // of the last start
 }
 
 // node writes a config for role (its ready config with this test's ports, gateway, Redis prefix and data dir)
@@ -89,86 +61,28 @@ func (p *proc) start() {
 	if err := os.WriteFile(file, b, 0o644); err != nil {
 		p.t.Fatal(err)
 	}
-	infoFile := filepath.Join(p.cfg.DataDir, "node-info.json")
-	os.Remove(infoFile)
-	p.logs = &bytes.Buffer{}
-	p.cmd = exec.Command(p.bin, "-config", file, "-log-level", "warn")
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	if err := p.cmd.Start(); err != nil {
-		p.t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(infoFile); err == nil && json.Unmarshal(b, &p.info) == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	p.stop()
-	p.t.Fatalf("%s did not start:\n%s", p.name, p.logs.String())
+	p.run = nodetest.Start(p.t, p.bin, p.cfg.DataDir, "-config", file, "-log-level", "warn")
+	p.info = p.run.Info
 }
 
 func (p *proc) kill() {
-	if p.cmd != nil {
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		p.cmd.Wait()
-		p.cmd = nil
+	if p.run != nil {
+		p.run.Kill()
+		p.run = nil
 	}
 }
 
 func (p *proc) stop() {
-	if p.cmd != nil {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { p.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			p.cmd.Process.Kill()
-			<-done
-		}
-		p.cmd = nil
+	if p.run != nil {
+		p.run.Stop(15 * time.Second)
 		if p.t.Failed() {
-			p.t.Logf("%s logs:\n%s", p.name, p.logs.String())
+			p.t.Logf("%s logs:\n%s", p.name, p.run.Logs())
 		}
+		p.run = nil
 	}
 }
 
 func (p *proc) url(addr string) string { return "http://" + addr }
-
-func get(t *testing.T, url string) (int, []byte) {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		return 0, []byte(err.Error())
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
-}
-
-func postRaw(t *testing.T, url string, raw []byte, ctype string) (int, []byte) {
-	t.Helper()
-	res, err := http.Post(url, ctype, bytes.NewReader(raw))
-	if err != nil {
-		return 0, []byte(err.Error())
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
-}
-
-func eventually(t *testing.T, what string, fn func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		if fn() {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
 
 type client struct {
 	t    *testing.T
@@ -180,17 +94,9 @@ type client struct {
 // spawn yet: the MU answers 400 for a target it cannot locate).
 func (c *client) send(data, target string, tags ...bundler.Tag) *bundler.Item {
 	c.t.Helper()
-	typ := "Message"
-	if target == "" {
-		typ = "Process"
-	}
-	tags = append(tags, bundler.Tag{Name: "Data-Protocol", Value: "ao"}, bundler.Tag{Name: "Variant", Value: "ao.TN.1"}, bundler.Tag{Name: "Type", Value: typ})
-	it, err := c.user.Sign([]byte(data), target, "", tags)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	eventually(c.t, "the MU-only node takes "+it.ID, func() bool {
-		st, _ := postRaw(c.t, c.mu, it.Raw, "application/octet-stream")
+	it := nodetest.Signed(c.t, c.user, data, target, append(tags, bundler.Tag{Name: "Variant", Value: "ao.TN.1"})...)
+	nodetest.Eventually(c.t, "the MU-only node takes "+it.ID, func() bool {
+		st, _, _ := nodetest.Post(context.Background(), c.mu, nodetest.ItemType, it.Raw)
 		return st == http.StatusAccepted
 	})
 	return it
@@ -204,7 +110,7 @@ func (c *client) spawn(su *proc, code string) string {
 }
 
 func result(t *testing.T, cu *proc, pid, id string) (int, []byte) {
-	return get(t, fmt.Sprintf("%s/result/%s?process-id=%s", cu.url(cu.cfg.CU.Listen), id, pid))
+	return nodetest.Get(t, fmt.Sprintf("%s/result/%s?process-id=%s", cu.url(cu.cfg.CU.Listen), id, pid))
 }
 
 // replyData is the Data of the single message a result or dry-run sent ("" otherwise).
@@ -221,15 +127,15 @@ func replyData(body []byte) string {
 
 func dryrun(t *testing.T, cu *proc, pid string, tags ...bundler.Tag) string {
 	body, _ := json.Marshal(map[string]any{"Owner": "reader", "Tags": tags})
-	st, b := postRaw(t, fmt.Sprintf("%s/dry-run?process-id=%s", cu.url(cu.cfg.CU.Listen), pid), body, "application/json")
-	if st != http.StatusOK {
-		return fmt.Sprintf("dry-run: %d %s", st, b)
+	st, b, err := nodetest.Post(context.Background(), fmt.Sprintf("%s/dry-run?process-id=%s", cu.url(cu.cfg.CU.Listen), pid), "application/json", body)
+	if err != nil || st != http.StatusOK {
+		return fmt.Sprintf("dry-run: %d %s %v", st, b, err)
 	}
 	return replyData(b)
 }
 
 func metric(t *testing.T, p *proc, name string) int64 {
-	_, b := get(t, p.url(p.cfg.Admin.Listen)+"/metrics")
+	_, b := nodetest.Get(t, p.url(p.cfg.Admin.Listen)+"/metrics")
 	m := regexp.MustCompile(`(?m)^` + name + ` (\d+)`).FindSubmatch(b)
 	if m == nil {
 		return -1
@@ -266,13 +172,10 @@ func TestScaleOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts arlocal and five aonode processes")
 	}
-	needRedis(t)
+	nodetest.NeedRedis(t)
 	arl := arlocaltest.Start(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "aonode")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/aonode/aonode/cmd/aonode").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := nodetest.Build(t)
 	muWallet := filepath.Join(dir, "mu-wallet.json")
 	if _, _, err := bundler.LoadOrCreateWallet(muWallet); err != nil {
 		t.Fatal(err)
@@ -284,7 +187,7 @@ func TestScaleOut(t *testing.T) {
 			c.Wallet = config.WalletConfig{}
 			c.MU.Wallet = muWallet
 			c.Gateway.URL = arl.URL()
-			c.Admin.Listen = freeAddr(t)
+			c.Admin.Listen = nodetest.FreeAddr(t)
 			c.Explorer.Listen = ""
 			c.CU.RedisPrefix = prefix
 			c.CU.SnapshotMessages, c.CU.SnapshotCostRatio = 5, 0
@@ -294,21 +197,21 @@ func TestScaleOut(t *testing.T) {
 	suNode := func(name string) *proc {
 		return node(t, bin, "su", name, func(c *config.Config) {
 			common(name)(c)
-			c.SU.Listen = freeAddr(t)
+			c.SU.Listen = nodetest.FreeAddr(t)
 			c.SU.PublicURL = "http://" + c.SU.Listen
 		})
 	}
 	cuNode := func(name string) *proc {
 		return node(t, bin, "cu", name, func(c *config.Config) {
 			common(name)(c)
-			c.CU.Listen = freeAddr(t)
+			c.CU.Listen = nodetest.FreeAddr(t)
 		})
 	}
 	su1, su2 := suNode("su1"), suNode("su2")
 	cu1, cu2 := cuNode("cu1"), cuNode("cu2")
 	mu := node(t, bin, "mu", "mu", func(c *config.Config) {
 		common("mu")(c)
-		c.MU.Listen = freeAddr(t)
+		c.MU.Listen = nodetest.FreeAddr(t)
 	})
 	user, _, err := bundler.LoadOrCreateWallet(filepath.Join(dir, "user.json"))
 	if err != nil {
@@ -320,7 +223,7 @@ func TestScaleOut(t *testing.T) {
 	kv := cl.spawn(su1, kvCode)
 	set := cl.send("1", kv, bundler.Tag{Name: "Action", Value: "Set"}, bundler.Tag{Name: "Key", Value: "a"})
 	var body []byte
-	eventually(t, "cu1 answers for the kv store", func() bool {
+	nodetest.Eventually(t, "cu1 answers for the kv store", func() bool {
 		var st int
 		st, body = result(t, cu1, kv, set.ID)
 		return st == http.StatusOK
@@ -336,7 +239,7 @@ func TestScaleOut(t *testing.T) {
 	ponger := cl.spawn(su2, pingCode)
 	pinger := cl.spawn(su1, pingCode)
 	cl.send("hello", pinger, bundler.Tag{Name: "Action", Value: "Go"}, bundler.Tag{Name: "Peer", Value: ponger})
-	eventually(t, "the pong from the process on the other SU", func() bool {
+	nodetest.Eventually(t, "the pong from the process on the other SU", func() bool {
 		return dryrun(t, cu2, pinger, bundler.Tag{Name: "Action", Value: "Pongs"}) == "hello from "+ponger
 	})
 

@@ -6,123 +6,53 @@
 package crash
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/gateway/embedded"
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )
 
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
+// nodeProc is a running node with the URLs of its MU and admin API.
 type nodeProc struct {
-	cmd  *exec.Cmd
-	info struct {
-		Module    string `json:"module"`
-		Scheduler string `json:"scheduler"`
-		MUAddress string `json:"mu_address"`
-	}
+	*nodetest.Proc
 	mu, admin string
 }
 
-// start runs the binary on dir and waits until it wrote node-info.json (it is then ready).
+// start runs the binary on dir and waits until it is ready.
 func start(t *testing.T, bin, dir string, addrs []string, extra ...string) *nodeProc {
 	t.Helper()
-	os.Remove(filepath.Join(dir, "node-info.json"))
 	args := append([]string{"-data-dir", dir, "-mu", addrs[0], "-su", addrs[1], "-su-url", "http://" + addrs[1], "-cu", addrs[2], "-admin", addrs[4], "-explorer", "off", "-log-level", "warn"}, extra...)
-	cmd := exec.Command(bin, args...)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &nodeProc{cmd: cmd, mu: "http://" + addrs[0], admin: "http://" + addrs[4]}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(filepath.Join(dir, "node-info.json")); err == nil && json.Unmarshal(b, &p.info) == nil {
-			return p
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cmd.Process.Kill()
-	cmd.Wait()
-	t.Fatalf("aonode did not start:\n%s", logs.String())
-	return nil
-}
-
-func (p *nodeProc) kill() {
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	p.cmd.Wait()
-}
-
-func post(ctx context.Context, url string, raw []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/octet-stream")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer res.Body.Close()
-	io.Copy(io.Discard, res.Body)
-	return res.StatusCode, nil
-}
-
-// signed makes a message or spawn item from w.
-func signed(t *testing.T, w *bundler.Wallet, data, target string, tags ...bundler.Tag) *bundler.Item {
-	t.Helper()
-	typ := "Message"
-	if target == "" {
-		typ = "Process"
-	}
-	tags = append(tags, bundler.Tag{Name: "Data-Protocol", Value: "ao"}, bundler.Tag{Name: "Type", Value: typ})
-	it, err := w.Sign([]byte(data), target, "", tags)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return it
+	return &nodeProc{Proc: nodetest.Start(t, bin, dir, args...), mu: "http://" + addrs[0], admin: "http://" + addrs[4]}
 }
 
 func mustPost(t *testing.T, url string, it *bundler.Item) {
 	t.Helper()
-	if st, err := post(context.Background(), url, it.Raw); err != nil || st != http.StatusAccepted {
-		t.Fatalf("post %s: %d %v", it.ID, st, err)
+	if st, b, err := nodetest.Post(context.Background(), url, nodetest.ItemType, it.Raw); err != nil || st != http.StatusAccepted {
+		t.Fatalf("post %s: %d %s %v", it.ID, st, b, err)
 	}
 }
 
 // spawnWith spawns a process on n and loads code into it.
 func spawnWith(t *testing.T, n *nodeProc, user *bundler.Wallet, code string) string {
 	t.Helper()
-	spawn := signed(t, user, "", "", bundler.Tag{Name: "Module", Value: n.info.Module}, bundler.Tag{Name: "Scheduler", Value: n.info.Scheduler})
+	spawn := nodetest.Signed(t, user, "", "", bundler.Tag{Name: "Module", Value: n.Info.Module}, bundler.Tag{Name: "Scheduler", Value: n.Info.Scheduler})
 	mustPost(t, n.mu, spawn)
-	mustPost(t, n.mu, signed(t, user, code, spawn.ID, bundler.Tag{Name: "Action", Value: "Eval"}))
+	mustPost(t, n.mu, nodetest.Signed(t, user, code, spawn.ID, bundler.Tag{Name: "Action", Value: "Eval"}))
 	return spawn.ID
 }
 
@@ -170,13 +100,7 @@ func TestKill9UnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills a real aonode")
 	}
-	bin := os.Getenv("AONODE_BIN") // a prebuilt binary, else build one
-	if bin == "" {
-		bin = filepath.Join(t.TempDir(), "aonode")
-		if out, err := exec.Command("go", "build", "-o", bin, "github.com/aonode/aonode/cmd/aonode").CombinedOutput(); err != nil {
-			t.Fatalf("build: %v\n%s", err, out)
-		}
-	}
+	bin := nodetest.Build(t)
 	// Two nodes of one deployment (one MU wallet) on a gateway of their own that no kill touches.
 	g, err := embedded.Open(filepath.Join(t.TempDir(), "gw.db"), embedded.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -189,8 +113,9 @@ func TestKill9UnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir, dirY := t.TempDir(), t.TempDir()
-	addrs := []string{freePort(t), freePort(t), freePort(t), "", freePort(t)}
-	addrsY := []string{freePort(t), freePort(t), freePort(t), "", freePort(t)}
+	free := nodetest.FreeAddr
+	addrs := []string{free(t), free(t), free(t), "", free(t)}
+	addrsY := []string{free(t), free(t), free(t), "", free(t)}
 	jwk, _ := bundler.GenerateJWK()
 	user, _ := bundler.NewWallet(jwk)
 
@@ -242,7 +167,7 @@ func TestKill9UnderLoad(t *testing.T) {
 					next++
 					tried[it.ID] = true
 					mu.Unlock()
-					st, err := post(ctx, n.mu, it.Raw)
+					st, _, err := nodetest.Post(ctx, n.mu, nodetest.ItemType, it.Raw)
 					if err != nil {
 						return // the node is down: this worker waits for the next round
 					}
@@ -258,10 +183,10 @@ func TestKill9UnderLoad(t *testing.T) {
 		killY := round%2 == 1
 		if killY {
 			time.Sleep(time.Duration(100+rng.IntN(300)) * time.Millisecond)
-			y.kill()
+			y.Kill()
 		}
 		time.Sleep(time.Duration(200+rng.IntN(600)) * time.Millisecond)
-		n.kill() // mid-stream: some requests are in flight
+		n.Kill() // mid-stream: some requests are in flight
 		cancel()
 		wg.Wait()
 		t0 := time.Now()
@@ -280,8 +205,8 @@ func TestKill9UnderLoad(t *testing.T) {
 	for _, it := range msgs[:next] {
 		if !acked[it.ID] {
 			retried++
-			if st, err := post(context.Background(), n.mu, it.Raw); err != nil || st != http.StatusAccepted {
-				t.Fatalf("retry %s: %d %v", it.ID, st, err)
+			if st, b, err := nodetest.Post(context.Background(), n.mu, nodetest.ItemType, it.Raw); err != nil || st != http.StatusAccepted {
+				t.Fatalf("retry %s: %d %s %v", it.ID, st, b, err)
 			}
 			acked[it.ID] = true
 		}
@@ -309,9 +234,9 @@ func TestKill9UnderLoad(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}
 	t.Logf("crank queues drained %s after the last message", time.Since(t0))
-	muAddr := n.info.MUAddress
-	n.kill()
-	y.kill()
+	muAddr := n.Info.MUAddress
+	n.Kill()
+	y.Kill()
 
 	db, err := store.Open(filepath.Join(dir, "aonode.db"))
 	if err != nil {
