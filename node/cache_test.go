@@ -3,35 +3,18 @@ package node
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node/config"
 )
-
-// needRedis skips without a Redis on 127.0.0.1:6379 (fails when AONODE_REQUIRE_REDIS=1).
-func needRedis(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: skipping a test that needs Redis")
-	}
-	c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second)
-	if err != nil {
-		if os.Getenv("AONODE_REQUIRE_REDIS") == "1" {
-			t.Fatalf("no Redis on 127.0.0.1:6379: %v", err)
-		}
-		t.Skip("no Redis on 127.0.0.1:6379 (./scripts/test.sh starts one)")
-	}
-	c.Close()
-}
 
 // Two aonode CUs sharing one Redis: a result evaluated by the first is served by the second, which does not
 // even hold the process.
 func TestCUsShareResultsThroughRedis(t *testing.T) {
-	needRedis(t)
+	nodetest.NeedRedis(t)
 	prefix := fmt.Sprintf("aonode-node-test-%d:", time.Now().UnixNano())
 	shared := func(c *config.Config) {
 		c.CU.Cache, c.CU.RedisURL, c.CU.RedisPrefix = "redis", "redis://127.0.0.1:6379/0", prefix
@@ -43,16 +26,16 @@ func TestCUsShareResultsThroughRedis(t *testing.T) {
 	defer b.Close()
 	p, _, _ := a.post("", "")
 	ev, _, _ := a.post("print(6 * 7)", p.ID, tg("Action", "Eval"))
-	status, want := get(t, fmt.Sprintf("%s/result/%s?process-id=%s", a.url("cu"), ev.ID, p.ID))
+	status, want := nodetest.Get(t, fmt.Sprintf("%s/result/%s?process-id=%s", a.url("cu"), ev.ID, p.ID))
 	if status != http.StatusOK {
 		t.Fatalf("A: %d %s", status, want)
 	}
-	status, got := get(t, fmt.Sprintf("%s/result/%s?process-id=%s", b.url("cu"), ev.ID, p.ID))
+	status, got := nodetest.Get(t, fmt.Sprintf("%s/result/%s?process-id=%s", b.url("cu"), ev.ID, p.ID))
 	if status != http.StatusOK || !bytes.Equal(got, want) {
 		t.Fatalf("B: %d %s, want %s", status, got, want)
 	}
 	// B does not hold the process: anything not cached is still unknown there.
-	if status, _ := get(t, fmt.Sprintf("%s/state/%s", b.url("cu"), p.ID)); status != http.StatusNotFound {
+	if status, _ := nodetest.Get(t, fmt.Sprintf("%s/state/%s", b.url("cu"), p.ID)); status != http.StatusNotFound {
 		t.Fatalf("B state: %d", status)
 	}
 }
@@ -61,7 +44,7 @@ func TestCUsShareResultsThroughRedis(t *testing.T) {
 // gateway and starts it from A's snapshot in Redis instead of replaying it (checkpoints off, so only Redis
 // can help).
 func TestCUsShareSnapshotsThroughRedis(t *testing.T) {
-	needRedis(t)
+	nodetest.NeedRedis(t)
 	point := gatewayKinds(t)["embedded"](t)
 	prefix := fmt.Sprintf("aonode-node-snap-%d:", time.Now().UnixNano())
 	shared := func(c *config.Config) {
@@ -78,7 +61,7 @@ func TestCUsShareSnapshotsThroughRedis(t *testing.T) {
 	for range 10 {
 		a.post("", p.ID, tg("Action", "Inc")) // nonces 2..11
 	}
-	status, want := get(t, a.url("cu")+"/state/"+p.ID)
+	status, want := nodetest.Get(t, a.url("cu")+"/state/"+p.ID)
 	if status != http.StatusOK || !bytes.Contains(want, []byte(`"Count":10`)) {
 		t.Fatalf("A state: %d %s", status, want)
 	}
@@ -86,7 +69,7 @@ func TestCUsShareSnapshotsThroughRedis(t *testing.T) {
 
 	b := startNodeWith(t, t.TempDir(), shared)
 	defer b.Close()
-	status, got := get(t, b.url("cu")+"/state/"+p.ID)
+	status, got := nodetest.Get(t, b.url("cu")+"/state/"+p.ID)
 	if status != http.StatusOK || !bytes.Equal(got, want) {
 		t.Fatalf("B state: %d\n got %s\nwant %s", status, got, want)
 	}

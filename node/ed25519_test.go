@@ -12,6 +12,7 @@ import (
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/gateway"
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node/config"
 )
 
@@ -82,7 +83,7 @@ func TestEd25519NodeTutorial(t *testing.T) {
 	}
 	// A Ping makes the process send itself a Pong, which the MU signs (ed25519) and the SU schedules.
 	n.post("x", p.ID, tg("Action", "Ping"))
-	eventually(t, "the pong", func() bool {
+	nodetest.Eventually(t, "the pong", func() bool {
 		ms := messages(n.dryrun(p.ID, tg("Action", "Get"), tg("Key", "pong-1")))
 		return len(ms) == 1 && tagOf(ms[0], "Value") == "pong x from "+p.ID
 	})

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aonode/aonode/gateway"
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/store"
 )
@@ -64,7 +65,7 @@ func TestUnitsOnSeparateNodes(t *testing.T) {
 	// The CU-only node has never seen the process: it locates its SU through the gateway (once the spawn
 	// is indexed there) and reads the whole schedule from it.
 	var body []byte
-	eventually(t, "the CU-only node answers for the process", func() bool {
+	nodetest.Eventually(t, "the CU-only node answers for the process", func() bool {
 		status, body = rawResult(t, cu.url("cu"), p.ID, set.ID)
 		return status == http.StatusOK
 	})

@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"gopkg.in/yaml.v3"
 
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node/config"
 )
 
@@ -149,13 +150,13 @@ func TestHostileProcesses(t *testing.T) {
 
 	first := map[string]string{}
 	for _, s := range all {
-		_, body := get(t, fmt.Sprintf("%s/result/%s?process-id=%s", a.url("cu"), s.id, s.pid))
+		_, body := nodetest.Get(t, fmt.Sprintf("%s/result/%s?process-id=%s", a.url("cu"), s.id, s.pid))
 		first[s.id] = string(body)
 		checkHostileResult(t, s.attack, body)
 	}
 	states := map[string][]byte{}
 	for _, pid := range []string{attacker.ID, mixed.ID} {
-		_, states[pid] = get(t, a.url("cu")+"/state/"+pid)
+		_, states[pid] = nodetest.Get(t, a.url("cu")+"/state/"+pid)
 	}
 
 	if testing.Verbose() {
@@ -182,7 +183,7 @@ func TestHostileProcesses(t *testing.T) {
 	same := func(who string, n *testNode) {
 		t.Helper()
 		for _, s := range all {
-			_, body := get(t, fmt.Sprintf("%s/result/%s?process-id=%s", n.url("cu"), s.id, s.pid))
+			_, body := nodetest.Get(t, fmt.Sprintf("%s/result/%s?process-id=%s", n.url("cu"), s.id, s.pid))
 			if string(body) != first[s.id] {
 				name := "mixed workload"
 				if s.attack != nil {
@@ -192,7 +193,7 @@ func TestHostileProcesses(t *testing.T) {
 			}
 		}
 		for pid, want := range states {
-			if _, got := get(t, n.url("cu")+"/state/"+pid); string(got) != string(want) {
+			if _, got := nodetest.Get(t, n.url("cu")+"/state/"+pid); string(got) != string(want) {
 				t.Fatalf("%s: state of %s differs:\n got %.400s\nwant %.400s", who, pid, got, want)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/store"
 )
@@ -52,7 +53,7 @@ func TestUploadsReachEmbeddedGatewayInProcess(t *testing.T) {
 	for _, id := range ids {
 		it := signedBy(t, n, id)
 		// The gateway's HTTP API serves what went in process: the item's payload, and its record.
-		status, body := get(t, n.url("gateway")+"/raw/"+id)
+		status, body := nodetest.Get(t, n.url("gateway")+"/raw/"+id)
 		if status != http.StatusOK || !bytes.Equal(body, it.Data) {
 			t.Errorf("GET /raw/%s: %d, %d bytes, want %d", id, status, len(body), len(it.Data))
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node/config"
 )
 
@@ -134,8 +135,8 @@ func TestFailedStartStopsWhatStarted(t *testing.T) {
 	defer busy.Close()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	gwAddr := freeAddr(t)
-	cfg.Gateway.Listen, cfg.MU.Listen, cfg.SU.Listen = gwAddr, freeAddr(t), freeAddr(t)
+	gwAddr := nodetest.FreeAddr(t)
+	cfg.Gateway.Listen, cfg.MU.Listen, cfg.SU.Listen = gwAddr, nodetest.FreeAddr(t), nodetest.FreeAddr(t)
 	cfg.CU.Listen = busy.Addr().String()
 	cfg.Admin.Listen, cfg.Explorer.Listen = "", ""
 	n, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))

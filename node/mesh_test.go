@@ -17,6 +17,7 @@ import (
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/gateway/embedded"
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/store"
 )
@@ -118,7 +119,7 @@ func (n *testNode) hops(pid string) string {
 // settled waits for a process's record to read want, then checks it stays so (nothing arrives twice).
 func settled(t *testing.T, n *testNode, pid, want string) {
 	t.Helper()
-	eventually(t, "hops of "+pid+" to read "+want, func() bool { return n.hops(pid) == want })
+	nodetest.Eventually(t, "hops of "+pid+" to read "+want, func() bool { return n.hops(pid) == want })
 	time.Sleep(time.Second)
 	if got := n.hops(pid); got != want {
 		t.Fatalf("hops of %s changed after settling: %q, want %q", pid, got, want)
@@ -226,14 +227,14 @@ func TestPushToUnknownTarget(t *testing.T) {
 
 	pending := func(n *testNode) []store.Task {
 		var out struct{ Tasks []store.Task }
-		status, b := get(t, n.url("admin")+"/pushes?status=pending")
+		status, b := nodetest.Get(t, n.url("admin")+"/pushes?status=pending")
 		if status != http.StatusOK || json.Unmarshal(b, &out) != nil {
 			t.Fatalf("pending pushes: %d %s", status, b)
 		}
 		return out.Tasks
 	}
 	var first store.Task
-	eventually(t, "a retried push to the unknown target", func() bool {
+	nodetest.Eventually(t, "a retried push to the unknown target", func() bool {
 		for _, tk := range pending(n) {
 			if tk.Target == ghost && tk.Attempts > 0 {
 				first = tk
@@ -265,8 +266,8 @@ func TestPushToUnknownTarget(t *testing.T) {
 		Tasks  []store.Task
 		Counts map[string]int
 	}
-	eventually(t, "the push to be given up", func() bool {
-		_, b := get(t, n.url("admin")+"/pushes?status=failed")
+	nodetest.Eventually(t, "the push to be given up", func() bool {
+		_, b := nodetest.Get(t, n.url("admin")+"/pushes?status=failed")
 		return json.Unmarshal(b, &failed) == nil && len(failed.Tasks) == 1
 	})
 	ft := failed.Tasks[0]
@@ -276,7 +277,7 @@ func TestPushToUnknownTarget(t *testing.T) {
 	if _, err := n.DB.UploadStatus(context.Background(), ft.ItemID); err != nil {
 		t.Fatalf("a given-up message is uploaded: %v", err)
 	}
-	_, metrics := get(t, n.url("admin")+"/metrics")
+	_, metrics := nodetest.Get(t, n.url("admin")+"/metrics")
 	for _, want := range []string{`aonode_mu_tasks{kind="failed"} 1`, "aonode_mu_tasks_failed_total 1", "aonode_mu_task_retries_total"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Fatalf("metrics lack %q:\n%s", want, metrics)
@@ -303,8 +304,8 @@ func TestPushToUnknownTarget(t *testing.T) {
 	if status != 200 || body["status"] != "pending" || body["item"] != ft.ItemID {
 		t.Fatalf("retry: %d %v", status, body)
 	}
-	eventually(t, "the requeued push to be given up again", func() bool {
-		_, b := get(t, n.url("admin")+"/pushes?status=failed")
+	nodetest.Eventually(t, "the requeued push to be given up again", func() bool {
+		_, b := nodetest.Get(t, n.url("admin")+"/pushes?status=failed")
 		return json.Unmarshal(b, &failed) == nil && len(failed.Tasks) == 1 && failed.Tasks[0].Seq != ft.Seq
 	})
 }

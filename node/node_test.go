@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,17 +15,9 @@ import (
 	"time"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node/config"
 )
-
-func freeAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // testLogSink, when set, receives every node's debug logs (tests that inspect logs set it).
 var testLogSink io.Writer
@@ -63,8 +54,8 @@ func startNodeWith(t testing.TB, dataDir string, edit func(*config.Config)) *tes
 	for attempt := 0; ; attempt++ {
 		cfg = config.Default()
 		cfg.DataDir = dataDir
-		cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Gateway.Listen = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
-		cfg.Admin.Listen, cfg.Explorer.Listen = freeAddr(t), freeAddr(t)
+		cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Gateway.Listen = nodetest.FreeAddr(t), nodetest.FreeAddr(t), nodetest.FreeAddr(t), nodetest.FreeAddr(t)
+		cfg.Admin.Listen, cfg.Explorer.Listen = nodetest.FreeAddr(t), nodetest.FreeAddr(t)
 		cfg.SU.PublicURL = "http://" + cfg.SU.Listen
 		cfg.MU.MonitorInterval = 200 * time.Millisecond
 		if edit != nil {
@@ -164,18 +155,6 @@ func (n *testNode) dryrun(pid string, tags ...bundler.Tag) map[string]any {
 
 func tg(name, value string) bundler.Tag { return bundler.Tag{Name: name, Value: value} }
 
-func eventually(t *testing.T, what string, fn func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if fn() {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func messages(r map[string]any) []map[string]any {
 	var out []map[string]any
 	ms, _ := r["Messages"].([]any)
@@ -223,7 +202,7 @@ ao.spawn(ao.env.Module.Id, { Name = "child" })`
 	} else if sp, _ := r["Spawns"].([]any); len(sp) != 1 {
 		t.Fatalf("want one spawn, got %v", r["Spawns"])
 	}
-	eventually(t, "child to answer the parent", func() bool {
+	nodetest.Eventually(t, "child to answer the parent", func() bool {
 		ms := messages(n.dryrun(parent.ID, tg("Action", "Status")))
 		return len(ms) == 1 && ms[0]["Data"] == "1:hello from child"
 	})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aonode/aonode/gateway"
 	"github.com/aonode/aonode/internal/arlocaltest"
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/store"
 )
@@ -43,13 +44,13 @@ func TestArlocalOutageLosesNothing(t *testing.T) {
 	ctx := context.Background()
 	// Let the first bundles land, so the harness's stop (which mines a block to make arlocal's restart exact)
 	// does not race a node mining in the same second.
-	eventually(t, "the first uploads", func() bool {
+	nodetest.Eventually(t, "the first uploads", func() bool {
 		c, _ := n.DB.UploadCounts(ctx)
 		return c[store.UploadPending] == 0
 	})
 	a.Stop()
 	sendSome(n, 5, "outage")
-	eventually(t, "a failed upload during the outage", func() bool {
+	nodetest.Eventually(t, "a failed upload during the outage", func() bool {
 		c, _ := n.DB.UploadCounts(ctx)
 		return c[store.UploadPending] > 0
 	})
@@ -63,7 +64,7 @@ func TestArlocalOutageLosesNothing(t *testing.T) {
 	a.Restart(t)
 	sendSome(n, 5, "after")
 
-	eventually(t, "every upload confirmed", func() bool {
+	nodetest.Eventually(t, "every upload confirmed", func() bool {
 		c, _ := n.DB.UploadCounts(ctx)
 		return c[store.UploadPending] == 0 && c[store.UploadPosted] == 0 && c[store.UploadConfirmed] > 0
 	})
@@ -116,7 +117,7 @@ func TestArlocalAutoMine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "arlocal to mine blocks on its own", func() bool {
+	nodetest.Eventually(t, "arlocal to mine blocks on its own", func() bool {
 		info, err := gw.Info(ctx)
 		return err == nil && info.Height >= start.Height+3
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/gateway/embedded"
 	"github.com/aonode/aonode/internal/arlocaltest"
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/progress"
 	"github.com/aonode/aonode/node/recovery"
@@ -120,29 +121,18 @@ type recorded struct {
 	state   []byte
 }
 
-func get(t testing.TB, url string) (int, []byte) {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
-}
-
 func (n *testNode) record(pid string, ids []string) recorded {
 	n.t.Helper()
 	r := recorded{pid: pid, ids: ids, results: map[string][]byte{}}
 	for _, id := range ids {
-		status, b := get(n.t, fmt.Sprintf("%s/result/%s?process-id=%s", n.url("cu"), id, pid))
+		status, b := nodetest.Get(n.t, fmt.Sprintf("%s/result/%s?process-id=%s", n.url("cu"), id, pid))
 		if status != http.StatusOK {
 			n.t.Fatalf("result %s: %d %s", id, status, b)
 		}
 		r.results[id] = b
 	}
-	_, r.page = get(n.t, fmt.Sprintf("%s/results/%s?sort=ASC&limit=1000", n.url("cu"), pid))
-	_, r.state = get(n.t, fmt.Sprintf("%s/state/%s", n.url("cu"), pid))
+	_, r.page = nodetest.Get(n.t, fmt.Sprintf("%s/results/%s?sort=ASC&limit=1000", n.url("cu"), pid))
+	_, r.state = nodetest.Get(n.t, fmt.Sprintf("%s/state/%s", n.url("cu"), pid))
 	return r
 }
 
@@ -220,7 +210,7 @@ func recoverFromGateway(t *testing.T, gw func(t *testing.T) func(*config.Config)
 		t.Fatalf("bad Set: %v", r["Error"])
 	}
 	// The pongs arrive through the MU crank as messages signed by the node.
-	eventually(t, "both pongs", func() bool {
+	nodetest.Eventually(t, "both pongs", func() bool {
 		ms := messages(n1.dryrun(p.ID, tg("Action", "Get"), tg("Key", "pong-2")))
 		return len(ms) == 1 && tagOf(ms[0], "Value") != ""
 	})
@@ -241,7 +231,7 @@ func recoverFromGateway(t *testing.T, gw func(t *testing.T) func(*config.Config)
 	if c, _ := n1.DB.UploadCounts(ctx); c[store.UploadPending] != 0 {
 		t.Fatalf("uploads still pending: %v", c)
 	}
-	st, b := get(t, n1.url("admin")+"/uploads/"+ids[1])
+	st, b := nodetest.Get(t, n1.url("admin")+"/uploads/"+ids[1])
 	if st != http.StatusOK || !strings.Contains(string(b), `"bundle_id"`) {
 		t.Fatalf("upload status of %s: %d %s", ids[1], st, b)
 	}
@@ -249,10 +239,10 @@ func recoverFromGateway(t *testing.T, gw func(t *testing.T) func(*config.Config)
 	if err := n1.Worker.Confirm(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, b := get(t, n1.url("admin")+"/uploads/"+ids[1]); !strings.Contains(string(b), `"status":"confirmed"`) {
+	if _, b := nodetest.Get(t, n1.url("admin")+"/uploads/"+ids[1]); !strings.Contains(string(b), `"status":"confirmed"`) {
 		t.Fatalf("upload of %s not confirmed: %s", ids[1], b)
 	}
-	_, metrics := get(t, n1.url("admin")+"/metrics")
+	_, metrics := nodetest.Get(t, n1.url("admin")+"/metrics")
 	for _, want := range []string{`aonode_upload_queue_items{status="confirmed"}`, `aonode_upload_items_posted_total`,
 		`aonode_http_requests_total{code="202",method="POST",route="/",unit="mu"}`} {
 		if !strings.Contains(string(metrics), want) {
@@ -272,7 +262,7 @@ func recoverFromGateway(t *testing.T, gw func(t *testing.T) func(*config.Config)
 	n2.user = n1.user
 	// The first request for the unknown process recovers it from the gateway; its state comes from the
 	// newest checkpoint plus the messages after it, and the older results from a replay on demand.
-	if status, b := get(t, n2.url("cu")+"/state/"+p.ID); status != http.StatusOK || !bytes.Equal(b, want.state) {
+	if status, b := nodetest.Get(t, n2.url("cu")+"/state/"+p.ID); status != http.StatusOK || !bytes.Equal(b, want.state) {
 		t.Fatalf("state after recovery: %d\n got %s\nwant %s", status, b, want.state)
 	}
 	if st := n2.CU.Stats(); st.CheckpointRestores != 1 || st.Evaluated != 3 {
@@ -377,7 +367,7 @@ func TestRecoverReadOnlyAndRefusals(t *testing.T) {
 		}
 	}
 	// The CU answers 404 for a process the gateway does not have either.
-	if status, b := get(t, n2.url("cu")+"/state/"+cases["unknown process"]); status != http.StatusNotFound {
+	if status, b := nodetest.Get(t, n2.url("cu")+"/state/"+cases["unknown process"]); status != http.StatusNotFound {
 		t.Fatalf("state of unknown process: %d %s", status, b)
 	}
 }
@@ -405,7 +395,7 @@ func TestUploadsEndpoint(t *testing.T) {
 		{"/no/such/route", 404, "no route"},
 	}
 	for _, c := range cases {
-		status, b := get(t, n.url("admin")+c.query)
+		status, b := nodetest.Get(t, n.url("admin")+c.query)
 		if status != c.status || !strings.Contains(string(b), c.has) {
 			t.Fatalf("%s: %d %s", c.query, status, b)
 		}
@@ -422,10 +412,10 @@ func TestUploadsEndpoint(t *testing.T) {
 		}
 	}
 	// The unit ports do not serve the admin endpoints.
-	if status, b := get(t, n.url("su")+"/uploads"); status == http.StatusOK || strings.Contains(string(b), "counts") {
+	if status, b := nodetest.Get(t, n.url("su")+"/uploads"); status == http.StatusOK || strings.Contains(string(b), "counts") {
 		t.Fatalf("uploads on the SU port: %d %s", status, b)
 	}
-	if status, _ := get(t, n.url("mu")+"/metrics"); status == http.StatusOK {
+	if status, _ := nodetest.Get(t, n.url("mu")+"/metrics"); status == http.StatusOK {
 		t.Fatalf("metrics on the MU port: %d", status)
 	}
 }
@@ -476,13 +466,13 @@ func TestRecoverRetriesSoonAfterAnOutage(t *testing.T) {
 	n2 := startNodeWith(t, filepath.Join(t.TempDir(), "b"), ext)
 	defer n2.Close()
 	down.Store(true)
-	if status, b := get(t, n2.url("cu")+"/state/"+p.ID); status == http.StatusOK {
+	if status, b := nodetest.Get(t, n2.url("cu")+"/state/"+p.ID); status == http.StatusOK {
 		t.Fatalf("state while the gateway is down: %d %s", status, b)
 	}
 	down.Store(false)
 	start := time.Now()
-	eventually(t, "recovery once the gateway is back", func() bool {
-		status, _ := get(t, n2.url("cu")+"/state/"+p.ID)
+	nodetest.Eventually(t, "recovery once the gateway is back", func() bool {
+		status, _ := nodetest.Get(t, n2.url("cu")+"/state/"+p.ID)
 		return status == http.StatusOK
 	})
 	if took := time.Since(start); took > 10*time.Second {

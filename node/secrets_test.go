@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/aonode/aonode/internal/nodetest"
 )
 
 type lockedBuffer struct {
@@ -52,7 +54,7 @@ func TestWalletNeverLeaks(t *testing.T) {
 		n.url("cu") + "/results/" + p.ID, n.url("mu") + "/", n.url("admin") + "/metrics", n.url("gateway") + "/info",
 		n.url("su") + "/no-such-thing", n.url("cu") + "/state/" + strings.Repeat("x", 43),
 	} {
-		_, b := get(t, u)
+		_, b := nodetest.Get(t, u)
 		bodies = append(bodies, string(b))
 	}
 	n.Close()
