@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -12,19 +11,11 @@ import (
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/gateway/embedded"
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/store"
 )
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // TestRecoverCommand: a process scheduled by one node is rebuilt by `aonode recover` into an empty data
 // directory from the gateway alone.
@@ -40,8 +31,8 @@ func TestRecoverCommand(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Gateway.Embedded, cfg.Gateway.URL = false, srv.URL
-	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Admin.Listen = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
-	cfg.Explorer.Listen = freeAddr(t)
+	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Admin.Listen = nodetest.FreeAddr(t), nodetest.FreeAddr(t), nodetest.FreeAddr(t), nodetest.FreeAddr(t)
+	cfg.Explorer.Listen = nodetest.FreeAddr(t)
 	ctx := context.Background()
 	n, err := node.Open(ctx, cfg, quiet)
 	if err != nil {

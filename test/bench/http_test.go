@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,18 +21,10 @@ import (
 	"time"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node"
 	"github.com/aonode/aonode/node/config"
 )
-
-func freeAddr(b testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // rsaRate is the single-core rate of RSA-4096 item signatures (an assignment's, with the CRT key the node
 // uses) over n signatures: the baseline of the one-process HTTP figures, since an RSA node signs every
@@ -159,7 +150,7 @@ func startHTTP(b *testing.B, kc keyCase, conns int) *httpRun {
 	cfg := config.Default()
 	cfg.DataDir = b.TempDir()
 	cfg.Wallet.Type = kc.node
-	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Gateway.Listen = freeAddr(b), freeAddr(b), freeAddr(b), freeAddr(b)
+	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Gateway.Listen = nodetest.FreeAddr(b), nodetest.FreeAddr(b), nodetest.FreeAddr(b), nodetest.FreeAddr(b)
 	cfg.SU.PublicURL = "http://" + cfg.SU.Listen
 	cfg.Admin.Listen, cfg.Explorer.Listen = "", ""
 	ctx := context.Background()

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node"
 	"github.com/aonode/aonode/node/config"
 )
@@ -31,15 +31,6 @@ func envInt(name string, def int) int {
 		return v
 	}
 	return def
-}
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 const kv = `Store = Store or {}
@@ -72,9 +63,9 @@ func TestLoad(t *testing.T) {
 	per := total / clients
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Gateway.Listen = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	cfg.MU.Listen, cfg.SU.Listen, cfg.CU.Listen, cfg.Gateway.Listen = nodetest.FreeAddr(t), nodetest.FreeAddr(t), nodetest.FreeAddr(t), nodetest.FreeAddr(t)
 	cfg.SU.PublicURL = "http://" + cfg.SU.Listen
-	cfg.Admin.Listen, cfg.Explorer.Listen = freeAddr(t), freeAddr(t)
+	cfg.Admin.Listen, cfg.Explorer.Listen = nodetest.FreeAddr(t), nodetest.FreeAddr(t)
 	ctx := context.Background()
 	n, err := node.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
