@@ -1,37 +1,18 @@
 package node
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aonode/aonode/internal/nodetest"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // The node wallet's private parts never appear in a response or a log line, whatever is asked.
 func TestWalletNeverLeaks(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &nodetest.LockedBuffer{}
 	testLogSink = logs
 	defer func() { testLogSink = nil }()
 	dir := t.TempDir()

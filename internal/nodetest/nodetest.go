@@ -137,7 +137,7 @@ type Info struct {
 type Proc struct {
 	Info Info
 	cmd  *exec.Cmd
-	logs lockedBuffer
+	logs LockedBuffer
 	done chan struct{} // closed when the process has exited
 }
 
@@ -190,19 +190,20 @@ func (p *Proc) Stop(grace time.Duration) {
 // Logs is what the process wrote to stdout and stderr so far.
 func (p *Proc) Logs() string { return p.logs.String() }
 
-// lockedBuffer is the process's output: written by exec's copying goroutines while a test may read it.
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer that goroutines may write while a test reads it: a process's output, which
+// exec's copying goroutines write, or a log sink.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(b []byte) (int, error) {
+func (l *LockedBuffer) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(b)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()

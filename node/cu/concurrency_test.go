@@ -1,7 +1,6 @@
 package cu
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -13,32 +12,15 @@ import (
 	"time"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node/runtime"
 )
-
-// syncBuffer is a log sink several goroutines write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // Readers that all miss a message's result and then queue on the process lock evaluate it once: the first
 // evaluates the schedule up to it, the others find it stored (no replay from the spawn, no "differs" warning).
 func TestConcurrentReadersEvaluateOnce(t *testing.T) {
 	e := newEnv(t)
-	var logs syncBuffer
+	var logs nodetest.LockedBuffer
 	e.cu.log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	pid := e.spawnKV()
 	const pending = 10

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aonode/aonode/internal/nodetest"
 )
 
 // clock is a fake time source the tests move by hand.
@@ -160,7 +162,7 @@ func TestTerminalKeepsLogLinesAboveTheBars(t *testing.T) {
 
 func TestTerminalRunShowsLongJobsAndTheirEnd(t *testing.T) {
 	tr, c := newTracker()
-	var out syncBuffer
+	var out nodetest.LockedBuffer
 	term := NewTerminal(&out, 100)
 	j := tr.Start("recover", "proc", "fetching items", "items", 10)
 	c.advance(2 * time.Second)
@@ -181,7 +183,7 @@ func TestTerminalRunShowsLongJobsAndTheirEnd(t *testing.T) {
 
 func TestLogWritesLinesForLongJobs(t *testing.T) {
 	tr, c := newTracker()
-	var out syncBuffer
+	var out nodetest.LockedBuffer
 	log := slog.New(slog.NewTextHandler(&out, nil))
 	j := tr.Start("evaluate", "proc", "evaluating", "messages", 1000)
 	c.advance(10 * time.Second)
