@@ -288,16 +288,8 @@ func TestOwnerToAddressCache(t *testing.T) {
 // ans104.Verify (which Parse uses) accepts exactly the items goar's VerifyBundleItem accepts: RSA items take
 // its own RSA check, the others goar's. Every byte of each item is flipped in turn.
 func TestVerifyMatchesGoar(t *testing.T) {
-	jwk, err := GenerateEd25519JWK()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ed, err := NewEd25519Key(jwk)
-	if err != nil {
-		t.Fatal(err)
-	}
 	accepted := 0
-	for name, key := range map[string]Signer{"rsa": wallet(t), "ed25519": ed} {
+	for name, key := range map[string]Signer{"rsa": wallet(t), "ed25519": ed25519Key(t)} {
 		it, err := key.Sign([]byte("payload"), strings.Repeat("t", 43), strings.Repeat("a", 32), []Tag{{"Action", "Set"}})
 		if err != nil {
 			t.Fatal(err)
