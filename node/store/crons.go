@@ -21,7 +21,7 @@ func (d *DB) PutCronResult(ctx context.Context, pid string, tick int64, idx int,
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := d.db.Batch(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		b, err := tx.Bucket(bCrons).CreateBucketIfNotExists([]byte(pid))
 		if err != nil {
 			return err

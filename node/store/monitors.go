@@ -22,7 +22,7 @@ func (d *DB) PutMonitor(ctx context.Context, m Monitor) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if err := d.db.Update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bMonitors), []byte(m.Process), m) }); err != nil {
+	if err := d.update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bMonitors), []byte(m.Process), m) }); err != nil {
 		return fmt.Errorf("store monitor %s: %w", m.Process, err)
 	}
 	return nil
@@ -30,7 +30,7 @@ func (d *DB) PutMonitor(ctx context.Context, m Monitor) error {
 
 // DeleteMonitor removes a monitor; ErrNotFound when there is none.
 func (d *DB) DeleteMonitor(ctx context.Context, pid string) error {
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bMonitors)
 		if b.Get([]byte(pid)) == nil {
 			return ErrNotFound

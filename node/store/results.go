@@ -13,7 +13,7 @@ func (d *DB) PutResult(ctx context.Context, pid string, nonce int64, result []by
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := d.db.Batch(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		b, err := tx.Bucket(bResults).CreateBucketIfNotExists([]byte(pid))
 		if err != nil {
 			return err

@@ -117,20 +117,19 @@ func (d *DB) Append(ctx context.Context, ne NewEntry) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if err := d.db.Batch(func(tx *bolt.Tx) error { return appendEntry(tx, ne) }); err != nil {
+	if err := d.update(func(tx *bolt.Tx) error { return appendEntry(tx, ne) }); err != nil {
 		return fmt.Errorf("append schedule entry %s/%d: %w", ne.Entry.Process, ne.Entry.Nonce, err)
 	}
 	return nil
 }
 
 // AppendGroups writes groups of consecutive entries (each group one process's) in one transaction, all or
-// none, at once: the SU gathers what it signed while its previous write was on its way, so it does not wait for
-// bbolt's batch timer.
+// none: the SU gathers what it signed while its previous write was on its way.
 func (d *DB) AppendGroups(ctx context.Context, groups [][]NewEntry) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		for _, nes := range groups {
 			for _, ne := range nes {
 				if err := appendEntry(tx, ne); err != nil {
@@ -179,7 +178,7 @@ func (d *DB) Extend(ctx context.Context, entries []NewEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		for _, ne := range entries {
 			if err := appendEntry(tx, ne); err != nil {
 				return fmt.Errorf("entry %d: %w", ne.Entry.Nonce, err)
@@ -478,7 +477,7 @@ func (d *DB) PutItem(ctx context.Context, id string, raw []byte, upload bool) er
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := d.db.Batch(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bItems).Get([]byte(id)) != nil {
 			return nil
 		}

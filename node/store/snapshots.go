@@ -14,7 +14,7 @@ func (d *DB) PutSnapshot(ctx context.Context, pid string, nonce int64, data []by
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSnapshots)
 		if cur := b.Get([]byte(pid)); len(cur) >= 8 && int64(binary.BigEndian.Uint64(cur)) >= nonce {
 			return nil
@@ -67,7 +67,7 @@ func (d *DB) PutResults(ctx context.Context, pid string, results []ResultRow) er
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		b, err := tx.Bucket(bResults).CreateBucketIfNotExists([]byte(pid))
 		if err != nil {
 			return err

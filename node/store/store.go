@@ -29,6 +29,7 @@ const appendFill = 0.95
 // DB is the embedded store.
 type DB struct {
 	db            *bolt.DB
+	commits       *committer // every small write goes through it (commit.go)
 	pushRetention time.Duration
 	now           func() time.Time // the clock of push records (tests move it)
 }
@@ -63,10 +64,7 @@ func OpenWith(path string, o Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	// Concurrent writers (one per process being scheduled, results, pushes) share one commit and one fsync;
-	// a lone writer waits at most this long for company.
-	db.MaxBatchDelay = 2 * time.Millisecond
-	d := &DB{db: db, pushRetention: o.PushRetention, now: time.Now}
+	d := &DB{db: db, commits: newCommitter(db), pushRetention: o.PushRetention, now: time.Now}
 	if d.pushRetention <= 0 {
 		d.pushRetention = DefaultPushRetention
 	}
@@ -74,7 +72,14 @@ func OpenWith(path string, o Options) (*DB, error) {
 }
 
 // Close closes the file.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	d.commits.close()
+	return d.db.Close()
+}
+
+// update runs fn in a durable write transaction shared with the other writes queued at the time (commit.go):
+// the way every small write is made. fn may run more than once.
+func (d *DB) update(fn func(*bolt.Tx) error) error { return d.commits.do(fn) }
 
 func be64(n uint64) []byte {
 	var b [8]byte
@@ -126,7 +131,7 @@ func (d *DB) SetMeta(ctx context.Context, key MetaKey, value string) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := d.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put([]byte(key.k), []byte(value)) })
+	err := d.update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put([]byte(key.k), []byte(value)) })
 	if err != nil {
 		return fmt.Errorf("write meta %s: %w", key, err)
 	}

@@ -94,7 +94,7 @@ func (d *DB) FinishTasks(ctx context.Context, b TaskBatch) error {
 	}
 	clock := d.now()
 	now := clock.UnixMilli()
-	err := d.db.Batch(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		if b.Done != 0 {
 			tasks := tx.Bucket(bTasks)
 			raw := tasks.Get(be64(b.Done))
@@ -231,7 +231,7 @@ func (d *DB) updateTask(ctx context.Context, seq uint64, fn func(t *Task)) error
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := d.db.Batch(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bTasks)
 		var t Task
 		if err := getJSON(b, be64(seq), &t); err != nil {
@@ -255,7 +255,7 @@ func (d *DB) FailTask(ctx context.Context, seq uint64, attempts int, reason stri
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := d.db.Batch(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bTasks)
 		var t Task
 		if err := getJSON(b, be64(seq), &t); err != nil {
@@ -294,7 +294,7 @@ func (d *DB) RequeueTask(ctx context.Context, seq uint64) (*Task, error) {
 		return nil, err
 	}
 	var out Task
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		failed := tx.Bucket(bTasksFailed)
 		var t Task
 		if err := getJSON(failed, be64(seq), &t); err != nil {

@@ -107,7 +107,7 @@ func (d *DB) updateUploads(ctx context.Context, what string, seqs []uint64, fn f
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		q := tx.Bucket(bUploads)
 		idx := map[string]*bolt.Bucket{UploadPending: tx.Bucket(bUploadPending), UploadPosted: tx.Bucket(bUploadPosted)}
 		for _, s := range seqs {
