@@ -151,12 +151,11 @@ func TestPipelineRecoversFromAFailedWrite(t *testing.T) {
 	}
 }
 
-// Groups of several processes written in one transaction: one process's entry the store refuses fails only
-// that process's group, never another's that shared its transaction.
-func TestGroupWriterIsolatesAFailedGroup(t *testing.T) {
+// Groups of several processes written at once share the store's transactions: one process's entry the store
+// refuses fails only that process's group, never another's that shared its transaction.
+func TestConcurrentGroupsIsolateAFailedOne(t *testing.T) {
 	_, db, _ := edSU(t)
 	ctx := context.Background()
-	var g groupWriter
 	key := edSigner(t)
 	entry := func(pid string, nonce int64) store.NewEntry {
 		asg := aoItem(t, key, "", bundler.Tag{Name: "Type", Value: "Assignment"}, bundler.Tag{Name: "P", Value: pid})
@@ -171,7 +170,7 @@ func TestGroupWriterIsolatesAFailedGroup(t *testing.T) {
 		if i%2 == 1 {
 			e = entry(pid, 5) // out of order: the store refuses it
 		}
-		wg.Go(func() { errs[i] = g.write(ctx, db, []store.NewEntry{e}) })
+		wg.Go(func() { errs[i] = db.AppendGroups(ctx, [][]store.NewEntry{{e}}) })
 	}
 	wg.Wait()
 	for i, err := range errs {

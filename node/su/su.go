@@ -53,8 +53,6 @@ type Service struct {
 	authority   string      // named as an Authority on every spawn's assignment ("": none)
 	scheduled   func()      // called after every entry written (the MU's crank has work)
 
-	writer groupWriter
-
 	mu     sync.Mutex
 	locks  map[string]*sync.Mutex
 	pipes  map[string]*pipe // per process, guarded by its lock
@@ -72,61 +70,6 @@ type pipe struct {
 	pending    map[string]*queued // message id -> its signed, unwritten entry (a retry waits for it)
 	committing bool               // a committer goroutine is writing this process's queue
 	idle       chan struct{}      // closed when the committer stops
-}
-
-// groupWriter writes the groups of every process that are ready at once, in one transaction: while one write
-// is on its way the next gathers (no timer, unlike bbolt's Batch, whose 10 ms a process's group would wait
-// for when it writes alone). A failed transaction is tried again group by group, so one process's bad entry
-// fails only that process's group.
-type groupWriter struct {
-	mu      sync.Mutex
-	pending []*groupReq
-	running bool
-}
-
-type groupReq struct {
-	nes  []store.NewEntry
-	done chan error
-}
-
-func (g *groupWriter) write(ctx context.Context, db Store, nes []store.NewEntry) error {
-	r := &groupReq{nes: nes, done: make(chan error, 1)}
-	g.mu.Lock()
-	g.pending = append(g.pending, r)
-	if !g.running {
-		g.running = true
-		// The writer outlives this request and writes other requests' entries: it must not stop when this
-		// client goes away (a gin context is also reused once its request is answered).
-		go g.run(context.Background(), db)
-	}
-	g.mu.Unlock()
-	return <-r.done
-}
-
-func (g *groupWriter) run(ctx context.Context, db Store) {
-	for {
-		g.mu.Lock()
-		reqs := g.pending
-		g.pending = nil
-		if len(reqs) == 0 {
-			g.running = false
-			g.mu.Unlock()
-			return
-		}
-		g.mu.Unlock()
-		groups := make([][]store.NewEntry, len(reqs))
-		for i, r := range reqs {
-			groups[i] = r.nes
-		}
-		err := db.AppendGroups(ctx, groups)
-		for _, r := range reqs {
-			if err != nil && len(reqs) > 1 {
-				r.done <- db.AppendGroups(ctx, [][]store.NewEntry{r.nes})
-				continue
-			}
-			r.done <- err
-		}
-	}
 }
 
 type queued struct {
@@ -418,7 +361,9 @@ func (s *Service) commit(pid string, p *pipe) {
 		for i, q := range group {
 			nes[i] = q.ne
 		}
-		err := s.writer.write(ctx, s.db, nes)
+		// The store's group commit puts this in one transaction with whatever else is being written, the other
+		// processes' groups among it.
+		err := s.db.AppendGroups(ctx, [][]store.NewEntry{nes})
 		if errors.Is(err, store.ErrDuplicate) {
 			err = clientErr("Message already exists: %v", err)
 		}
