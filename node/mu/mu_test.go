@@ -25,8 +25,9 @@ func (h fixedHeight) Height(context.Context) (int64, error) { return int64(h), n
 
 // results plays the CU: the result of every evaluation is set by the test (empty when not set).
 type results struct {
-	mu sync.Mutex
-	m  map[string]*aos.Result // pid/id
+	mu   sync.Mutex
+	m    map[string]*aos.Result // pid/id
+	fail map[string]int         // pid/id -> reads still to fail
 }
 
 func (r *results) set(pid, id string, res *aos.Result) {
@@ -38,6 +39,10 @@ func (r *results) set(pid, id string, res *aos.Result) {
 func (r *results) Result(_ context.Context, pid, id string) (*aos.Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.fail[pid+"/"+id] > 0 {
+		r.fail[pid+"/"+id]--
+		return nil, errors.New("the CU is not answering")
+	}
 	if res, ok := r.m[pid+"/"+id]; ok {
 		return res, nil
 	}
@@ -143,7 +148,7 @@ func newFixture(t *testing.T, lifetime time.Duration) *fixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.su = su.New(su.Config{Signer: f.suW, Store: db, Heights: fixedHeight(1), Log: log, SpawnAuthority: f.muW.Address(),
 		OnScheduled: func() { f.mu.Wake() }})
-	f.cu = &results{m: map[string]*aos.Result{}}
+	f.cu = &results{m: map[string]*aos.Result{}, fail: map[string]int{}}
 	f.net = &network{remote: map[string]string{}, wallets: map[string]bool{}, failing: map[string]int{}, tries: map[string]map[string]int{}}
 	f.mu = New(f.muW, f.su, f.cu, f.net, db, log, Options{RetryMin: 10 * time.Millisecond, RetryMax: 40 * time.Millisecond, Lifetime: lifetime})
 	f.moduleID = id(25)
@@ -331,5 +336,49 @@ func TestPushOrderPerTarget(t *testing.T) {
 	got := strings.Join(f.net.accepted(), " ")
 	if got != "elsewhere n0 n1 n2" {
 		t.Fatalf("accepted %q, want the other target first and n0 n1 n2 in order", got)
+	}
+}
+
+// A process's queued cranks run together and end in one transaction; when the result of one of them cannot be
+// read, the ones before it are finished, it is tried again, and the ones after it wait for it: every push still
+// goes out once, in nonce order.
+func TestCrankRunStopsAtAFailure(t *testing.T) {
+	f := newFixture(t, time.Minute)
+	target := id(6)
+	f.net.remote[target] = "http://other-su"
+	pid := f.spawn(nil)
+	f.drained()
+	f.cancel() // queue the cranks while the crank is stopped, so they are one run
+	const n = 8
+	for i := range n {
+		m, err := f.user.Sign([]byte(" "), pid, "", []bundler.Tag{{Name: "Data-Protocol", Value: "ao"}, {Name: "Type", Value: "Message"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.cu.set(pid, m.ID, &aos.Result{Messages: []aos.OutMessage{msg(target, fmt.Sprintf("n%d", i))}})
+		if i == 3 {
+			f.cu.mu.Lock()
+			f.cu.fail[pid+"/"+m.ID] = 2
+			f.cu.mu.Unlock()
+		}
+		if _, err := f.mu.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := f.mu.Stats()
+	ctx, cancel := context.WithCancel(context.Background())
+	f.mu.Start(ctx)
+	f.cancel = func() { cancel(); f.mu.Wait() }
+	f.drained()
+	want := make([]string, n)
+	for i := range want {
+		want[i] = fmt.Sprintf("n%d", i)
+	}
+	if got := strings.Join(f.net.accepted(), " "); got != strings.Join(want, " ") {
+		t.Fatalf("accepted %q, want %q", got, strings.Join(want, " "))
+	}
+	st := f.mu.Stats()
+	if st.Cranked-before.Cranked != n || st.Retries-before.Retries != 2 || st.Failed != 0 {
+		t.Fatalf("stats %+v (before %+v): want %d cranks, 2 retries, none failed", st, before, n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -146,9 +147,15 @@ func (m *Service) dispatch(ctx context.Context) time.Time {
 		default:
 			return time.Time{} // full: a finishing task wakes the loop
 		}
+		run := 1
+		if h.Kind == store.TaskCrank { // a process's queued cranks go together (crankRun)
+			for run < len(l.tasks) && run < maxCrankRun && l.tasks[run].NextAt <= now {
+				run++
+			}
+		}
 		l.running = true
 		m.wg.Add(1)
-		go m.work(ctx, l, h)
+		go m.work(ctx, l, slices.Clone(l.tasks[:run]))
 	}
 	if next == 0 {
 		return time.Time{}
@@ -156,23 +163,37 @@ func (m *Service) dispatch(ctx context.Context) time.Time {
 	return time.UnixMilli(next)
 }
 
-// work runs one task and records what became of it.
-func (m *Service) work(ctx context.Context, l *lane, t store.Task) {
+// maxCrankRun bounds how many of a process's queued cranks one worker runs before it writes them together.
+const maxCrankRun = 64
+
+// work runs the first tasks of a lane (several only for cranks) and records what became of them.
+func (m *Service) work(ctx context.Context, l *lane, ts []store.Task) {
 	defer m.wg.Done()
 	defer func() { <-m.sem }()
 	tctx, cancel := context.WithTimeout(ctx, m.opts.Timeout)
-	err := m.runTask(tctx, &t)
+	var n int
+	var err error
+	if len(ts) == 1 {
+		if err = m.runTask(tctx, &ts[0]); err == nil {
+			n = 1
+		}
+	} else {
+		n, err = m.crankRun(tctx, ts)
+	}
 	cancel()
-	done := err == nil
-	if err != nil && ctx.Err() == nil {
-		done = m.failed1(ctx, &t, err)
+	// ts[n] is the task that failed, when one did.
+	drop, failed := n, false
+	if err != nil && n < len(ts) {
+		failed = true
+		if ctx.Err() == nil && m.failed1(ctx, &ts[n], err) {
+			drop++
+		}
 	}
 	m.q.mu.Lock()
 	l.running = false
-	if done {
-		l.tasks = l.tasks[1:]
-	} else {
-		l.tasks[0] = t
+	l.tasks = l.tasks[drop:]
+	if failed && drop == n {
+		l.tasks[0] = ts[n]
 	}
 	m.q.mu.Unlock()
 	m.Wake()

@@ -15,7 +15,7 @@ type Store interface {
 	Task(ctx context.Context, seq uint64) (*store.Task, bool, error)
 	TaskItem(ctx context.Context, seq uint64) ([]byte, error)
 	TaskCounts(ctx context.Context) (map[string]int, error)
-	FinishTasks(ctx context.Context, b store.TaskBatch) error
+	FinishTasks(ctx context.Context, bs ...store.TaskBatch) error
 	RetryTask(ctx context.Context, seq uint64, attempts int, next time.Time, reason string) error
 	FailTask(ctx context.Context, seq uint64, attempts int, reason string, upload bool) error
 	RequeueTask(ctx context.Context, seq uint64) (*store.Task, error)

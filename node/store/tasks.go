@@ -84,67 +84,80 @@ func addTask(tx *bolt.Tx, nt NewTask, now int64) error {
 	return nil
 }
 
-// FinishTasks writes b in one transaction: the finished task goes (with its item, leaving a push record for a
-// delivered message or spawn), new tasks are queued, wallet messages are stored and queued for upload, the
-// monitor is saved, and push records past their retention are collected. ErrTaskGone when b.Done is not
-// pending.
-func (d *DB) FinishTasks(ctx context.Context, b TaskBatch) error {
+// FinishTasks writes the batches in one transaction, in order: each finished task goes (with its item, leaving a
+// push record for a delivered message or spawn), new tasks are queued, wallet messages are stored and queued for
+// upload, the monitor is saved, and push records past their retention are collected. ErrTaskGone when a Done
+// task is not pending; then nothing is written.
+func (d *DB) FinishTasks(ctx context.Context, bs ...TaskBatch) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
 	clock := d.now()
-	now := clock.UnixMilli()
 	err := d.update(func(tx *bolt.Tx) error {
-		if b.Done != 0 {
-			tasks := tx.Bucket(bTasks)
-			raw := tasks.Get(be64(b.Done))
-			if raw == nil {
-				return ErrTaskGone
-			}
-			var done Task
-			if err := json.Unmarshal(raw, &done); err == nil && done.ItemID != "" {
-				// What a result's outbox entry became (the explorer links a message to what it caused).
-				if key, ok := taskPushKey(done); ok {
-					if err := putPush(tx, key, done.ItemID, now); err != nil {
-						return err
-					}
+		for _, b := range bs {
+			if err := finishTask(tx, b, clock, d.pushRetention); err != nil {
+				if b.Done != 0 {
+					return fmt.Errorf("task %d: %w", b.Done, err)
 				}
-				if _, _, err := collectPushes(tx, clock.Add(-d.pushRetention).UnixMilli(), pushCollectBatch); err != nil {
-					return err
-				}
-			}
-			if err := tasks.Delete(be64(b.Done)); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bTaskItems).Delete(be64(b.Done)); err != nil {
-				return err
-			}
-		}
-		for _, nt := range b.Tasks {
-			if err := addTask(tx, nt, now); err != nil {
-				return err
-			}
-		}
-		items := tx.Bucket(bItems)
-		for _, w := range b.Wallet {
-			if items.Get([]byte(w.Task.ItemID)) == nil {
-				if err := items.Put([]byte(w.Task.ItemID), w.Raw); err != nil {
-					return err
-				}
-			}
-			if err := enqueueUpload(tx, w.Task.ItemID); err != nil {
-				return err
-			}
-		}
-		if m := b.Monitor; m != nil && tx.Bucket(bMonitors).Get([]byte(m.Process)) != nil {
-			if err := putJSON(tx.Bucket(bMonitors), []byte(m.Process), m); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("finish task %d: %w", b.Done, err)
+		return fmt.Errorf("finish %d tasks: %w", len(bs), err)
+	}
+	return nil
+}
+
+// finishTask writes one batch of FinishTasks.
+func finishTask(tx *bolt.Tx, b TaskBatch, clock time.Time, retention time.Duration) error {
+	now := clock.UnixMilli()
+	if b.Done != 0 {
+		tasks := tx.Bucket(bTasks)
+		raw := tasks.Get(be64(b.Done))
+		if raw == nil {
+			return ErrTaskGone
+		}
+		var done Task
+		if err := json.Unmarshal(raw, &done); err == nil && done.ItemID != "" {
+			// What a result's outbox entry became (the explorer links a message to what it caused).
+			if key, ok := taskPushKey(done); ok {
+				if err := putPush(tx, key, done.ItemID, now); err != nil {
+					return err
+				}
+			}
+			if _, _, err := collectPushes(tx, clock.Add(-retention).UnixMilli(), pushCollectBatch); err != nil {
+				return err
+			}
+		}
+		if err := tasks.Delete(be64(b.Done)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bTaskItems).Delete(be64(b.Done)); err != nil {
+			return err
+		}
+	}
+	for _, nt := range b.Tasks {
+		if err := addTask(tx, nt, now); err != nil {
+			return err
+		}
+	}
+	items := tx.Bucket(bItems)
+	for _, w := range b.Wallet {
+		if items.Get([]byte(w.Task.ItemID)) == nil {
+			if err := items.Put([]byte(w.Task.ItemID), w.Raw); err != nil {
+				return err
+			}
+		}
+		if err := enqueueUpload(tx, w.Task.ItemID); err != nil {
+			return err
+		}
+	}
+	if m := b.Monitor; m != nil && tx.Bucket(bMonitors).Get([]byte(m.Process)) != nil {
+		if err := putJSON(tx.Bucket(bMonitors), []byte(m.Process), m); err != nil {
+			return err
+		}
 	}
 	return nil
 }
