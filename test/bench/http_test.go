@@ -335,7 +335,7 @@ func throughput(b *testing.B, kc keyCase, clients, procs, perClient int) (rate, 
 	crankRate = total / drained.Seconds()
 	b.ReportMetric(crankRate, "cranked-msg/s")
 	// CPU time per message until the MU caught up (node and clients, this process): on a shared machine msg/s
-	// runs; this does much less.
+	// depends on what else runs; this does much less.
 	b.ReportMetric(float64(cpu.Microseconds())/1000/total, "cpu-ms/msg")
 	return rate, crankRate, signRate
 }
