@@ -6,7 +6,7 @@ import "strings"
 // Working on tokens rather than re-printing an AST keeps comments, spacing and line breaks as written,
 // and inserted text never contains a newline, so every token stays on its source line.
 type editor struct {
-	toks  []token
+	lx    *lexer // the tokens read so far
 	edits map[int]*tokEdit
 }
 
@@ -17,14 +17,12 @@ type tokEdit struct {
 	dropTrivia bool     // the trivia was only blanks, and the token is now a ","
 }
 
-func newEditor(toks []token) *editor {
-	ed := &editor{toks: toks, edits: map[int]*tokEdit{}}
-	for i := range toks {
-		if toks[i].hasRepl {
-			ed.replace(i, toks[i].repl)
-		}
+// text is what token i emits before edits: its replacement when the lexer gave it one.
+func (ed *editor) text(i int) string {
+	if t := &ed.lx.toks[i]; t.hasRepl {
+		return t.repl
 	}
-	return ed
+	return ed.lx.toks[i].text
 }
 
 func (ed *editor) at(i int) *tokEdit {
@@ -54,7 +52,7 @@ func (ed *editor) replace(i int, s string) { ed.at(i).repl = &s }
 // so "a & b" becomes "band(a, b)" rather than "band(a , b)".
 func (ed *editor) toComma(i int) {
 	ed.replace(i, ",")
-	if strings.Trim(ed.toks[i].trivia, " \t") == "" {
+	if strings.Trim(ed.lx.toks[i].trivia, " \t") == "" {
 		ed.at(i).dropTrivia = true
 	}
 }
@@ -62,7 +60,7 @@ func (ed *editor) toComma(i int) {
 // emitsCloseParen reports whether the text emitted for token i ends with ')'. gopher-lua, like Lua 5.1,
 // rejects a call whose '(' starts a new line right after a ')'.
 func (ed *editor) emitsCloseParen(i int) bool {
-	text := ed.toks[i].text
+	text := ed.text(i)
 	if e := ed.edits[i]; e != nil {
 		switch {
 		case len(e.after) > 0:
@@ -76,11 +74,11 @@ func (ed *editor) emitsCloseParen(i int) bool {
 
 func (ed *editor) String() string {
 	var w wordWriter
-	for i, t := range ed.toks {
+	for i, t := range ed.lx.toks {
 		e := ed.edits[i]
 		if e == nil {
 			w.write(t.trivia)
-			w.write(t.text)
+			w.write(ed.text(i))
 			continue
 		}
 		if !e.dropTrivia {
@@ -92,7 +90,7 @@ func (ed *editor) String() string {
 		if e.repl != nil {
 			w.write(*e.repl)
 		} else {
-			w.write(t.text)
+			w.write(ed.text(i))
 		}
 		for _, s := range e.after {
 			w.write(s)

@@ -53,31 +53,30 @@ type lexer struct {
 	line    int
 	toks    []token
 	trivia  strings.Builder
-	changed bool // some trivia was fixed up for gopher-lua (token rewrites are edits)
+	changed bool // some trivia or token was fixed up for gopher-lua
 }
 
-// lex splits src into tokens, each carrying the trivia before it; the last token is tkEOF.
-func lex(src, chunk string) (toks []token, triviaChanged bool, err error) {
-	lx := &lexer{src: src, chunk: chunk, line: 1}
-	defer func() {
-		if r := recover(); r != nil {
-			se, ok := r.(*syntaxError)
-			if !ok {
-				panic(r)
-			}
-			err = se
+func newLexer(src, chunk string) *lexer { return &lexer{src: src, chunk: chunk, line: 1} }
+
+// fill reads tokens until token i exists or the source has ended, and reports whether token i exists.
+// The parser pulls tokens as it goes, like Lua's: a syntax error stops it before the rest of the source
+// is read (a chunk of 200,000 '(' ends at the 201st), and a lexical error past it is never reached.
+// A lexical error panics with a *syntaxError.
+func (lx *lexer) fill(i int) bool {
+	for len(lx.toks) <= i {
+		if n := len(lx.toks); n > 0 && lx.toks[n-1].kind == tkEOF {
+			return false
 		}
-	}()
-	for {
 		lx.skipTrivia()
 		t := lx.next()
 		t.trivia = lx.trivia.String()
 		lx.trivia.Reset()
-		lx.toks = append(lx.toks, t)
-		if t.kind == tkEOF {
-			return lx.toks, lx.changed, nil
+		if t.hasRepl {
+			lx.changed = true
 		}
+		lx.toks = append(lx.toks, t)
 	}
+	return true
 }
 
 // errorf reports a lexical error near the source text read since start (Lua shows the partial token).

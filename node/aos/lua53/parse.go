@@ -24,7 +24,7 @@ type exp struct {
 const maxLevels = 200
 
 type parser struct {
-	toks   []token
+	lx     *lexer // tokens are read as the parser reaches them (lx.toks)
 	i      int
 	ed     *editor
 	chunk  string
@@ -61,8 +61,8 @@ var helperFor = map[string]string{
 	"//": "idiv", "&": "band", "|": "bor", "~": "bxor", "<<": "shl", ">>": "shr",
 }
 
-func parse(toks []token, chunk string, ed *editor) (err error) {
-	p := &parser{toks: toks, ed: ed, chunk: chunk, vararg: []bool{true}, fnLine: []int{0}}
+func parse(lx *lexer, chunk string, ed *editor) (err error) {
+	p := &parser{lx: lx, ed: ed, chunk: chunk, vararg: []bool{true}, fnLine: []int{0}}
 	defer func() {
 		if r := recover(); r != nil {
 			se, ok := r.(*syntaxError)
@@ -81,10 +81,18 @@ func parse(toks []token, chunk string, ed *editor) (err error) {
 	return nil
 }
 
-func (p *parser) tok() *token { return &p.toks[p.i] }
+func (p *parser) tok() *token { return p.at(p.i) }
+
+// at is token i, read from the source if need be; past the end it is the tkEOF token.
+func (p *parser) at(i int) *token {
+	if !p.lx.fill(i) {
+		i = len(p.lx.toks) - 1
+	}
+	return &p.lx.toks[i]
+}
 
 func (p *parser) next() {
-	if p.toks[p.i].kind != tkEOF {
+	if p.tok().kind != tkEOF {
 		p.i++
 	}
 }
@@ -564,7 +572,7 @@ func (p *parser) suffixedExp() exp {
 func (p *parser) funcArgs() {
 	t := p.tok()
 	prev := p.i - 1
-	newLine := t.line > p.toks[prev].endLine && p.ed.emitsCloseParen(prev)
+	newLine := t.line > p.at(prev).endLine && p.ed.emitsCloseParen(prev)
 	switch {
 	case p.is("("):
 		line := t.line
@@ -595,7 +603,7 @@ func (p *parser) constructor() {
 	p.checkNext("{")
 	for !p.is("}") {
 		switch {
-		case p.tok().kind == tkName && p.toks[p.i+1].kind == tkSymbol && p.toks[p.i+1].text == "=":
+		case p.tok().kind == tkName && p.at(p.i+1).kind == tkSymbol && p.at(p.i+1).text == "=":
 			p.next()
 			p.next()
 			p.expr()

@@ -19,15 +19,12 @@ import (
 // (given Open). Source that needs no change is returned as is. Syntax errors are reported like Lua
 // does: "<chunkName>:<line>: <message> near '<token>'".
 func Translate(src, chunkName string) (string, error) {
-	toks, triviaChanged, err := lex(src, chunkName)
-	if err != nil {
+	lx := newLexer(src, chunkName)
+	ed := &editor{lx: lx, edits: map[int]*tokEdit{}}
+	if err := parse(lx, chunkName, ed); err != nil {
 		return "", err
 	}
-	ed := newEditor(toks)
-	if err := parse(toks, chunkName, ed); err != nil {
-		return "", err
-	}
-	if !triviaChanged && len(ed.edits) == 0 {
+	if !lx.changed && len(ed.edits) == 0 {
 		return src, nil
 	}
 	return ed.String(), nil

@@ -308,6 +308,10 @@ func TestSyntaxErrors(t *testing.T) {
 		{"x = 1 // // 2", "test:1: unexpected symbol near '//'"},
 		{"local t = {1 2}", "test:1: '}' expected near '2'"},
 		{"x = (" + strings.Repeat("(", 300) + "1", "test:1: too many C levels (limit is 200) in main function near '('"},
+		// Tokens are read as the parser needs them, as in Lua: an error ends the reading, and a lexical
+		// error past it is never reached.
+		{"x = = 1 \"abc", "test:1: unexpected symbol near '='"},
+		{"x = " + strings.Repeat("(", 300) + "\"abc", "test:1: too many C levels (limit is 200) in main function near '('"},
 	}
 	for _, c := range cases {
 		t.Run(c.src, func(t *testing.T) {
