@@ -411,6 +411,19 @@ func TableArray(t *lua.LTable) []lua.LValue {
 	return *(*[]lua.LValue)(unsafe.Add(unsafe.Pointer(t), layout.tArray))
 }
 
+// ReserveArray makes room in t's array part for n elements in all, in one allocation, keeping its length
+// and elements: gopher-lua fills the keys up to a far integer key one append at a time, a doubling chain
+// of copies (and the garbage of every smaller array) where one allocation does.
+func ReserveArray(t *lua.LTable, n int) {
+	a := (*[]lua.LValue)(unsafe.Add(unsafe.Pointer(t), layout.tArray))
+	if cap(*a) >= n {
+		return
+	}
+	grown := make([]lua.LValue, len(*a), n)
+	copy(grown, *a)
+	*a = grown
+}
+
 // TableKeys is the table's list of hash keys in insertion order, deleted ones included (gopher-lua never
 // removes a key from it): a view, do not keep it.
 func TableKeys(t *lua.LTable) []lua.LValue {

@@ -220,3 +220,26 @@ func TestIsObject(t *testing.T) {
 		}
 	}
 }
+
+func TestReserveArray(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	tb := L.CreateTable(0, 0)
+	tb.RawSetInt(1, lua.LString("a"))
+	tb.RawSetInt(2, lua.LString("b"))
+	ReserveArray(tb, 100_000)
+	if a := TableArray(tb); len(a) != 2 || cap(a) != 100_000 || a[0] != lua.LString("a") || a[1] != lua.LString("b") {
+		t.Fatalf("after ReserveArray: len %d cap %d %v", len(a), cap(a), a[:min(len(a), 2)])
+	}
+	// gopher-lua's fill up to a far key now appends in place.
+	before := &TableArray(tb)[:1][0]
+	tb.RawSetInt(100_000, lua.LTrue)
+	a := TableArray(tb)
+	if len(a) != 100_000 || &a[0] != before || a[99_999] != lua.LTrue || a[50_000] != lua.LNil || tb.Len() != 100_000 {
+		t.Fatalf("far key: len %d, moved %v", len(a), &a[0] != before)
+	}
+	ReserveArray(tb, 10) // never shrinks
+	if cap(TableArray(tb)) != 100_000 {
+		t.Fatal("ReserveArray shrank the array")
+	}
+}

@@ -193,6 +193,14 @@ func (m *meter) chargeInstruction(th *lua.LState, inst uint32, proto *lua.Functi
 		k := luavm.RK(th, proto, base, luavm.B(inst))
 		if kn, ok := k.(lua.LNumber); ok {
 			n = m.arrayGrowth(t, float64(kn))
+			if n >= sizeArraySet*reserveFrom {
+				// A far key: the array part grows to it in one allocation (the charge is the same).
+				if !m.allocate(n) {
+					noMemory(th)
+				}
+				luavm.ReserveArray(t, int(kn))
+				n = 0
+			}
 		}
 		m.charge(compactBeforeInsert(t, k, luavm.RK(th, proto, base, luavm.C(inst))))
 	case lua.OP_SETGLOBAL:
@@ -271,6 +279,10 @@ func (m *meter) arrayGrowth(t *lua.LTable, k float64) int64 {
 	m.charge(gap / costFill)
 	return sizeArraySet * gap
 }
+
+// reserveFrom is the gap, in array slots, from which an assignment past the end of an array part grows it in
+// one allocation rather than gopher-lua's appends.
+const reserveFrom = 1024
 
 // trailingNils is how many nils end t's array part.
 func trailingNils(t *lua.LTable) int {
