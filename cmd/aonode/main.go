@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/aonode/aonode/internal/gcpolicy"
 	"github.com/aonode/aonode/node"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/progress"
@@ -140,6 +141,7 @@ func run(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
+	gcpolicy.Apply(log)
 	showProgress := func(ctx context.Context, tr *progress.Tracker) (stop func()) {
 		ctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
