@@ -94,7 +94,7 @@ func TestHostileProcesses(t *testing.T) {
 			select {
 			case <-stop:
 				return
-			case <-time.After(20 * time.Millisecond):
+			case <-time.After(10 * time.Millisecond):
 			}
 			start := time.Now()
 			ms := messages(a.dryrun(victim.ID, tg("Action", "Get"), tg("Key", "k")))
