@@ -15,6 +15,7 @@ const (
 	tkString
 	tkKeyword // text is the keyword
 	tkSymbol  // text is the operator or punctuation
+	tkOther   // a character that is no token of Lua's: as in Lua, the parser meets it and fails there
 )
 
 // token is one lexeme plus everything needed to re-emit it: its exact source text, the trivia
@@ -253,11 +254,7 @@ func (lx *lexer) next() token {
 		return finish(tkSymbol)
 	}
 	lx.pos++
-	near := string(c)
-	if c < ' ' || c >= 0x7f {
-		near = fmt.Sprintf("<\\%d>", c)
-	}
-	panic(&syntaxError{fmt.Sprintf("%s:%d: unexpected symbol near '%s'", lx.chunk, lx.line, near)})
+	return finish(tkOther)
 }
 
 // numeral reads digits the way Lua 5.3 does (greedy over hex digits, '.', and exponents with sign) and

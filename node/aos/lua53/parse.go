@@ -114,7 +114,10 @@ func (p *parser) testNext(s string) bool {
 func (p *parser) errorf(format string, args ...any) {
 	t := p.tok()
 	near := "<eof>"
-	if t.kind != tkEOF {
+	switch {
+	case t.kind == tkOther && (t.text[0] < ' ' || t.text[0] >= 0x7f):
+		near = fmt.Sprintf("'<\\%d>'", t.text[0]) // as Lua shows a character it cannot print
+	case t.kind != tkEOF:
 		near = "'" + t.text + "'"
 	}
 	panic(&syntaxError{fmt.Sprintf("%s:%d: %s near %s", p.chunk, t.endLine, fmt.Sprintf(format, args...), near)})

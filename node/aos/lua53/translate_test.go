@@ -311,6 +311,8 @@ func TestSyntaxErrors(t *testing.T) {
 		// Tokens are read as the parser needs them, as in Lua: an error ends the reading, and a lexical
 		// error past it is never reached.
 		{"x = = 1 \"abc", "test:1: unexpected symbol near '='"},
+		{"return 1 $ \"abc", "test:1: <eof> expected near '$'"},
+		{"x = 1 + \x01", `test:1: unexpected symbol near '<\1>'`},
 		{"x = " + strings.Repeat("(", 300) + "\"abc", "test:1: too many C levels (limit is 200) in main function near '('"},
 	}
 	for _, c := range cases {
