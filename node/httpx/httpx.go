@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -36,4 +37,32 @@ func ReadBody(c *gin.Context, max int64) ([]byte, bool) {
 		return nil, false
 	}
 	return raw, true
+}
+
+// Assignment is the query of a POST that asks an MU or SU to assign a message already on Arweave to a
+// process: ?process-id=&assign=[&base-layer][&exclude=a,b].
+type Assignment struct {
+	Process, Message string
+	BaseLayer        bool
+	Exclude          []string
+}
+
+// AssignmentQuery reads an assignment's query. asked is false when the request names neither process-id nor
+// assign (it posts an item instead); ok is false when it names only one of them, answered 400 with missing.
+func AssignmentQuery(c *gin.Context, missing string) (a Assignment, asked, ok bool) {
+	pid, hasPid := c.GetQuery("process-id")
+	msg, hasMsg := c.GetQuery("assign")
+	if !hasPid && !hasMsg {
+		return a, false, true
+	}
+	if pid == "" || msg == "" {
+		Error(c, http.StatusBadRequest, missing)
+		return a, true, false
+	}
+	a = Assignment{Process: pid, Message: msg}
+	_, a.BaseLayer = c.GetQuery("base-layer")
+	if ex := c.Query("exclude"); ex != "" {
+		a.Exclude = strings.Split(ex, ",")
+	}
+	return a, true, true
 }

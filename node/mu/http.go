@@ -3,7 +3,6 @@ package mu
 import (
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -32,19 +31,12 @@ func (m *Service) fail(c *gin.Context, err error) {
 }
 
 func (m *Service) handlePost(c *gin.Context, maxBody int64) {
-	pid, hasPid := c.GetQuery("process-id")
-	assign, hasAssign := c.GetQuery("assign")
-	if hasPid || hasAssign {
-		if pid == "" || assign == "" {
-			httpx.Error(c, http.StatusBadRequest, "You must set both process-id and assign to send an assignment, not just one")
-			return
-		}
-		_, baseLayer := c.GetQuery("base-layer")
-		var exclude []string
-		if ex := c.Query("exclude"); ex != "" {
-			exclude = strings.Split(ex, ",")
-		}
-		id, err := m.Assign(c, pid, assign, baseLayer, exclude)
+	a, asked, ok := httpx.AssignmentQuery(c, "You must set both process-id and assign to send an assignment, not just one")
+	if !ok {
+		return
+	}
+	if asked {
+		id, err := m.Assign(c, a.Process, a.Message, a.BaseLayer, a.Exclude)
 		if err != nil {
 			m.fail(c, err)
 			return

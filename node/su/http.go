@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -60,19 +59,12 @@ func (s *Service) handleTimestamp(c *gin.Context) {
 }
 
 func (s *Service) handlePost(c *gin.Context, maxBody int64) {
-	pid, hasPid := c.GetQuery("process-id")
-	assign, hasAssign := c.GetQuery("assign")
-	if hasPid || hasAssign {
-		if pid == "" || assign == "" {
-			httpx.Error(c, http.StatusBadRequest, "You must set both process-id and assign to create an assignment")
-			return
-		}
-		_, baseLayer := c.GetQuery("base-layer")
-		var exclude []string
-		if ex := c.Query("exclude"); ex != "" {
-			exclude = strings.Split(ex, ",")
-		}
-		e, err := s.Assign(c, pid, assign, baseLayer, exclude)
+	a, asked, ok := httpx.AssignmentQuery(c, "You must set both process-id and assign to create an assignment")
+	if !ok {
+		return
+	}
+	if asked {
+		e, err := s.Assign(c, a.Process, a.Message, a.BaseLayer, a.Exclude)
 		if err != nil {
 			s.fail(c, err)
 			return
