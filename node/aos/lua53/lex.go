@@ -182,11 +182,12 @@ func (lx *lexer) longBracketLevel() (level int, ok bool) {
 // longString consumes a long bracket of the given level starting at lx.pos ('[') through its closing
 // bracket; the content is kept verbatim, gopher-lua reads long brackets exactly as Lua 5.3 does.
 func (lx *lexer) longString(start, level int, what string) {
+	line := lx.line
 	lx.pos += level + 2
 	closing := "]" + strings.Repeat("=", level) + "]"
 	for {
 		if lx.atEOF() {
-			lx.errorf(-1, "unfinished long "+what)
+			lx.errorf(-1, fmt.Sprintf("unfinished long %s (starting at line %d)", what, line))
 		}
 		c := lx.src[lx.pos]
 		switch {
@@ -382,7 +383,7 @@ func (lx *lexer) shortString(t *token) {
 				}
 				r = r*16 + uint64(hexVal(h))
 				lx.pos++
-				if r > 0x7FFFFFFF {
+				if r > 0x10FFFF { // Lua 5.3's bound (5.4 allows up to 2^31)
 					lx.errorf(start, "UTF-8 value too large")
 				}
 			}
@@ -404,6 +405,9 @@ func (lx *lexer) shortString(t *token) {
 				lx.pos++
 			}
 			if v > 255 {
+				if !lx.atEOF() {
+					lx.pos++ // Lua shows the character after the digits too
+				}
 				lx.errorf(start, "decimal escape too large")
 			}
 			// Always three digits: a digit following in the rewritten text must not join the escape.
@@ -441,8 +445,8 @@ func writeDecEscape(b *strings.Builder, c byte) {
 	b.WriteString(s)
 }
 
-// utf8Encode encodes like Lua 5.3's \u{} escape and utf8.char: the original UTF-8 scheme, up to six
-// bytes for values up to 0x7FFFFFFF, surrogates included (Go's encoder would substitute U+FFFD).
+// utf8Encode encodes like Lua 5.3's \u{} escape and utf8.char (both bounded at 0x10FFFF by their callers,
+// as in 5.3): surrogates included (Go's encoder would substitute U+FFFD).
 func utf8Encode(r uint32) []byte {
 	if r < 0x80 {
 		return []byte{byte(r)}

@@ -71,7 +71,7 @@ func utf8Char(L *lua.LState) int {
 	var b []byte
 	for i := 1; i <= L.GetTop(); i++ {
 		c := checkInteger(L, i)
-		if uint64(c) > 0x7FFFFFFF {
+		if uint64(c) > maxUnicode { // Lua 5.3's bound (5.4 allows up to 2^31)
 			L.ArgError(i, "value out of range")
 		}
 		b = append(b, utf8Encode(uint32(c))...)
