@@ -19,10 +19,11 @@ type tokEdit struct {
 
 // text is what token i emits before edits: its replacement when the lexer gave it one.
 func (ed *editor) text(i int) string {
-	if t := &ed.lx.toks[i]; t.hasRepl {
+	t := &ed.lx.toks[i]
+	if t.hasRepl {
 		return t.repl
 	}
-	return ed.lx.toks[i].text
+	return t.text
 }
 
 func (ed *editor) at(i int) *tokEdit {

@@ -383,7 +383,7 @@ func (lx *lexer) shortString(t *token) {
 				}
 				r = r*16 + uint64(hexVal(h))
 				lx.pos++
-				if r > 0x10FFFF { // Lua 5.3's bound (5.4 allows up to 2^31)
+				if r > maxUnicode { // Lua 5.3's bound (5.4 allows up to 2^31)
 					lx.errorf(start, "UTF-8 value too large")
 				}
 			}
