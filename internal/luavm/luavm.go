@@ -451,6 +451,14 @@ func SetRegister(L *lua.LState, i int, v lua.LValue) {
 	(*(*[]lua.LValue)(unsafe.Add(r, layout.regArray)))[i] = v
 }
 
+// HasHashKey reports whether k is in the table's hash key list: a key with a value, or one deleted since it
+// was last compacted (Lua's dead keys, which a traversal may still pass to next).
+func HasHashKey(t *lua.LTable, k lua.LValue) bool {
+	k2i := *(*map[lua.LValue]int)(unsafe.Add(unsafe.Pointer(t), layout.tK2i))
+	_, ok := k2i[k]
+	return ok
+}
+
 // HashCounts is how many keys the table's hash part has in its key list (deleted ones included) and how
 // many of them have a value.
 func HashCounts(t *lua.LTable) (listed, live int) {

@@ -91,6 +91,13 @@ func luaLoad(L *lua.LState) int {
 	default:
 		L.ArgError(1, "string or function expected")
 	}
+	// Every chunk here is text (there are no binary chunks: string.dump makes none), which a mode without
+	// 't' refuses, as lua_load does.
+	if mode := L.OptString(3, "bt"); !strings.Contains(mode, "t") {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("attempt to load a text chunk (mode is '" + mode + "')"))
+		return 2
+	}
 	id := lua53.ChunkID(name)
 	code, err := lua53.Translate(src, id)
 	var proto *lua.FunctionProto

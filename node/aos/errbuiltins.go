@@ -2,6 +2,7 @@ package aos
 
 import (
 	"fmt"
+	"math"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -21,6 +22,7 @@ func installErrorBuiltins(L *lua.LState) {
 	g.RawSetString("pcall", L.NewClosure(basePcall, L.NewFunction(pcallHandler)))
 	g.RawSetString("xpcall", L.NewFunction(baseXpcall))
 	g.RawSetString("setmetatable", L.NewFunction(baseSetmetatable))
+	g.RawSetString("next", L.NewFunction(baseNext))
 	g.RawSetString("pairs", L.NewClosure(basePairs, g.RawGetString("next")))
 	dbg := L.CreateTable(0, 1)
 	dbg.RawSetString("traceback", L.NewFunction(dbTraceback))
@@ -244,6 +246,34 @@ func baseSetmetatable(L *lua.LState) int {
 	L.SetMetatable(t, mt)
 	L.SetTop(1)
 	return 1
+}
+
+// baseNext is next(t [, k]). A k that t does not hold (and did not hold when a traversal passed it) is
+// "invalid key to 'next'", as in Lua: gopher-lua's would go on from its first hash key.
+func baseNext(L *lua.LState) int {
+	t := L.CheckTable(1)
+	k := L.Get(2)
+	if k != lua.LNil && !nextKeyValid(t, k) {
+		L.Error(lua.LString("invalid key to 'next'"), 0) // raised inside luaH_next, a C function: no position
+	}
+	key, v := t.Next(k)
+	if key == lua.LNil {
+		L.Push(lua.LNil)
+		return 1
+	}
+	L.Push(key)
+	L.Push(v)
+	return 2
+}
+
+// nextKeyValid: k is an index of t's array part or one of its hash keys.
+func nextKeyValid(t *lua.LTable, k lua.LValue) bool {
+	if n, ok := k.(lua.LNumber); ok {
+		if f := float64(n); f == math.Trunc(f) && f >= 1 && f <= float64(len(luavm.TableArray(t))) {
+			return true
+		}
+	}
+	return luavm.HasHashKey(t, k)
 }
 
 // basePairs is Lua 5.3's pairs(v): v's __pairs metamethod when it has one, else next (the upvalue), v, nil.

@@ -12,6 +12,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/aonode/aonode/internal/luavm"
+	"github.com/aonode/aonode/node/aos/strlib"
 )
 
 // Limits on one evaluation. See Options for what each one means.
@@ -423,44 +424,62 @@ func allocString(L *lua.LState, size float64) {
 	chargeAlloc(L, sizeString+int64(size))
 }
 
-// tableConcatCapped is table.concat (with gopher-lua's treatment of the i and j arguments) that adds up
-// the result's size before building it. It builds the string directly: gopher-lua's own pushes every
-// element on the VM stack and fails with "registry overflow" past about 2,500 elements.
+// tableConcatCapped is Lua 5.3's table.concat, which charges what it reads and builds as it goes: an
+// instruction per element (four through __index; 1,024 at a time) and the string's bytes against the memory limit (64 KB at a
+// time), so neither a long range nor an __index that answers every key runs unbounded. It builds the
+// string directly: gopher-lua's own pushes every element on the VM stack and fails with "registry
+// overflow" past about 2,500 elements.
 func tableConcatCapped(L *lua.LState) int {
 	tbl := L.CheckTable(1)
 	sep := L.OptString(2, "")
-	n := tbl.Len()
-	i, j := L.OptInt(3, 1), L.OptInt(4, n)
-	if L.GetTop() == 3 && (i > n || i < 1) {
+	i := optIntArg(L, 3, 1)
+	var last int64
+	if L.Get(4) == lua.LNil {
+		last = seqLen(L, tbl)
+	} else {
+		last = checkInt(L, 4)
+	}
+	if i > last {
 		L.Push(lua.LString(""))
 		return 1
 	}
-	i, j = max(min(i, n), 1), min(j, n)
-	if i > j {
-		L.Push(lua.LString(""))
-		return 1
+	// 5.3 reads t[i] .. t[last] (through __index) and refuses anything but a string or a number, nil
+	// included: a range past the sequence is an error, not a shorter string.
+	const chargeEvery, allocEvery = 1024, 64 << 10
+	// A read through __index costs what a Lua loop's t[i] would: an instruction for the read, more for the
+	// metamethod call (a Go __index such as type would otherwise answer every key for free).
+	perRead := int64(1)
+	if tbl.Metatable != lua.LNil {
+		perRead = 4
 	}
-	size := float64(len(sep)) * float64(j-i)
-	for k := i; k <= j; k++ {
-		switch v := tbl.RawGetInt(k).(type) {
-		case lua.LString:
-			size += float64(len(v))
-		case lua.LNumber:
-			size += float64(len(v.String()))
-		default:
-			L.RaiseError("invalid value (%s) at index %d in table for 'concat'", v.Type().String(), k)
-		}
-	}
-	allocString(L, size)
-	charge(L, int64(j-i+1)+int64(size)/costBytes)
 	var b strings.Builder
-	b.Grow(int(size))
-	for k := i; k <= j; k++ {
+	var n, charged, allocated int64
+	for k := i; ; k++ {
 		if k > i {
 			b.WriteString(sep)
 		}
-		b.WriteString(lua.LVAsString(tbl.RawGetInt(k)))
+		switch v := seqGet(L, tbl, k).(type) {
+		case lua.LString:
+			b.WriteString(string(v))
+		case lua.LNumber:
+			b.WriteString(strlib.NumberToString(float64(v)))
+		default:
+			L.RaiseError("invalid value (%s) at index %d in table for 'concat'", v.Type().String(), k)
+		}
+		if n += perRead; n-charged >= chargeEvery {
+			charge(L, n-charged)
+			charged = n
+		}
+		if grown := int64(b.Len()) - allocated; grown >= allocEvery {
+			chargeAlloc(L, grown)
+			allocated += grown
+		}
+		if k == last {
+			break
+		}
 	}
+	chargeAlloc(L, sizeString+int64(b.Len())-allocated)
+	charge(L, n-charged+int64(b.Len())/costBytes)
 	L.Push(lua.LString(b.String()))
 	return 1
 }

@@ -31,7 +31,7 @@ func TestStdlibAgainstWasm(t *testing.T) {
 		{"local ok, e = pcall(collectgarbage, 'incremental') return e", "has: (invalid option 'incremental')"},
 		{"return collectgarbage()", "0"},
 		{"return tostring(collectgarbage('isrunning')) .. ' ' .. tostring(collectgarbage('setpause', 100)) .. ' ' .. tostring(collectgarbage('setstepmul', 200)) .. ' ' .. tostring(collectgarbage('setpause')) .. ' ' .. tostring(collectgarbage('collect'))", "true 200 200 100 0"},
-		{"return tostring(collectgarbage('stop')) .. ' ' .. tostring(collectgarbage('isrunning')) .. ' ' .. tostring(collectgarbage('restart')) .. ' ' .. tostring(collectgarbage('step', 10))", "0 false 0 true"},
+		{"return tostring(collectgarbage('stop')) .. ' ' .. tostring(collectgarbage('isrunning')) .. ' ' .. tostring(collectgarbage('restart')) .. ' ' .. type(collectgarbage('step', 10))", "0 false 0 boolean"}, // whether a step ends a cycle depends on Lua's collector: the wasm answered true here, false in the golden suite's
 		{"collectgarbage('count') > 0", "true"},
 		{"local ok, e = pcall(dofile, 'x.lua') return tostring(ok) .. ' ' .. tostring(e)", "false cannot open x.lua: No error information"},
 		{"local ok, e = pcall(dofile) return tostring(ok) .. ' ' .. tostring(e)", "true nil"},

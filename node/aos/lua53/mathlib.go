@@ -23,6 +23,9 @@ func openMath(L *lua.LState) {
 	m.RawSetString("huge", lua.LNumber(math.Inf(1)))
 	// gopher-lua's math.log ignores 5.2's base argument.
 	m.RawSetString("log", L.NewFunction(mathLog))
+	m.RawSetString("max", L.NewFunction(mathMax))
+	m.RawSetString("min", L.NewFunction(mathMin))
+	m.RawSetString("fmod", L.NewFunction(mathFmod))
 	L.SetGlobal("rawlen", L.NewFunction(baseRawLen))
 }
 
@@ -44,6 +47,54 @@ func mathLog(L *lua.LState) int {
 		}
 	}
 	L.Push(lua.LNumber(r))
+	return 1
+}
+
+// mathMax and mathMin are 5.3's: they compare their arguments with the < operator and return one of them
+// as it is, so strings compare as strings, a string and a number do not compare, and math.max("x") is
+// "x" (gopher-lua's convert every argument to a number).
+func mathMax(L *lua.LState) int {
+	return mathPick(L, func(best, v lua.LValue) bool { return L.LessThan(best, v) })
+}
+func mathMin(L *lua.LState) int {
+	return mathPick(L, func(best, v lua.LValue) bool { return L.LessThan(v, best) })
+}
+
+func mathPick(L *lua.LState, better func(best, v lua.LValue) bool) int {
+	n := L.GetTop()
+	if n < 1 {
+		L.ArgError(1, "value expected")
+	}
+	best := L.Get(1)
+	for i := 2; i <= n; i++ {
+		if v := L.Get(i); better(best, v) {
+			best = v
+		}
+	}
+	L.Push(best)
+	return 1
+}
+
+// mathFmod is 5.3's math.fmod: two integers divide as integers, where a zero divisor is an error (with
+// float-only numbers, two integral values are taken as integers, as everywhere in this runtime); any other
+// pair is C's fmod.
+func mathFmod(L *lua.LState) int {
+	a, aok := L.Get(1).(lua.LNumber)
+	b, bok := L.Get(2).(lua.LNumber)
+	if aok && bok {
+		if _, ok := floatToInt(float64(a)); ok {
+			if d, ok := floatToInt(float64(b)); ok {
+				switch d {
+				case 0:
+					L.ArgError(2, "zero")
+				case -1:
+					L.Push(lua.LNumber(0))
+					return 1
+				}
+			}
+		}
+	}
+	L.Push(lua.LNumber(math.Mod(checkNumber(L, 1), checkNumber(L, 2))))
 	return 1
 }
 

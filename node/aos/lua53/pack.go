@@ -50,7 +50,7 @@ func openPack(L *lua.LState) {
 }
 
 func newPackFormat(L *lua.LState) *packFormat {
-	return &packFormat{L: L, fmt: L.CheckString(1), little: true, maxAlign: 1}
+	return &packFormat{L: L, fmt: checkString(L, 1), little: true, maxAlign: 1}
 }
 
 func (h *packFormat) more() bool { return h.pos < len(h.fmt) }
@@ -210,7 +210,7 @@ func strPack(L *lua.LState) int {
 			}
 			b = putInt(b, bits, h.little, size, false)
 		case kChar:
-			s := L.CheckString(arg)
+			s := checkString(L, arg)
 			if len(s) > size {
 				L.ArgError(arg, "string longer than given size")
 			}
@@ -220,14 +220,14 @@ func strPack(L *lua.LState) int {
 			b = append(b, s...)
 			b = append(b, make([]byte, size-len(s))...)
 		case kString:
-			s := L.CheckString(arg)
+			s := checkString(L, arg)
 			if size < 8 && uint64(len(s)) >= uint64(1)<<(size*8) {
 				L.ArgError(arg, "string length does not fit in given size")
 			}
 			b = putInt(b, uint64(len(s)), h.little, size, false)
 			b = append(b, s...)
 		case kZstr:
-			s := L.CheckString(arg)
+			s := checkString(L, arg)
 			if strings.IndexByte(s, 0) >= 0 {
 				L.ArgError(arg, "string contains zeros")
 			}
@@ -302,7 +302,7 @@ func getInt(L *lua.LState, s string, little bool, size int, signed bool) int64 {
 
 func strUnpack(L *lua.LState) int {
 	h := newPackFormat(L)
-	data := L.CheckString(2)
+	data := checkString(L, 2)
 	p := posRelative(optInteger(L, 3, 1), len(data)) - 1
 	if p < 0 || p > int64(len(data)) {
 		L.ArgError(3, "initial position out of string")

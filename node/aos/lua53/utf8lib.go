@@ -81,7 +81,7 @@ func utf8Char(L *lua.LState) int {
 }
 
 func utf8Codepoint(L *lua.LState) int {
-	s := L.CheckString(1)
+	s := checkString(L, 1)
 	i := posRelative(optInteger(L, 2, 1), len(s))
 	j := posRelative(optInteger(L, 3, i), len(s))
 	if i < 1 {
@@ -106,7 +106,7 @@ func utf8Codepoint(L *lua.LState) int {
 // utf8Len returns the number of characters in s[i..j], or nil and the position of the first invalid
 // byte.
 func utf8Len(L *lua.LState) int {
-	s := L.CheckString(1)
+	s := checkString(L, 1)
 	i := posRelative(optInteger(L, 2, 1), len(s))
 	j := posRelative(optInteger(L, 3, -1), len(s))
 	if i < 1 || i-1 > int64(len(s)) {
@@ -134,7 +134,7 @@ func isCont(s string, p int64) bool { return p < int64(len(s)) && s[p]&0xC0 == 0
 
 // utf8Offset returns the byte position where the n-th character (counting from position i) starts.
 func utf8Offset(L *lua.LState) int {
-	s := L.CheckString(1)
+	s := checkString(L, 1)
 	n := checkInteger(L, 2)
 	def := int64(1)
 	if n < 0 {
@@ -182,7 +182,7 @@ func utf8Offset(L *lua.LState) int {
 }
 
 func utf8Codes(L *lua.LState) int {
-	s := L.CheckString(1)
+	s := checkString(L, 1)
 	L.Push(L.NewFunction(utf8CodesNext))
 	L.Push(lua.LString(s))
 	L.Push(lua.LNumber(0))
@@ -192,7 +192,7 @@ func utf8Codes(L *lua.LState) int {
 // utf8CodesNext is the iterator: from the byte position of the previous character, skip it and
 // decode the next.
 func utf8CodesNext(L *lua.LState) int {
-	s := L.CheckString(1)
+	s := checkString(L, 1)
 	p := checkInteger(L, 2) - 1
 	if p < 0 {
 		p = 0

@@ -6,30 +6,17 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/node/aos/lua53"
 )
 
-// NumberToString is Lua 5.3's tostring of a number under gopher-lua's one number type: a value that is
-// integral and within the int64 range prints as an integer ("5", "-3", "1000000000000000"), as 5.3
-// prints integers; every other value prints with "%.14g" as 5.3 prints floats ("3.1415926535898",
-// "0.1", "1e+100", "9.2233720368548e+18", "inf", "-inf").
+// NumberToString is Lua 5.3's tostring of a number: lua53.NumberText, under the name this package's
+// callers use.
 //
 // -0.0 is integral, so it prints "0", as 5.3 prints the integer 0 (5.3's float -0.0 prints "-0.0";
 // without an integer subtype the two cannot be told apart, and the integer is the common case: 0*-1,
 // -x for x = 0).
-//
-// NaN prints "-nan" whatever its sign bit: real AOS (5.3 on wasm) prints "-nan" for the NaN its
-// arithmetic produces (0/0, inf-inf, math.sqrt(-1)) and "nan" only for a negated one, and the sign of
-// a NaN that Go's arithmetic produces depends on the processor; one spelling keeps the output the same
-// on every node.
-func NumberToString(f float64) string {
-	if f == math.Trunc(f) && f >= -two63 && f < two63 {
-		return strconv.FormatInt(int64(f), 10)
-	}
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nonFinite(f, false)
-	}
-	return string(appendG(nil, f, 14, false, false))
-}
+func NumberToString(f float64) string { return lua53.NumberText(f) }
 
 // nonFinite is C's spelling of an infinity or NaN (see NumberToString for the NaN's sign).
 func nonFinite(f float64, upper bool) string {
