@@ -43,7 +43,7 @@ const (
 )
 
 // recordedProgram is what the recorded process is given to evaluate: handlers, state, sends, spawns,
-// assignments, the libraries, errors and limits.
+// assignments, the libraries (table.sort's order for ties, reads through __index), errors and limits.
 const recordedProgram = `local json = require("json")
 local bint = require(".bint")(256)
 Balances = Balances or { [Owner] = tostring(bint("1000000000000000000000000000000")) }
@@ -69,6 +69,15 @@ Handlers.add("text", Handlers.utils.hasMatchingTag("Action", "Text"), function (
   print(string.format("%q %5.2f %x %s", s, #s / 3, #s, s:upper():rep(2, "-")))
   print(table.concat({ s:find("(%w+)") }, ","), (s:gsub("%s+", "_")), utf8.len("héllo"), #s // 2, 7 % 3, 2 ^ 10)
   for w in s:gmatch("%a+") do io = nil; print(w:reverse()) end
+end)
+Handlers.add("sort", Handlers.utils.hasMatchingTag("Action", "Sort"), function (msg)
+  local rows = {}
+  for w in msg.Data:gmatch("%S+") do rows[#rows + 1] = { name = w, len = #w } end
+  table.sort(rows, function (a, b) return a.len < b.len end)
+  local proxy = setmetatable({}, { __index = function (_, i) return rows[i] and rows[i].name end })
+  local names = {}
+  for _, name in ipairs(proxy) do names[#names + 1] = name end
+  print(table.concat(names, " ") .. " " .. math.max(3, 9, 4) .. " " .. math.fmod(-7, 3) .. " " .. tostring(pcall(next, {}, "x")))
 end)
 Handlers.add("cron", Handlers.utils.hasMatchingTag("Action", "Tick"), function (msg)
   Ticks = (Ticks or 0) + 1
@@ -98,6 +107,7 @@ func recordedMessages() []runtime.Message {
 	add(recUser, "", "Action", "Transfer", "Recipient", recOwner, "Quantity", "99999999999999999999999999")
 	add(recUser, "first entry", "Action", "Log", "X-Extra", "kept")
 	add(recUser, "hello wörld  of aos", "Action", "Text")
+	add(recUser, "pear fig apple kiwi plum date lime peach grape melon", "Action", "Sort")
 	add(recOwner, `Send({ Target = "`+recUser+`", Action = "Hi", Data = "x" }); Spawn("`+recModule+`", { Data = "child", Name = "c" }); ao.assign({ Processes = { "P1", "P2" }, Message = "M1" }); return #Inbox`, "Action", "Eval")
 	add(recOwner, `error({ code = 42 })`, "Action", "Eval")
 	add(recOwner, `local t = {} for i = 1, 200 do t[i] = math.random(1, 1000) end return table.concat(t, " ", 1, 10) .. " " .. math.floor(1e15 / 7)`, "Action", "Eval")
