@@ -277,9 +277,14 @@ func nextKeyValid(t *lua.LTable, k lua.LValue) bool {
 }
 
 // basePairs is Lua 5.3's pairs(v): v's __pairs metamethod when it has one, else next (the upvalue), v, nil.
-func basePairs(L *lua.LState) int {
+func basePairs(L *lua.LState) int { return pairsMeta(L, "__pairs", lua.LNil) }
+
+// pairsMeta is 5.3's pairsmeta, behind pairs and ipairs: v (any value) is given to its metamethod event
+// when it has one, which answers the three values; else they are the iterator (the caller's upvalue), v
+// and init.
+func pairsMeta(L *lua.LState, event string, init lua.LValue) int {
 	v := L.CheckAny(1)
-	if mm := L.GetMetaField(v, "__pairs"); mm != lua.LNil {
+	if mm := L.GetMetaField(v, event); mm != lua.LNil {
 		L.Push(mm)
 		L.Push(v)
 		L.Call(1, 3)
@@ -287,6 +292,6 @@ func basePairs(L *lua.LState) int {
 	}
 	L.Push(L.Get(lua.UpvalueIndex(1)))
 	L.Push(v)
-	L.Push(lua.LNil)
+	L.Push(init)
 	return 3
 }

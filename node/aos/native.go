@@ -179,19 +179,7 @@ func baseType(L *lua.LState) int {
 // baseIpairs is Lua 5.3's ipairs(v) (built with 5.2 compatibility, as real AOS is): v's __ipairs
 // metamethod when it has one, else the iterator (its upvalue, as in gopher-lua), v, 0. v may be any value,
 // as in 5.3; the iterator's first read of a value that cannot be indexed is the error.
-func baseIpairs(L *lua.LState) int {
-	v := L.CheckAny(1)
-	if mm := L.GetMetaField(v, "__ipairs"); mm != lua.LNil {
-		L.Push(mm)
-		L.Push(v)
-		L.Call(1, 3)
-		return 3
-	}
-	L.Push(L.Get(lua.UpvalueIndex(1)))
-	L.Push(v)
-	L.Push(boxInt(0))
-	return 3
-}
+func baseIpairs(L *lua.LState) int { return pairsMeta(L, "__ipairs", boxInt(0)) }
 
 // ipairsIndexCost is the charge, in instructions, of one ipairs step that reads through __index.
 const ipairsIndexCost = 6
