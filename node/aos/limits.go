@@ -415,15 +415,6 @@ func chargeIfFailed(L *lua.LState, n int) int {
 	return n
 }
 
-// allocString charges a string of size bytes a builtin is about to build: the memory limit error
-// when it does not fit. Sizes past what any limit allows are refused without counting.
-func allocString(L *lua.LState, size float64) {
-	if size >= 1<<53 {
-		size = 1 << 53
-	}
-	chargeAlloc(L, sizeString+int64(size))
-}
-
 // tableConcatCapped is Lua 5.3's table.concat, which charges what it reads and builds as it goes: an
 // instruction per element (four through __index; 1,024 at a time) and the string's bytes against the memory limit (64 KB at a
 // time), so neither a long range nor an __index that answers every key runs unbounded. It builds the

@@ -1,8 +1,6 @@
 package strlib
 
 import (
-	"math"
-	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -16,21 +14,6 @@ import (
 // without an integer subtype the two cannot be told apart, and the integer is the common case: 0*-1,
 // -x for x = 0).
 func NumberToString(f float64) string { return lua53.NumberText(f) }
-
-// nonFinite is C's spelling of an infinity or NaN (see NumberToString for the NaN's sign).
-func nonFinite(f float64, upper bool) string {
-	s := "inf"
-	switch {
-	case math.IsNaN(f):
-		s = "-nan"
-	case f < 0:
-		s = "-inf"
-	}
-	if upper {
-		s = strings.ToUpper(s)
-	}
-	return s
-}
 
 // isSpace is C's isspace in the C locale.
 func isSpace(c byte) bool {
