@@ -1,7 +1,6 @@
 package strlib
 
 import (
-
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/aonode/aonode/node/aos/lua53"
