@@ -47,6 +47,7 @@ var layout struct {
 	// callFrame
 	cfFn, cfPc, cfLocalBase, cfParent uintptr
 	cfBase, cfNArgs, cfTailCall       uintptr
+	cfReturnBase                      uintptr
 	cfSize                            uintptr
 
 	// LTable
@@ -126,6 +127,7 @@ func resolve() error {
 	must(&layout.cfBase, cft, "Base", reflect.Int)
 	must(&layout.cfNArgs, cft, "NArgs", reflect.Int)
 	must(&layout.cfTailCall, cft, "TailCall", reflect.Int)
+	must(&layout.cfReturnBase, cft, "ReturnBase", reflect.Int)
 	layout.cfSize = cft.Size()
 	if f, _ := cft.FieldByName("Parent"); err == nil && f.Type != cf.Type {
 		err = errors.New("gopher-lua callFrame.Parent is not a *callFrame")
@@ -535,6 +537,10 @@ func (f Frame) NArgs() int { return f.int(layout.cfNArgs) }
 
 // TailCall is the number of tail calls the frame stands for (0: the frame was called, not tail called).
 func (f Frame) TailCall() int { return f.int(layout.cfTailCall) }
+
+// TailCalled reports whether the frame, a Go function's, was tail called: its results go where its
+// caller's would (the caller's frame is dropped when it returns), not to its own base.
+func (f Frame) TailCalled() bool { return f.int(layout.cfReturnBase) != f.int(layout.cfBase) }
 
 // IsLua reports whether the frame runs a Lua function (not a Go one).
 func (f Frame) IsLua() bool {

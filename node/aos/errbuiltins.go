@@ -92,6 +92,9 @@ func baseAssert(L *lua.LState) int {
 // basePcall is pcall(f, ...). f runs under an error handler (the upvalue, pcallHandler).
 func basePcall(L *lua.LState) int {
 	L.CheckAny(1)
+	if f, ok := L.Get(1).(*lua.LFunction); ok && !f.IsG && canYieldAcross(L) {
+		return pcallInChild(L) // a yield in f can cross this pcall, as in Lua 5.3 (pcall.go)
+	}
 	return protectedCall(L, L.Get(lua.UpvalueIndex(1)).(*lua.LFunction))
 }
 
@@ -229,7 +232,7 @@ func dbTraceback(L *lua.LState) int {
 	if L.GetTop() >= arg+2 && L.Get(arg+2) != lua.LNil {
 		level = L.CheckInt(arg + 2)
 	}
-	L.Push(lua.LString(traceback(L, luavm.CurrentFrame(th), msg, level)))
+	L.Push(lua.LString(traceback(L, th, luavm.CurrentFrame(th), msg, level)))
 	return 1
 }
 

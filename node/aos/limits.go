@@ -325,8 +325,11 @@ func withoutContext(L *lua.LState, fn lua.LGFunction) (n int, ctx context.Contex
 	return fn(L), ctx
 }
 
-func coCreateMetered(L *lua.LState) int {
-	charge(L, costCoroutine)
+func coCreateMetered(L *lua.LState) int { return coCreateCharged(L, costCoroutine) }
+
+// coCreateCharged is coroutine.create, charged cost.
+func coCreateCharged(L *lua.LState, cost int64) int {
+	charge(L, cost)
 	if m, ok := L.Context().(*meter); ok && m.spare != nil {
 		fn := L.CheckFunction(1) // before taking the spare: the same error as coroutine.create
 		old := m.spare
@@ -393,6 +396,9 @@ func coResumeMetered(L *lua.LState) int {
 		L.Push(lua.LFalse)
 		L.Push(lua.LString(refused))
 		return chargeIfFailed(L, 2)
+	}
+	if c := pcallPending(L, th); c != nil { // suspended in a pcall: its child goes on (pcall.go)
+		return resumePending(L, th, c)
 	}
 	if ctx := L.Context(); ctx != nil && th.Context() != ctx {
 		arm(th, ctx)

@@ -252,6 +252,9 @@ func coStatus(L *lua.LState) int {
 		L.ArgError(1, "thread expected") // 5.3's wording, without the type
 	}
 	s := L.Status(co)
+	if co != L && co == virtualThread(L, L) {
+		s = "running" // it called the pcall whose child is running (pcall.go)
+	}
 	if v, ok := statusNames[s]; ok {
 		L.Push(v)
 	} else {

@@ -125,13 +125,14 @@ type vframe struct {
 	tail  bool // shown as tail called although gopher-lua called it (a pattern, see patternTail)
 }
 
-// stackWalk visits the 5.3 stack from a frame outwards.
+// stackWalk visits the 5.3 stack from a frame of thread th outwards (L is the running thread).
 type stackWalk struct {
+	L, th *lua.LState
 	next  luavm.Frame
 	fixed []fixedFrame
 }
 
-func walkFrom(f luavm.Frame) *stackWalk { return &stackWalk{next: f} }
+func walkFrom(L, th *lua.LState, f luavm.Frame) *stackWalk { return &stackWalk{L: L, th: th, next: f} }
 
 // visible is f or the first frame below it that is shown.
 func visible(f luavm.Frame) luavm.Frame {
@@ -148,7 +149,22 @@ func (w *stackWalk) step() (vframe, bool) {
 		return vframe{fixed: ff}, true
 	}
 	f := visible(w.next)
-	if !f.Valid() || boundaryOf(f) != notBoundary {
+	if !f.Valid() {
+		// The bottom of a pcall's child (pcall.go) is not the bottom in Lua 5.3, where the function runs on
+		// the coroutine that called pcall: the walk goes on there, through pcall's level. On the pcall's
+		// first run that coroutine is inside the pcall (its Go frame); resumed later, that frame is gone
+		// (the coroutine yielded from it), and a C level stands for it.
+		owner := pcallParent(w.L, w.th)
+		if owner == nil {
+			return vframe{}, false
+		}
+		w.th, w.next = owner, luavm.CurrentFrame(owner)
+		if w.next.Valid() && isProtectedCall(w.next) {
+			return w.step()
+		}
+		return vframe{fixed: &cPcall}, true
+	}
+	if boundaryOf(f) != notBoundary {
 		return vframe{}, false
 	}
 	v := vframe{f: f}
@@ -172,7 +188,7 @@ func (w *stackWalk) step() (vframe, bool) {
 
 // level is the frame n levels below f (level 0 is f itself), as lua_getstack counts.
 func level(L *lua.LState, f luavm.Frame, n int) (vframe, bool) {
-	w := walkFrom(f)
+	w := walkFrom(L, L, f)
 	steps := 0
 	defer func() { chargeFrames(L, steps) }()
 	for {
@@ -210,10 +226,10 @@ const (
 )
 
 // traceback is luaL_traceback of the stack from frame f, starting n levels below it.
-func traceback(L *lua.LState, f luavm.Frame, msg *string, n int) string {
+func traceback(L, th *lua.LState, f luavm.Frame, msg *string, n int) string {
 	// First count the levels (to know which are shown), then write those.
 	total := 0
-	for w := walkFrom(f); ; total++ {
+	for w := walkFrom(L, th, f); ; total++ {
 		if _, ok := w.step(); !ok {
 			break
 		}
@@ -232,7 +248,7 @@ func traceback(L *lua.LState, f luavm.Frame, msg *string, n int) string {
 	if total-n > tracebackHead+tracebackTail {
 		skipFrom, skipTo = n+tracebackHead, total-tracebackTail
 	}
-	w := walkFrom(f)
+	w := walkFrom(L, th, f)
 	for i := 0; i < total; i++ {
 		v, _ := w.step()
 		switch {

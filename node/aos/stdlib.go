@@ -57,8 +57,9 @@ func coIsYieldable(L *lua.LState) int {
 
 // coRunning is Lua 5.3's coroutine.running: the running coroutine and whether it is the main one.
 func coRunning(L *lua.LState) int {
-	L.Push(L)
-	L.Push(lua.LBool(L == L.G.MainThread))
+	th := virtualThread(L, L) // a pcall's child answers for the coroutine that called the pcall
+	L.Push(th)
+	L.Push(lua.LBool(th == L.G.MainThread))
 	return 2
 }
 
