@@ -85,7 +85,10 @@ func canYieldAcross(L *lua.LState) bool {
 	if !f.Valid() {
 		return false
 	}
+	steps := 0
+	defer func() { chargeFrames(L, steps) }() // a pcall under a deep recursion walks far
 	for f = f.Parent(); f.Valid(); f = f.Parent() {
+		steps++
 		if !f.IsLua() {
 			return false
 		}
