@@ -19,6 +19,7 @@ import (
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/gateway/embedded"
 	"github.com/aonode/aonode/internal/arlocaltest"
+	"github.com/aonode/aonode/internal/fixture"
 	"github.com/aonode/aonode/internal/nodetest"
 	"github.com/aonode/aonode/node/config"
 	"github.com/aonode/aonode/node/progress"
@@ -26,19 +27,9 @@ import (
 	"github.com/aonode/aonode/node/store"
 )
 
-const kvStore = `local ao = require('ao')
-Store = Store or {}
+// kvStore is the tutorial's key-value store with Ping, which makes the process message itself, and Pong.
+const kvStore = fixture.KVStore + `
 Pongs = Pongs or 0
-Handlers.add("Get", Handlers.utils.hasMatchingTag("Action", "Get"), function (msg)
-  assert(type(msg.Key) == 'string', 'Key is required!')
-  ao.send({ Target = msg.From, Tags = { Value = Store[msg.Key] }})
-end)
-Handlers.add("Set", Handlers.utils.hasMatchingTag("Action", "Set"), function (msg)
-  assert(type(msg.Key) == 'string', 'Key is required!')
-  assert(type(msg.Value) == 'string', 'Value is required!')
-  Store[msg.Key] = msg.Value
-  Handlers.utils.reply("Value stored!")(msg)
-end)
 Handlers.add("Ping", Handlers.utils.hasMatchingTag("Action", "Ping"), function (msg)
   ao.send({ Target = ao.id, Action = "Pong", Data = "pong " .. msg.Data })
 end)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/aonode/aonode/internal/fixture"
 )
 
 const (
@@ -11,19 +13,6 @@ const (
 	owner = "OWNEROWNEROWNEROWNEROWNEROWNEROWNEROWNEROW1"
 	usr   = "USERUSERUSERUSERUSERUSERUSERUSERUSERUSERUS1"
 )
-
-const kvStore = `local ao = require('ao')
-Store = Store or {}
-Handlers.add("Get", Handlers.utils.hasMatchingTag("Action", "Get"), function (msg)
-  assert(type(msg.Key) == 'string', 'Key is required!')
-  ao.send({ Target = msg.From, Tags = { Value = Store[msg.Key] }})
-end)
-Handlers.add("Set", Handlers.utils.hasMatchingTag("Action", "Set"), function (msg)
-  assert(type(msg.Key) == 'string', 'Key is required!')
-  assert(type(msg.Value) == 'string', 'Value is required!')
-  Store[msg.Key] = msg.Value
-  Handlers.utils.reply("Value stored!")(msg)
-end)`
 
 func boot(t *testing.T) *Process {
 	t.Helper()
@@ -46,7 +35,7 @@ func msg(from, data string, tags ...Tag) Message {
 
 func TestKVStore(t *testing.T) {
 	p := boot(t)
-	if r := p.Handle(msg(owner, kvStore, Tag{"Action", "Eval"})); r.Error != "" || len(r.Messages) != 0 {
+	if r := p.Handle(msg(owner, fixture.KVStore, Tag{"Action", "Eval"})); r.Error != "" || len(r.Messages) != 0 {
 		t.Fatalf("eval: %+v", r)
 	}
 	r := p.Handle(msg(usr, "", Tag{"Action", "Set"}, Tag{"Key", "test"}, Tag{"Value", "abc"}))

@@ -3,6 +3,8 @@ package aos
 import (
 	"strings"
 	"testing"
+
+	"github.com/aonode/aonode/internal/fixture"
 )
 
 // run evaluates setup (as the owner) on a fresh process, then sends msg and returns the result.
@@ -124,7 +126,7 @@ ao.log("logged")`, Tag{"Action", "Eval"}))
 }
 
 func TestDeterministicReplay(t *testing.T) {
-	seq := []Message{msg(owner, kvStore+`
+	seq := []Message{msg(owner, fixture.KVStore+`
 Handlers.add("rnd", "Rnd", function (m) local t = {} for i = 1, 5 do t[#t+1] = math.random(100) end; m.reply({ Data = json.encode(t), When = tostring(os.time()) }) end)
 Handlers.add("keys", "Keys", function (m) local ks = {} for k in pairs(Store) do ks[#ks+1] = k end; m.reply(table.concat(ks, ",")) end)`, Tag{"Action", "Eval"})}
 	for i := 0; i < 200; i++ {

@@ -11,26 +11,12 @@ import (
 	"testing"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/internal/fixture"
 	"github.com/aonode/aonode/node/runtime"
 	"github.com/aonode/aonode/node/runtime/aoslua"
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )
-
-type fixedHeight int64
-
-func (h fixedHeight) Height(context.Context) (int64, error) { return int64(h), nil }
-
-// localModules serves modules held in the store, as the node does for its own module.
-type localModules struct{ db *store.DB }
-
-func (m localModules) Module(ctx context.Context, id string) (*bundler.Item, error) {
-	raw, err := m.db.Item(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return bundler.Parse(raw)
-}
 
 var (
 	walletsOnce sync.Once
@@ -119,8 +105,8 @@ func (e *env) open() {
 		e.t.Fatal(err)
 	}
 	e.db = db
-	e.su = su.New(su.Config{Signer: nodeW, Store: db, Heights: fixedHeight(7), SpawnAuthority: e.authority})
-	e.cu = New(Config{Signer: nodeW, Scheduler: e.su, Modules: localModules{db}, Store: db})
+	e.su = su.New(su.Config{Signer: nodeW, Store: db, Heights: fixture.Height(7), SpawnAuthority: e.authority})
+	e.cu = New(Config{Signer: nodeW, Scheduler: e.su, Modules: fixture.StoreModules{DB: db}, Store: db})
 	if e.runtimes != nil {
 		e.cu.setRuntimes(e.runtimes)
 	}
@@ -165,24 +151,11 @@ func (e *env) result(pid, id string) map[string]any {
 	return out
 }
 
-const kvStore = `local ao = require('ao')
-Store = Store or {}
-Handlers.add("Get", Handlers.utils.hasMatchingTag("Action", "Get"), function (msg)
-  assert(type(msg.Key) == 'string', 'Key is required!')
-  ao.send({ Target = msg.From, Tags = { Value = Store[msg.Key] }})
-end)
-Handlers.add("Set", Handlers.utils.hasMatchingTag("Action", "Set"), function (msg)
-  assert(type(msg.Key) == 'string', 'Key is required!')
-  assert(type(msg.Value) == 'string', 'Value is required!')
-  Store[msg.Key] = msg.Value
-  Handlers.utils.reply("Value stored!")(msg)
-end)`
-
 func tag(name, value string) bundler.Tag { return bundler.Tag{Name: name, Value: value} }
 
 func (e *env) spawnKV() string {
 	p := e.send(user, "", "")
-	ev := e.send(user, p.ID, kvStore, tag("Action", "Eval"))
+	ev := e.send(user, p.ID, fixture.KVStore, tag("Action", "Eval"))
 	if r := e.result(p.ID, ev.ID); r["Error"] != nil {
 		e.t.Fatalf("eval: %v", r["Error"])
 	}
@@ -473,7 +446,7 @@ func TestResultsKeptWhenRequesterGoes(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			sched := &pagedScheduler{Service: e.su, page: 2, cancelAt: tc.cancelAt, cancel: cancel}
-			c := New(Config{Signer: nodeW, Scheduler: sched, Modules: localModules{e.db}, Store: e.db})
+			c := New(Config{Signer: nodeW, Scheduler: sched, Modules: fixture.StoreModules{DB: e.db}, Store: e.db})
 			n, err := c.Load(ctx, pid)
 			want := int64(1 + sets) // spawn at 0, Eval at 1, then the Sets
 			if tc.cancelAt > 0 {

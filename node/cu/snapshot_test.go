@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/internal/fixture"
 	"github.com/aonode/aonode/node/runtime"
 	"github.com/aonode/aonode/node/runtime/aoslua"
 	bolt "go.etcd.io/bbolt"
@@ -601,7 +602,7 @@ func TestRandomRestartsMatchNeverSnapshotted(t *testing.T) {
 		t.Helper()
 		return ref.send(user, spawn.ID, data, tags...).ID
 	}
-	ids := []string{spawn.ID, send(kvStore, tag("Action", "Eval"))}
+	ids := []string{spawn.ID, send(fixture.KVStore, tag("Action", "Eval"))}
 	for _, s := range steps {
 		ids = append(ids, send(s.data, s.tags...))
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/internal/fixture"
 	"github.com/aonode/aonode/node/cu"
 	"github.com/aonode/aonode/node/progress"
 	"github.com/aonode/aonode/node/runtime"
@@ -25,20 +26,6 @@ import (
 	"github.com/aonode/aonode/node/store"
 	"github.com/aonode/aonode/node/su"
 )
-
-type fixedHeight int64
-
-func (h fixedHeight) Height(context.Context) (int64, error) { return int64(h), nil }
-
-type localModules struct{ db *store.DB }
-
-func (m localModules) Module(ctx context.Context, id string) (*bundler.Item, error) {
-	raw, err := m.db.Item(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return bundler.Parse(raw)
-}
 
 var (
 	walletsOnce sync.Once
@@ -73,19 +60,6 @@ type env struct {
 	prog   *progress.Tracker
 }
 
-const kvStore = `local ao = require('ao')
-Store = Store or {}
-Handlers.add("Get", Handlers.utils.hasMatchingTag("Action", "Get"), function (msg)
-  assert(type(msg.Key) == 'string', 'Key is required!')
-  ao.send({ Target = msg.From, Tags = { Value = Store[msg.Key] }})
-end)
-Handlers.add("Set", Handlers.utils.hasMatchingTag("Action", "Set"), function (msg)
-  assert(type(msg.Key) == 'string', 'Key is required!')
-  assert(type(msg.Value) == 'string', 'Value is required!')
-  Store[msg.Key] = msg.Value
-  Handlers.utils.reply("Value stored!")(msg)
-end)`
-
 func newEnv(t testing.TB, wrap func(Store) Store) *env {
 	wallets(t)
 	db, err := store.Open(filepath.Join(t.TempDir(), "node.db"))
@@ -94,8 +68,8 @@ func newEnv(t testing.TB, wrap func(Store) Store) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	e := &env{t: t, db: db, prog: progress.New()}
-	e.su = su.New(su.Config{Signer: nodeW, Store: db, Heights: fixedHeight(7)})
-	e.cu = cu.New(cu.Config{Signer: nodeW, Scheduler: e.su, Modules: localModules{db}, Store: db})
+	e.su = su.New(su.Config{Signer: nodeW, Store: db, Heights: fixture.Height(7)})
+	e.cu = cu.New(cu.Config{Signer: nodeW, Scheduler: e.su, Modules: fixture.StoreModules{DB: db}, Store: db})
 	rt, err := aoslua.Current()
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +144,7 @@ func (e *env) kv() kvProcess {
 	e.t.Helper()
 	p := e.send("", "", tag("Name", "kv-explorer"), tag("Cron-Interval", "1-hour"), tag("Cron-Tag-Action", "Tick"))
 	k := kvProcess{pid: p.ID}
-	k.eval = e.send(p.ID, kvStore, tag("Action", "Eval")).ID
+	k.eval = e.send(p.ID, fixture.KVStore, tag("Action", "Eval")).ID
 	k.set = e.send(p.ID, " ", tag("Action", "Set"), tag("Key", "test"), tag("Value", "abc")).ID
 	k.bad = e.send(p.ID, " ", tag("Action", "Set"), tag("Key", "nope")).ID
 	if _, err := e.cu.Load(context.Background(), p.ID); err != nil {

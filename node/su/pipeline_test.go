@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/internal/fixture"
 	"github.com/aonode/aonode/node/store"
 )
 
@@ -35,7 +36,7 @@ func edSU(t *testing.T) (*Service, *store.DB, *atomic.Int64) {
 	}
 	t.Cleanup(func() { db.Close() })
 	var groups atomic.Int64
-	s := New(Config{Signer: edSigner(t), Store: db, Heights: fixedHeight(7), OnScheduled: func() { groups.Add(1) }})
+	s := New(Config{Signer: edSigner(t), Store: db, Heights: fixture.Height(7), OnScheduled: func() { groups.Add(1) }})
 	return s, db, &groups
 }
 

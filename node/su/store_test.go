@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/aonode/aonode/internal/fixture"
 	"github.com/aonode/aonode/node/httpx"
 	"github.com/aonode/aonode/node/store"
 )
@@ -46,7 +47,7 @@ func TestStoreFailureIsAnInternalError(t *testing.T) {
 	_, db := newSU(t)
 	var logs bytes.Buffer
 	fs := &diskFull{Store: db}
-	s := New(Config{Signer: sw, Store: fs, Heights: fixedHeight(1234), Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	s := New(Config{Signer: sw, Store: fs, Heights: fixture.Height(1234), Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	ctx := context.Background()
 	p := spawnItem(t, s)
 	if _, err := s.Write(ctx, p); err != nil {

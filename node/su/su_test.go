@@ -12,12 +12,9 @@ import (
 	"testing"
 
 	"github.com/aonode/aonode/bundler"
+	"github.com/aonode/aonode/internal/fixture"
 	"github.com/aonode/aonode/node/store"
 )
-
-type fixedHeight int64
-
-func (h fixedHeight) Height(context.Context) (int64, error) { return int64(h), nil }
 
 var (
 	walletsOnce sync.Once
@@ -47,7 +44,7 @@ func newSU(t *testing.T) (*Service, *store.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return New(Config{Signer: sw, Store: db, Heights: fixedHeight(1234)}), db
+	return New(Config{Signer: sw, Store: db, Heights: fixture.Height(1234)}), db
 }
 
 func sign(t *testing.T, w *bundler.Wallet, target string, tags ...bundler.Tag) *bundler.Item {
