@@ -384,6 +384,12 @@ func measure(L *lua.LState) (size, objects int64) {
 	w.push(L.G.CurrentThread)
 	w.push(L)
 	w.run()
+	for _, k := range w.deadKeys {
+		if w.seen(k) {
+			w.size += sizeEntry
+			w.slots++
+		}
+	}
 	if ids != nil {
 		size := int64(sizeTable)
 		var dead []lua.LValue
@@ -414,6 +420,17 @@ type walker struct {
 	size    int64
 	objects int64
 	slots   int64
+	// deadKeys are the deleted object keys met in tables' key lists: counted after the walk, if seen.
+	deadKeys []lua.LValue
+}
+
+// isPrimitiveKey: a key that is a value, not an object (snapshots and forks keep such a deleted key).
+func isPrimitiveKey(k lua.LValue) bool {
+	switch k.(type) {
+	case lua.LBool, lua.LNumber, lua.LString:
+		return true
+	}
+	return false
 }
 
 func (w *walker) seen(v lua.LValue) bool {
@@ -483,20 +500,29 @@ func (w *walker) run() {
 		switch x := v.(type) {
 		case *lua.LTable:
 			// The table as gopher-lua holds it: its array part with its holes and every key its hash part
-			// ever had (it keeps deleted keys in its key list); snapshots and forks keep both as they are.
+			// ever had (it keeps deleted keys in its key list), as snapshots and forks keep it, except a
+			// deleted key that is an object reached through nothing else: they drop it, so it counts only
+			// once the walk has seen it elsewhere (a state and its restored copy measure the same).
 			array, keys := luavm.TableArray(x), luavm.TableKeys(x)
-			w.size += sizeTable + sizeArraySet*int64(len(array)) + sizeEntry*int64(len(keys))
-			w.slots += int64(len(array) + len(keys))
+			counted := int64(0)
 			w.push(x.Metatable)
 			for _, v := range array {
 				w.push(v)
 			}
 			for _, k := range keys {
-				if v := x.RawGetH(k); v != lua.LNil {
+				switch v := x.RawGetH(k); {
+				case v != lua.LNil:
 					w.push(k)
 					w.push(v)
+					counted++
+				case isPrimitiveKey(k):
+					counted++
+				default:
+					w.deadKeys = append(w.deadKeys, k)
 				}
 			}
+			w.size += sizeTable + sizeArraySet*int64(len(array)) + sizeEntry*counted
+			w.slots += int64(len(array)) + counted
 		case *lua.LFunction:
 			w.size += sizeClosure + 8*int64(len(x.Upvalues))
 			w.push(x.Env)
