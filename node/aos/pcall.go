@@ -126,9 +126,9 @@ func pcallStep(L, owner, th *lua.LState, n int) int {
 		}
 		return n // the resumer sees owner yield what the child yielded
 	}
-	pcallLink(L, regPcallParent, true).RawSet(th, lua.LNil)
+	unlink(L, regPcallParent, th)
 	if p := pcallLink(L, regPcallPending, false); p != nil && p.RawGet(owner) == lua.LValue(th) {
-		p.RawSet(owner, lua.LNil)
+		unlink(L, regPcallPending, owner)
 	}
 	if L == owner {
 		return n // pcall's results
@@ -161,4 +161,19 @@ func pcallStep(L, owner, th *lua.LState, n int) int {
 func resumePending(L, owner, th *lua.LState) int {
 	L.Replace(1, th)
 	return pcallStep(L, owner, th, coResumeMetered(L))
+}
+
+// unlink deletes th's entry from the link table key. A link table keeps no deleted keys (no Lua code can
+// walk it): an emptied one leaves the registry, another is compacted.
+func unlink(L *lua.LState, key string, th *lua.LState) {
+	t := pcallLink(L, key, false)
+	if t == nil {
+		return
+	}
+	t.RawSet(th, lua.LNil)
+	if k, _ := t.Next(lua.LNil); k == lua.LNil {
+		L.G.Registry.RawSetString(key, lua.LNil)
+		return
+	}
+	luavm.CompactKeys(t)
 }
