@@ -43,7 +43,8 @@ const (
 )
 
 // recordedProgram is what the recorded process is given to evaluate: handlers, state, sends, spawns,
-// assignments, the libraries (table.sort's order for ties, reads through __index), errors and limits.
+// assignments, the libraries (table.sort's order for ties, reads through __index, a yield across pcall,
+// the measure of deleted keys), errors and limits.
 const recordedProgram = `local json = require("json")
 local bint = require(".bint")(256)
 Balances = Balances or { [Owner] = tostring(bint("1000000000000000000000000000000")) }
@@ -78,6 +79,12 @@ Handlers.add("sort", Handlers.utils.hasMatchingTag("Action", "Sort"), function (
   local names = {}
   for _, name in ipairs(proxy) do names[#names + 1] = name end
   print(table.concat(names, " ") .. " " .. math.max(3, 9, 4) .. " " .. math.fmod(-7, 3) .. " " .. tostring(pcall(next, {}, "x")))
+  local co = coroutine.wrap(function () return pcall(function () return coroutine.yield(#rows) * 2 end) end)
+  local first = co()
+  local ok, twice = co(first)
+  local keys = {}
+  for i = 1, 50 do local k = {} keys[k] = i keys[k] = nil end
+  print(first .. " " .. tostring(ok) .. " " .. twice .. " " .. string.format("%.3f", collectgarbage("count") % 1))
 end)
 Handlers.add("cron", Handlers.utils.hasMatchingTag("Action", "Tick"), function (msg)
   Ticks = (Ticks or 0) + 1
