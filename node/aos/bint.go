@@ -133,7 +133,7 @@ func intArg(L *lua.LState, i, def int) int {
 
 // bintFail raises msg as AOS's bint does: the assert (or error) at that line of aos's bint.lua, whose
 // position real AOS reports as [string ".bint"]:<2n-1> (its .bint chunk counts two line breaks per line of
-// the file: measured on eight of these messages in the golden suite, modules.yaml).
+// the file: measured on five of these lines in the golden suite, modules.yaml; the others follow the rule).
 func bintFail(L *lua.LState, msg string) {
 	if n, ok := bintAssertLine[msg]; ok {
 		msg = `[string ".bint"]:` + strconv.Itoa(2*n-1) + ": " + msg
