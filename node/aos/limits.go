@@ -76,6 +76,9 @@ type meter struct {
 	g      *lua.Global // the process's Lua state: Done checks the running thread's stacks
 	ticks  uint32      // Done calls, for the periodic stack check
 	cCalls int         // nested main loops (see stack.go)
+	// loops is how many main loops each thread runs nested now: 1 while it runs its own code, more inside
+	// a metamethod or a Go builtin's call back into Lua, where it cannot yield (see threadLoops).
+	loops map[*lua.LState]int
 
 	translated *lua.ApiError // the last error translated to Lua 5.3's wording (errors.go)
 

@@ -236,11 +236,12 @@ func init() {
 	}
 }
 
-// coYield is coroutine.yield, which refuses to yield out of a pcall or xpcall with Lua's error for a call
-// it cannot yield across. Lua 5.3 can yield there; gopher-lua cannot, and trying left the thread corrupt
-// (a Go nil dereference reached the process as its error).
+// coYield is coroutine.yield, which refuses to yield out of a Go-level protected call (xpcall, a pcall that
+// runs as a Go call) or a nested main loop (a metamethod, a Go builtin calling back into Lua) with Lua's
+// error for a call it cannot yield across. Lua 5.3 can yield out of some of these; gopher-lua cannot, and
+// trying left the thread corrupt (a Go nil dereference reached the process as its error).
 func coYield(L *lua.LState) int {
-	if luavm.HasErrorFunc(L) {
+	if luavm.HasErrorFunc(L) || threadLoops(L) > 1 {
 		L.RaiseError("attempt to yield across a C-call boundary")
 	}
 	return -1 // gopher-lua's yield: the values on the stack go to the resumer

@@ -75,10 +75,11 @@ func virtualThread(L, th *lua.LState) *lua.LState {
 }
 
 // canYieldAcross reports whether the running coroutine could yield from a pcall called now: it is a
-// coroutine, not under a Go-level protected call, and nothing but Lua code is between its base and the
-// pcall (a Go builtin calling back into Lua, such as table.sort's comparator, cannot be suspended).
+// coroutine, not under a Go-level protected call nor in a nested main loop (a metamethod), and nothing but
+// Lua code is between its base and the pcall (a Go builtin calling back into Lua, such as table.sort's
+// comparator, cannot be suspended).
 func canYieldAcross(L *lua.LState) bool {
-	if L == L.G.MainThread || L.Parent == nil || luavm.HasErrorFunc(L) {
+	if L == L.G.MainThread || L.Parent == nil || luavm.HasErrorFunc(L) || threadLoops(L) > 1 {
 		return false
 	}
 	f := luavm.CurrentFrame(L) // pcall's own frame

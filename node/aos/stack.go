@@ -63,8 +63,15 @@ func boundedLoop(L *lua.LState, base unsafe.Pointer) {
 		L.Error(lua.LString("C stack overflow"), 2)
 	}
 	m.cCalls++
+	if m.loops == nil {
+		m.loops = map[*lua.LState]int{}
+	}
+	m.loops[L]++
 	defer func() {
 		m.cCalls--
+		if m.loops[L]--; m.loops[L] == 0 {
+			delete(m.loops, L)
+		}
 		if r := recover(); r != nil {
 			// The error leaves this loop: the frames that raised it are still on the stack, so this is
 			// where it gets Lua 5.3's wording (errors.go).
@@ -92,4 +99,14 @@ func checkStack(L *lua.LState) {
 	if _, slots := luavm.Slots(L); luavm.SlotGrowth(L) < slots {
 		luavm.SetSlotGrowth(L, max(slots, minSlotGrowth))
 	}
+}
+
+// threadLoops is how many main loops L runs nested now (0 outside any metered loop). A yield can only
+// leave the outermost: gopher-lua resumes a thread in that loop, and a yield out of a nested one (a
+// metamethod, a Go builtin calling back into Lua) leaves the Go call below it unfinished.
+func threadLoops(L *lua.LState) int {
+	if m, ok := L.Context().(*meter); ok {
+		return m.loops[L]
+	}
+	return 0
 }
