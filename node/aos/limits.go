@@ -425,10 +425,10 @@ func chargeIfFailed(L *lua.LState, n int) int {
 }
 
 // tableConcatCapped is Lua 5.3's table.concat, which charges what it reads and builds as it goes: an
-// instruction per element (four through __index; 1,024 at a time) and the string's bytes against the memory limit (64 KB at a
-// time), so neither a long range nor an __index that answers every key runs unbounded. It builds the
-// string directly: gopher-lua's own pushes every element on the VM stack and fails with "registry
-// overflow" past about 2,500 elements.
+// instruction per element (four through __index; 1,024 at a time) and the string's bytes against the
+// memory limit (64 KB at a time), so neither a long range nor an __index that answers every key runs
+// unbounded. It builds the string directly: gopher-lua's own pushes every element on the VM stack and
+// fails with "registry overflow" past about 2,500 elements.
 func tableConcatCapped(L *lua.LState) int {
 	tbl := L.CheckTable(1)
 	sep := L.OptString(2, "")

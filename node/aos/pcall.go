@@ -115,12 +115,7 @@ func pcallStep(L, owner, th *lua.LState, n int) int {
 		pcallLink(L, regPcallPending, true).RawSet(owner, th)
 		if L == owner {
 			// Yield with the child's values (without resume's leading true): all that is on the stack.
-			vals := make([]lua.LValue, 0, n)
-			for i := L.GetTop() - n + 2; i <= L.GetTop(); i++ {
-				vals = append(vals, L.Get(i))
-			}
-			L.SetTop(0)
-			for _, v := range vals {
+			for _, v := range takeTop(L, n)[1:] {
 				L.Push(v)
 			}
 			return -1
@@ -134,11 +129,7 @@ func pcallStep(L, owner, th *lua.LState, n int) int {
 	if L == owner {
 		return n // pcall's results
 	}
-	vals := make([]lua.LValue, 0, n)
-	for i := L.GetTop() - n + 1; i <= L.GetTop(); i++ {
-		vals = append(vals, L.Get(i))
-	}
-	L.SetTop(0)
+	vals := takeTop(L, n)
 	if !luavm.CurrentFrame(owner).Valid() {
 		// owner's main function tail-called the pcall (return pcall(f)): gopher-lua dropped that frame when
 		// the pcall yielded, so owner ends here, returning pcall's results.
@@ -155,6 +146,16 @@ func pcallStep(L, owner, th *lua.LState, n int) int {
 		L.Push(v)
 	}
 	return coResumeMetered(L)
+}
+
+// takeTop empties L's stack and returns its top n values, bottom first.
+func takeTop(L *lua.LState, n int) []lua.LValue {
+	vals := make([]lua.LValue, 0, n)
+	for i := L.GetTop() - n + 1; i <= L.GetTop(); i++ {
+		vals = append(vals, L.Get(i))
+	}
+	L.SetTop(0)
+	return vals
 }
 
 // resumePending resumes the child that the suspended coroutine owner waits on, with the arguments of a
