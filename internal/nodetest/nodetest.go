@@ -8,11 +8,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,15 +24,38 @@ import (
 	"github.com/aonode/aonode/bundler"
 )
 
-// FreeAddr returns a 127.0.0.1 address with a port no one listens on right now.
+// FreeAddr returns a 127.0.0.1 address with a port no one listens on right now. The port is below the range
+// the kernel takes local ports of outgoing connections from: a port from that range (what listening on :0
+// gives) can be taken by any connection made before the node binds it, which failed a node's start with
+// "address already in use" under CI's parallel tests.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	low := ephemeralLow()
+	for range 1000 {
+		addr := "127.0.0.1:" + strconv.Itoa(freePortFrom+rand.IntN(low-freePortFrom))
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatalf("no free port in [%d, %d)", freePortFrom, low)
+	return ""
+}
+
+// freePortFrom is the lowest port FreeAddr gives (well above the services a test machine runs).
+const freePortFrom = 20000
+
+// ephemeralLow is the first port of the kernel's range for outgoing connections (32768 when it cannot be
+// read).
+func ephemeralLow() int {
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > freePortFrom+1000 {
+				return n
+			}
+		}
+	}
+	return 32768
 }
 
 // NeedRedis skips t without a Redis on 127.0.0.1:6379, and under -short (fails when AONODE_REQUIRE_REDIS=1).

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,11 +53,17 @@ func TestSigned(t *testing.T) {
 }
 
 func TestFreeAddrCanBeListenedOn(t *testing.T) {
-	ln, err := net.Listen("tcp", FreeAddr(t))
+	addr := FreeAddr(t)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ln.Close()
+	// Outside the range outgoing connections take their local ports from.
+	_, port, _ := net.SplitHostPort(addr)
+	if p, _ := strconv.Atoi(port); p < freePortFrom || p >= ephemeralLow() {
+		t.Fatalf("port %d is not in [%d, %d)", p, freePortFrom, ephemeralLow())
+	}
 }
 
 func TestPostAndGet(t *testing.T) {
