@@ -318,6 +318,13 @@ func argError(L *lua.LState, f luavm.Frame, body string) string {
 	if strings.HasSuffix(extra, ", got nil") && n > f.NArgs() {
 		extra = strings.TrimSuffix(extra, "nil") + "no value"
 	}
+	if (strings.HasSuffix(extra, ", got table") || strings.HasSuffix(extra, ", got userdata")) && n <= f.NArgs() {
+		// gopher-lua names the type; 5.3 names a value by its metatable's __name (luaT_objtypename). The
+		// erring Go function's frame is still the current one, so its argument n is at hand.
+		if cur := luavm.CurrentFrame(L); cur == f {
+			extra = extra[:strings.LastIndex(extra, " ")+1] + typeName(L, L.Get(n))
+		}
+	}
 	steps := 0
 	kind, name := frameName(f, &steps)
 	chargeSteps(L, steps)
