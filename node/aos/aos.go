@@ -174,7 +174,7 @@ func (p *Process) bind() {
 // package.loaded's alias of ".ao", set by the process module).
 var modules = map[string]string{
 	".utils": "utils", ".handlers-utils": "handlers-utils", ".handlers": "handlers", ".ao": "ao",
-	".process": "process",
+	".process": "process", ".stringify": "stringify",
 }
 
 func newState(r *Runtime, env Env) (*lua.LState, error) {
@@ -263,6 +263,28 @@ func runtimeOf(L *lua.LState) *compiledRT {
 // from strings named after the module (".handlers", ".ao", ...), which Lua 5.3 shows as [string "..."].
 func runtimeChunk(file string) string { return lua53.ChunkID("." + file) }
 
+// wasmLines are the runtime files laid out on the lines of AOS's own module (aos 2.0.0), whose positions
+// are given as real AOS reports them: line n as 2n-1, since the wasm's module chunks count two line breaks
+// per line of the file (see bintFail).
+var wasmLines = map[string]bool{"stringify": true}
+
+// doubleLines makes every line p and its nested functions record, n, 2n-1.
+func doubleLines(p *lua.FunctionProto) {
+	twice := func(n int) int {
+		if n <= 0 {
+			return n
+		}
+		return 2*n - 1
+	}
+	p.LineDefined, p.LastLineDefined = twice(p.LineDefined), twice(p.LastLineDefined)
+	for i, n := range p.DbgSourcePositions {
+		p.DbgSourcePositions[i] = twice(n)
+	}
+	for _, c := range p.FunctionPrototypes {
+		doubleLines(c)
+	}
+}
+
 // bootChunk names the chunk that loads the runtime modules in every state.
 const bootChunk = "=(boot)"
 
@@ -303,6 +325,9 @@ func compileRuntime(fsys fs.FS) (*compiledRT, error) {
 		}
 		if rt.chunks[file], err = compileChunk(code, name); err != nil {
 			return nil, fmt.Errorf("aos runtime %s: %w", file, err)
+		}
+		if wasmLines[file] {
+			doubleLines(rt.chunks[file])
 		}
 	}
 	boot, err := compileChunk(bootSource, lua53.ChunkID(bootChunk))
