@@ -68,6 +68,10 @@ type meter struct {
 	mem      *memAccount
 	L        *lua.LState // the process's main state, which memory walks start from
 	walked   bool        // this message measured the state already
+	// refused: an allocation was refused since the last walk. Its error unwinds frames, whose garbage the
+	// next over-limit allocation (after a pcall caught the error, say) measures away, as Lua's emergency
+	// collection does on a failed allocation.
+	refused bool
 	// stackMarks is the stack size charged to this message per thread (see chargeStack).
 	stackMarks map[*lua.LState]int64
 
@@ -172,7 +176,7 @@ func (m *meter) start(computeLimit, memLimit int64, timeout time.Duration) {
 	m.cCalls = cCallsAtStart
 	m.ticks = 0 // the stack checks fall on the same instructions on every run
 	m.budget, m.memLimit = computeLimit, memLimit
-	m.walked, m.stackMarks = false, nil
+	m.walked, m.refused, m.stackMarks = false, false, nil
 	if computeLimit < 0 {
 		m.initial = math.MaxInt64
 	} else {

@@ -471,3 +471,35 @@ func BenchmarkInstructionRate(b *testing.B) {
 		})
 	}
 }
+
+// A caught out-of-memory error frees what the failed code held, as Lua's collection on a failed allocation
+// does: the process goes on allocating in the same message (before, every later allocation of the message
+// was refused, so the handler's own error report failed and the error escaped bare). The same on every
+// run.
+func TestCaughtOutOfMemoryFrees(t *testing.T) {
+	var got [2][]Result
+	for run := range got {
+		p := lpBoot(t, Options{ComputeLimit: -1, MemoryLimit: 32 << 20})
+		got[run] = append(got[run],
+			p.eval(`local ok, e = pcall(function() local t = {} while true do t[#t+1] = {} end end)
+				local after = {} for i = 1, 10000 do after[i] = { i } end
+				return tostring(ok) .. " " .. e .. " " .. #after`),
+			p.eval(`local function f(t) return f({ t, {} }) end f({})`),
+			p.eval(`Keep = {} while true do Keep[#Keep+1] = {} end`))
+	}
+	r := got[0]
+	if r[0].Error != "" || r[0].Output.Data != "false not enough memory 10000" {
+		t.Fatalf("caught: %q %q", r[0].Error, r[0].Output.Data)
+	}
+	// An uncaught one reaches AOS's handler pcall, which reports it as any handler error.
+	for _, res := range r[1:] {
+		if !strings.HasSuffix(res.Error, `[string ".handlers"]:559: not enough memory`) {
+			t.Fatalf("uncaught: %q", res.Error)
+		}
+	}
+	for i := range r {
+		if a, b := got[0][i], got[1][i]; a.Error != b.Error || a.GasUsed != b.GasUsed || a.Output.Data != b.Output.Data {
+			t.Fatalf("message %d differs between runs: %q/%d vs %q/%d", i, a.Error, a.GasUsed, b.Error, b.GasUsed)
+		}
+	}
+}

@@ -27,7 +27,10 @@ import (
 // walking costs at most a few times what allocating did. If the state is still too big, or a walk is
 // not affordable, the allocation does not happen: the process gets Lua's own out-of-memory error, "not
 // enough memory", raised where the allocation was (real AOS raises the same error when its wasm memory
-// is full; pcall catches it, as in Lua). Walks are charged to the compute budget like instructions.
+// is full; pcall catches it, as in Lua). The first over-limit allocation after a refusal walks in any
+// case, as Lua collects on a failed allocation: the error unwound frames, so a caught error (AOS's own
+// handler pcall among them) frees what the failed code held. Walks are charged to the compute budget like
+// instructions.
 //
 // Sizes follow Lua 5.3's own layout, so the limit means about what it means to real AOS: a string is 24
 // bytes and its length (for every place that holds it: two copies of a string built apart are two
@@ -93,8 +96,8 @@ func (m *meter) allocate(n int64) bool {
 	if m.isSpent {
 		return false
 	}
-	if (a.since-n >= a.exact/4+minWalkGain || !m.walked) && m.L != nil {
-		m.walked = true
+	if (a.since-n >= a.exact/4+minWalkGain || !m.walked || m.refused) && m.L != nil {
+		m.walked, m.refused = true, false
 		pending := n
 		size, work := measure(m.L)
 		a.exact, a.since = size, pending
@@ -106,6 +109,7 @@ func (m *meter) allocate(n int64) bool {
 		}
 	}
 	a.since -= n // refused: not allocated
+	m.refused = true
 	return false
 }
 
