@@ -72,7 +72,7 @@ var bintFuncs = []struct {
 	{"tdiv", bTDiv}, {"tmod", bTMod}, {"idivmod", bIDivMod}, {"__idiv", bIDiv}, {"__div", bDiv},
 	{"__mod", bMod}, {"ipow", bIPow}, {"upowmod", bUPowMod}, {"__pow", bPow}, {"__shl", bShl},
 	{"__shr", bShr}, {"__band", bBand}, {"__bor", bBor}, {"__bxor", bBxor}, {"__bnot", bBnot},
-	{"__unm", bUnm}, {"ult", bULt}, {"ule", bULe}, {"__lt", bLt}, {"__le", bLe}, {"lt", bLt}, {"le", bLe},
+	{"__unm", bUnm}, {"ult", bULt}, {"ule", bULe}, {"__lt", bLt}, {"__le", bLe},
 	{"__tostring", bToString}, {"__concat", bConcat},
 	// in-place variants: they change self and return it
 	{"_inc", bInplaceInc}, {"_dec", bInplaceDec}, {"_abs", bInplaceAbs}, {"_unm", bInplaceUnm},
@@ -139,6 +139,11 @@ func bintFail(L *lua.LState, msg string) {
 		msg = `[string ".bint"]:` + strconv.Itoa(2*n-1) + ": " + msg
 	}
 	L.Error(lua.LString(msg), 0)
+}
+
+// bintFailAt raises msg at line n of aos's bint.lua (aos 2.0.0), positioned as bintFail does.
+func bintFailAt(L *lua.LState, n int, msg string) {
+	L.Error(lua.LString(`[string ".bint"]:`+strconv.Itoa(2*n-1)+": "+msg), 0)
 }
 
 // bintAssertLine is the line of aos's process/bint.lua (aos 2.0.0) that raises each message.
@@ -409,10 +414,55 @@ func (c *bclass) number(v lua.LValue) (float64, bool) {
 	return luaNumber(v)
 }
 
-func (c *bclass) mustNumber(v lua.LValue, op string) float64 {
-	f, ok := c.number(v)
+// arithNumbers is bint.lua's `bint_tonumber(x) <op> bint_tonumber(y)` at line n of bint.lua: a value
+// that converts to no number is nil there, and the operation fails on it. idivmod's operands are the
+// locals nx and ny, which Lua names (the first that is not a number).
+func (c *bclass) arithNumbers(a, b lua.LValue, line int, locals bool) (float64, float64) {
+	fa, oka := c.number(a)
+	fb, okb := c.number(b)
+	if !oka || !okb {
+		msg := "attempt to perform arithmetic on a nil value"
+		if locals && !oka {
+			msg += " (local 'nx')"
+		} else if locals {
+			msg += " (local 'ny')"
+		}
+		bintFailAt(c.L, line, msg)
+	}
+	return fa, fb
+}
+
+// compareNumbers is bint.lua's `bint_tonumber(x) < bint_tonumber(y)` (or <=) at line n of bint.lua.
+func (c *bclass) compareNumbers(a, b lua.LValue, line int) (float64, float64) {
+	fa, oka := c.number(a)
+	fb, okb := c.number(b)
+	if !oka || !okb {
+		t1, t2 := "number", "number"
+		if !oka {
+			t1 = "nil"
+		}
+		if !okb {
+			t2 = "nil"
+		}
+		bintFailAt(c.L, line, orderError(t1, t2))
+	}
+	return fa, fb
+}
+
+// orderError is Lua 5.3's error for an order comparison of values of types t1 and t2 it cannot compare.
+func orderError(t1, t2 string) string {
+	if t1 == t2 {
+		return "attempt to compare two " + t1 + " values"
+	}
+	return "attempt to compare " + t1 + " with " + t2
+}
+
+// absNumber is bint.lua's math_abs(x) (line 902) for a value that is not a bint: math.abs's argument
+// check.
+func (c *bclass) absNumber(v lua.LValue) float64 {
+	f, ok := luaNumber(v)
 	if !ok {
-		c.L.RaiseError("attempt to %s a %s value", op, v.Type().String())
+		bintFailAt(c.L, 902, "bad argument #1 to 'math_abs' (number expected, got "+typeName(c.L, v)+")")
 	}
 	return f
 }
@@ -823,7 +873,9 @@ func bIsOdd(L *lua.LState) int {
 
 // arith is a binary operation: on two integers (bints, integral numbers, integer strings) it wraps
 // onInt's result; otherwise it computes onFloat on their float values.
-func arith(L *lua.LState, onInt func(c *bclass, x, y *big.Int) *big.Int, onFloat func(x, y float64) float64) int {
+// arith is an operation on two bints, or on numbers when a value is not one (line: where bint.lua
+// does that).
+func arith(L *lua.LState, line int, onInt func(c *bclass, x, y *big.Int) *big.Int, onFloat func(x, y float64) float64) int {
 	c := classOf(L)
 	a, b := L.Get(1), L.Get(2)
 	x, okx := c.tobint(a)
@@ -831,32 +883,32 @@ func arith(L *lua.LState, onInt func(c *bclass, x, y *big.Int) *big.Int, onFloat
 	if okx && oky {
 		return c.push(onInt(c, x, y))
 	}
-	return pushNum(L, onFloat(c.mustNumber(a, "perform arithmetic on"), c.mustNumber(b, "perform arithmetic on")))
+	return pushNum(L, onFloat(c.arithNumbers(a, b, line, false)))
 }
 
 func bAdd(L *lua.LState) int {
-	return arith(L, func(c *bclass, x, y *big.Int) *big.Int { return new(big.Int).Add(x, y) },
+	return arith(L, 1046, func(c *bclass, x, y *big.Int) *big.Int { return new(big.Int).Add(x, y) },
 		func(x, y float64) float64 { return x + y })
 }
 
 func bSub(L *lua.LState) int {
-	return arith(L, func(c *bclass, x, y *big.Int) *big.Int { return new(big.Int).Sub(x, y) },
+	return arith(L, 1080, func(c *bclass, x, y *big.Int) *big.Int { return new(big.Int).Sub(x, y) },
 		func(x, y float64) float64 { return x - y })
 }
 
 func bMul(L *lua.LState) int {
-	return arith(L, func(c *bclass, x, y *big.Int) *big.Int { return new(big.Int).Mul(x, y) },
+	return arith(L, 1115, func(c *bclass, x, y *big.Int) *big.Int { return new(big.Int).Mul(x, y) },
 		func(x, y float64) float64 { return x * y })
 }
 
 func bDiv(L *lua.LState) int {
-	c := classOf(L)
-	return pushNum(L, c.mustNumber(L.Get(1), "perform arithmetic on")/c.mustNumber(L.Get(2), "perform arithmetic on"))
+	x, y := classOf(L).arithNumbers(L.Get(1), L.Get(2), 1415, false)
+	return pushNum(L, x/y)
 }
 
 func bPow(L *lua.LState) int {
-	c := classOf(L)
-	return pushNum(L, math.Pow(c.mustNumber(L.Get(1), "perform arithmetic on"), c.mustNumber(L.Get(2), "perform arithmetic on")))
+	x, y := classOf(L).arithNumbers(L.Get(1), L.Get(2), 1494, false)
+	return pushNum(L, math.Pow(x, y))
 }
 
 // floatFloorDivMod is Lua 5.3's // and % on floats.
@@ -902,7 +954,8 @@ func bUMod(L *lua.LState) int {
 }
 
 // floorDivMod: both integers → floor quotient and remainder (the remainder has the divisor's sign).
-func (c *bclass) floorDivMod(a, b lua.LValue) (q, r lua.LValue) {
+// Numbers otherwise, whose conversion fails as __idiv does (line 1406) or as idivmod does (1374, locals).
+func (c *bclass) floorDivMod(a, b lua.LValue, line int, locals bool) (q, r lua.LValue) {
 	x, okx := c.tobint(a)
 	y, oky := c.tobint(b)
 	if okx && oky {
@@ -915,25 +968,25 @@ func (c *bclass) floorDivMod(a, b lua.LValue) (q, r lua.LValue) {
 		}
 		return c.make(qq), c.make(rr)
 	}
-	fq, fr := floatFloorDivMod(c.mustNumber(a, "perform arithmetic on"), c.mustNumber(b, "perform arithmetic on"))
+	fq, fr := floatFloorDivMod(c.arithNumbers(a, b, line, locals))
 	return lua.LNumber(fq), lua.LNumber(fr)
 }
 
 func bIDivMod(L *lua.LState) int {
-	q, r := classOf(L).floorDivMod(L.Get(1), L.Get(2))
+	q, r := classOf(L).floorDivMod(L.Get(1), L.Get(2), 1374, true)
 	L.Push(q)
 	L.Push(r)
 	return 2
 }
 
 func bIDiv(L *lua.LState) int {
-	q, _ := classOf(L).floorDivMod(L.Get(1), L.Get(2))
+	q, _ := classOf(L).floorDivMod(L.Get(1), L.Get(2), 1406, false)
 	L.Push(q)
 	return 1
 }
 
 func bMod(L *lua.LState) int {
-	_, r := classOf(L).floorDivMod(L.Get(1), L.Get(2))
+	_, r := classOf(L).floorDivMod(L.Get(1), L.Get(2), 1374, true)
 	L.Push(r)
 	return 1
 }
@@ -950,7 +1003,8 @@ func (c *bclass) truncDivMod(a, b lua.LValue) (q, r lua.LValue) {
 		qq, rr := new(big.Int).QuoRem(c.signed(x), c.signed(y), new(big.Int))
 		return c.make(qq), c.make(rr)
 	}
-	fx, fy := c.mustNumber(a, "perform arithmetic on"), c.mustNumber(b, "perform arithmetic on")
+	// bint.lua takes bint.abs of both first: a value neither a bint nor a number fails there
+	fx, fy := c.absNumber(a), c.absNumber(b)
 	ax, ay := math.Abs(fx), math.Abs(fy)
 	fq, fr := floatFloorDivMod(ax, ay)
 	if (fx < 0) != (fy < 0) {
@@ -1064,32 +1118,44 @@ func bAbs(L *lua.LState) int {
 		}
 		return c.push(u)
 	}
-	return pushNum(L, math.Abs(c.mustNumber(L.Get(1), "perform arithmetic on")))
+	return pushNum(L, math.Abs(c.absNumber(L.Get(1))))
 }
 
-func incdec(L *lua.LState, d int64) int {
+// incdec is inc and dec: a value that is not a bint has d added with + (bint.lua's `x + 1` at line 850,
+// `x - 1` at 873).
+func incdec(L *lua.LState, d int64, line int) int {
 	c := classOf(L)
-	if u, ok := c.tobint(L.Get(1)); ok {
+	v := L.Get(1)
+	if u, ok := c.tobint(v); ok {
 		return c.push(new(big.Int).Add(u, big.NewInt(d)))
 	}
-	return pushNum(L, c.mustNumber(L.Get(1), "perform arithmetic on")+float64(d))
+	f, ok := luaNumber(v)
+	if !ok {
+		bintFailAt(L, line, "attempt to perform arithmetic on a "+typeName(L, v)+" value (local 'x')")
+	}
+	return pushNum(L, f+float64(d))
 }
 
-func bInc(L *lua.LState) int { return incdec(L, 1) }
-func bDec(L *lua.LState) int { return incdec(L, -1) }
+func bInc(L *lua.LState) int { return incdec(L, 1, 850) }
+func bDec(L *lua.LState) int { return incdec(L, -1, 873) }
 
-// rounded is floor and ceil: a bint is already integral; a number is rounded, then must fit.
-func rounded(L *lua.LState, round func(float64) float64) int {
+// rounded is floor and ceil: a bint is already integral; a number is rounded, then must fit. Another
+// value is nil to bint.lua's tonumber, which math.floor (line 912) or math.ceil (921) refuses.
+func rounded(L *lua.LState, round func(float64) float64, name string, line int) int {
 	c := classOf(L)
 	v := L.Get(1)
 	if t, ok := c.isBint(v); ok {
 		return c.push(c.words(t))
 	}
-	return c.newFrom(lua.LNumber(round(c.mustNumber(v, "perform arithmetic on"))))
+	f, ok := luaNumber(v)
+	if !ok {
+		bintFailAt(L, line, "bad argument #1 to '"+name+"' (number expected, got nil)")
+	}
+	return c.newFrom(lua.LNumber(round(f)))
 }
 
-func bFloor(L *lua.LState) int { return rounded(L, math.Floor) }
-func bCeil(L *lua.LState) int  { return rounded(L, math.Ceil) }
+func bFloor(L *lua.LState) int { return rounded(L, math.Floor, "math_floor", 912) }
+func bCeil(L *lua.LState) int  { return rounded(L, math.Ceil, "math_ceil", 921) }
 
 func bBwrap(L *lua.LState) int {
 	c := classOf(L)
@@ -1139,15 +1205,47 @@ func minmax(L *lua.LState, wantMax bool) int {
 		}
 		return c.push(y)
 	}
-	fa, fb := c.mustNumber(a, "compare"), c.mustNumber(b, "compare")
-	pick, f := b, fb
-	if (wantMax && fa > fb) || (!wantMax && fa < fb) {
-		pick, f = a, fa
+	// bint.lua: bint_parse(math_max(x, y)), math.max keeping x unless x < y (math.min: unless y < x)
+	pick := a
+	if (wantMax && c.lessThan(a, b)) || (!wantMax && c.lessThan(b, a)) {
+		pick = b
 	}
 	if u, ok := c.tobint(pick); ok {
 		return c.push(u)
 	}
-	return pushNum(L, f)
+	if f, ok := luaNumber(pick); ok {
+		return pushNum(L, f)
+	}
+	L.Push(lua.LNil)
+	return 1
+}
+
+// lessThan is p < q as math.max and math.min compare values: numbers and strings by value, a bint by
+// bint.__lt (line 1692 of bint.lua), other values not at all (raised inside math.max, so no position).
+func (c *bclass) lessThan(p, q lua.LValue) bool {
+	if np, ok := p.(lua.LNumber); ok {
+		if nq, ok := q.(lua.LNumber); ok {
+			return np < nq
+		}
+	}
+	if sp, ok := p.(lua.LString); ok {
+		if sq, ok := q.(lua.LString); ok {
+			return sp < sq
+		}
+	}
+	_, pb := c.isBint(p)
+	_, qb := c.isBint(q)
+	if pb || qb {
+		x, okx := c.tobint(p)
+		y, oky := c.tobint(q)
+		if okx && oky {
+			return c.signed(x).Cmp(c.signed(y)) < 0
+		}
+		fp, fq := c.compareNumbers(p, q, 1692)
+		return fp < fq
+	}
+	c.L.Error(lua.LString(orderError(typeName(c.L, p), typeName(c.L, q))), 0)
+	return false
 }
 
 func bMax(L *lua.LState) int { return minmax(L, true) }
@@ -1182,7 +1280,11 @@ func compare(L *lua.LState, orEqual bool) int {
 		cmp := c.signed(x).Cmp(c.signed(y))
 		return pushBool(L, cmp < 0 || (orEqual && cmp == 0))
 	}
-	fa, fb := c.mustNumber(a, "compare"), c.mustNumber(b, "compare")
+	line := 1692 // __lt
+	if orEqual {
+		line = 1715 // __le
+	}
+	fa, fb := c.compareNumbers(a, b, line)
 	return pushBool(L, fa < fb || (orEqual && fa == fb))
 }
 
