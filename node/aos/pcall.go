@@ -82,6 +82,11 @@ func canYieldAcross(L *lua.LState) bool {
 	if L == L.G.MainThread || L.Parent == nil || luavm.HasErrorFunc(L) || threadLoops(L) > 1 {
 		return false
 	}
+	if _, metered := L.Context().(*meter); metered {
+		// A Go function below a running Lua frame got there by calling back into Lua, which opened a
+		// nested main loop, and the meter counts those: one loop means only Lua code is below.
+		return true
+	}
 	f := luavm.CurrentFrame(L) // pcall's own frame
 	if !f.Valid() {
 		return false
