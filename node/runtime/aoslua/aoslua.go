@@ -30,12 +30,12 @@ import (
 const Format = "aos-lua"
 
 // Release is the runtime release this binary's Lua (node/aos/lua) and Go host make.
-const Release = "aos-lua/3"
+const Release = "aos-lua/4"
 
 // HostVersion is the version of the Go host as processes can observe it: the builtins, the fast paths,
 // the string library, the 5.3 translator, the limits and how they are charged, the outbox bounds. It is in
 // every release's digest: bump it (and cut a release) whenever a change there can change a result.
-const HostVersion = 3
+const HostVersion = 4
 
 // Runtime is one release of aos-lua.
 type Runtime struct {

@@ -44,7 +44,8 @@ const (
 
 // recordedProgram is what the recorded process is given to evaluate: handlers, state, sends, spawns,
 // assignments, the libraries (table.sort's order for ties, reads through __index, a yield across pcall,
-// the measure of deleted keys), errors and limits.
+// the measure of deleted keys), errors and limits (a caught out-of-memory error, and the positions of
+// errors in .bint and .stringify).
 const recordedProgram = `local json = require("json")
 local bint = require(".bint")(256)
 Balances = Balances or { [Owner] = tostring(bint("1000000000000000000000000000000")) }
@@ -121,6 +122,10 @@ func recordedMessages() []runtime.Message {
 	add(recUser, "unhandled", "Action", "Unknown", "Reference", "7")
 	add(recOwner, `local n = 0 while true do n = n + 1 end`, "Action", "Eval")
 	add(recOwner, `Big = string.rep("x", 96 * 1024 * 1024)`, "Action", "Eval")
+	add(recOwner, `local ok, e = pcall(function () local t = {} while true do t[#t + 1] = string.rep("y", 1 << 20) end end)
+local after = {} for i = 1, 1000 do after[i] = { i } end
+return tostring(ok) .. " " .. e .. " " .. #after .. " " .. select(2, pcall(function () return require(".bint")(256)(1) % {} end))`, "Action", "Eval")
+	add(recOwner, `print({ [true] = 1 })`, "Action", "Eval")
 	add(recUser, "second entry", "Action", "Log")
 	cron := runtime.Message{Owner: recOwner, From: recOwner, Target: recProcess, Nonce: n - 1, Timestamp: 1_700_000_000_000 + n*1000 - 500,
 		BlockHeight: 1000 + n - 1, Cron: true, Tags: []runtime.Tag{{Name: "Action", Value: "Tick"}}}
