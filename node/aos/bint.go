@@ -73,12 +73,12 @@ var bintFuncs = []struct {
 	{"__mod", bMod}, {"ipow", bIPow}, {"upowmod", bUPowMod}, {"__pow", bPow}, {"__shl", bShl},
 	{"__shr", bShr}, {"__band", bBand}, {"__bor", bBor}, {"__bxor", bBxor}, {"__bnot", bBnot},
 	{"__unm", bUnm}, {"ult", bULt}, {"ule", bULe}, {"__lt", bLt}, {"__le", bLe},
-	{"__tostring", bToString}, {"__concat", bConcat},
+	{"__tostring", bToString},
 	// in-place variants: they change self and return it
 	{"_inc", bInplaceInc}, {"_dec", bInplaceDec}, {"_abs", bInplaceAbs}, {"_unm", bInplaceUnm},
 	{"_bnot", bInplaceBnot}, {"_shlone", bInplaceShlOne}, {"_shrone", bInplaceShrOne}, {"_add", bInplaceAdd},
 	{"_sub", bInplaceSub}, {"_band", bInplaceBand}, {"_bor", bInplaceBor}, {"_bxor", bInplaceBxor},
-	{"_assign", bInplaceAssign},
+	{"_assign", bInplaceAssign}, {"_shlwords", bShlWords}, {"_shrwords", bShrWords},
 }
 
 func bintNewModule(L *lua.LState) int {
@@ -755,27 +755,6 @@ func bToBE(L *lua.LState) int {
 	return 1
 }
 
-// bConcat is `..` with a bint on either side (the reference has no __concat; this one writes bints in
-// decimal and numbers as tostring does).
-func bConcat(L *lua.LState) int {
-	c := classOf(L)
-	part := func(v lua.LValue) string {
-		switch x := v.(type) {
-		case lua.LString:
-			return string(x)
-		case lua.LNumber:
-			return x.String()
-		}
-		if t, ok := c.isBint(v); ok {
-			return c.text(c.words(t), 10, false)
-		}
-		L.RaiseError("attempt to concatenate a %s value", v.Type().String())
-		return ""
-	}
-	L.Push(lua.LString(part(L.Get(1)) + part(L.Get(2))))
-	return 1
-}
-
 /* ---- predicates ---- */
 
 func bIsBint(L *lua.LState) int {
@@ -1356,6 +1335,52 @@ func bInplaceSub(L *lua.LState) int  { return inplace2(L, (*big.Int).Sub) }
 func bInplaceBand(L *lua.LState) int { return inplace2(L, (*big.Int).And) }
 func bInplaceBor(L *lua.LState) int  { return inplace2(L, (*big.Int).Or) }
 func bInplaceBxor(L *lua.LState) int { return inplace2(L, (*big.Int).Xor) }
+
+// bShlWords is bint:_shlwords(n), an in-place shift left by n words that bint.lua keeps for its own use,
+// done as its loops do it on any table (so an n out of range leaves what they leave: words past the
+// size for a large n, nils for a negative one).
+func bShlWords(L *lua.LState) int {
+	c := classOf(L)
+	t := L.CheckTable(1)
+	n := L.CheckInt(2)
+	size := c.n
+	charge(L, int64(max(0, size-n)+max(0, n)))
+	if n > size {
+		chargeAlloc(L, int64(n-size)*sizeEntry)
+	}
+	for i := size; i >= n+1; i-- {
+		t.RawSetInt(i, t.RawGetInt(i-n))
+	}
+	for i := 1; i <= n; i++ {
+		t.RawSetInt(i, lua.LNumber(0))
+	}
+	L.Push(t)
+	return 1
+}
+
+// bShrWords is bint:_shrwords(n), the in-place shift right by n words, as bint.lua's loops do it.
+func bShrWords(L *lua.LState) int {
+	c := classOf(L)
+	t := L.CheckTable(1)
+	n := L.CheckInt(2)
+	size := c.n
+	if n < size {
+		charge(L, int64(size+max(0, -n)))
+		for i := 1; i <= size-n; i++ {
+			t.RawSetInt(i, t.RawGetInt(i+n))
+		}
+		for i := size - n + 1; i <= size; i++ {
+			t.RawSetInt(i, lua.LNumber(0))
+		}
+	} else {
+		charge(L, int64(size))
+		for i := 1; i <= size; i++ {
+			t.RawSetInt(i, lua.LNumber(0))
+		}
+	}
+	L.Push(t)
+	return 1
+}
 
 func bInplaceAssign(L *lua.LState) int {
 	return inplace(L, func(c *bclass, x *big.Int) *big.Int { return c.must(L.Get(2)) })

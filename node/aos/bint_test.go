@@ -131,7 +131,13 @@ func TestBintOperations(t *testing.T) {
 		{`(function() local x = bint(1) local y = x:_add(5) return x, y == x end)()`, "6,true"},
 		{`(function() local x = bint(1) x:_shlone():_inc():_unm() return x end)()`, "-3"},
 		{`(function() local x = bint(7) local y = bint(x) y:_inc() return x, y end)()`, "7,8"},
-		{`"bal: " .. bint(5), bint(-5) .. "!", bint(1) .. bint(2), 3 .. bint(4)`, "bal: 5,-5!,12,34"},
+		// aos's bint has no __concat: a bint is written with tostring
+		{`"bal: " .. bint(5)`, `error: <string>:2: cannot perform concat operation between string and table`}, // gopher-lua's words (a process gets 5.3's: errors.go)
+		{`"bal: " .. tostring(bint(5)), bint(-5):tobase(10) .. "!"`, "bal: 5,-5!"},
+		// the word shifts bint.lua keeps for itself, in place (8 words of 32 bits)
+		{`(function() local x = bint(5) x:_shlwords(1) return x, x[1], x[2] end)()`, "21474836480,0,5"},
+		{`(function() local x = bint.frombase("123456789abcdef0", 16) return x:_shrwords(1) == x, x:tobase(16) end)()`, "true,12345678"},
+		{`(function() local x = bint(7) x:_shrwords(9) return x end)()`, "0"},
 		{`b64.maxinteger(), b64.maxinteger() + 1, b64(-1):tobase(16), #b64(1)`, "9223372036854775807,-9223372036854775808,ffffffffffffffff,2"},
 		{`require('.bint')(32)`, "error: [string \".bint\"]:289: bitsize must be >= 64"}, {`require('.bint')(100)`, "error: [string \".bint\"]:285: bitsize is not multiple of word bitsize"},
 		{`require('.bint')(96, 16).maxinteger()`, "39614081257132168796771975167"},

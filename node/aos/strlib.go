@@ -3,6 +3,7 @@ package aos
 import (
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/aonode/aonode/internal/luavm"
 	"github.com/aonode/aonode/node/aos/strlib"
 )
 
@@ -15,6 +16,14 @@ func installStringLib(L *lua.LState) {
 	hooks := strlib.Hooks{Charge: charge, Alloc: strAlloc, ToString: objectText}
 	strlib.Open(L, hooks)
 	L.SetGlobal("tonumber", L.NewFunction(strlib.Tonumber(hooks)))
+	// gopher-lua makes the string table its own metatable (string.__index == string); Lua 5.3's string
+	// metatable is a table of its own holding only __index, and the string table has no __index.
+	if str, ok := L.GetGlobal("string").(*lua.LTable); ok {
+		mt := L.CreateTable(0, 1)
+		mt.RawSetString("__index", str)
+		luavm.BuiltinMetatables(L.G)[int(lua.LTString)] = mt
+		str.RawSetString("__index", lua.LNil)
+	}
 }
 
 // strAlloc charges a string of size bytes the library is about to build (Lua's out-of-memory error when
