@@ -295,6 +295,7 @@ func compileChunk(code, name string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, err
 	}
+	keepNegativeZero(chunk)
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
 		return nil, err
