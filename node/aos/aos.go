@@ -68,19 +68,30 @@ type Env struct {
 	Module  ModuleInfo
 }
 
-// OutMessage is an outbox message.
+// OutMessage is an outbox message. A Target or Data the process gave as a number, boolean or table is in
+// the result as that JSON value, as AOS's result has it (TargetRaw, DataRaw); Target and Data are then
+// that JSON's text, what the MU sends.
+//
+// A Tags list holding entries that are not tables (Tags = { "a", "b" }, which AOS passes on as they are)
+// is in the result as the process gave it (TagsRaw); Tags has only its table entries, the tags the MU
+// sends.
 type OutMessage struct {
-	Target string   `json:"Target"`
-	Anchor string   `json:"Anchor"`
-	Tags   []OutTag `json:"Tags"`
-	Data   string   `json:"Data"`
+	Target    string          `json:"Target"`
+	Anchor    string          `json:"Anchor"`
+	Tags      []OutTag        `json:"Tags"`
+	Data      string          `json:"Data"`
+	TargetRaw json.RawMessage `json:"-"`
+	DataRaw   json.RawMessage `json:"-"`
+	TagsRaw   json.RawMessage `json:"-"`
 }
 
-// OutSpawn is an outbox spawn.
+// OutSpawn is an outbox spawn (DataRaw and TagsRaw as OutMessage's).
 type OutSpawn struct {
-	Anchor string   `json:"Anchor"`
-	Tags   []OutTag `json:"Tags"`
-	Data   string   `json:"Data"`
+	Anchor  string          `json:"Anchor"`
+	Tags    []OutTag        `json:"Tags"`
+	Data    string          `json:"Data"`
+	DataRaw json.RawMessage `json:"-"`
+	TagsRaw json.RawMessage `json:"-"`
 }
 
 // OutAssignment is an outbox assignment.
@@ -544,13 +555,14 @@ func (p *Process) readOutbox(res *Result) {
 		return
 	}
 	var bad error // a tag value the result's JSON cannot hold
-	readTags := func(v lua.LValue) []OutTag {
+	readTags := func(v lua.LValue) ([]OutTag, json.RawMessage) {
 		t, ok := v.(*lua.LTable)
 		if !ok {
-			return []OutTag{}
+			return []OutTag{}, nil
 		}
 		n := t.Len()
 		out := make([]OutTag, 0, n)
+		var entries []json.RawMessage // every entry, when one is not a table
 		for i := 1; i <= n; i++ {
 			if e, ok := t.RawGetInt(i).(*lua.LTable); ok {
 				tag, err := outTag(p.L, e.RawGetString("name"), e.RawGetString("value"))
@@ -558,9 +570,33 @@ func (p *Process) readOutbox(res *Result) {
 					bad = err
 				}
 				out = append(out, tag)
+				if entries != nil {
+					b, _ := tag.MarshalJSON()
+					entries = append(entries, b)
+				}
+				continue
 			}
+			raw, err := encodeJSON(p.L, t.RawGetInt(i))
+			if err != nil {
+				if bad == nil {
+					bad = err
+				}
+				continue
+			}
+			if entries == nil {
+				entries = make([]json.RawMessage, 0, n)
+				for _, tag := range out {
+					b, _ := tag.MarshalJSON()
+					entries = append(entries, b)
+				}
+			}
+			entries = append(entries, raw)
 		}
-		return out
+		if entries == nil {
+			return out, nil
+		}
+		all, _ := json.Marshal(entries)
+		return out, all
 	}
 	str := func(t *lua.LTable, k string) string {
 		v := t.RawGetString(k)
@@ -569,17 +605,43 @@ func (p *Process) readOutbox(res *Result) {
 		}
 		return lua.LVAsString(v)
 	}
+	// value is a Target or Data: a string as it is; another value as its JSON, for the result, and that
+	// JSON's text, for the MU.
+	value := func(t *lua.LTable, k string) (string, json.RawMessage) {
+		switch v := t.RawGetString(k).(type) {
+		case lua.LString:
+			return string(v), nil
+		case *lua.LNilType, *lua.LFunction:
+			return "", nil
+		default:
+			raw, err := encodeJSON(p.L, v)
+			if err != nil {
+				if bad == nil {
+					bad = err
+				}
+				return "", nil
+			}
+			return string(raw), raw
+		}
+	}
 	if ms, ok := ao.RawGetString("Messages").(*lua.LTable); ok {
 		for i := 1; i <= ms.Len(); i++ {
 			if m, ok := ms.RawGetInt(i).(*lua.LTable); ok {
-				res.Messages = append(res.Messages, OutMessage{Target: str(m, "Target"), Anchor: str(m, "Anchor"), Data: str(m, "Data"), Tags: readTags(m.RawGetString("Tags"))})
+				om := OutMessage{Anchor: str(m, "Anchor")}
+				om.Tags, om.TagsRaw = readTags(m.RawGetString("Tags"))
+				om.Target, om.TargetRaw = value(m, "Target")
+				om.Data, om.DataRaw = value(m, "Data")
+				res.Messages = append(res.Messages, om)
 			}
 		}
 	}
 	if ss, ok := ao.RawGetString("Spawns").(*lua.LTable); ok {
 		for i := 1; i <= ss.Len(); i++ {
 			if s, ok := ss.RawGetInt(i).(*lua.LTable); ok {
-				res.Spawns = append(res.Spawns, OutSpawn{Anchor: str(s, "Anchor"), Data: str(s, "Data"), Tags: readTags(s.RawGetString("Tags"))})
+				os := OutSpawn{Anchor: str(s, "Anchor")}
+				os.Tags, os.TagsRaw = readTags(s.RawGetString("Tags"))
+				os.Data, os.DataRaw = value(s, "Data")
+				res.Spawns = append(res.Spawns, os)
 			}
 		}
 	}

@@ -83,3 +83,139 @@ func (t *OutTag) UnmarshalJSON(data []byte) error {
 	}
 	return nil
 }
+
+// MarshalJSON writes the message with its Target and Data as the process gave them.
+func (m OutMessage) MarshalJSON() ([]byte, error) {
+	type plain struct {
+		Target json.RawMessage `json:"Target"`
+		Anchor string          `json:"Anchor"`
+		Tags   any             `json:"Tags"`
+		Data   json.RawMessage `json:"Data"`
+	}
+	var tags any = m.Tags
+	switch {
+	case m.TagsRaw != nil:
+		tags = m.TagsRaw
+	case m.Tags == nil:
+		tags = []OutTag{}
+	}
+	return json.Marshal(plain{Target: rawOr(m.TargetRaw, m.Target), Anchor: m.Anchor, Tags: tags, Data: rawOr(m.DataRaw, m.Data)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes (a stored result).
+func (m *OutMessage) UnmarshalJSON(data []byte) error {
+	var in struct {
+		Target json.RawMessage `json:"Target"`
+		Anchor string          `json:"Anchor"`
+		Tags   json.RawMessage `json:"Tags"`
+		Data   json.RawMessage `json:"Data"`
+	}
+	if err := json.Unmarshal(data, &in); err != nil {
+		return fmt.Errorf("reading an outbox message: %w", err)
+	}
+	*m = OutMessage{Anchor: in.Anchor}
+	var err error
+	if m.Tags, m.TagsRaw, err = readOutTags(in.Tags); err != nil {
+		return fmt.Errorf("reading an outbox message's Tags: %w", err)
+	}
+	if m.Target, m.TargetRaw, err = fromRaw(in.Target); err != nil {
+		return fmt.Errorf("reading an outbox message's Target: %w", err)
+	}
+	if m.Data, m.DataRaw, err = fromRaw(in.Data); err != nil {
+		return fmt.Errorf("reading an outbox message's Data: %w", err)
+	}
+	return nil
+}
+
+// MarshalJSON writes the spawn with its Data as the process gave it.
+func (s OutSpawn) MarshalJSON() ([]byte, error) {
+	type plain struct {
+		Anchor string          `json:"Anchor"`
+		Tags   any             `json:"Tags"`
+		Data   json.RawMessage `json:"Data"`
+	}
+	var tags any = s.Tags
+	if s.TagsRaw != nil {
+		tags = s.TagsRaw
+	}
+	return json.Marshal(plain{Anchor: s.Anchor, Tags: tags, Data: rawOr(s.DataRaw, s.Data)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes (a stored result).
+func (s *OutSpawn) UnmarshalJSON(data []byte) error {
+	var in struct {
+		Anchor string          `json:"Anchor"`
+		Tags   json.RawMessage `json:"Tags"`
+		Data   json.RawMessage `json:"Data"`
+	}
+	if err := json.Unmarshal(data, &in); err != nil {
+		return fmt.Errorf("reading an outbox spawn: %w", err)
+	}
+	*s = OutSpawn{Anchor: in.Anchor}
+	var err error
+	if s.Tags, s.TagsRaw, err = readOutTags(in.Tags); err != nil {
+		return fmt.Errorf("reading an outbox spawn's Tags: %w", err)
+	}
+	if s.Data, s.DataRaw, err = fromRaw(in.Data); err != nil {
+		return fmt.Errorf("reading an outbox spawn's Data: %w", err)
+	}
+	return nil
+}
+
+// rawOr is raw when the process gave a value other than a string, else s as a JSON string.
+func rawOr(raw json.RawMessage, s string) json.RawMessage {
+	if raw != nil {
+		return raw
+	}
+	b, _ := json.Marshal(s)
+	return b
+}
+
+// fromRaw reads a Target or Data: a JSON string is the text; another value (absent: "") is kept as raw,
+// its text being the JSON.
+func fromRaw(in json.RawMessage) (string, json.RawMessage, error) {
+	switch {
+	case len(in) == 0 || string(in) == "null":
+		return "", nil, nil
+	case in[0] == '"':
+		var s string
+		err := json.Unmarshal(in, &s)
+		return s, nil, err
+	default:
+		raw := append(json.RawMessage(nil), in...)
+		return string(raw), raw, nil
+	}
+}
+
+// readOutTags reads a stored Tags list: its tags, and the list itself when an entry is not a tag (see
+// OutMessage). null or absent is no list (nil), as encoding/json reads it.
+func readOutTags(in json.RawMessage) ([]OutTag, json.RawMessage, error) {
+	if len(in) == 0 || string(in) == "null" {
+		return nil, nil, nil
+	}
+	var entries []json.RawMessage
+	if err := json.Unmarshal(in, &entries); err != nil {
+		return nil, nil, err
+	}
+	tags := make([]OutTag, 0, len(entries))
+	bare := false
+	for _, e := range entries {
+		if len(e) == 0 || e[0] != '{' {
+			bare = true
+			continue
+		}
+		var t OutTag
+		if err := json.Unmarshal(e, &t); err != nil {
+			return nil, nil, err
+		}
+		tags = append(tags, t)
+	}
+	if !bare {
+		return tags, nil, nil
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, in); err != nil {
+		return nil, nil, err
+	}
+	return tags, compact.Bytes(), nil
+}

@@ -18,12 +18,12 @@ func (r *Result) fastJSON() bool {
 		return false
 	}
 	for i := range r.Messages {
-		if !stringTags(r.Messages[i].Tags) {
+		if m := &r.Messages[i]; !stringTags(m.Tags) || m.TargetRaw != nil || m.DataRaw != nil || m.TagsRaw != nil {
 			return false
 		}
 	}
 	for i := range r.Spawns {
-		if !stringTags(r.Spawns[i].Tags) {
+		if s := &r.Spawns[i]; !stringTags(s.Tags) || s.DataRaw != nil || s.TagsRaw != nil {
 			return false
 		}
 	}

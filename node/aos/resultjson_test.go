@@ -122,3 +122,64 @@ func FuzzResultJSON(f *testing.F) {
 		}
 	})
 }
+
+// A Target or Data the process gave as a number, boolean or table is that JSON value in the result, as in
+// AOS's; the MU sends its text. A stored result reads back the same, and re-encodes to the same bytes.
+func TestOutboxValuesKeepTheirJSONType(t *testing.T) {
+	p := lpBoot(t, Options{})
+	r := p.eval(`ao.send({ Target = "P", Data = 42 }) ao.send({ Target = 7, Data = true })
+		table.insert(ao.outbox.Messages, { Target = "P", Data = { "a" }, Tags = {} }) -- ao.send would encode a table as JSON text
+		ao.send({ Target = "P", Data = "text" }) ao.send({ Target = "P" })
+		ao.spawn("M", { Data = 2.5 }) ao.send({ Target = "Q", Tags = { "bare", { name = "N", value = "v" }, 3 } })`)
+	if r.Error != "" {
+		t.Fatal(r.Error)
+	}
+	b, err := r.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Messages []struct{ Target, Data json.RawMessage }
+		Spawns   []struct{ Data json.RawMessage }
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]string{{`"P"`, `42`}, {`7`, `true`}, {`"P"`, `["a"]`}, {`"P"`, `"text"`}, {`"P"`, `""`}, {`"Q"`, `""`}}
+	if len(got.Messages) != len(want) || len(got.Spawns) != 1 || string(got.Spawns[0].Data) != `2.5` {
+		t.Fatalf("result %s", b)
+	}
+	for i, w := range want {
+		if string(got.Messages[i].Target) != w[0] || string(got.Messages[i].Data) != w[1] {
+			t.Errorf("message %d: Target %s Data %s, want %s %s", i, got.Messages[i].Target, got.Messages[i].Data, w[0], w[1])
+		}
+	}
+	// what the MU sends
+	if m := r.Messages[0]; m.Data != "42" || m.Target != "P" {
+		t.Errorf("message 0 sends Data %q to %q", m.Data, m.Target)
+	}
+	if m := r.Messages[1]; m.Data != "true" || m.Target != "7" {
+		t.Errorf("message 1 sends Data %q to %q", m.Data, m.Target)
+	}
+	// a Tags list with entries that are not tags: as the process gave it in the result, its tags for the MU
+	last := r.Messages[5]
+	for _, tag := range last.Tags {
+		if tag.Name == "" {
+			t.Errorf("a bare entry became a tag: %+v", last.Tags)
+		}
+	}
+	if last.Tags[len(last.Tags)-1].Name != "N" || !bytes.Contains(b, []byte(`"bare"`)) || !bytes.Contains(b, []byte(`{"name":"N","value":"v"},3`)) {
+		t.Errorf("bare tag entries: %+v in %s", last.Tags, b)
+	}
+	var back Result
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	again, err := back.Encode()
+	if err != nil || !bytes.Equal(again, b) {
+		t.Fatalf("read back and encoded again:\n%s\nwas\n%s (%v)", again, b, err)
+	}
+	if back.Messages[1].Data != "true" || back.Spawns[0].Data != "2.5" {
+		t.Fatalf("read back: %+v", back.Messages[1])
+	}
+}
