@@ -26,6 +26,7 @@ func osDate53(L *lua.LState) int {
 	if L.Get(2) != lua.LNil {
 		secs = checkInt(L, 2)
 	}
+	utc := strings.HasPrefix(format, "!")
 	format = strings.TrimPrefix(format, "!")
 	tm := time.Unix(secs, 0).UTC()
 	if strings.HasPrefix(format, "*t") {
@@ -55,7 +56,19 @@ func osDate53(L *lua.LState) int {
 			i+2 < len(format) && format[i+1] == 'O' && strings.IndexByte(dateO, format[i+2]) >= 0:
 			conv = format[i+1 : i+3]
 		default:
-			L.ArgError(1, "invalid conversion specifier '"+format[i:min(i+2, len(format))]+"'")
+			// 5.3 quotes the format from the bad conversion to its end
+			L.ArgError(1, "invalid conversion specifier '"+format[i:]+"'")
+		}
+		if conv == "Ec" {
+			// musl answers %Ec with its era format, which in the C locale is the text "%c" itself
+			b.WriteString("%c")
+			i += len(conv)
+			continue
+		}
+		if conv == "Z" && utc {
+			b.WriteString("GMT") // the C library's name of the zone gmtime gives; localtime's is UTC
+			i++
+			continue
 		}
 		b.WriteString(strftime(tm, conv[len(conv)-1]))
 		i += len(conv)
