@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/aonode/aonode/node/aos/lua53"
 )
 
 // The `.bint` module: fixed-width two's complement integers, as AOS code uses them for token balances:
@@ -498,16 +500,30 @@ func pushBool(L *lua.LState, b bool) int {
 /* ---- constructors ---- */
 
 func bCall(L *lua.LState) int {
-	// bint(x): the class is argument 1
-	c := classOf(L)
-	return c.newFrom(L.Get(2))
+	// bint(x) is bint.new(x); the class is argument 1
+	L.Remove(1)
+	return bNew(L)
 }
 
 func (c *bclass) newFrom(v lua.LValue) int {
 	return c.push(c.mustNew(v))
 }
 
-func bNew(L *lua.LState) int { return classOf(L).newFrom(L.Get(1)) }
+// bNew is bint.new: a number or string converted, a bint cloned, and any other value that is not nil or
+// false returned as it is (bint.lua only asserts that what it has is truthy).
+func bNew(L *lua.LState) int {
+	c := classOf(L)
+	v := L.Get(1)
+	switch v.(type) {
+	case lua.LNumber, lua.LString:
+	default:
+		if _, isBint := c.isBint(v); !isBint && lua.LVAsBool(v) {
+			L.Push(v)
+			return 1
+		}
+	}
+	return c.newFrom(v)
+}
 
 func bZero(L *lua.LState) int { return classOf(L).push(new(big.Int)) }
 func bOne(L *lua.LState) int  { return classOf(L).push(big.NewInt(1)) }
@@ -705,8 +721,7 @@ func bToBase(L *lua.LState) int {
 		base = int(b)
 	}
 	if !ok || base < 2 || base > 36 {
-		L.Push(lua.LNil)
-		return 1
+		return 0 // bint.lua's bare return
 	}
 	unsigned := base != 10
 	if v := L.Get(3); v != lua.LNil {
@@ -887,7 +902,7 @@ func bDiv(L *lua.LState) int {
 
 func bPow(L *lua.LState) int {
 	x, y := classOf(L).arithNumbers(L.Get(1), L.Get(2), 1494, false)
-	return pushNum(L, math.Pow(x, y))
+	return pushNum(L, lua53.Pow(x, y))
 }
 
 // floatFloorDivMod is Lua 5.3's // and % on floats.

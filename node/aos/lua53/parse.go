@@ -59,6 +59,8 @@ const unaryPriority = 12
 // helperFor maps operators Lua 5.1 lacks to the __lua53 function implementing them.
 var helperFor = map[string]string{
 	"//": "idiv", "&": "band", "|": "bor", "~": "bxor", "<<": "shl", ">>": "shr",
+	// 5.1 has ^, but gopher-lua's is Go's math.Pow, not correctly rounded as the C library's (pow.go)
+	"^": "pow",
 }
 
 func parse(lx *lexer, chunk string, ed *editor) (err error) {

@@ -23,6 +23,7 @@ func Open(L *lua.LState) {
 		{"shl", bitwise("__shl", shiftLeft)},
 		{"shr", bitwise("__shr", shiftRight)},
 		{"bnot", opBnot},
+		{"pow", opPow},
 	})
 	L.SetGlobal(HelperTable, h)
 	openMath(L)

@@ -17,6 +17,10 @@ func TestPrecedence(t *testing.T) {
 		{"shift above band", "return 3 & 1 << 1", []any{2}},
 		{"unary minus below pow", "return - 2 ^ 2", []any{-4}},
 		{"pow right assoc", "return 2 ^ 3 ^ 2", []any{512}},
+		{"pow of a negative exponent and below unary minus", "return 2 ^ -1, -2 ^ -2, 2 ^ - - 2", []any{0.5, -0.25, 4}},
+		{"pow above concat and mul", `return 2 * 3 ^ 2, "x" .. 2 ^ 2`, []any{18, "x4"}},
+		{"pow correctly rounded", "return 10 ^ 33 == 1e33, 10 ^ -5 == 1e-5, 7 ^ 33 == 7.730993719707444e+27", []any{true, true, true}},
+		{"pow of numeric strings", `return "2" ^ "3"`, []any{8}},
 		{"concat below idiv", `return "a" .. 1 // 1`, []any{"a1"}},
 		{"concat above shift", `return "1" .. "2" << 1`, []any{24}},
 		{"bnot", "return ~0, ~5, ~-1", []any{-1, -6, 0}},
@@ -371,7 +375,7 @@ local s = "str // & | ~ \n \65 \0 \\" .. 'q' .. [==[
 raw ]] // ]==]
 local function f(a, b, ...)
   if a ~= b and not (a <= b) or #t >= 1 then
-    return a % b ^ 2, ...
+    return a % b * 2, ...
   elseif a then return -a
   else return a .. b end
 end
