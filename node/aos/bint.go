@@ -542,8 +542,7 @@ func bFromInteger(L *lua.LState) int {
 	c := classOf(L)
 	i, ok := luaInteger(L.Get(1))
 	if !ok {
-		L.Push(lua.LNil)
-		return 1
+		return 0 // bint.lua returns nothing here
 	}
 	return c.push(big.NewInt(i))
 }
@@ -552,8 +551,7 @@ func bFromUInteger(L *lua.LState) int {
 	c := classOf(L)
 	i, ok := luaInteger(L.Get(1))
 	if !ok {
-		L.Push(lua.LNil)
-		return 1
+		return 0 // bint.lua returns nothing here
 	}
 	return c.push(new(big.Int).SetUint64(uint64(i)))
 }
@@ -634,8 +632,7 @@ func bToBint(L *lua.LState) int {
 	}
 	u, ok := c.tobint(v)
 	if !ok {
-		L.Push(lua.LNil)
-		return 1
+		return 0 // bint.lua returns nothing here
 	}
 	return c.push(u)
 }
@@ -665,13 +662,11 @@ func bTrunc(L *lua.LState) int {
 	}
 	f, ok := luaNumber(v)
 	if !ok {
-		L.Push(lua.LNil)
-		return 1
+		return 0 // bint.lua returns nothing here
 	}
 	i, ok := luaInteger(lua.LNumber(math.Trunc(f)))
 	if !ok {
-		L.Push(lua.LNil)
-		return 1
+		return 0 // bint.lua returns nothing here
 	}
 	return c.push(big.NewInt(i))
 }

@@ -47,7 +47,7 @@ const decimals = ['0', '1', '-1', '2', '7', '-7', '10', '255', '256', '429496729
   '115792089237316195423570985008687907853269984665640564039457584007913129639935']
 const hexes = ['0x0', '0xff', '0xFFFFFFFF', '0x100000000', '0x8000000000000000', '0x' + 'f'.repeat(64), '0x8' + '0'.repeat(63), '0xdeadbeefcafe']
 // No float with an integral value written as one (7.0): aonode has no float subtype (DIFFERENCES.md).
-const numbers = ['0', '1', '-1', '3', '-3', '255', '2^31', '2^32', '0.5', '-2.5', '1e20']
+const numbers = ['0', '1', '-1', '3', '-3', '255', '2147483648', '4294967296', '0.5', '-2.5', '1000000000000']
 
 function operand () {
   return pick([
