@@ -12,6 +12,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/aonode/aonode/internal/luavm"
+	"github.com/aonode/aonode/node/aos/lua53"
 	"github.com/aonode/aonode/node/aos/strlib"
 )
 
@@ -549,6 +550,9 @@ const (
 // charge counts n instructions of builtin work against the running message's budget and raises the
 // compute limit error when that spends it (the message then stops at its next instruction anyway; the
 // error keeps the builtin from doing the work first).
+// The 5.3 library's correctly rounded math (node/aos/lua53) charges its big.Float work here.
+func init() { lua53.Charge = charge }
+
 func charge(L *lua.LState, n int64) {
 	m, ok := L.Context().(*meter)
 	if !ok || n <= 0 {

@@ -72,6 +72,21 @@ function fmtSpec () {
 const fmtArgs = ['0', '1', '-1', '42', '-42', '255', '3.5', '-0.5', '1e-10', '1/0', '-1/0', '0/0',
   '"text"', '""', '"12"', '"0x10"', '"é"', 'true', 'nil', '65']
 
+// anyFloat is a random argument for the transcendental functions: a fraction, a small or large magnitude,
+// or a value near a multiple of pi/2, written as JavaScript writes a double (it reads back exactly).
+function anyFloat () {
+  const r = rand()
+  let v
+  if (r < 0.3) v = rand() * 2
+  else if (r < 0.5) v = (rand() - 0.5) * 20
+  else if (r < 0.65) v = rand() * 700
+  else if (r < 0.75) v = Math.pow(10, (rand() - 0.5) * 40)
+  else if (r < 0.85) v = (int(20) - 10) * Math.PI / 2 + (rand() - 0.5) * 1e-6
+  else v = (rand() - 0.3) * 1e6
+  const t = String(v)
+  return t.startsWith('-') ? '(' + t + ')' : t
+}
+
 const families = [
   () => `os.date(${q(dateFmt())}, ${pick(times)})`,
   () => `os.date(${q(pick(['!*t', '*t']))}, ${pick(times)})`,
@@ -93,7 +108,12 @@ const families = [
   () => `table.unpack({ 1, 2, 3 }, ${pick(['1', '2', '-1', '0', '3', '4', 'nil'])}, ${pick(['3', '5', '1', '0', '-1', 'nil'])})`,
   () => `math.${pick(['floor', 'ceil', 'abs', 'tointeger', 'type'])}(${pick(['"10"', '"1.5"', '"x"', '3.7', '-3.7', '"2^63"', '0.25'])})`,
   () => `math.fmod(${pick(['7', '-7', '7.5', '"7"', '0'])}, ${pick(['3', '-3', '0.5', '"2"', 'math.huge'])})`,
-  () => `string.rep(${q(pick(['ab', '', 'x']))}, ${pick(['3', '0', '-1', '2.0', '"2"'])}, ${pick(['nil', '","', '""'])})`
+  () => `string.rep(${q(pick(['ab', '', 'x']))}, ${pick(['3', '0', '-1', '2.0', '"2"'])}, ${pick(['nil', '","', '""'])})`,
+  // the transcendental functions at full precision (%.17g): random arguments of every magnitude
+  () => `math.${pick(['exp', 'log', 'sin', 'cos', 'tan', 'atan', 'asin', 'acos', 'sqrt'])}(${anyFloat()})`,
+  () => `math.log(${anyFloat()}, ${pick(['2', '10', '3', '0.5', anyFloat()])})`,
+  () => `math.atan(${anyFloat()}, ${anyFloat()})`,
+  () => `${anyFloat()} ^ ${pick(['0.5', '1.5', '-0.25', '2', '3', '10', '-2', anyFloat()])}`
 ]
 
 const helper = `local function show(v)

@@ -23,6 +23,15 @@ func openMath(L *lua.LState) {
 	m.RawSetString("huge", lua.LNumber(math.Inf(1)))
 	// gopher-lua's math.log ignores 5.2's base argument.
 	m.RawSetString("log", L.NewFunction(mathLog))
+	// correctly rounded, as the wasm's C library (crmath.go)
+	// 5.3's math.atan takes an optional x (atan2); gopher-lua's, 5.1's, ignored it.
+	m.RawSetString("atan", L.NewFunction(mathAtan))
+	m.RawSetString("asin", L.NewFunction(mathAsin))
+	m.RawSetString("acos", L.NewFunction(mathAcos))
+	m.RawSetString("exp", L.NewFunction(mathExp))
+	m.RawSetString("sin", L.NewFunction(mathSin))
+	m.RawSetString("cos", L.NewFunction(mathCos))
+	m.RawSetString("tan", L.NewFunction(mathTan))
 	m.RawSetString("max", L.NewFunction(mathMax))
 	m.RawSetString("min", L.NewFunction(mathMin))
 	m.RawSetString("fmod", L.NewFunction(mathFmod))
@@ -35,15 +44,20 @@ func mathLog(L *lua.LState) int {
 	var r float64
 	switch {
 	case L.Get(2) == lua.LNil:
-		r = math.Log(x)
+		Charge(L, costTranscendental)
+		r = Log(x)
 	default:
 		switch b := checkNumber(L, 2); b {
 		case 2:
-			r = math.Log2(x)
+			Charge(L, costTranscendental)
+			r = Log2(x)
 		case 10:
-			r = math.Log10(x)
+			Charge(L, costTranscendental)
+			r = Log10(x)
 		default:
-			r = math.Log(x) / math.Log(b)
+			// two logs, each rounded, divided in float64: as C's log(x)/log(b)
+			Charge(L, 2*costTranscendental)
+			r = Log(x) / Log(b)
 		}
 	}
 	L.Push(lua.LNumber(r))
@@ -143,5 +157,17 @@ func mathToInteger(L *lua.LState) int {
 func mathUlt(L *lua.LState) int {
 	a, b := checkInteger(L, 1), checkInteger(L, 2)
 	L.Push(lua.LBool(uint64(a) < uint64(b)))
+	return 1
+}
+
+// mathAtan is math.atan(y [, x]): the angle of (x, y), x defaulting to 1.
+func mathAtan(L *lua.LState) int {
+	y := checkNumber(L, 1)
+	x := 1.0
+	if L.Get(2) != lua.LNil {
+		x = checkNumber(L, 2)
+	}
+	Charge(L, costTranscendental)
+	L.Push(lua.LNumber(Atan2(y, x)))
 	return 1
 }

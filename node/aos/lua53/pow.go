@@ -7,7 +7,8 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Pow is x^y as the wasm's C library (musl) computes it: correctly rounded. Go's math.Pow is up to a few
+// Pow is x^y as the wasm's C library (musl) computes it: correctly rounded (a fractional exponent as
+// e^(y ln x) in crmath.go). Go's math.Pow is up to a few
 // units in the last place off for integral exponents (10^33 is 1.0000000000000001e+33 there, so 10^33 ~=
 // 1e33), which a process sees in comparisons, %.17g and json.encode. An integral exponent is computed by
 // squaring in 128-bit floats and rounded once, which gives the correctly rounded result except when it
@@ -16,7 +17,10 @@ import (
 // C99 as musl does. Results near the ends of the range (subnormals, the largest floats) are rounded by
 // big.Float's conversion, which handles them.
 func Pow(x, y float64) float64 {
-	if y != math.Trunc(y) || math.Abs(y) > 1<<31 || x == 0 || math.IsInf(x, 0) || math.IsNaN(x) || y == 0 {
+	if y != math.Trunc(y) {
+		return powFrac(x, y)
+	}
+	if math.Abs(y) > 1<<31 || x == 0 || math.IsInf(x, 0) || math.IsNaN(x) || y == 0 {
 		return math.Pow(x, y)
 	}
 	if math.Abs(y*math.Log2(math.Abs(x))) > 1100 {
@@ -41,6 +45,9 @@ func Pow(x, y float64) float64 {
 	return f
 }
 
+// costPowInteger is what a power with an integral exponent costs (a few big.Float products, about 1 µs).
+const costPowInteger = 50
+
 // opPow is ^: numbers and numeric strings (5.3 converts them to floats) raised with Pow; otherwise the
 // operands' __pow.
 func opPow(L *lua.LState) int {
@@ -48,6 +55,11 @@ func opPow(L *lua.LState) int {
 	x, okx := toNumber(a)
 	y, oky := toNumber(b)
 	if okx && oky {
+		if y != math.Trunc(y) {
+			Charge(L, costTranscendental)
+		} else {
+			Charge(L, costPowInteger)
+		}
 		L.Push(lua.LNumber(Pow(x, y)))
 		return 1
 	}
