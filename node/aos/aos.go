@@ -311,7 +311,7 @@ func compileChunk(code, name string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, err
 	}
-	repairLocals(chunk, proto)
+	repairByStatement(chunk, proto, name)
 	return proto, nil
 }
 
