@@ -43,7 +43,7 @@ func TestPowCorrectlyRounded(t *testing.T) {
 			t.Errorf("Pow(%v, %v) = %v, want %v", c[0], c[1], got, c[2])
 		}
 	}
-	for _, c := range [][2]float64{{0, -1}, {0, 0}, {-0.0, -3}, {math.Inf(1), -2}, {math.Inf(-1), 3}, {math.NaN(), 0}, {1, math.NaN()},
+	for _, c := range [][2]float64{{0, -1}, {0, 0}, {math.Copysign(0, -1), -3}, {math.Inf(1), -2}, {math.Inf(-1), 3}, {math.NaN(), 0}, {1, math.NaN()},
 		{-8, 1.0 / 3}, {2, 0.5}, {10, 400}, {10, -400}, {0.5, 1e10}, {-1, math.Inf(1)}, {2, 1 << 40}} {
 		got, want := Pow(c[0], c[1]), math.Pow(c[0], c[1])
 		if !(got == want && math.Signbit(got) == math.Signbit(want)) && !(math.IsNaN(got) && math.IsNaN(want)) {
