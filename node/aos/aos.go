@@ -562,38 +562,42 @@ func (p *Process) readOutbox(res *Result) {
 		}
 		n := t.Len()
 		out := make([]OutTag, 0, n)
-		var entries []json.RawMessage // every entry, when one is not a table
+		var bare []json.RawMessage // by position, the JSON of the entries that are not tables (rare)
 		for i := 1; i <= n; i++ {
-			if e, ok := t.RawGetInt(i).(*lua.LTable); ok {
-				tag, err := outTag(p.L, e.RawGetString("name"), e.RawGetString("value"))
+			e := t.RawGetInt(i)
+			if et, ok := e.(*lua.LTable); ok {
+				tag, err := outTag(p.L, et.RawGetString("name"), et.RawGetString("value"))
 				if err != nil && bad == nil {
 					bad = err
 				}
 				out = append(out, tag)
-				if entries != nil {
-					b, _ := tag.MarshalJSON()
-					entries = append(entries, b)
-				}
 				continue
 			}
-			raw, err := encodeJSON(p.L, t.RawGetInt(i))
+			raw, err := encodeJSON(p.L, e)
 			if err != nil {
 				if bad == nil {
 					bad = err
 				}
 				continue
 			}
-			if entries == nil {
-				entries = make([]json.RawMessage, 0, n)
-				for _, tag := range out {
-					b, _ := tag.MarshalJSON()
-					entries = append(entries, b)
-				}
+			if bare == nil {
+				bare = make([]json.RawMessage, n+1)
 			}
-			entries = append(entries, raw)
+			bare[i] = raw
 		}
-		if entries == nil {
+		if bare == nil {
 			return out, nil
+		}
+		entries := make([]json.RawMessage, 0, n)
+		for i, k := 1, 0; i <= n; i++ {
+			switch {
+			case bare[i] != nil:
+				entries = append(entries, bare[i])
+			case t.RawGetInt(i).Type() == lua.LTTable:
+				b, _ := out[k].MarshalJSON()
+				entries = append(entries, b)
+				k++
+			}
 		}
 		all, _ := json.Marshal(entries)
 		return out, all

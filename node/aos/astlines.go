@@ -19,21 +19,25 @@ import (
 func repairByStatement(chunk []ast.Stmt, proto *lua.FunctionProto, name string) {
 	var saved []savedLines
 	n := 0
-	walkPositions(chunk, func(p ast.PositionHolder) int {
-		saved = append(saved, savedLines{p, p.Line(), p.LastLine()})
-		n++
-		p.SetLine(n)
-		return n
-	}, func(p ast.PositionHolder, last int) { p.SetLastLine(last) })
+	walkAST(chunk, astVisitor{
+		enter: func(p ast.PositionHolder) {
+			saved = append(saved, savedLines{p, p.Line(), p.LastLine()})
+			n++
+			p.SetLine(n)
+		},
+		// numbered in pre-order, a node's parts end at the last number given so far
+		leave: func(p ast.PositionHolder) { p.SetLastLine(n) },
+	})
 	shadow, err := lua.Compile(chunk, name)
-	if err == nil && sameCode(shadow, proto) {
+	same := err == nil && sameCode(shadow, proto)
+	if same {
 		repairLocals(chunk, shadow)
 	}
 	for _, s := range saved {
 		s.node.SetLine(s.line)
 		s.node.SetLastLine(s.last)
 	}
-	if err == nil && sameCode(shadow, proto) {
+	if same {
 		copyScopeEnds(shadow, proto)
 		return
 	}
@@ -69,120 +73,4 @@ func copyScopeEnds(from, to *lua.FunctionProto) {
 	for i := range from.FunctionPrototypes {
 		copyScopeEnds(from.FunctionPrototypes[i], to.FunctionPrototypes[i])
 	}
-}
-
-// walkPositions calls enter on every statement and expression of list in source order (a node before its
-// parts) and leave after its parts, with the largest number enter gave within it.
-func walkPositions(list []ast.Stmt, enter func(ast.PositionHolder) int, leave func(ast.PositionHolder, int)) int {
-	w := posWalker{enter: enter, leave: leave}
-	last := 0
-	for _, st := range list {
-		last = max(last, w.stmt(st))
-	}
-	return last
-}
-
-type posWalker struct {
-	enter func(ast.PositionHolder) int
-	leave func(ast.PositionHolder, int)
-}
-
-func (w posWalker) stmts(list []ast.Stmt, last int) int {
-	for _, st := range list {
-		last = max(last, w.stmt(st))
-	}
-	return last
-}
-
-func (w posWalker) exprs(list []ast.Expr, last int) int {
-	for _, e := range list {
-		last = max(last, w.expr(e))
-	}
-	return last
-}
-
-func (w posWalker) stmt(st ast.Stmt) int {
-	last := w.enter(st)
-	switch s := st.(type) {
-	case *ast.AssignStmt:
-		last = w.exprs(s.Rhs, w.exprs(s.Lhs, last))
-	case *ast.LocalAssignStmt:
-		last = w.exprs(s.Exprs, last)
-	case *ast.FuncCallStmt:
-		last = max(last, w.expr(s.Expr))
-	case *ast.DoBlockStmt:
-		last = w.stmts(s.Stmts, last)
-	case *ast.WhileStmt:
-		last = w.stmts(s.Stmts, max(last, w.expr(s.Condition)))
-	case *ast.RepeatStmt:
-		last = max(w.stmts(s.Stmts, last), w.expr(s.Condition))
-	case *ast.IfStmt:
-		last = w.stmts(s.Else, w.stmts(s.Then, max(last, w.expr(s.Condition))))
-	case *ast.NumberForStmt:
-		last = w.exprs([]ast.Expr{s.Init, s.Limit}, last)
-		if s.Step != nil {
-			last = max(last, w.expr(s.Step))
-		}
-		last = w.stmts(s.Stmts, last)
-	case *ast.GenericForStmt:
-		last = w.stmts(s.Stmts, w.exprs(s.Exprs, last))
-	case *ast.FuncDefStmt:
-		if s.Name != nil {
-			if s.Name.Func != nil {
-				last = max(last, w.expr(s.Name.Func))
-			}
-			if s.Name.Receiver != nil {
-				last = max(last, w.expr(s.Name.Receiver))
-			}
-		}
-		last = max(last, w.expr(s.Func))
-	case *ast.ReturnStmt:
-		last = w.exprs(s.Exprs, last)
-	}
-	w.leave(st, last)
-	return last
-}
-
-func (w posWalker) expr(e ast.Expr) int {
-	if e == nil {
-		return 0
-	}
-	last := w.enter(e)
-	switch x := e.(type) {
-	case *ast.AttrGetExpr:
-		last = w.exprs([]ast.Expr{x.Object, x.Key}, last)
-	case *ast.TableExpr:
-		for _, f := range x.Fields {
-			if f.Key != nil {
-				last = max(last, w.expr(f.Key))
-			}
-			last = max(last, w.expr(f.Value))
-		}
-	case *ast.FuncCallExpr:
-		if x.Func != nil {
-			last = max(last, w.expr(x.Func))
-		}
-		if x.Receiver != nil {
-			last = max(last, w.expr(x.Receiver))
-		}
-		last = w.exprs(x.Args, last)
-	case *ast.LogicalOpExpr:
-		last = w.exprs([]ast.Expr{x.Lhs, x.Rhs}, last)
-	case *ast.RelationalOpExpr:
-		last = w.exprs([]ast.Expr{x.Lhs, x.Rhs}, last)
-	case *ast.StringConcatOpExpr:
-		last = w.exprs([]ast.Expr{x.Lhs, x.Rhs}, last)
-	case *ast.ArithmeticOpExpr:
-		last = w.exprs([]ast.Expr{x.Lhs, x.Rhs}, last)
-	case *ast.UnaryMinusOpExpr:
-		last = max(last, w.expr(x.Expr))
-	case *ast.UnaryNotOpExpr:
-		last = max(last, w.expr(x.Expr))
-	case *ast.UnaryLenOpExpr:
-		last = max(last, w.expr(x.Expr))
-	case *ast.FunctionExpr:
-		last = w.stmts(x.Stmts, last)
-	}
-	w.leave(e, last)
-	return last
 }

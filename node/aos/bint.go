@@ -138,12 +138,12 @@ func intArg(L *lua.LState, i, def int) int {
 // the file: measured on five of these lines in the golden suite, modules.yaml; the others follow the rule).
 func bintFail(L *lua.LState, msg string) {
 	if n, ok := bintAssertLine[msg]; ok {
-		msg = `[string ".bint"]:` + strconv.Itoa(2*n-1) + ": " + msg
+		bintFailAt(L, n, msg)
 	}
 	L.Error(lua.LString(msg), 0)
 }
 
-// bintFailAt raises msg at line n of aos's bint.lua (aos 2.0.0), positioned as bintFail does.
+// bintFailAt raises msg at line n of aos's bint.lua (aos 2.0.0), positioned as real AOS reports it.
 func bintFailAt(L *lua.LState, n int, msg string) {
 	L.Error(lua.LString(`[string ".bint"]:`+strconv.Itoa(2*n-1)+": "+msg), 0)
 }
@@ -449,14 +449,6 @@ func (c *bclass) compareNumbers(a, b lua.LValue, line int) (float64, float64) {
 		bintFailAt(c.L, line, orderError(t1, t2))
 	}
 	return fa, fb
-}
-
-// orderError is Lua 5.3's error for an order comparison of values of types t1 and t2 it cannot compare.
-func orderError(t1, t2 string) string {
-	if t1 == t2 {
-		return "attempt to compare two " + t1 + " values"
-	}
-	return "attempt to compare " + t1 + " with " + t2
 }
 
 // absNumber is bint.lua's math_abs(x) (line 902) for a value that is not a bint: math.abs's argument
@@ -861,9 +853,8 @@ func bIsOdd(L *lua.LState) int {
 /* ---- arithmetic ---- */
 
 // arith is a binary operation: on two integers (bints, integral numbers, integer strings) it wraps
-// onInt's result; otherwise it computes onFloat on their float values.
-// arith is an operation on two bints, or on numbers when a value is not one (line: where bint.lua
-// does that).
+// onInt's result; otherwise it computes onFloat on their float values, failing as line of bint.lua does
+// on a value that is not a number.
 func arith(L *lua.LState, line int, onInt func(c *bclass, x, y *big.Int) *big.Int, onFloat func(x, y float64) float64) int {
 	c := classOf(L)
 	a, b := L.Get(1), L.Get(2)

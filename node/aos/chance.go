@@ -165,10 +165,8 @@ func chanceIntegerOf(L *lua.LState, lo, hi lua.LValue) int {
 		if !(hs >= ls) {
 			chanceFail(L, chanceLineInteger, "max must bigger than min")
 		}
-	case hi.Type() == lo.Type():
-		chanceFail(L, chanceLineInteger, "attempt to compare two "+hi.Type().String()+" values")
 	default:
-		chanceFail(L, chanceLineInteger, "attempt to compare "+lo.Type().String()+" with "+hi.Type().String())
+		chanceFail(L, chanceLineInteger, orderError(lo.Type().String(), hi.Type().String()))
 	}
 	r := randomFloat(L)
 	num := func(v lua.LValue, name string) float64 {

@@ -280,10 +280,7 @@ func apiError(body string) (string, bool) {
 		return "attempt to concatenate a " + t + " value", true
 	case reCompare.MatchString(body):
 		m := reCompare.FindStringSubmatch(body)
-		if m[1] == m[2] {
-			return "attempt to compare two " + m[1] + " values", true
-		}
-		return body, true
+		return orderError(m[1], m[2]), true
 	case body == "for statement init must be a number":
 		return "'for' initial value must be a number", true
 	case body == "for statement limit must be a number":
@@ -300,6 +297,14 @@ func apiError(body string) (string, bool) {
 		return body, true
 	}
 	return "", false
+}
+
+// orderError is Lua 5.3's error for an order comparison of values of types t1 and t2 it cannot compare.
+func orderError(t1, t2 string) string {
+	if t1 == t2 {
+		return "attempt to compare two " + t1 + " values"
+	}
+	return "attempt to compare " + t1 + " with " + t2
 }
 
 // argError rewrites gopher-lua's "bad argument #n to f (msg)" as luaL_argerror words it: the function

@@ -19,117 +19,30 @@ import (
 // constant by ==, under which -0 equals 0: `-0.0` was 0 in a function that also had the constant 0 (so
 // `{ 0, -0.0 }` encoded to JSON as [0,0], and 1/x was inf), and -0 in one that had not (so `-0` was -0).
 func keepNegativeZero(chunk []ast.Stmt) {
-	var w zeroWalker
-	w.stmts(chunk)
-}
-
-type zeroWalker struct{}
-
-func (w zeroWalker) stmts(list []ast.Stmt) {
-	for _, st := range list {
-		w.stmt(st)
-	}
-}
-
-func (w zeroWalker) stmt(st ast.Stmt) {
-	switch s := st.(type) {
-	case *ast.AssignStmt:
-		w.exprs(s.Lhs)
-		w.exprs(s.Rhs)
-	case *ast.LocalAssignStmt:
-		w.exprs(s.Exprs)
-	case *ast.FuncCallStmt:
-		s.Expr = w.expr(s.Expr)
-	case *ast.DoBlockStmt:
-		w.stmts(s.Stmts)
-	case *ast.WhileStmt:
-		s.Condition = w.expr(s.Condition)
-		w.stmts(s.Stmts)
-	case *ast.RepeatStmt:
-		w.stmts(s.Stmts)
-		s.Condition = w.expr(s.Condition)
-	case *ast.IfStmt:
-		s.Condition = w.expr(s.Condition)
-		w.stmts(s.Then)
-		w.stmts(s.Else)
-	case *ast.NumberForStmt:
-		s.Init, s.Limit = w.expr(s.Init), w.expr(s.Limit)
-		if s.Step != nil {
-			s.Step = w.expr(s.Step)
+	walkAST(chunk, astVisitor{expr: func(e ast.Expr) (ast.Expr, bool) {
+		switch e.(type) {
+		case *ast.NumberExpr, *ast.ArithmeticOpExpr, *ast.UnaryMinusOpExpr:
+		default:
+			return e, true
 		}
-		w.stmts(s.Stmts)
-	case *ast.GenericForStmt:
-		w.exprs(s.Exprs)
-		w.stmts(s.Stmts)
-	case *ast.FuncDefStmt:
-		w.stmts(s.Func.Stmts)
-	case *ast.ReturnStmt:
-		w.exprs(s.Exprs)
-	}
-}
-
-func (w zeroWalker) exprs(list []ast.Expr) {
-	for i, e := range list {
-		list[i] = w.expr(e)
-	}
-}
-
-// expr is e with its sub-expressions rewritten, or -"0" when e folds to -0.
-func (w zeroWalker) expr(e ast.Expr) ast.Expr {
-	switch x := e.(type) {
-	case *ast.NumberExpr, *ast.ArithmeticOpExpr, *ast.UnaryMinusOpExpr:
-		if v, isInt, ok := foldedValue(e); ok {
-			if v == 0 && math.Signbit(v) {
-				var n ast.Expr = &ast.NumberExpr{Value: "0"}
-				if !isInt {
-					str := &ast.StringExpr{Value: "0"}
-					str.SetLine(e.Line())
-					str.SetLastLine(e.LastLine())
-					n = &ast.UnaryMinusOpExpr{Expr: str}
-				}
-				n.SetLine(e.Line())
-				n.SetLastLine(e.LastLine())
-				return n
-			}
-			return e // folds to another constant: nothing inside can be -0 on its own
+		v, isInt, ok := foldedValue(e)
+		if !ok {
+			return e, true // not constant: its parts may be
 		}
-		switch o := x.(type) {
-		case *ast.ArithmeticOpExpr:
-			o.Lhs, o.Rhs = w.expr(o.Lhs), w.expr(o.Rhs)
-		case *ast.UnaryMinusOpExpr:
-			o.Expr = w.expr(o.Expr)
+		if v != 0 || !math.Signbit(v) {
+			return e, false // folds to another constant: nothing inside can be -0 on its own
 		}
-	case *ast.AttrGetExpr:
-		x.Object, x.Key = w.expr(x.Object), w.expr(x.Key)
-	case *ast.TableExpr:
-		for _, f := range x.Fields {
-			if f.Key != nil {
-				f.Key = w.expr(f.Key)
-			}
-			f.Value = w.expr(f.Value)
+		var n ast.Expr = &ast.NumberExpr{Value: "0"}
+		if !isInt {
+			str := &ast.StringExpr{Value: "0"}
+			str.SetLine(e.Line())
+			str.SetLastLine(e.LastLine())
+			n = &ast.UnaryMinusOpExpr{Expr: str}
 		}
-	case *ast.FuncCallExpr:
-		if x.Func != nil {
-			x.Func = w.expr(x.Func)
-		}
-		if x.Receiver != nil {
-			x.Receiver = w.expr(x.Receiver)
-		}
-		w.exprs(x.Args)
-	case *ast.LogicalOpExpr:
-		x.Lhs, x.Rhs = w.expr(x.Lhs), w.expr(x.Rhs)
-	case *ast.RelationalOpExpr:
-		x.Lhs, x.Rhs = w.expr(x.Lhs), w.expr(x.Rhs)
-	case *ast.StringConcatOpExpr:
-		x.Lhs, x.Rhs = w.expr(x.Lhs), w.expr(x.Rhs)
-	case *ast.UnaryNotOpExpr:
-		x.Expr = w.expr(x.Expr)
-	case *ast.UnaryLenOpExpr:
-		x.Expr = w.expr(x.Expr)
-	case *ast.FunctionExpr:
-		w.stmts(x.Stmts)
-	}
-	return e
+		n.SetLine(e.Line())
+		n.SetLastLine(e.LastLine())
+		return n, false
+	}})
 }
 
 // foldedValue is the constant gopher-lua's compiler folds e to (its constFold: numerals, unary minus and

@@ -59,26 +59,21 @@ func osDate53(L *lua.LState) int {
 			// 5.3 quotes the format from the bad conversion to its end
 			L.ArgError(1, "invalid conversion specifier '"+format[i:]+"'")
 		}
-		if conv == "Ec" {
-			// musl answers %Ec with its era format, which in the C locale is the text "%c" itself
-			b.WriteString("%c")
-			i += len(conv)
-			continue
-		}
-		if conv == "Z" && utc {
-			b.WriteString("GMT") // the C library's name of the zone gmtime gives; localtime's is UTC
-			i++
-			continue
-		}
-		b.WriteString(strftime(tm, conv[len(conv)-1]))
+		b.WriteString(strftime(tm, conv, utc))
 		i += len(conv)
 	}
 	L.Push(lua.LString(b.String()))
 	return 1
 }
 
-// strftime is one conversion of C's strftime for a UTC time, in the C locale.
-func strftime(tm time.Time, c byte) string {
+// strftime is one conversion of C's strftime (musl's) for a UTC time, in the C locale: conv is the
+// conversion without its %, an E or O form answered as the plain one but for %Ec; utc: gmtime's time
+// ("!"), whose zone is named GMT.
+func strftime(tm time.Time, conv string, utc bool) string {
+	if conv == "Ec" {
+		return "%c" // musl's era format for %Ec, which in the C locale is this text itself
+	}
+	c := conv[len(conv)-1]
 	isoYear, isoWeek := tm.ISOWeek()
 	switch c {
 	case 'a':
@@ -146,6 +141,9 @@ func strftime(tm time.Time, c byte) string {
 	case 'z':
 		return "+0000"
 	case 'Z':
+		if utc {
+			return "GMT"
+		}
 		return "UTC"
 	case '%':
 		return "%"

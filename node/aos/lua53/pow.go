@@ -8,9 +8,9 @@ import (
 )
 
 // Pow is x^y as the wasm's C library (musl) computes it: correctly rounded (a fractional exponent as
-// e^(y ln x) in crmath.go). Go's math.Pow is up to a few
-// units in the last place off for integral exponents (10^33 is 1.0000000000000001e+33 there, so 10^33 ~=
-// 1e33), which a process sees in comparisons, %.17g and json.encode. An integral exponent is computed by
+// e^(y ln x) in crmath.go). Go's math.Pow is up to a few units in the last place off for integral
+// exponents (10^33 is 1.0000000000000001e+33 there, so 10^33 ~= 1e33), which a process sees in
+// comparisons, %.17g and json.encode. An integral exponent is computed by
 // squaring in 128-bit floats and rounded once, which gives the correctly rounded result except when it
 // lies within about 2^-95 of a rounding boundary (errors grow as the squarings go); another exponent, and
 // the special values (zeros, infinities, NaN, results far out of range), are math.Pow's, which follows
