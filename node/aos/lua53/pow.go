@@ -63,10 +63,5 @@ func opPow(L *lua.LState) int {
 		L.Push(lua.LNumber(Pow(x, y)))
 		return 1
 	}
-	if r, ok := callMeta(L, "__pow", a, b); ok {
-		L.Push(r)
-		return 1
-	}
-	L.RaiseError("attempt to perform arithmetic on a %s value", blame(a, b).Type().String())
-	return 0
+	return arithMeta(L, "__pow", a, b)
 }

@@ -184,7 +184,13 @@ func opIdiv(L *lua.LState) int {
 		L.Push(lua.LNumber(math.Floor(x / y)))
 		return 1
 	}
-	if r, ok := callMeta(L, "__idiv", a, b); ok {
+	return arithMeta(L, "__idiv", a, b)
+}
+
+// arithMeta is an arithmetic operator on operands that are not numbers: the operands' metamethod for
+// event, or Lua's error naming the operand that is not a number.
+func arithMeta(L *lua.LState, event string, a, b lua.LValue) int {
+	if r, ok := callMeta(L, event, a, b); ok {
 		L.Push(r)
 		return 1
 	}
