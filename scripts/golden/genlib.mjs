@@ -53,6 +53,18 @@ export function luaStr (s) {
   return o + '"'
 }
 
+// recordR is the Lua function R(f) that writes what pcall(f) returns: strings with %q, other values with
+// tostring, separated by spaces (the Evals of patgen and jsongen call it).
+export const recordR = `function R(f)
+  local r = table.pack(pcall(f))
+  local out = {}
+  for i = 1, r.n do
+    local v = r[i]
+    if type(v) == "string" then out[i] = string.format("%q", v) else out[i] = tostring(v) end
+  end
+  return table.concat(out, " ")
+end`
+
 // writeEvals writes the scenario `name`: a first Eval of helper (Lua that the others call), then
 // g.count distinct Evals that next() makes, after a header naming the generator, its seed and count (of
 // `unit`) and what each message does (about).

@@ -10,7 +10,7 @@
 // The output depends only on the seed and the count. Objects have at most one key, so no output depends on
 // the order pairs() gives.
 
-import { setup, luaStr, writeEvals } from './genlib.mjs'
+import { setup, luaStr, writeEvals, recordR } from './genlib.mjs'
 
 const g = setup('jsongen.mjs', 'generated-json.yaml', 400)
 const { rand, int, pick, chance } = g
@@ -77,16 +77,7 @@ const families = [
   () => `(function () local v = json.decode(${luaStr(jvalue(0))}) return type(v) .. " " .. (type(v) == "table" and #v or json.encode(v)) end)()`
 ]
 
-const helper = `json = require("json")
-function R(f)
-  local r = table.pack(pcall(f))
-  local out = {}
-  for i = 1, r.n do
-    local v = r[i]
-    if type(v) == "string" then out[i] = string.format("%q", v) else out[i] = tostring(v) end
-  end
-  return table.concat(out, " ")
-end`
+const helper = 'json = require("json")\n' + recordR
 
 writeEvals(g, {
   script: 'jsongen.mjs',

@@ -11,7 +11,7 @@
 // scenario's first message), which writes what pcall returns (strings with %q), so an error's text is
 // compared too.
 
-import { setup, luaStr, writeEvals } from './genlib.mjs'
+import { setup, luaStr, writeEvals, recordR } from './genlib.mjs'
 
 const g = setup('patgen.mjs', 'generated-patterns.yaml', 500)
 const { rand, int, pick, chance } = g
@@ -105,15 +105,7 @@ const families = [
   () => `string.gsub(${luaStr(subject())}, ${luaStr(pattern())}, ${pick(repls)}, ${pick(['0', '1', '2', '-1'])})`
 ]
 
-const helper = `function R(f)
-  local r = table.pack(pcall(f))
-  local out = {}
-  for i = 1, r.n do
-    local v = r[i]
-    if type(v) == "string" then out[i] = string.format("%q", v) else out[i] = tostring(v) end
-  end
-  return table.concat(out, " ")
-end`
+const helper = recordR
 
 writeEvals(g, {
   script: 'patgen.mjs',
