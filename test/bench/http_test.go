@@ -223,9 +223,14 @@ func (r *httpRun) cranked(n int64) {
 	}
 }
 
+// spawns numbers the spawns' anchors: aoconnect gives every spawn a fresh anchor, and without one the spawns of
+// an ed25519 client would all be the same item (its signatures are deterministic), one process, not many.
+var spawns atomic.Int64
+
 // spawn creates a process running the kv store and waits for the Eval's result.
 func (r *httpRun) spawn() string {
-	spawn, _ := r.user.Sign(nil, "", "", append(slices.Clone(base), bundler.Tag{Name: "Type", Value: "Process"},
+	anchor := fmt.Sprintf("%032d", spawns.Add(1))
+	spawn, _ := r.user.Sign(nil, "", anchor, append(slices.Clone(base), bundler.Tag{Name: "Type", Value: "Process"},
 		bundler.Tag{Name: "Module", Value: r.info.Module}, bundler.Tag{Name: "Scheduler", Value: r.info.Scheduler}))
 	eval, _ := r.user.Sign([]byte(kv), spawn.ID, "", append(slices.Clone(base), bundler.Tag{Name: "Type", Value: "Message"}, bundler.Tag{Name: "Action", Value: "Eval"}))
 	for _, it := range []*bundler.Item{spawn, eval} {
