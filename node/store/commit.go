@@ -29,8 +29,12 @@ type committer struct {
 }
 
 type write struct {
-	fn  func(*bolt.Tx) error
-	err chan error
+	fn func(*bolt.Tx) error
+	// prep, when set, makes fn late: the committer calls prep just before the transaction that will carry the
+	// write, so what a writer gathers while the previous commit runs still joins the next one. A nil fn from
+	// prep means there is nothing to write.
+	prep func() func(*bolt.Tx) error
+	err  chan error
 }
 
 // errAlone tells a writer its function failed inside a group: the others were committed without it, and it is
@@ -47,8 +51,17 @@ func newCommitter(db *bolt.DB) *committer {
 // do runs fn in a durable write transaction, shared with whatever other writes are queued, and returns once
 // that transaction is committed (fsynced) or has failed. fn may run more than once, each time on a fresh
 // transaction, so it must not keep state across calls, as with bbolt's Batch.
-func (c *committer) do(fn func(*bolt.Tx) error) error {
-	w := &write{fn: fn, err: make(chan error, 1)}
+func (c *committer) do(fn func(*bolt.Tx) error) error { return c.submit(&write{fn: fn}) }
+
+// doLate is do for a write made up at the last moment: prep runs once, on the committer's goroutine right
+// before the transaction that carries the write begins (never if the store is closed), and returns the write's
+// fn, or nil for none. The writer's queue can then keep filling while the commit before runs.
+func (c *committer) doLate(prep func() func(*bolt.Tx) error) error {
+	return c.submit(&write{prep: prep})
+}
+
+func (c *committer) submit(w *write) error {
+	w.err = make(chan error, 1)
 	c.mu.Lock()
 	if c.shut {
 		c.mu.Unlock()
@@ -62,7 +75,7 @@ func (c *committer) do(fn func(*bolt.Tx) error) error {
 	}
 	err := <-w.err
 	if err == errAlone {
-		return c.db.Update(func(tx *bolt.Tx) error { return call(fn, tx) })
+		return c.db.Update(func(tx *bolt.Tx) error { return call(w.fn, tx) })
 	}
 	return err
 }
@@ -94,7 +107,9 @@ func (c *committer) drain() {
 		if len(group) == 0 {
 			return
 		}
-		c.commit(group)
+		if group = prepare(group); len(group) > 0 {
+			c.commit(group)
+		}
 	}
 }
 
@@ -136,6 +151,33 @@ func (c *committer) close() {
 	c.mu.Unlock()
 	close(c.quit)
 	<-c.done
+}
+
+// prepare makes up the late writes of a group; those with nothing to write (or whose prep failed) are answered
+// at once and left out.
+func prepare(group []*write) []*write {
+	kept := group[:0]
+	for _, w := range group {
+		if w.prep != nil {
+			fn, err := prepCall(w.prep)
+			w.fn, w.prep = fn, nil
+			if err != nil || fn == nil {
+				w.err <- err
+				continue
+			}
+		}
+		kept = append(kept, w)
+	}
+	return kept
+}
+
+func prepCall(prep func() func(*bolt.Tx) error) (fn func(*bolt.Tx) error, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			fn, err = nil, fmt.Errorf("store write panicked: %v", p)
+		}
+	}()
+	return prep(), nil
 }
 
 // call runs fn, turning a panic into an error so one bad write cannot take the committer (and every writer

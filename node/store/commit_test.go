@@ -151,3 +151,88 @@ func TestCommitterClose(t *testing.T) {
 		t.Fatalf("write after Close: %v, want ErrDatabaseNotOpen", err)
 	}
 }
+
+// A late write is made up when the transaction that carries it begins: what its writer gathered while the
+// commit before ran joins it, a take with nothing to write costs no transaction, and a closed store never
+// calls take.
+func TestCommitterLateWrites(t *testing.T) {
+	ctx := context.Background()
+	entry := func(nonce int64) NewEntry {
+		id := fmt.Sprintf("m%d", nonce)
+		return NewEntry{Entry: Entry{Process: "p", Nonce: nonce, AssignmentID: "a" + id, MessageID: id}, AssignmentRaw: []byte("raw")}
+	}
+	t.Run("gathers what came while the commit before ran", func(t *testing.T) {
+		d, _ := openTemp(t)
+		release, held := hold(t, d)
+		var mu sync.Mutex
+		var pending []NewEntry
+		add := func(ne NewEntry) { mu.Lock(); pending = append(pending, ne); mu.Unlock() }
+		add(entry(0))
+		takes := 0
+		errc := make(chan error, 1)
+		go func() {
+			errc <- d.AppendTaken(ctx, func() []NewEntry {
+				mu.Lock()
+				defer mu.Unlock()
+				takes++
+				nes := pending
+				pending = nil
+				return nes
+			})
+		}()
+		eventually(t, func() bool {
+			d.commits.mu.Lock()
+			defer d.commits.mu.Unlock()
+			return len(d.commits.queue) == 1
+		})
+		add(entry(1)) // after AppendTaken was called, before its transaction began
+		add(entry(2))
+		release()
+		if err := <-held; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		es, err := d.Entries(ctx, "p", 0, -1, 0)
+		if err != nil || len(es) != 3 || takes != 1 {
+			t.Fatalf("%d entries after %d takes (%v), want 3 after 1", len(es), takes, err)
+		}
+	})
+	t.Run("nothing to take, no transaction", func(t *testing.T) {
+		d, _ := openTemp(t)
+		txs := func() int {
+			var n int
+			_ = d.db.View(func(tx *bolt.Tx) error { n = tx.ID(); return nil })
+			return n
+		}
+		t0 := txs()
+		if err := d.AppendTaken(ctx, func() []NewEntry { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if txs() != t0 {
+			t.Fatalf("an empty take committed a transaction")
+		}
+	})
+	t.Run("a refused entry fails the write, all or none", func(t *testing.T) {
+		d, _ := openTemp(t)
+		err := d.AppendTaken(ctx, func() []NewEntry { return []NewEntry{entry(0), entry(2)} })
+		if err == nil {
+			t.Fatal("nonce 2 after 0 was taken")
+		}
+		if es, _ := d.Entries(ctx, "p", 0, -1, 0); len(es) != 0 {
+			t.Fatalf("%d entries of a failed write were kept", len(es))
+		}
+	})
+	t.Run("a closed store does not take", func(t *testing.T) {
+		d, _ := openTemp(t)
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		took := false
+		err := d.AppendTaken(ctx, func() []NewEntry { took = true; return []NewEntry{entry(0)} })
+		if !errors.Is(err, bolterrors.ErrDatabaseNotOpen) || took {
+			t.Fatalf("closed store: %v, took %v", err, took)
+		}
+	})
+}

@@ -123,21 +123,27 @@ func (d *DB) Append(ctx context.Context, ne NewEntry) error {
 	return nil
 }
 
-// AppendGroups writes groups of consecutive entries (each group one process's) in one transaction, all or
-// none: the SU gathers what it signed while its previous write was on its way.
-func (d *DB) AppendGroups(ctx context.Context, groups [][]NewEntry) error {
+// AppendTaken writes, in one transaction, the consecutive entries of one process that take returns. take is
+// called once, just before the transaction that carries them begins (never if the store is closed), so an SU
+// can keep signing while the previous transaction commits and have all of that join this one; nil or empty
+// writes nothing. The entries are written all or none.
+func (d *DB) AppendTaken(ctx context.Context, take func() []NewEntry) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := d.update(func(tx *bolt.Tx) error {
-		for _, nes := range groups {
+	err := d.commits.doLate(func() func(*bolt.Tx) error {
+		nes := take()
+		if len(nes) == 0 {
+			return nil
+		}
+		return func(tx *bolt.Tx) error {
 			for _, ne := range nes {
 				if err := appendEntry(tx, ne); err != nil {
 					return fmt.Errorf("append schedule entry %s/%d: %w", ne.Entry.Process, ne.Entry.Nonce, err)
 				}
 			}
+			return nil
 		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("append schedule entries: %w", err)

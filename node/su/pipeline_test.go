@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/internal/fixture"
@@ -171,12 +172,72 @@ func TestConcurrentGroupsIsolateAFailedOne(t *testing.T) {
 		if i%2 == 1 {
 			e = entry(pid, 5) // out of order: the store refuses it
 		}
-		wg.Go(func() { errs[i] = db.AppendGroups(ctx, [][]store.NewEntry{{e}}) })
+		wg.Go(func() { errs[i] = db.AppendTaken(ctx, func() []store.NewEntry { return []store.NewEntry{e} }) })
 	}
 	wg.Wait()
 	for i, err := range errs {
 		if (err == nil) != (i%2 == 0) {
 			t.Fatalf("group %d: %v", i, err)
 		}
+	}
+}
+
+// storeHeights is the node's height source as the SU meets it: every read also writes the height through the
+// store's committer (the node keeps the last one for when the gateway is down), while the SU holds the
+// process's lock to sign.
+type storeHeights struct{ db *store.DB }
+
+func (h storeHeights) Height(ctx context.Context) (int64, error) {
+	return 7, h.db.SetMeta(ctx, store.GatewayHeight(), "7")
+}
+
+// The committer takes a process's queue while a signer of that process may hold its lock and wait on the
+// committer for another write: taking the queue must not need that lock (it did once: every client hung).
+func TestSignerWritingThroughTheCommitterDoesNotStall(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "su.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck := false
+	t.Cleanup(func() {
+		if !stuck { // a stuck committer would hold Close too
+			db.Close()
+		}
+	})
+	s := New(Config{Signer: edSigner(t), Store: db, Heights: storeHeights{db}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	user := edSigner(t)
+	p := aoItem(t, user, "", bundler.Tag{Name: "Type", Value: "Process"}, bundler.Tag{Name: "Module", Value: "m"}, bundler.Tag{Name: "Scheduler", Value: s.Address()})
+	if _, err := s.Write(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	const clients, each = 16, 25
+	done := make(chan error, clients)
+	for c := range clients {
+		go func() {
+			for i := range each {
+				m := aoItem(t, user, p.ID, bundler.Tag{Name: "Type", Value: "Message"}, bundler.Tag{Name: "N", Value: fmt.Sprintf("%d-%d", c, i)})
+				if _, err := s.Write(ctx, m); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range clients {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(20 * time.Second):
+			stuck = true
+			t.Fatal("the clients are stuck: the SU and the store's committer wait on each other")
+		}
+	}
+	if es, err := db.Entries(ctx, p.ID, 0, -1, 0); err != nil || len(es) != clients*each+1 {
+		t.Fatalf("%d entries: %v", len(es), err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 // watermarks and the upload queue it reports. *store.DB is one; a test can give the SU a store that fails.
 type Store interface {
 	Append(ctx context.Context, ne store.NewEntry) error
-	AppendGroups(ctx context.Context, groups [][]store.NewEntry) error
+	AppendTaken(ctx context.Context, take func() []store.NewEntry) error
 	Head(ctx context.Context, pid string) (*store.Head, error)
 	GetProcess(ctx context.Context, pid string) (*store.Process, error)
 	Entries(ctx context.Context, pid string, fromNonce, toNonce int64, limit int) ([]store.Entry, error)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -23,21 +24,32 @@ import (
 // which a real bbolt file cannot be made to do on demand.
 type diskFull struct {
 	Store
-	full bool
+	full atomic.Bool
 }
 
 func (d *diskFull) Append(ctx context.Context, ne store.NewEntry) error {
-	if d.full {
+	if d.full.Load() {
 		return errors.New("write /var/lib/aonode/store.db: no space left on device")
 	}
 	return d.Store.Append(ctx, ne)
 }
 
-func (d *diskFull) AppendGroups(ctx context.Context, groups [][]store.NewEntry) error {
-	if d.full {
+// AppendTaken fails when the disk is full as the transaction begins, as a real one would: a write the SU queued
+// before the disk filled up still meets the full disk.
+func (d *diskFull) AppendTaken(ctx context.Context, take func() []store.NewEntry) error {
+	refused := false
+	err := d.Store.AppendTaken(ctx, func() []store.NewEntry {
+		nes := take()
+		if d.full.Load() && len(nes) > 0 {
+			refused = true
+			return nil
+		}
+		return nes
+	})
+	if refused {
 		return errors.New("write /var/lib/aonode/store.db: no space left on device")
 	}
-	return d.Store.AppendGroups(ctx, groups)
+	return err
 }
 
 // A message the store cannot take is answered 500 without the store's error (it names the node's files),
@@ -64,7 +76,7 @@ func TestStoreFailureIsAnInternalError(t *testing.T) {
 		return w
 	}
 
-	fs.full = true
+	fs.full.Store(true)
 	w := post()
 	id := w.Header().Get("X-Request-Id")
 	var body map[string]string
@@ -80,7 +92,7 @@ func TestStoreFailureIsAnInternalError(t *testing.T) {
 		t.Fatalf("head after the failed write: %+v %v", h, err)
 	}
 
-	fs.full = false
+	fs.full.Store(false)
 	if w := post(); w.Code != 200 || !strings.Contains(w.Body.String(), m.ID) {
 		t.Fatalf("after the disk is freed: %d %s", w.Code, w.Body)
 	}

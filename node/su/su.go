@@ -65,11 +65,16 @@ type Service struct {
 // fsync'd transaction (and bbolt's batch delay) per message. A client's acknowledgement still waits until
 // its entry is on disk.
 type pipe struct {
-	head       *store.Head        // the newest signed entry, written or not; nil: read the store's
-	queue      []*queued          // signed, waiting for the committer, in nonce order
-	pending    map[string]*queued // message id -> its signed, unwritten entry (a retry waits for it)
-	committing bool               // a committer goroutine is writing this process's queue
-	idle       chan struct{}      // closed when the committer stops
+	head    *store.Head        // the newest signed entry, written or not; nil: read the store's
+	pending map[string]*queued // message id -> its signed, unwritten entry (a retry waits for it)
+
+	// qmu guards the rest. It is taken alone or inside the process lock, never the other way round: the store's
+	// committer takes the queue under it, and a signer holding the process lock may be waiting on that
+	// committer (the block height it reads is written through it).
+	qmu        sync.Mutex
+	queue      []*queued     // signed, waiting for the committer, in nonce order
+	committing bool          // a committer goroutine is writing this process's queue
+	idle       chan struct{} // closed when the committer stops
 }
 
 type queued struct {
@@ -328,12 +333,14 @@ func (s *Service) append(ctx context.Context, pid, msgID string, msgRaw []byte, 
 		}
 		return q.wait()
 	}
-	p.queue = append(p.queue, q)
 	p.pending[msgID] = q
+	p.qmu.Lock()
+	p.queue = append(p.queue, q)
 	if !p.committing {
 		p.committing, p.idle = true, make(chan struct{})
 		go s.commit(pid, p)
 	}
+	p.qmu.Unlock()
 	unlock()
 	e, err := q.wait()
 	if err == nil {
@@ -342,46 +349,97 @@ func (s *Service) append(ctx context.Context, pid, msgID string, msgRaw []byte, 
 	return e, err
 }
 
-// commit writes pid's queue in groups until it is empty. An entry that cannot be written fails with every
-// entry signed after it (their hash chains name it), and the next one is signed on the store's head again.
+// commit writes pid's queue until it is empty. Each write takes the queue only as the store's transaction
+// that carries it begins, and the next write is queued as soon as one has taken its group: whatever is signed
+// while a transaction commits joins the very next one, even when other writes (the CU's, the crank's) were
+// queued before it. An entry that cannot be written fails with every entry signed after it (their hash chains
+// name it), and the next one is signed on the store's head again.
 func (s *Service) commit(pid string, p *pipe) {
 	ctx := context.Background() // the entries belong to several clients: none of them may cancel the write
 	for {
-		unlock := s.lock(pid)
-		group := p.queue
-		p.queue = nil
-		if len(group) == 0 {
+		taken := make(chan []*queued, 1)
+		refused := make(chan error, 1)
+		go func() {
+			var group []*queued
+			took := false
+			err := s.db.AppendTaken(ctx, func() []store.NewEntry {
+				p.qmu.Lock()
+				group, p.queue = p.queue, nil
+				p.qmu.Unlock()
+				took = true
+				taken <- group
+				nes := make([]store.NewEntry, len(group))
+				for i, q := range group {
+					nes[i] = q.ne
+				}
+				return nes
+			})
+			if !took { // the store took no write at all (it is closing)
+				refused <- err
+				return
+			}
+			s.settle(pid, p, group, err)
+		}()
+		select {
+		case group := <-taken:
+			if len(group) > 0 {
+				continue
+			}
+			p.qmu.Lock()
+			if len(p.queue) > 0 { // signed after the empty take: write it too
+				p.qmu.Unlock()
+				continue
+			}
 			p.committing = false
 			close(p.idle)
+			p.qmu.Unlock()
+			return
+		case err := <-refused:
+			unlock := s.lock(pid)
+			s.failQueued(p, nil, err)
+			p.qmu.Lock()
+			p.committing = false
+			close(p.idle)
+			p.qmu.Unlock()
 			unlock()
 			return
 		}
+	}
+}
+
+// settle answers the clients of a written (err nil) or failed group.
+func (s *Service) settle(pid string, p *pipe, group []*queued, err error) {
+	if errors.Is(err, store.ErrDuplicate) {
+		err = clientErr("Message already exists: %v", err)
+	}
+	unlock := s.lock(pid)
+	if err != nil {
+		s.failQueued(p, group, err)
 		unlock()
-		nes := make([]store.NewEntry, len(group))
-		for i, q := range group {
-			nes[i] = q.ne
-		}
-		// The store's group commit puts this in one transaction with whatever else is being written, the other
-		// processes' groups among it.
-		err := s.db.AppendGroups(ctx, [][]store.NewEntry{nes})
-		if errors.Is(err, store.ErrDuplicate) {
-			err = clientErr("Message already exists: %v", err)
-		}
-		unlock = s.lock(pid)
-		if err != nil {
-			p.head = nil
-			group = append(group, p.queue...)
-			p.queue = nil
-		}
-		for _, q := range group {
-			q.err = err
-			delete(p.pending, q.ne.Entry.MessageID)
-			close(q.done)
-		}
-		unlock()
-		if err == nil && s.scheduled != nil {
-			s.scheduled()
-		}
+		return
+	}
+	for _, q := range group {
+		delete(p.pending, q.ne.Entry.MessageID)
+		close(q.done)
+	}
+	unlock()
+	if len(group) > 0 && s.scheduled != nil {
+		s.scheduled()
+	}
+}
+
+// failQueued fails group and everything queued after it, and forgets the head they were signed on; called with the
+// process lock held.
+func (s *Service) failQueued(p *pipe, group []*queued, err error) {
+	p.head = nil
+	p.qmu.Lock()
+	group = append(group, p.queue...)
+	p.queue = nil
+	p.qmu.Unlock()
+	for _, q := range group {
+		q.err = err
+		delete(p.pending, q.ne.Entry.MessageID)
+		close(q.done)
 	}
 }
 
@@ -558,8 +616,13 @@ func (s *Service) Process(ctx context.Context, pid string) (*store.Process, *bun
 func (s *Service) Watermark(ctx context.Context, pid string) (int64, error) {
 	unlock := s.lock(pid)
 	// Entries signed but not yet written carry timestamps the CU has not seen: they must land first.
-	for p := s.pipeOf(pid); p.committing; {
-		idle := p.idle
+	for p := s.pipeOf(pid); ; {
+		p.qmu.Lock()
+		committing, idle := p.committing, p.idle
+		p.qmu.Unlock()
+		if !committing {
+			break
+		}
 		unlock()
 		<-idle
 		unlock = s.lock(pid)
