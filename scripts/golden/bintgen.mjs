@@ -11,7 +11,7 @@
 // Every expression goes through R (defined by the first message): bints are written in decimal and as
 // their 64 hexadecimal digits, numbers with %.17g (integral ones as integers), errors as pcall gives them.
 
-import { setup, writeEvals } from './genlib.mjs'
+import { setup, writeEvals, showR } from './genlib.mjs'
 
 const g = setup('bintgen.mjs', 'generated-bint.yaml', 500)
 const { pick } = g
@@ -82,12 +82,7 @@ local function show(v)
   elseif type(v) == "table" then return "table" end
   return tostring(v)
 end
-function R(f)
-  local r = table.pack(pcall(f))
-  local out = {}
-  for i = 1, r.n do out[i] = show(r[i]) end
-  return table.concat(out, " ")
-end`
+` + showR
 
 writeEvals(g, {
   script: 'bintgen.mjs',

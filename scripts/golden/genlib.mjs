@@ -65,6 +65,15 @@ export const recordR = `function R(f)
   return table.concat(out, " ")
 end`
 
+// showR is the Lua function R(f) that writes what pcall(f) returns, each value through the helper's own show
+// (the Evals of bintgen and libgen call it, after their show).
+export const showR = `function R(f)
+  local r = table.pack(pcall(f))
+  local out = {}
+  for i = 1, r.n do out[i] = show(r[i]) end
+  return table.concat(out, " ")
+end`
+
 // writeEvals writes the scenario `name`: a first Eval of helper (Lua that the others call), then
 // g.count distinct Evals that next() makes, after a header naming the generator, its seed and count (of
 // `unit`) and what each message does (about).

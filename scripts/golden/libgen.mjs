@@ -10,7 +10,7 @@
 // Every expression goes through R (defined by the first message), which writes what pcall returns:
 // numbers with %.17g (integral ones as integers), strings with %q, tables as their sorted key=value pairs.
 
-import { setup, writeEvals } from './genlib.mjs'
+import { setup, writeEvals, showR } from './genlib.mjs'
 
 const g = setup('libgen.mjs', 'generated-lib.yaml', 500)
 const { rand, int, pick, chance } = g
@@ -106,12 +106,7 @@ const helper = `local function show(v)
   end
   return tostring(v)
 end
-function R(f)
-  local r = table.pack(pcall(f))
-  local out = {}
-  for i = 1, r.n do out[i] = show(r[i]) end
-  return table.concat(out, " ")
-end`
+` + showR
 
 writeEvals(g, {
   script: 'libgen.mjs',
