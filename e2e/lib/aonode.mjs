@@ -34,7 +34,8 @@ export async function freePort () {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export class AONode {
-  constructor ({ dataDir, ports, extraArgs = [] } = {}) {
+  constructor ({ dataDir, ports, extraArgs = [], bin } = {}) {
+    this.bin = bin // the aonode binary to run (default: this checkout's, built once)
     this.dataDir = dataDir ?? mkdtempSync(join(tmpdir(), 'aonode-e2e-'))
     this.ports = ports
     this.extraArgs = extraArgs
@@ -66,7 +67,7 @@ export class AONode {
       '-mu', `127.0.0.1:${p.mu}`, '-su', `127.0.0.1:${p.su}`, '-cu', `127.0.0.1:${p.cu}`,
       '-su-url', `http://127.0.0.1:${p.su}`, '-admin', p.admin ? `127.0.0.1:${p.admin}` : 'off',
       '-explorer', p.explorer ? `127.0.0.1:${p.explorer}` : 'off', ...this.extraArgs]
-    this.proc = spawnProc(binary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    this.proc = spawnProc(this.bin ?? binary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
     this.proc.stdout.on('data', (d) => { this.logs += d })
     this.proc.stderr.on('data', (d) => { this.logs += d })
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })))

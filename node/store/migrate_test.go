@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +60,33 @@ func version1(tx *bolt.Tx) error {
 		if err := putJSON(tx.Bucket(bUploads), be64(uint64(i+1)), Upload{Seq: uint64(i + 1), ItemID: id, Status: st}); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bItems).Put([]byte(id), []byte("raw "+st)); err != nil {
+		if err := tx.Bucket(oldItems).Put([]byte(id), []byte("raw "+st)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(oldUploadIdx).Put([]byte(id), be64(uint64(i+1))); err != nil {
+			return err
+		}
+	}
+	// P1's schedule: its spawn, then message M1 (also scheduled by P2, at nonce 4) in assignment A1.
+	logs, err := tx.Bucket(bLogs).CreateBucket([]byte("P1"))
+	if err != nil {
+		return err
+	}
+	for _, e := range []Entry{{Process: "P1", Nonce: 0, AssignmentID: "A0", MessageID: "P1"}, {Process: "P1", Nonce: 1, AssignmentID: "A1", MessageID: "M1", Local: true}} {
+		if err := putJSON(logs, be64(uint64(e.Nonce)), e); err != nil {
+			return err
+		}
+	}
+	for k, v := range map[string][]byte{
+		"P1|P1": be64(0), "a:A0": append([]byte("P1|"), be64(0)...),
+		"P1|M1": be64(1), "a:A1": append([]byte("P1|"), be64(1)...), "P2|M1": be64(4),
+	} {
+		if err := tx.Bucket(oldMsgIndex).Put([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	for k, v := range map[string]string{"M1": "raw M1", "A1": "raw A1", "A0": "raw A0"} {
+		if err := tx.Bucket(oldItems).Put([]byte(k), []byte(v)); err != nil {
 			return err
 		}
 	}
@@ -112,8 +139,22 @@ func TestOpenMigratesVersion1(t *testing.T) {
 	if v, err := d.Meta(ctx, SUWatermark("P1")); err != nil || v != "7" {
 		t.Fatalf("watermark: %q %v", v, err)
 	}
+	for _, id := range []string{"M1", "A1"} {
+		if e, err := d.EntryByID(ctx, "P1", id); err != nil || e.Nonce != 1 || e.MessageID != "M1" {
+			t.Fatalf("entry of %s after migration: %+v %v", id, e, err)
+		}
+	}
+	if _, err := d.EntryByID(ctx, "P1", "nobody"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown id: %v", err)
+	}
+	if raw, err := d.Item(ctx, "M1"); err != nil || string(raw) != "raw M1" {
+		t.Fatalf("item after migration: %q %v", raw, err)
+	}
+	if u, err := d.UploadStatus(ctx, "item-posted"); err != nil || u.Status != UploadPosted || u.Seq != 2 {
+		t.Fatalf("upload status after migration: %+v %v", u, err)
+	}
 	d.Close()
-	if v := rawVersion(t, path); v != "3" {
+	if v := rawVersion(t, path); v != "4" {
 		t.Fatalf("version after migration: %q", v)
 	}
 	db, _ := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
@@ -148,6 +189,29 @@ func TestMigrationSteps(t *testing.T) {
 			}
 			if n := tx.Bucket(bProcIndex).Sequence(); n != 2 {
 				t.Errorf("process index counts %d", n)
+			}
+		},
+		4: func(t *testing.T, tx *bolt.Tx) {
+			for _, old := range [][]byte{oldItems, oldMsgIndex, oldUploadIdx} {
+				if tx.Bucket(old) != nil {
+					t.Errorf("bucket %s left", old)
+				}
+			}
+			want := map[string]record{
+				"M1":           {held: true, raw: []byte("raw M1"), slots: []slot{{"P1", 1}, {"P2", 4}}},
+				"A1":           {held: true, raw: []byte("raw A1"), slots: []slot{{"P1", 1}}},
+				"P1":           {slots: []slot{{"P1", 0}}},
+				"item-pending": {held: true, raw: []byte("raw pending"), upload: 1},
+			}
+			for id, w := range want {
+				r, found, err := getRecord(tx.Bucket(bRecords), id)
+				slices.SortFunc(r.slots, func(a, b slot) int { return strings.Compare(a.pid, b.pid) })
+				if err != nil || !found || r.held != w.held || string(r.raw) != string(w.raw) || r.upload != w.upload || !slices.Equal(r.slots, w.slots) {
+					t.Errorf("record %s: %+v %v %v, want %+v", id, r, found, err, w)
+				}
+			}
+			if n := tx.Bucket(bRecords).Stats().KeyN; n != 7 {
+				t.Errorf("%d records, want 7 (3 uploads, P1, A0, A1, M1)", n)
 			}
 		},
 		3: func(t *testing.T, tx *bolt.Tx) {
@@ -208,8 +272,9 @@ func TestOpenVersions(t *testing.T) {
 		want    string // error text; "" opens
 		tooNew  bool
 	}{
-		{"newer", "99", "version 99, this aonode reads up to 3", true},
-		{"current", "3", "", false},
+		{"newer", "99", "version 99, this aonode reads up to 4", true},
+		{"current", "4", "", false},
+		{"older", "3", "", false},
 		{"damaged", "three", `store version "three" is not a version`, false},
 		{"zero", "0", `store version "0" is not a version`, false},
 	} {
@@ -243,7 +308,7 @@ func TestOpenVersions(t *testing.T) {
 	}
 	d, path := openTemp(t)
 	d.Close()
-	if v := rawVersion(t, path); v != "3" {
+	if v := rawVersion(t, path); v != "4" {
 		t.Fatalf("new store version %q", v)
 	}
 }

@@ -59,8 +59,6 @@ type NewEntry struct {
 	Crank bool
 }
 
-func msgKey(pid, id string) []byte { return []byte(pid + "|" + id) }
-
 // GetProcess returns a process.
 func (d *DB) GetProcess(ctx context.Context, pid string) (*Process, error) {
 	if err := ctxErr(ctx); err != nil {
@@ -161,7 +159,7 @@ func (d *DB) Restore(ctx context.Context, entries []NewEntry) error {
 		return errors.New("restore schedule: the first entry must be the process spawn")
 	}
 	err := d.db.Update(func(tx *bolt.Tx) error {
-		later := &deferred{seen: map[string]bool{}}
+		later := &deferred{recs: newRecordSet(true)}
 		for _, ne := range entries {
 			if err := appendEntryTo(tx, ne, later); err != nil {
 				return fmt.Errorf("entry %d: %w", ne.Entry.Nonce, err)
@@ -200,38 +198,56 @@ func (d *DB) Extend(ctx context.Context, entries []NewEntry) error {
 
 func appendEntry(tx *bolt.Tx, ne NewEntry) error { return appendEntryTo(tx, ne, nil) }
 
-// deferred holds a long restore's index and item writes, to be made in key order at its end: bbolt splits
-// a transaction's nodes only when it commits, so keys put in random order (ids) into one large transaction
-// each cost a move of the whole node (100,000 entries took a minute); in key order they are appends.
-type deferred struct {
-	idx, items []kv
-	uploads    []string
-	seen       map[string]bool // message index keys and item ids written so far
+// deferred holds a long restore's record writes, to be made in key order at its end: bbolt splits a
+// transaction's nodes only when it commits, so keys put in random order (ids) into one large transaction each
+// cost a move of the whole node (100,000 entries took a minute); in key order they are appends.
+type deferred struct{ recs *recordSet }
+
+func (d *deferred) apply(tx *bolt.Tx) error { return d.recs.flush(tx, true) }
+
+// recordSet is the records a write changes, each read once and put once.
+type recordSet struct {
+	m    map[string]*record
+	keep bool // copy what is read: the set outlives other writes of the transaction
 }
 
-type kv struct{ k, v []byte }
+func newRecordSet(keep bool) *recordSet { return &recordSet{m: map[string]*record{}, keep: keep} }
 
-func (d *deferred) apply(tx *bolt.Tx) error {
-	for _, w := range []struct {
-		b    *bolt.Bucket
-		puts []kv
-	}{{tx.Bucket(bMsgIndex), d.idx}, {tx.Bucket(bItems), d.items}} {
-		slices.SortStableFunc(w.puts, func(a, b kv) int { return bytes.Compare(a.k, b.k) })
-		for _, p := range w.puts {
-			if err := w.b.Put(p.k, p.v); err != nil {
-				return err
-			}
-		}
+func (rs *recordSet) get(tx *bolt.Tx, id string) (*record, error) {
+	if r, ok := rs.m[id]; ok {
+		return r, nil
 	}
-	for _, id := range d.uploads {
-		if err := enqueueUpload(tx, id); err != nil {
+	r, _, err := getRecord(tx.Bucket(bRecords), id)
+	if err != nil {
+		return nil, err
+	}
+	if rs.keep && r.held {
+		r.raw = bytes.Clone(r.raw)
+	}
+	rs.m[id] = &r
+	return &r, nil
+}
+
+// flush puts the set's records, in key order when sorted.
+func (rs *recordSet) flush(tx *bolt.Tx, sorted bool) error {
+	ids := make([]string, 0, len(rs.m))
+	for id := range rs.m {
+		ids = append(ids, id)
+	}
+	if sorted {
+		slices.Sort(ids)
+	}
+	b := tx.Bucket(bRecords)
+	for _, id := range ids {
+		if err := putRecord(b, id, rs.m[id]); err != nil {
 			return err
 		}
 	}
+	clear(rs.m)
 	return nil
 }
 
-// appendEntryTo writes an entry; with later set, its index and item writes wait for later.apply.
+// appendEntryTo writes an entry; with later set, its record writes wait for later.apply.
 func appendEntryTo(tx *bolt.Tx, ne NewEntry, later *deferred) error {
 	e := ne.Entry
 	logs, err := tx.Bucket(bLogs).CreateBucketIfNotExists([]byte(e.Process))
@@ -246,10 +262,16 @@ func appendEntryTo(tx *bolt.Tx, ne NewEntry, later *deferred) error {
 	if next != e.Nonce {
 		return fmt.Errorf("nonce %d out of order (next is %d)", e.Nonce, next)
 	}
-	idx := tx.Bucket(bMsgIndex)
-	if e.MessageID != "" && e.Nonce > 0 {
-		k := msgKey(e.Process, e.MessageID)
-		if idx.Get(k) != nil || later != nil && later.seen["i"+string(k)] {
+	rs := newRecordSet(false)
+	if later != nil {
+		rs = later.recs
+	}
+	var msg *record
+	if e.MessageID != "" {
+		if msg, err = rs.get(tx, e.MessageID); err != nil {
+			return err
+		}
+		if _, dup := msg.nonceIn(e.Process); dup && e.Nonce > 0 {
 			return fmt.Errorf("message %s for process %s: %w", e.MessageID, e.Process, ErrDuplicate)
 		}
 	}
@@ -267,36 +289,29 @@ func appendEntryTo(tx *bolt.Tx, ne NewEntry, later *deferred) error {
 	if err := putJSON(logs, be64(uint64(e.Nonce)), e); err != nil {
 		return err
 	}
-	if later != nil {
-		mk := msgKey(e.Process, e.MessageID)
-		later.seen["i"+string(mk)] = true
-		later.idx = append(later.idx, kv{mk, be64(uint64(e.Nonce))},
-			kv{[]byte("a:" + e.AssignmentID), append([]byte(e.Process+"|"), be64(uint64(e.Nonce))...)})
-		later.items = append(later.items, kv{[]byte(e.AssignmentID), ne.AssignmentRaw})
-		if ne.MessageRaw != nil && !later.seen["m"+e.MessageID] && tx.Bucket(bItems).Get([]byte(e.MessageID)) == nil {
-			later.seen["m"+e.MessageID] = true
-			later.items = append(later.items, kv{[]byte(e.MessageID), ne.MessageRaw})
+	here := slot{e.Process, e.Nonce}
+	if msg != nil {
+		msg.slots = append(msg.slots, here)
+		if ne.MessageRaw != nil && !msg.held {
+			msg.held, msg.raw = true, ne.MessageRaw
 		}
-		later.uploads = append(later.uploads, ne.Uploads...)
-		return nil
 	}
-	if err := idx.Put(msgKey(e.Process, e.MessageID), be64(uint64(e.Nonce))); err != nil {
+	asg, err := rs.get(tx, e.AssignmentID)
+	if err != nil {
 		return err
 	}
-	if err := idx.Put([]byte("a:"+e.AssignmentID), append([]byte(e.Process+"|"), be64(uint64(e.Nonce))...)); err != nil {
-		return err
-	}
-	items := tx.Bucket(bItems)
-	if err := items.Put([]byte(e.AssignmentID), ne.AssignmentRaw); err != nil {
-		return err
-	}
-	if ne.MessageRaw != nil && items.Get([]byte(e.MessageID)) == nil {
-		if err := items.Put([]byte(e.MessageID), ne.MessageRaw); err != nil {
+	asg.slots, asg.held, asg.raw = []slot{here}, true, ne.AssignmentRaw
+	for _, id := range ne.Uploads {
+		r, err := rs.get(tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := queueUpload(tx, id, r); err != nil {
 			return err
 		}
 	}
-	for _, id := range ne.Uploads {
-		if err := enqueueUpload(tx, id); err != nil {
+	if later == nil {
+		if err := rs.flush(tx, false); err != nil {
 			return err
 		}
 	}
@@ -435,14 +450,12 @@ func (d *DB) EntryByID(ctx context.Context, pid, id string) (*Entry, error) {
 	}
 	var e *Entry
 	err := d.db.View(func(tx *bolt.Tx) error {
-		idx := tx.Bucket(bMsgIndex)
-		var nonce []byte
-		if v := idx.Get(msgKey(pid, id)); v != nil {
-			nonce = v
-		} else if v := idx.Get([]byte("a:" + id)); v != nil && bytes.HasPrefix(v, []byte(pid+"|")) {
-			nonce = v[len(pid)+1:]
+		r, _, err := getRecord(tx.Bucket(bRecords), id)
+		if err != nil {
+			return err
 		}
-		if nonce == nil {
+		nonce, ok := r.nonceIn(pid)
+		if !ok {
 			return ErrNotFound
 		}
 		lb := tx.Bucket(bLogs).Bucket([]byte(pid))
@@ -450,7 +463,7 @@ func (d *DB) EntryByID(ctx context.Context, pid, id string) (*Entry, error) {
 			return ErrNotFound
 		}
 		e = new(Entry)
-		return getJSON(lb, nonce, e)
+		return getJSON(lb, be64(uint64(nonce)), e)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("find %s in schedule of %s: %w", id, pid, err)
@@ -465,12 +478,12 @@ func (d *DB) Item(ctx context.Context, id string) ([]byte, error) {
 	}
 	var raw []byte
 	err := d.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bItems).Get([]byte(id))
-		if v == nil {
+		v, err := heldItem(tx, id)
+		if v == nil && err == nil {
 			return ErrNotFound
 		}
-		raw = append([]byte(nil), v...)
-		return nil
+		raw = bytes.Clone(v)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read item %s: %w", id, err)
@@ -484,16 +497,7 @@ func (d *DB) PutItem(ctx context.Context, id string, raw []byte, upload bool) er
 		return err
 	}
 	err := d.update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bItems).Get([]byte(id)) != nil {
-			return nil
-		}
-		if err := tx.Bucket(bItems).Put([]byte(id), raw); err != nil {
-			return err
-		}
-		if upload {
-			return enqueueUpload(tx, id)
-		}
-		return nil
+		return holdItem(tx, id, raw, upload)
 	})
 	if err != nil {
 		return fmt.Errorf("store item %s: %w", id, err)

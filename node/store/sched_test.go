@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -98,5 +99,73 @@ func TestEntriesByTime(t *testing.T) {
 				t.Fatalf("EntriesByTime(%d, %d, %d) = %v, want %v", tc.from, tc.to, tc.limit, got, tc.want)
 			}
 		})
+	}
+}
+
+// A message is found by id in every schedule that holds it, and each id's item and upload row are kept once:
+// the message's one record holds all three. The same message twice in one schedule is refused and leaves
+// nothing behind.
+func TestEntriesByID(t *testing.T) {
+	ctx := context.Background()
+	d, _ := openTemp(t)
+	timedSchedule(t, d, "p1", 1)
+	timedSchedule(t, d, "p2", 1, 2)
+	shared := entry("p1", 1, "m")
+	shared.Uploads = []string{"m", "asg-m"}
+	if err := d.Append(ctx, shared); err != nil {
+		t.Fatal(err)
+	}
+	// p2 assigns the same message: it is held already, so p2's write carries no bytes for it.
+	also := entry("p2", 2, "m")
+	also.Entry.AssignmentID, also.AssignmentRaw, also.MessageRaw = "asg-m-p2", []byte("assignment m in p2"), nil
+	also.Uploads = []string{"m", "asg-m-p2"}
+	if err := d.Append(ctx, also); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		pid, id string
+		nonce   int64
+	}{{"p1", "m", 1}, {"p1", "asg-m", 1}, {"p2", "m", 2}, {"p2", "asg-m-p2", 2}, {"p1", "p1", 0}, {"p2", "p2-m1", 1}} {
+		e, err := d.EntryByID(ctx, tc.pid, tc.id)
+		if err != nil || e.Nonce != tc.nonce || e.Process != tc.pid {
+			t.Errorf("EntryByID(%s, %s) = %+v, %v; want nonce %d", tc.pid, tc.id, e, err, tc.nonce)
+		}
+	}
+	for _, tc := range []struct{ pid, id string }{{"p1", "asg-m-p2"}, {"p2", "asg-m"}, {"p1", "nothing"}, {"p3", "m"}} {
+		if e, err := d.EntryByID(ctx, tc.pid, tc.id); !errors.Is(err, ErrNotFound) {
+			t.Errorf("EntryByID(%s, %s) = %+v, %v; want not found", tc.pid, tc.id, e, err)
+		}
+	}
+	if raw, err := d.Item(ctx, "m"); err != nil || string(raw) != "message m" {
+		t.Fatalf("item m: %q %v", raw, err)
+	}
+	ups, _, err := d.PendingUploads(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var queued []string
+	for _, u := range ups {
+		queued = append(queued, fmt.Sprintf("%s:%d", u.ItemID, u.Size))
+	}
+	if want := []string{"m:9", "asg-m:12", "asg-m-p2:18"}; !slices.Equal(queued, want) {
+		t.Fatalf("queued %v, want %v (each id once, with its size)", queued, want)
+	}
+	if u, err := d.UploadStatus(ctx, "asg-m-p2"); err != nil || u.Seq != ups[2].Seq {
+		t.Fatalf("upload status: %+v %v", u, err)
+	}
+
+	dup := entry("p1", 2, "m")
+	dup.Entry.AssignmentID, dup.Uploads = "asg-dup", []string{"asg-dup"}
+	if err := d.Append(ctx, dup); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("the same message twice in p1: %v", err)
+	}
+	if h, err := d.Head(ctx, "p1"); err != nil || h.Nonce != 1 {
+		t.Fatalf("head after the refused write: %+v %v", h, err)
+	}
+	if _, err := d.Item(ctx, "asg-dup"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the refused write's assignment is held: %v", err)
+	}
+	if _, err := d.UploadStatus(ctx, "asg-dup"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the refused write's assignment is queued: %v", err)
 	}
 }

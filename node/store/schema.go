@@ -13,8 +13,9 @@ var (
 	bProcesses = []byte("processes") // pid -> Process JSON (written by the SU at spawn, read by all)
 	bProcIndex = []byte("procindex") // timestamp(be64)|pid -> ProcessRow JSON; its sequence counts processes (SU)
 	bLogs      = []byte("logs")      // pid -> nested bucket: nonce(be64) -> Entry JSON (SU, recovery)
-	bMsgIndex  = []byte("msgindex")  // pid|"|"|msgid -> nonce(be64); "a:"|assignment id -> pid|"|"|nonce(be64) (SU, recovery)
-	bItems     = []byte("items")     // item id -> raw ANS-104 bytes (SU, MU wallet messages, node records)
+	// item id -> record (records.go): the raw ANS-104 bytes when held (SU, MU wallet messages, node records),
+	// the upload queue seq, the schedule slots pid+nonce the id fills (SU, recovery).
+	bRecords = []byte("records")
 
 	// CU: what evaluation produced.
 	bResults   = []byte("results")   // pid -> nested bucket: nonce(be64) -> result JSON
@@ -22,8 +23,7 @@ var (
 	bSnapshots = []byte("snapshots") // pid -> nonce(be64) + the CU's latest snapshot of the process
 
 	// Upload queue (SU, MU and CU enqueue; the bundler worker moves rows through their statuses).
-	bUploads       = []byte("uploads")         // seq(be64) -> Upload JSON
-	bUploadIdx     = []byte("uploadindex")     // item id -> seq(be64)
+	bUploads       = []byte("uploads")         // seq(be64) -> Upload JSON (an item's row: its record's upload seq)
 	bUploadPending = []byte("uploads-pending") // seq(be64) -> nil: the pending rows, so the worker never scans the rest
 	bUploadPosted  = []byte("uploads-posted")  // seq(be64) -> nil: the posted rows the confirmer checks
 
@@ -41,9 +41,9 @@ var (
 
 // allBuckets is every top-level bucket of the current version; Open creates the missing ones.
 var allBuckets = [][]byte{
-	bProcesses, bProcIndex, bLogs, bMsgIndex, bItems,
+	bProcesses, bProcIndex, bLogs, bRecords,
 	bResults, bCrons, bSnapshots,
-	bUploads, bUploadIdx, bUploadPending, bUploadPosted,
+	bUploads, bUploadPending, bUploadPosted,
 	bTasks, bTaskItems, bTasksFailed, bMonitors, bPushes, bPushesByTime,
 	bMeta,
 }

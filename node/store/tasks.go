@@ -143,14 +143,8 @@ func finishTask(tx *bolt.Tx, b TaskBatch, clock time.Time, retention time.Durati
 			return err
 		}
 	}
-	items := tx.Bucket(bItems)
 	for _, w := range b.Wallet {
-		if items.Get([]byte(w.Task.ItemID)) == nil {
-			if err := items.Put([]byte(w.Task.ItemID), w.Raw); err != nil {
-				return err
-			}
-		}
-		if err := enqueueUpload(tx, w.Task.ItemID); err != nil {
+		if err := holdItem(tx, w.Task.ItemID, w.Raw, true); err != nil {
 			return err
 		}
 	}
@@ -285,13 +279,7 @@ func (d *DB) FailTask(ctx context.Context, seq uint64, attempts int, reason stri
 			return err
 		}
 		if raw := tx.Bucket(bTaskItems).Get(be64(seq)); upload && raw != nil && t.ItemID != "" {
-			items := tx.Bucket(bItems)
-			if items.Get([]byte(t.ItemID)) == nil {
-				if err := items.Put([]byte(t.ItemID), append([]byte(nil), raw...)); err != nil {
-					return err
-				}
-			}
-			return enqueueUpload(tx, t.ItemID)
+			return holdItem(tx, t.ItemID, raw, true)
 		}
 		return nil
 	})

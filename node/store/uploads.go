@@ -34,24 +34,25 @@ type Upload struct {
 	LastErr     string `json:"last_error,omitempty"`
 }
 
-func enqueueUpload(tx *bolt.Tx, id string) error {
-	idx := tx.Bucket(bUploadIdx)
-	if idx.Get([]byte(id)) != nil {
-		return nil // queued once, whatever schedules reference it
+// queueUpload adds a row for id (record r, which the caller puts) to the queue, unless r has one; it says
+// whether it did.
+func queueUpload(tx *bolt.Tx, id string, r *record) (bool, error) {
+	if r.upload != 0 {
+		return false, nil
 	}
 	q := tx.Bucket(bUploads)
-	seq, err := q.NextSequence()
+	seq, err := q.NextSequence() // from 1: 0 is a record's "never queued"
 	if err != nil {
-		return err
+		return false, err
 	}
-	size := len(tx.Bucket(bItems).Get([]byte(id)))
-	if err := putJSON(q, be64(seq), Upload{Seq: seq, ItemID: id, Status: UploadPending, Size: size, Queued: time.Now().UnixMilli()}); err != nil {
-		return err
+	if err := putJSON(q, be64(seq), Upload{Seq: seq, ItemID: id, Status: UploadPending, Size: len(r.raw), Queued: time.Now().UnixMilli()}); err != nil {
+		return false, err
 	}
 	if err := tx.Bucket(bUploadPending).Put(be64(seq), nil); err != nil {
-		return err
+		return false, err
 	}
-	return idx.Put([]byte(id), be64(seq))
+	r.upload = seq
+	return true, nil
 }
 
 // rebuildUploadIndexes fills the status indexes from the rows (stores written before the indexes existed).
@@ -80,14 +81,17 @@ func (d *DB) PendingUploads(ctx context.Context, max int) ([]Upload, [][]byte, e
 	var ups []Upload
 	var raws [][]byte
 	err := d.db.View(func(tx *bolt.Tx) error {
-		items, rows := tx.Bucket(bItems), tx.Bucket(bUploads)
+		rows := tx.Bucket(bUploads)
 		c := tx.Bucket(bUploadPending).Cursor()
 		for k, _ := c.First(); k != nil && len(ups) < max; k, _ = c.Next() {
 			var u Upload
 			if err := getJSON(rows, k, &u); err != nil {
 				return fmt.Errorf("queue row %d: %w", binary.BigEndian.Uint64(k), err)
 			}
-			raw := items.Get([]byte(u.ItemID))
+			raw, err := heldItem(tx, u.ItemID)
+			if err != nil {
+				return err
+			}
 			if raw == nil {
 				return fmt.Errorf("queued item %s is missing", u.ItemID)
 			}
@@ -207,11 +211,14 @@ func (d *DB) UploadStatus(ctx context.Context, itemID string) (*Upload, error) {
 	}
 	var u Upload
 	err := d.db.View(func(tx *bolt.Tx) error {
-		s := tx.Bucket(bUploadIdx).Get([]byte(itemID))
-		if s == nil {
+		r, _, err := getRecord(tx.Bucket(bRecords), itemID)
+		if err != nil {
+			return err
+		}
+		if r.upload == 0 {
 			return ErrNotFound
 		}
-		return getJSON(tx.Bucket(bUploads), s, &u)
+		return getJSON(tx.Bucket(bUploads), be64(r.upload), &u)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("upload status of %s: %w", itemID, err)
