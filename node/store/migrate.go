@@ -47,16 +47,9 @@ var (
 // migrate opens the key space in tx: a new store gets the current version, an older one every migration step
 // after its version, a newer one ErrStoreTooNew. It returns the version the store had.
 func migrate(tx *bolt.Tx, now time.Time) (int, error) {
-	from := StorageVersion
-	if meta := tx.Bucket(bMeta); meta != nil {
-		from = 1
-		if v := meta.Get([]byte(keyStorageVersion.k)); v != nil {
-			n, err := strconv.Atoi(string(v))
-			if err != nil || n < 1 {
-				return 0, fmt.Errorf("store version %q is not a version", v)
-			}
-			from = n
-		}
+	from, err := storeVersion(tx)
+	if err != nil {
+		return 0, err
 	}
 	if from > StorageVersion {
 		return from, fmt.Errorf("%w: it is version %d, this aonode reads up to %d (run the aonode that wrote it, or a newer one)",
@@ -77,6 +70,23 @@ func migrate(tx *bolt.Tx, now time.Time) (int, error) {
 		slog.Info("store migrated", "version", m.to, "step", m.what)
 	}
 	return from, tx.Bucket(bMeta).Put([]byte(keyStorageVersion.k), []byte(strconv.Itoa(StorageVersion)))
+}
+
+// storeVersion is the version of the store tx reads (StorageVersion for a new, empty one).
+func storeVersion(tx *bolt.Tx) (int, error) {
+	meta := tx.Bucket(bMeta)
+	if meta == nil {
+		return StorageVersion, nil
+	}
+	v := meta.Get([]byte(keyStorageVersion.k))
+	if v == nil {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("store version %q is not a version", v)
+	}
+	return n, nil
 }
 
 // migrateIndexes rebuilds the upload status indexes and the process index from their rows.
@@ -117,57 +127,24 @@ func migratePushes(tx *bolt.Tx, now time.Time) error {
 	return nil
 }
 
-// migrateRecords builds a record for every id the three old id-keyed buckets hold, puts them in key order (in
-// random order a large store's migration would move whole nodes at every put), and drops the old buckets. The
-// slots are gathered in memory first: about a hundred bytes per scheduled entry.
+// migrateRecords gives every id the three old id-keyed buckets hold a record and drops the old buckets. Open
+// builds the records beforehand, a chunk per transaction (prebuildRecords), and this step then finds them
+// built; run alone (the step tests) it builds them here, put in key order (in random order a large
+// transaction moves whole nodes at every put).
 func migrateRecords(tx *bolt.Tx, _ time.Time) error {
-	recs := map[string]*record{}
-	rec := func(id string) *record {
-		r := recs[id]
-		if r == nil {
-			r = &record{}
-			recs[id] = r
-		}
-		return r
-	}
-	if idx := tx.Bucket(oldMsgIndex); idx != nil {
-		err := idx.ForEach(func(k, v []byte) error {
-			if id, ok := bytes.CutPrefix(k, []byte("a:")); ok {
-				if len(v) < 10 || v[len(v)-9] != '|' {
-					return fmt.Errorf("assignment index entry %q: malformed value", k)
-				}
-				r := rec(string(id))
-				r.slots = append(r.slots, slot{string(v[:len(v)-9]), int64(binary.BigEndian.Uint64(v[len(v)-8:]))})
-				return nil
-			}
-			pid, id, ok := bytes.Cut(k, []byte("|"))
-			if !ok || len(v) != 8 {
-				return fmt.Errorf("message index entry %q: malformed", k)
-			}
-			r := rec(string(id))
-			r.slots = append(r.slots, slot{string(pid), int64(binary.BigEndian.Uint64(v))})
-			return nil
-		})
-		if err != nil {
+	if meta := tx.Bucket(bMeta); meta.Get(keyRecordsBuilt) != nil {
+		if err := meta.Delete(keyRecordsBuilt); err != nil {
 			return err
 		}
+		return dropOldIDBuckets(tx)
 	}
-	if idx := tx.Bucket(oldUploadIdx); idx != nil {
-		err := idx.ForEach(func(k, v []byte) error {
-			if len(v) != 8 {
-				return fmt.Errorf("upload index entry %q: malformed", k)
-			}
-			rec(string(k)).upload = binary.BigEndian.Uint64(v)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
+	recs, err := oldIndexes(tx)
+	if err != nil {
+		return err
 	}
-	items := tx.Bucket(oldItems)
-	if items != nil {
+	if items := tx.Bucket(oldItems); items != nil {
 		err := items.ForEach(func(k, v []byte) error {
-			r := rec(string(k))
+			r := recs.at(string(k))
 			r.held, r.raw = true, v
 			return nil
 		})
@@ -186,10 +163,140 @@ func migrateRecords(tx *bolt.Tx, _ time.Time) error {
 			return err
 		}
 	}
+	return dropOldIDBuckets(tx)
+}
+
+// oldIndexes reads the old message and upload indexes into records without their bytes.
+func oldIndexes(tx *bolt.Tx) (recordMap, error) {
+	recs := recordMap{}
+	if idx := tx.Bucket(oldMsgIndex); idx != nil {
+		err := idx.ForEach(func(k, v []byte) error {
+			if id, ok := bytes.CutPrefix(k, []byte("a:")); ok {
+				if len(v) < 10 || v[len(v)-9] != '|' {
+					return fmt.Errorf("assignment index entry %q: malformed value", k)
+				}
+				r := recs.at(string(id))
+				r.slots = append(r.slots, slot{string(v[:len(v)-9]), int64(binary.BigEndian.Uint64(v[len(v)-8:]))})
+				return nil
+			}
+			pid, id, ok := bytes.Cut(k, []byte("|"))
+			if !ok || len(v) != 8 {
+				return fmt.Errorf("message index entry %q: malformed", k)
+			}
+			r := recs.at(string(id))
+			r.slots = append(r.slots, slot{string(pid), int64(binary.BigEndian.Uint64(v))})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if idx := tx.Bucket(oldUploadIdx); idx != nil {
+		err := idx.ForEach(func(k, v []byte) error {
+			if len(v) != 8 {
+				return fmt.Errorf("upload index entry %q: malformed", k)
+			}
+			recs.at(string(k)).upload = binary.BigEndian.Uint64(v)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return recs, nil
+}
+
+type recordMap map[string]*record
+
+// at is id's record, added empty if missing.
+func (m recordMap) at(id string) *record {
+	r := m[id]
+	if r == nil {
+		r = &record{}
+		m[id] = r
+	}
+	return r
+}
+
+func dropOldIDBuckets(tx *bolt.Tx) error {
 	for _, old := range [][]byte{oldItems, oldMsgIndex, oldUploadIdx} {
 		if err := tx.DeleteBucket(old); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 			return err
 		}
 	}
 	return nil
+}
+
+// keyRecordsBuilt (in meta, only between prebuildRecords and the migration to version 4) says the records
+// bucket is complete.
+var keyRecordsBuilt = []byte("records-built")
+
+// recordsChunk is how many records prebuildRecords puts per transaction.
+var recordsChunk = 10_000
+
+// prebuildRecords fills the records bucket of a store older than version 4 before the migration's own
+// transaction, a chunk of ids per transaction: that transaction would otherwise hold a copy of every item in
+// memory until it commits (a 100,000-message store took 1.2 GB). Only the ids' slots and upload seqs are kept
+// in memory (about a hundred bytes per scheduled entry). The store stays version 3 meanwhile, so an
+// interrupted build is started again from nothing at the next open, and the migration step (migrateRecords)
+// only drops the old buckets once it finds the build complete.
+func prebuildRecords(db *bolt.DB) error {
+	var ids []string
+	var recs recordMap
+	err := db.View(func(tx *bolt.Tx) error {
+		v, err := storeVersion(tx)
+		if err != nil || v >= 4 || tx.Bucket(oldItems) == nil && tx.Bucket(oldMsgIndex) == nil {
+			return err
+		}
+		if recs, err = oldIndexes(tx); err != nil {
+			return err
+		}
+		if items := tx.Bucket(oldItems); items != nil {
+			err := items.ForEach(func(k, _ []byte) error {
+				recs.at(string(k))
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || recs == nil {
+		return err
+	}
+	for id := range recs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bRecords); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return err
+		}
+		_, err := tx.CreateBucket(bRecords)
+		return err
+	})
+	for len(ids) > 0 && err == nil {
+		chunk := ids[:min(recordsChunk, len(ids))]
+		ids = ids[len(chunk):]
+		err = db.Update(func(tx *bolt.Tx) error {
+			items, b := tx.Bucket(oldItems), tx.Bucket(bRecords)
+			for _, id := range chunk {
+				r := *recs[id]
+				if items != nil {
+					if raw := items.Get([]byte(id)); raw != nil {
+						r.held, r.raw = true, raw
+					}
+				}
+				if err := putRecord(b, id, &r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("build item records: %w", err)
+	}
+	return db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(keyRecordsBuilt, []byte("1")) })
 }

@@ -312,3 +312,59 @@ func TestOpenVersions(t *testing.T) {
 		t.Fatalf("new store version %q", v)
 	}
 }
+
+// Open builds a version-3 store's records a chunk per transaction before migrating; a build interrupted
+// before its end (records left, no completion mark) is thrown away and made again.
+func TestOpenRebuildsInterruptedRecords(t *testing.T) {
+	defer func(n int) { recordsChunk = n }(recordsChunk)
+	recordsChunk = 2 // 7 ids: four transactions, the last one short
+	ctx := context.Background()
+	path := rawStore(t, func(tx *bolt.Tx) error {
+		if err := version1(tx); err != nil {
+			return err
+		}
+		partial, err := tx.CreateBucket(bRecords)
+		if err != nil {
+			return err
+		}
+		return partial.Put([]byte("junk"), []byte("left by an interrupted build"))
+	})
+	d, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"M1", "A1"} {
+		if e, err := d.EntryByID(ctx, "P1", id); err != nil || e.Nonce != 1 {
+			t.Fatalf("entry of %s: %+v %v", id, e, err)
+		}
+	}
+	for id, want := range map[string]string{"M1": "raw M1", "A0": "raw A0", "item-confirmed": "raw confirmed"} {
+		if raw, err := d.Item(ctx, id); err != nil || string(raw) != want {
+			t.Fatalf("item %s: %q %v", id, raw, err)
+		}
+	}
+	if _, err := d.Item(ctx, "junk"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the interrupted build's record is still there: %v", err)
+	}
+	if u, err := d.UploadStatus(ctx, "item-pending"); err != nil || u.Seq != 1 {
+		t.Fatalf("upload status: %+v %v", u, err)
+	}
+	d.Close()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.View(func(tx *bolt.Tx) error {
+		if n := tx.Bucket(bRecords).Stats().KeyN; n != 7 {
+			t.Errorf("%d records, want 7", n)
+		}
+		if tx.Bucket(bMeta).Get(keyRecordsBuilt) != nil {
+			t.Error("the completion mark is left in meta")
+		}
+		if tx.Bucket(oldItems) != nil {
+			t.Error("the old items bucket is left")
+		}
+		return nil
+	})
+}

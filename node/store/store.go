@@ -56,10 +56,13 @@ func OpenWith(path string, o Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := migrate(tx, time.Now())
-		return err
-	})
+	err = prebuildRecords(db)
+	if err == nil {
+		err = db.Update(func(tx *bolt.Tx) error {
+			_, err := migrate(tx, time.Now())
+			return err
+		})
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
