@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -115,5 +116,23 @@ func TestProcessesNewestFirstInPages(t *testing.T) {
 	}
 	if n, _ := db.ProcessCount(ctx); n != 7 {
 		t.Fatalf("count after the rebuild %d", n)
+	}
+}
+
+// GetProcess hands each caller its own copy (what one changes, the next does not see), and a process asked
+// for before its spawn is written is found once it is.
+func TestGetProcessCopies(t *testing.T) {
+	ctx := context.Background()
+	d, _ := openTemp(t)
+	if _, err := d.GetProcess(ctx, "p"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("before the spawn: %v", err)
+	}
+	timedSchedule(t, d, "p", 100)
+	for i := range 3 {
+		p, err := d.GetProcess(ctx, "p")
+		if err != nil || p.ID != "p" || p.Scheduler != "su" || p.Timestamp != 100 {
+			t.Fatalf("read %d: %+v %v", i, p, err)
+		}
+		p.Scheduler, p.Timestamp = "changed by a caller", 0
 	}
 }

@@ -59,16 +59,20 @@ type NewEntry struct {
 	Crank bool
 }
 
-// GetProcess returns a process.
+// GetProcess returns a process (a copy of its own: callers may change it).
 func (d *DB) GetProcess(ctx context.Context, pid string) (*Process, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
+	}
+	if p, ok := d.procs.Get(pid); ok {
+		return &p, nil
 	}
 	var p Process
 	err := d.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bProcesses), []byte(pid), &p) })
 	if err != nil {
 		return nil, fmt.Errorf("read process %s: %w", pid, err)
 	}
+	d.procs.Add(pid, p) // read from a committed transaction, and never rewritten
 	return &p, nil
 }
 
