@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"path/filepath"
 	"testing"
 )
 
@@ -14,11 +13,7 @@ import (
 // write, which is what a commit's time grows with (about 38 µs a page on the 2-core machine, README).
 func BenchmarkScheduleWrites(b *testing.B) {
 	ctx := context.Background()
-	d, err := Open(filepath.Join(b.TempDir(), "s.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
+	d, _ := openTemp(b)
 	const procs, group = 50, 8
 	next := make([]int64, procs)
 	id := func() string {

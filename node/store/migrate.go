@@ -138,18 +138,29 @@ func migrateRecords(tx *bolt.Tx, _ time.Time) error {
 		}
 		return dropOldIDBuckets(tx)
 	}
-	recs, err := oldIndexes(tx)
+	recs, ids, err := oldRecords(tx)
 	if err != nil {
 		return err
 	}
+	if err := putOldRecords(tx, recs, ids); err != nil {
+		return err
+	}
+	return dropOldIDBuckets(tx)
+}
+
+// oldRecords is every id the old buckets know, in key order, with its record but not its bytes.
+func oldRecords(tx *bolt.Tx) (recordMap, []string, error) {
+	recs, err := oldIndexes(tx)
+	if err != nil {
+		return nil, nil, err
+	}
 	if items := tx.Bucket(oldItems); items != nil {
-		err := items.ForEach(func(k, v []byte) error {
-			r := recs.at(string(k))
-			r.held, r.raw = true, v
+		err := items.ForEach(func(k, _ []byte) error {
+			recs.at(string(k))
 			return nil
 		})
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	ids := make([]string, 0, len(recs))
@@ -157,13 +168,24 @@ func migrateRecords(tx *bolt.Tx, _ time.Time) error {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	b := tx.Bucket(bRecords)
+	return recs, ids, nil
+}
+
+// putOldRecords puts the records of ids, each with its bytes from the old items bucket when it held them.
+func putOldRecords(tx *bolt.Tx, recs recordMap, ids []string) error {
+	items, b := tx.Bucket(oldItems), tx.Bucket(bRecords)
 	for _, id := range ids {
-		if err := putRecord(b, id, recs[id]); err != nil {
+		r := *recs[id]
+		if items != nil {
+			if raw := items.Get([]byte(id)); raw != nil {
+				r.held, r.raw = true, raw
+			}
+		}
+		if err := putRecord(b, id, &r); err != nil {
 			return err
 		}
 	}
-	return dropOldIDBuckets(tx)
+	return nil
 }
 
 // oldIndexes reads the old message and upload indexes into records without their bytes.
@@ -248,27 +270,12 @@ func prebuildRecords(db *bolt.DB) error {
 		if err != nil || v >= 4 || tx.Bucket(oldItems) == nil && tx.Bucket(oldMsgIndex) == nil {
 			return err
 		}
-		if recs, err = oldIndexes(tx); err != nil {
-			return err
-		}
-		if items := tx.Bucket(oldItems); items != nil {
-			err := items.ForEach(func(k, _ []byte) error {
-				recs.at(string(k))
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+		recs, ids, err = oldRecords(tx)
+		return err
 	})
 	if err != nil || recs == nil {
 		return err
 	}
-	for id := range recs {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
 	err = db.Update(func(tx *bolt.Tx) error {
 		if err := tx.DeleteBucket(bRecords); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 			return err
@@ -279,21 +286,7 @@ func prebuildRecords(db *bolt.DB) error {
 	for len(ids) > 0 && err == nil {
 		chunk := ids[:min(recordsChunk, len(ids))]
 		ids = ids[len(chunk):]
-		err = db.Update(func(tx *bolt.Tx) error {
-			items, b := tx.Bucket(oldItems), tx.Bucket(bRecords)
-			for _, id := range chunk {
-				r := *recs[id]
-				if items != nil {
-					if raw := items.Get([]byte(id)); raw != nil {
-						r.held, r.raw = true, raw
-					}
-				}
-				if err := putRecord(b, id, &r); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		err = db.Update(func(tx *bolt.Tx) error { return putOldRecords(tx, recs, chunk) })
 	}
 	if err != nil {
 		return fmt.Errorf("build item records: %w", err)

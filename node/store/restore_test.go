@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 )
 
@@ -24,11 +23,7 @@ func restoreEntries(pid string, n int) []NewEntry {
 // the entries one by one leaves.
 func TestRestoreWritesEverythingAppendWould(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := openTemp(t)
 	const n = 101
 	entries := restoreEntries("p", n)
 	entries[5].Uploads = []string{entries[5].Entry.MessageID}

@@ -163,13 +163,13 @@ func (d *DB) Restore(ctx context.Context, entries []NewEntry) error {
 		return errors.New("restore schedule: the first entry must be the process spawn")
 	}
 	err := d.db.Update(func(tx *bolt.Tx) error {
-		later := &deferred{recs: newRecordSet(true)}
+		later := newRecordSet(true)
 		for _, ne := range entries {
 			if err := appendEntryTo(tx, ne, later); err != nil {
 				return fmt.Errorf("entry %d: %w", ne.Entry.Nonce, err)
 			}
 		}
-		return later.apply(tx)
+		return later.flush(tx, true)
 	})
 	if err != nil {
 		return fmt.Errorf("restore schedule of %s: %w", entries[0].Process.ID, err)
@@ -202,14 +202,10 @@ func (d *DB) Extend(ctx context.Context, entries []NewEntry) error {
 
 func appendEntry(tx *bolt.Tx, ne NewEntry) error { return appendEntryTo(tx, ne, nil) }
 
-// deferred holds a long restore's record writes, to be made in key order at its end: bbolt splits a
-// transaction's nodes only when it commits, so keys put in random order (ids) into one large transaction each
-// cost a move of the whole node (100,000 entries took a minute); in key order they are appends.
-type deferred struct{ recs *recordSet }
-
-func (d *deferred) apply(tx *bolt.Tx) error { return d.recs.flush(tx, true) }
-
-// recordSet is the records a write changes, each read once and put once.
+// recordSet is the records a write changes, each read once and put once. A long restore keeps one for all its
+// entries and flushes it in key order at its end: bbolt splits a transaction's nodes only when it commits, so
+// keys put in random order (ids) into one large transaction each cost a move of the whole node (100,000 entries
+// took a minute); in key order they are appends.
 type recordSet struct {
 	m    map[string]*record
 	keep bool // copy what is read: the set outlives other writes of the transaction
@@ -251,8 +247,8 @@ func (rs *recordSet) flush(tx *bolt.Tx, sorted bool) error {
 	return nil
 }
 
-// appendEntryTo writes an entry; with later set, its record writes wait for later.apply.
-func appendEntryTo(tx *bolt.Tx, ne NewEntry, later *deferred) error {
+// appendEntryTo writes an entry; with later set, its record writes wait in later for its flush.
+func appendEntryTo(tx *bolt.Tx, ne NewEntry, later *recordSet) error {
 	e := ne.Entry
 	logs, err := tx.Bucket(bLogs).CreateBucketIfNotExists([]byte(e.Process))
 	if err != nil {
@@ -266,9 +262,9 @@ func appendEntryTo(tx *bolt.Tx, ne NewEntry, later *deferred) error {
 	if next != e.Nonce {
 		return fmt.Errorf("nonce %d out of order (next is %d)", e.Nonce, next)
 	}
-	rs := newRecordSet(false)
-	if later != nil {
-		rs = later.recs
+	rs := later
+	if rs == nil {
+		rs = newRecordSet(false)
 	}
 	var msg *record
 	if e.MessageID != "" {
