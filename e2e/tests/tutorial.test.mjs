@@ -4,21 +4,8 @@ import assert from 'node:assert/strict'
 import { connect, createDataItemSigner } from '@permaweb/aoconnect'
 import { createServer } from 'node:http'
 import { AONode, poll } from '../lib/aonode.mjs'
+import { KV_STORE } from '../lib/kv.mjs'
 import { newWallet, addressOf } from '../lib/wallet.mjs'
-
-const KV_STORE = `local ao = require('ao')
-Store = Store or {}
-Handlers.add("Get", Handlers.utils.hasMatchingTag("Action", "Get"), function (msg)
-  assert(type(msg.Key) == 'string', 'Key is required!')
-  ao.send({ Target = msg.From, Tags = { Value = Store[msg.Key] }})
-end)
-Handlers.add("Set", Handlers.utils.hasMatchingTag("Action", "Set"), function (msg)
-  assert(type(msg.Key) == 'string', 'Key is required!')
-  assert(type(msg.Value) == 'string', 'Value is required!')
-  Store[msg.Key] = msg.Value
-  Handlers.utils.reply("Value stored!")(msg)
-end)
-`
 
 let node, ao, signer, wallet, me, moduleId, scheduler
 

@@ -10,21 +10,13 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connect, createDataItemSigner } from '@permaweb/aoconnect'
 import { AONode, poll } from '../lib/aonode.mjs'
+import { KV_STORE } from '../lib/kv.mjs'
 import { newWallet } from '../lib/wallet.mjs'
 
 // The last commit whose store is StorageVersion 3 (one bucket per id index); AONODE_PREV_REF overrides it.
 const PREV_REF = process.env.AONODE_PREV_REF ?? 'cb7d54b'
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 
-const KV_STORE = `Store = Store or {}
-Handlers.add("Get", Handlers.utils.hasMatchingTag("Action", "Get"), function (msg)
-  ao.send({ Target = msg.From, Tags = { Value = Store[msg.Key] }})
-end)
-Handlers.add("Set", Handlers.utils.hasMatchingTag("Action", "Set"), function (msg)
-  Store[msg.Key] = msg.Value
-  Handlers.utils.reply("Value stored!")(msg)
-end)
-`
 
 // prevBinary builds the aonode of PREV_REF from this checkout's git history, or says why it cannot.
 function prevBinary () {
