@@ -86,6 +86,7 @@ func cuCounters(m *metrics.Metrics, c *cu.Service) {
 		{"aonode_cu_dry_runs_refused_total", "Dry-runs answered 429 because cu.max_dry_runs were running.", func(s cu.Stats) int64 { return s.DryRunsRefused }},
 		{"aonode_cu_reverts_total", "VMs rebuilt to drop the state of an evaluation whose result was an Error.", func(s cu.Stats) int64 { return s.Reverts }},
 		{"aonode_cu_follow_failures_total", "Reads answered from the local copy because the process's SU could not be read.", func(s cu.Stats) int64 { return s.FollowFailures }},
+		{"aonode_cu_results_handed_off_total", "Results the MU took as the CU evaluated them, without reading the stored copy.", func(s cu.Stats) int64 { return s.HandedOff }},
 	} {
 		m.Counter(k.name, k.help, func() float64 { return float64(k.get(c.Stats())) })
 	}

@@ -183,6 +183,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 		cuc.Recoverer = n.autoRecover
 	}
 	n.CU = cu.New(cuc)
+	if cfg.SU.Listen != "" {
+		n.CU.HandOff() // the MU cranks every message this SU schedules: it takes their results as evaluated
+	}
 	n.MU = mu.New(muw, n.SU, cuReader{n.CU}, rem, db, log.With("unit", "mu"), mu.Options{
 		Lifetime: cfg.MU.PushLifetime, RetryMax: cfg.MU.PushMaxBackoff, NoSU: cfg.SU.Listen == "",
 	})
@@ -240,7 +243,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 
 type cuReader struct{ c *cu.Service }
 
-func (r cuReader) Result(ctx context.Context, pid, id string) (*runtime.Result, error) {
+func (r cuReader) Result(ctx context.Context, pid, id string) (*runtime.Result, *su.Scheduled, error) {
 	return r.c.Evaluated(ctx, pid, id)
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -206,6 +207,11 @@ ao.spawn(ao.env.Module.Id, { Name = "child" })`
 		ms := messages(n.dryrun(parent.ID, tg("Action", "Status")))
 		return len(ms) == 1 && ms[0]["Data"] == "1:hello from child"
 	})
+	// The MU took results as the CU evaluated them (node/cu/handoff.go), and /metrics says how many.
+	_, metrics := nodetest.Get(t, n.url("admin")+"/metrics")
+	if m := regexp.MustCompile(`aonode_cu_results_handed_off_total (\d+)`).FindStringSubmatch(string(metrics)); m == nil || m[1] == "0" {
+		t.Fatalf("no result handed to the MU: %v", m)
+	}
 }
 
 func TestRejectsAndRestart(t *testing.T) {

@@ -30,6 +30,48 @@ func (r *Result) fastJSON() bool {
 	return true
 }
 
+// DecodesToItself reports whether decoding Encode's output gives r back, empty and nil slices aside: every
+// value is text (none of the JSON values of fastJSON's slow path) in valid UTF-8 (the encoding replaces
+// anything else by U+FFFD). A reader in the same process may then take r itself for the stored result.
+func (r *Result) DecodesToItself() bool {
+	if !r.fastJSON() || !utf8.ValidString(r.Error) || !utf8.ValidString(r.Output.Data) || !utf8.ValidString(r.Output.Prompt) {
+		return false
+	}
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		if !utf8.ValidString(m.Target) || !utf8.ValidString(m.Anchor) || !utf8.ValidString(m.Data) || !validTags(m.Tags) {
+			return false
+		}
+	}
+	for i := range r.Spawns {
+		s := &r.Spawns[i]
+		if !utf8.ValidString(s.Anchor) || !utf8.ValidString(s.Data) || !validTags(s.Tags) {
+			return false
+		}
+	}
+	for i := range r.Assignments {
+		a := &r.Assignments[i]
+		if !utf8.ValidString(a.Message) {
+			return false
+		}
+		for _, p := range a.Processes {
+			if !utf8.ValidString(p) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func validTags(tags []OutTag) bool {
+	for i := range tags {
+		if !utf8.ValidString(tags[i].Name) || !utf8.ValidString(tags[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
 func stringTags(tags []OutTag) bool {
 	for i := range tags {
 		if tags[i].Raw != nil {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -181,5 +183,83 @@ func TestOutboxValuesKeepTheirJSONType(t *testing.T) {
 	}
 	if back.Messages[1].Data != "true" || back.Spawns[0].Data != "2.5" {
 		t.Fatalf("read back: %+v", back.Messages[1])
+	}
+}
+
+// squash makes empty slices nil, the one difference decoding may leave (an encoded [] reads back empty, not
+// nil).
+func squash(r Result) Result {
+	if len(r.Messages) == 0 {
+		r.Messages = nil
+	}
+	if len(r.Spawns) == 0 {
+		r.Spawns = nil
+	}
+	if len(r.Assignments) == 0 {
+		r.Assignments = nil
+	}
+	r.Messages, r.Spawns, r.Assignments = slices.Clone(r.Messages), slices.Clone(r.Spawns), slices.Clone(r.Assignments)
+	for i := range r.Messages {
+		if len(r.Messages[i].Tags) == 0 {
+			r.Messages[i].Tags = nil
+		}
+	}
+	for i := range r.Spawns {
+		if len(r.Spawns[i].Tags) == 0 {
+			r.Spawns[i].Tags = nil
+		}
+	}
+	for i := range r.Assignments {
+		if len(r.Assignments[i].Processes) == 0 {
+			r.Assignments[i].Processes = nil
+		}
+	}
+	return r
+}
+
+// A result DecodesToItself exactly when the stored copy reads back as the result: the CU hands such results
+// to its MU as they are, and the MU must then send what it would have sent reading the stored copy.
+func TestDecodesToItself(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	yes, no := 0, 0
+	for i := range 20000 {
+		r := randomResult(rng)
+		b, err := r.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Result
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		same := reflect.DeepEqual(squash(back), squash(r))
+		if got := r.DecodesToItself(); got != same {
+			t.Fatalf("case %d: DecodesToItself %v, but decoding gives the result back: %v\n%#v\n%#v", i, got, same, r, back)
+		}
+		if same {
+			yes++
+		} else {
+			no++
+		}
+		// What was read back holds valid text only: it reads back as itself.
+		b2, _ := back.Encode()
+		var again Result
+		if err := json.Unmarshal(b2, &again); err != nil || !back.DecodesToItself() || !reflect.DeepEqual(squash(again), squash(back)) {
+			t.Fatalf("case %d: a decoded result does not read back as itself (%v)\n%#v\n%#v", i, err, back, again)
+		}
+	}
+	if yes < 100 || no < 1000 {
+		t.Fatalf("the random results were not varied enough: %d read back, %d did not", yes, no)
+	}
+	// Values the process gave as JSON (numbers, booleans, tables) never qualify, whatever they decode to.
+	for name, r := range map[string]Result{
+		"raw tag":     {Messages: []OutMessage{{Tags: []OutTag{{Name: "n", Value: "1", Raw: json.RawMessage("1")}}}}},
+		"raw target":  {Messages: []OutMessage{{Target: "7", TargetRaw: json.RawMessage("7")}}},
+		"raw data":    {Spawns: []OutSpawn{{Data: "2.5", DataRaw: json.RawMessage("2.5")}}},
+		"error value": {Error: "2", ErrorValue: json.RawMessage("2")},
+	} {
+		if r.DecodesToItself() {
+			t.Errorf("%s: DecodesToItself", name)
+		}
 	}
 }

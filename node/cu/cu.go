@@ -74,7 +74,8 @@ type Service struct {
 	bg       sync.WaitGroup
 	dryRuns  chan struct{} // a slot per dry-run being evaluated
 	progress *progress.Tracker
-	trackMin int // evaluations with fewer messages left are not tracked (0: loadPage; tests lower it)
+	handoff  *handoff // results kept for the node's MU (nil: none; handoff.go)
+	trackMin int      // evaluations with fewer messages left are not tracked (0: loadPage; tests lower it)
 }
 
 // DefaultMaxDryRuns is how many dry-runs a CU evaluates at once unless told otherwise: two per CPU core, so
@@ -405,18 +406,20 @@ func (s *Service) evaluateAhead(ctx context.Context, p *proc, need, toNonce int6
 // or when many are held) are seen as soon as they would be if each batch were written alone, with a commit (two
 // fsyncs) per flush instead of per batch. A crash loses only results that evaluating again reproduces.
 type resultBuffer struct {
-	s     *Service
-	pid   string
-	rows  []store.ResultRow
-	fresh []*su.Scheduled
-	bytes int
+	s       *Service
+	pid     string
+	rows    []store.ResultRow
+	fresh   []*su.Scheduled
+	results []*runtime.Result // as evaluated, for the MU once stored (handoff.go)
+	bytes   int
 }
 
 // resultBufferMax bounds what one evaluation holds before writing (rows and their bytes).
 const resultBufferMax, resultBufferBytes = 5000, 8 << 20
 
-func (b *resultBuffer) add(sc *su.Scheduled, raw []byte) {
+func (b *resultBuffer) add(sc *su.Scheduled, res *runtime.Result, raw []byte) {
 	b.rows, b.fresh = append(b.rows, store.ResultRow{Nonce: sc.Nonce, Raw: raw}), append(b.fresh, sc)
+	b.results = append(b.results, res)
 	b.bytes += len(raw)
 }
 
@@ -445,8 +448,14 @@ func (b *resultBuffer) flush(ctx context.Context) error {
 			s.log.Warn("results not cached", "process", b.pid, "err", err)
 		}
 	}
+	if s.handoff != nil {
+		for i, r := range b.rows { // stored: the MU may take them as they are
+			s.handoff.offer(b.pid, b.fresh[i], b.results[i], r.Raw)
+		}
+	}
 	clear(b.fresh) // the batches they point into can go
-	b.rows, b.fresh, b.bytes = b.rows[:0], b.fresh[:0], 0
+	clear(b.results)
+	b.rows, b.fresh, b.results, b.bytes = b.rows[:0], b.fresh[:0], b.results[:0], 0
 	return nil
 }
 
@@ -491,7 +500,7 @@ func (s *Service) evalBatch(ctx context.Context, p *proc, batch []su.Scheduled, 
 			s.log.Warn("replayed result differs from stored", "process", p.id, "nonce", sc.Nonce)
 		}
 		if old == nil {
-			out.add(sc, raw)
+			out.add(sc, &res, raw)
 		}
 		p.nonce, p.timestamp, p.blockHeight = sc.Nonce, sc.Timestamp, sc.BlockHeight
 		if res.Error != "" {
@@ -635,15 +644,6 @@ func (s *Service) replayTo(ctx context.Context, pid string, nonce int64) error {
 		}
 	}()
 	return s.evaluate(ctx, tmp, nonce)
-}
-
-// Evaluated is Result decoded, as the MU reads it.
-func (s *Service) Evaluated(ctx context.Context, pid, id string) (*runtime.Result, error) {
-	raw, err := s.Result(ctx, pid, id)
-	if err != nil {
-		return nil, err
-	}
-	return DecodeResult(raw)
 }
 
 // DecodeResult parses a stored result.

@@ -77,10 +77,11 @@ type Stats struct {
 	DryRunsRefused     int64 // dry-runs answered 429 because cu.max_dry_runs were running
 	Reverts            int64 // VMs rebuilt to drop the state of an evaluation whose result was an Error
 	FollowFailures     int64 // reads answered from the copy held here because the process's SU could not be read
+	HandedOff          int64 // results the MU took as evaluated, without reading the stored copy (handoff.go)
 }
 
 type stats struct {
-	evaluated, taken, restores, failures, refused, forkFailures, ckptQueued, ckptRestores, evictions, dryRunsRefused, reverts, followFailures atomic.Int64
+	evaluated, taken, restores, failures, refused, forkFailures, ckptQueued, ckptRestores, evictions, dryRunsRefused, reverts, followFailures, handedOff atomic.Int64
 }
 
 // Stats returns the counters so far.
@@ -90,7 +91,7 @@ func (s *Service) Stats() Stats {
 		SnapshotFailures: s.stats.failures.Load(), SnapshotsRefused: s.stats.refused.Load(), ForkFailures: s.stats.forkFailures.Load(),
 		CheckpointsQueued:  s.stats.ckptQueued.Load(),
 		CheckpointRestores: s.stats.ckptRestores.Load(), Evictions: s.stats.evictions.Load(), DryRunsRefused: s.stats.dryRunsRefused.Load(),
-		Reverts: s.stats.reverts.Load(), FollowFailures: s.stats.followFailures.Load(),
+		Reverts: s.stats.reverts.Load(), FollowFailures: s.stats.followFailures.Load(), HandedOff: s.stats.handedOff.Load(),
 	}
 }
 

@@ -76,13 +76,14 @@ func (m *Service) crankRun(ctx context.Context, ts []store.Task) (n int, err err
 // crankOutbox reads the result of the scheduled message t names and signs what it emitted: the batch that
 // finishes t.
 func (m *Service) crankOutbox(ctx context.Context, t *store.Task) (store.TaskBatch, error) {
-	res, err := m.cu.Result(ctx, t.Process, t.Source)
+	res, sc, err := m.cu.Result(ctx, t.Process, t.Source)
 	if err != nil {
 		return store.TaskBatch{}, fmt.Errorf("read result: %w", err)
 	}
-	sc, err := m.su.Lookup(ctx, t.Process, t.Source)
-	if err != nil {
-		return store.TaskBatch{}, fmt.Errorf("read scheduled message: %w", err)
+	if sc == nil {
+		if sc, err = m.su.Lookup(ctx, t.Process, t.Source); err != nil {
+			return store.TaskBatch{}, fmt.Errorf("read scheduled message: %w", err)
+		}
 	}
 	// Pushed-For names the user message a chain of pushes started from; an MU pushes it along (only a message
 	// an MU pushed, with From-Process, carries one worth keeping).

@@ -30,7 +30,9 @@ import (
 
 // ResultReader is the CU as the MU uses it.
 type ResultReader interface {
-	Result(ctx context.Context, pid, id string) (*aos.Result, error)
+	// Result is the result of message id of pid, with the message as scheduled when the CU has it at hand
+	// (nil: the MU looks it up).
+	Result(ctx context.Context, pid, id string) (*aos.Result, *su.Scheduled, error)
 	// Crons evaluates up to untilMs and returns cron results with afterMs < tick <= untilMs.
 	Crons(ctx context.Context, pid string, afterMs, untilMs int64) ([]cu.CronResult, error)
 }

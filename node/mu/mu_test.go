@@ -36,17 +36,17 @@ func (r *results) set(pid, id string, res *aos.Result) {
 	r.m[pid+"/"+id] = res
 }
 
-func (r *results) Result(_ context.Context, pid, id string) (*aos.Result, error) {
+func (r *results) Result(_ context.Context, pid, id string) (*aos.Result, *su.Scheduled, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fail[pid+"/"+id] > 0 {
 		r.fail[pid+"/"+id]--
-		return nil, errors.New("the CU is not answering")
+		return nil, nil, errors.New("the CU is not answering")
 	}
 	if res, ok := r.m[pid+"/"+id]; ok {
-		return res, nil
+		return res, nil, nil
 	}
-	return &aos.Result{}, nil
+	return &aos.Result{}, nil, nil
 }
 
 func (r *results) Crons(context.Context, string, int64, int64) ([]cu.CronResult, error) {
