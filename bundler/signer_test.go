@@ -7,11 +7,15 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/everFinance/goar"
+	"github.com/everFinance/goar/utils"
 	"github.com/everFinance/goether"
+
+	"github.com/aonode/aonode/bundler/ans104"
 )
 
 // ethSigner signs type-3 items with goar's own Ethereum item signer: the node does not sign with such keys,
@@ -208,5 +212,67 @@ func BenchmarkSignItemByKey(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// signViaGoar is how Ed25519Key.Sign made items before it laid them out itself: through goar's item and its
+// base64 fields. ed25519 signatures are deterministic, so both must give the same item, byte for byte.
+func signViaGoar(k *Ed25519Key, data []byte, target, anchor string, tags []Tag) (*Item, error) {
+	gt, a, err := goarFields(anchor, tags)
+	if err != nil {
+		return nil, err
+	}
+	bi, err := ans104.NewItem(k.owner, SigEd25519, target, a, data, gt)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := utils.BundleItemSignData(*bi)
+	if err != nil {
+		return nil, err
+	}
+	sig := ed25519.Sign(k.priv, msg)
+	bi.Signature, bi.Id = B64(sig), idOf(sig)
+	if bi.ItemBinary, err = utils.GenerateItemBinary(bi); err != nil {
+		return nil, err
+	}
+	return fromGoar(bi)
+}
+
+func TestEd25519SignMatchesGoar(t *testing.T) {
+	k := ed25519Key(t)
+	target := B64(bytes.Repeat([]byte{7}, 32))
+	for _, c := range []struct {
+		name           string
+		data           []byte
+		target, anchor string
+		tags           []Tag
+	}{
+		{"empty", nil, "", "", nil},
+		{"message", []byte("hello"), target, "", []Tag{{Name: "Action", Value: "Set"}, {Name: "Key", Value: "k"}}},
+		{"anchor", []byte(" "), target, strings.Repeat("a", 32), []Tag{{Name: "Data-Protocol", Value: "ao"}}},
+		{"no target, data", bytes.Repeat([]byte{0, 1, 2}, 40000), "", strings.Repeat("z", 32), []Tag{{Name: "n", Value: "\xff\x00 v"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := k.Sign(c.data, c.target, c.anchor, c.tags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := signViaGoar(k, c.data, c.target, c.anchor, c.tags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("Sign gives\n%+v\ngoar's path gives\n%+v", got, want)
+			}
+			if _, err := Parse(got.Raw); err != nil {
+				t.Fatalf("the item does not verify: %v", err)
+			}
+		})
+	}
+	// Bad input is refused as before.
+	for _, c := range []struct{ target, anchor string }{{"not base64!", ""}, {B64([]byte("short")), ""}, {"", "short anchor"}} {
+		if _, err := k.Sign(nil, c.target, c.anchor, nil); err == nil {
+			t.Errorf("target %q anchor %q: signed", c.target, c.anchor)
+		}
 	}
 }
