@@ -29,6 +29,8 @@ import (
 type Scheduler interface {
 	Load(ctx context.Context, pid string, fromNonce, toNonce int64, limit int) ([]su.Scheduled, error)
 	Lookup(ctx context.Context, pid, id string) (*su.Scheduled, error)
+	// LookupEntry is Lookup without the items (a result read needs only the nonce).
+	LookupEntry(ctx context.Context, pid, id string) (*store.Entry, error)
 	Process(ctx context.Context, pid string) (*store.Process, *bundler.Item, error)
 	Latest(ctx context.Context, pid string) (*store.Entry, error)
 	Entries(ctx context.Context, pid string, fromNonce, toNonce int64, limit int) ([]store.Entry, error)
@@ -558,11 +560,11 @@ func (s *Service) resolveNonce(ctx context.Context, pid, id string) (int64, erro
 	if id == pid {
 		return 0, nil
 	}
-	sc, err := s.sched.Lookup(ctx, pid, id)
+	e, err := s.sched.LookupEntry(ctx, pid, id)
 	if errors.Is(err, store.ErrNotFound) && s.follower != nil {
 		// Scheduled by another SU since this copy was last brought up to date, perhaps.
 		if ferr := s.refresh(ctx, pid, true); ferr == nil {
-			sc, err = s.sched.Lookup(ctx, pid, id)
+			e, err = s.sched.LookupEntry(ctx, pid, id)
 		}
 	}
 	if err != nil {
@@ -571,7 +573,7 @@ func (s *Service) resolveNonce(ctx context.Context, pid, id string) (int64, erro
 		}
 		return 0, err
 	}
-	return sc.Nonce, nil
+	return e.Nonce, nil
 }
 
 // Result returns the evaluation result (JSON) of message id in process pid.

@@ -571,6 +571,11 @@ func (s *Service) hydrate(ctx context.Context, e store.Entry) (*Scheduled, error
 	return &Scheduled{Entry: e, Assignment: asg, Message: msg}, nil
 }
 
+// LookupEntry finds one entry by message id or assignment id, without reading its items.
+func (s *Service) LookupEntry(ctx context.Context, pid, id string) (*store.Entry, error) {
+	return s.db.EntryByID(ctx, pid, id)
+}
+
 // Lookup finds one entry by message id or assignment id.
 func (s *Service) Lookup(ctx context.Context, pid, id string) (*Scheduled, error) {
 	e, err := s.db.EntryByID(ctx, pid, id)
