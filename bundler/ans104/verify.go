@@ -33,30 +33,42 @@ const arweaveExponent = 65537
 // utils.VerifyBundleItem accepts.
 func Verify(it *types.BundleItem) error {
 	switch it.SignatureType {
-	case types.ArweaveSignType:
-	case types.ED25519SignType, types.SolanaSignType:
-		return verifyEd25519(it)
+	case types.ArweaveSignType, types.ED25519SignType, types.SolanaSignType:
 	default:
 		return utils.VerifyBundleItem(*it)
 	}
-	msg, err := signData(it)
+	msg, sig, owner, err := signed(it)
 	if err != nil {
-		return fmt.Errorf("signature data: %w", err)
+		return err
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(it.Signature)
-	if err != nil {
-		return fmt.Errorf("signature: %w", err)
-	}
-	id := sha256.Sum256(sig)
-	if base64.RawURLEncoding.EncodeToString(id[:]) != it.Id {
-		return fmt.Errorf("id %s is not the hash of the signature", it.Id)
-	}
-	owner, err := base64.RawURLEncoding.DecodeString(it.Owner)
-	if err != nil {
-		return fmt.Errorf("owner: %w", err)
+	if it.SignatureType != types.ArweaveSignType {
+		// As goar, with crypto/ed25519 (which panics on a key of the wrong length; Decode never gives one).
+		if len(owner) != ed25519.PublicKeySize || !ed25519.Verify(owner, msg, sig) {
+			return fmt.Errorf("%w: ed25519", ErrSignature)
+		}
+		return nil
 	}
 	digest := sha256.Sum256(msg)
 	return VerifyPSS(new(big.Int).SetBytes(owner), digest[:], sig)
+}
+
+// signed is what an item's signature signs, the signature and the owner's key, once the item's id is checked
+// to be the hash of the signature.
+func signed(it *types.BundleItem) (msg, sig, owner []byte, err error) {
+	if msg, err = signData(it); err != nil {
+		return nil, nil, nil, fmt.Errorf("signature data: %w", err)
+	}
+	if sig, err = base64.RawURLEncoding.DecodeString(it.Signature); err != nil {
+		return nil, nil, nil, fmt.Errorf("signature: %w", err)
+	}
+	id := sha256.Sum256(sig)
+	if base64.RawURLEncoding.EncodeToString(id[:]) != it.Id {
+		return nil, nil, nil, fmt.Errorf("id %s is not the hash of the signature", it.Id)
+	}
+	if owner, err = base64.RawURLEncoding.DecodeString(it.Owner); err != nil {
+		return nil, nil, nil, fmt.Errorf("owner: %w", err)
+	}
+	return msg, sig, owner, nil
 }
 
 // VerifyPSS checks an RSASSA-PSS signature with SHA-256 and MGF1-SHA-256, of any salt length, over a SHA-256
@@ -132,32 +144,7 @@ func mgf1XOR(out, seed []byte) {
 	}
 }
 
-// verifyEd25519 checks an ed25519 (or Solana) item as utils.VerifyBundleItem does, with SignData.
-func verifyEd25519(it *types.BundleItem) error {
-	msg, err := signData(it)
-	if err != nil {
-		return fmt.Errorf("signature data: %w", err)
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(it.Signature)
-	if err != nil {
-		return fmt.Errorf("signature: %w", err)
-	}
-	id := sha256.Sum256(sig)
-	if base64.RawURLEncoding.EncodeToString(id[:]) != it.Id {
-		return fmt.Errorf("id %s is not the hash of the signature", it.Id)
-	}
-	pub, err := base64.RawURLEncoding.DecodeString(it.Owner)
-	if err != nil {
-		return fmt.Errorf("owner: %w", err)
-	}
-	// As goar: crypto/ed25519 panics on a key of the wrong length, which Decode never gives (the layout fixes it).
-	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, msg, sig) {
-		return fmt.Errorf("%w: ed25519", ErrSignature)
-	}
-	return nil
-}
-
-// signData is what it's signature signs. Its fields are base64 as Decode gives them; a field that does not
+// signData is what the item's signature signs. Its fields are base64 as Decode gives them; a field that does not
 // decode, or tags without their bytes, go to goar's BundleItemSignData, whose answer for those is its own.
 func signData(it *types.BundleItem) ([]byte, error) {
 	if it.DataReader != nil || (it.TagsBy == "" && len(it.Tags) > 0) {
