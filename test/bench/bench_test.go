@@ -177,6 +177,14 @@ func (s *synth) Lookup(_ context.Context, pid, mid string) (*su.Scheduled, error
 	return &sc, nil
 }
 
+func (s *synth) LookupEntry(ctx context.Context, pid, mid string) (*store.Entry, error) {
+	sc, err := s.Lookup(ctx, pid, mid)
+	if err != nil {
+		return nil, err
+	}
+	return &sc.Entry, nil
+}
+
 func (s *synth) Process(_ context.Context, pid string) (*store.Process, *bundler.Item, error) {
 	p, err := s.proc(pid)
 	if err != nil {
