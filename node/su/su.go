@@ -57,6 +57,7 @@ type Service struct {
 	locks  map[string]*sync.Mutex
 	pipes  map[string]*pipe // per process, guarded by its lock
 	floors map[string]int64 // per process: every later assignment gets a timestamp above this (see Watermark)
+	recent *recent          // the items of entries just signed, for the CU's Load (recent.go)
 }
 
 // pipe is one process's scheduling pipeline. Assignments are signed one after another under the process lock
@@ -112,6 +113,7 @@ func New(c Config) *Service {
 		wallet: c.Signer, db: c.Store, heights: c.Heights, txs: c.Txs, log: c.Log, checkModule: c.ModuleCheck,
 		authority: c.SpawnAuthority, scheduled: c.OnScheduled,
 		now: time.Now, locks: map[string]*sync.Mutex{}, pipes: map[string]*pipe{}, floors: map[string]int64{},
+		recent: newRecent(),
 	}
 }
 
@@ -170,7 +172,7 @@ func (s *Service) Write(ctx context.Context, it *bundler.Item) (*store.Entry, er
 	if err := s.schedules(ctx, pid); err != nil {
 		return nil, err
 	}
-	return s.append(ctx, pid, it.ID, it.Raw, nil, nil, []string{it.ID})
+	return s.append(ctx, pid, it.ID, it, nil, nil, []string{it.ID})
 }
 
 func (s *Service) spawn(ctx context.Context, it *bundler.Item) (*store.Entry, error) {
@@ -199,7 +201,7 @@ func (s *Service) spawn(ctx context.Context, it *bundler.Item) (*store.Entry, er
 	if s.authority != "" && s.authority != sched {
 		extra = append(extra, bundler.Tag{Name: "Authority", Value: s.authority})
 	}
-	return s.append(ctx, it.ID, it.ID, it.Raw, p, extra, []string{it.ID})
+	return s.append(ctx, it.ID, it.ID, it, p, extra, []string{it.ID})
 }
 
 // Assign schedules an existing message (held here, or on Arweave) for another process.
@@ -316,7 +318,7 @@ func (q *queued) wait() (*store.Entry, error) {
 	return &e, nil
 }
 
-func (s *Service) append(ctx context.Context, pid, msgID string, msgRaw []byte, proc *store.Process, extra []bundler.Tag, uploads []string) (*store.Entry, error) {
+func (s *Service) append(ctx context.Context, pid, msgID string, msg *bundler.Item, proc *store.Process, extra []bundler.Tag, uploads []string) (*store.Entry, error) {
 	unlock := s.lock(pid)
 	p := s.pipeOf(pid)
 	// A message sent twice (a client retrying after a lost answer) is scheduled once; the retry gets the
@@ -325,7 +327,7 @@ func (s *Service) append(ctx context.Context, pid, msgID string, msgRaw []byte, 
 		unlock()
 		return q.wait()
 	}
-	q, err := s.sign(ctx, p, pid, msgID, msgRaw, proc, extra, uploads)
+	q, err := s.sign(ctx, p, pid, msgID, msg, proc, extra, uploads)
 	if err != nil || q.existing {
 		unlock()
 		if err != nil {
@@ -444,8 +446,12 @@ func (s *Service) failQueued(p *pipe, group []*queued, err error) {
 }
 
 // sign builds and signs the next entry of pid, on the pipeline's head; called with the process lock held. It
-// returns a done entry when the message is already scheduled.
-func (s *Service) sign(ctx context.Context, p *pipe, pid, msgID string, msgRaw []byte, proc *store.Process, extra []bundler.Tag, uploads []string) (*queued, error) {
+// returns a done entry when the message is already scheduled. msg is nil when the message is not held here.
+func (s *Service) sign(ctx context.Context, p *pipe, pid, msgID string, msg *bundler.Item, proc *store.Process, extra []bundler.Tag, uploads []string) (*queued, error) {
+	var msgRaw []byte
+	if msg != nil {
+		msgRaw = msg.Raw
+	}
 	head := p.head
 	if proc == nil {
 		if head == nil {
@@ -516,6 +522,7 @@ func (s *Service) sign(ctx context.Context, p *pipe, pid, msgID string, msgRaw [
 		proc.Timestamp, proc.BlockHeight = ts, height
 	}
 	p.head = &store.Head{Nonce: nonce, HashChain: chain, AssignmentID: asg.ID, Timestamp: ts}
+	s.recent.offer(e, asg, msg)
 	return &queued{
 		ne:   store.NewEntry{Entry: e, AssignmentRaw: asg.Raw, MessageRaw: msgRaw, Process: proc, Uploads: append(uploads, asg.ID), Crank: true},
 		done: make(chan struct{}),
@@ -537,6 +544,10 @@ func (s *Service) Load(ctx context.Context, pid string, fromNonce, toNonce int64
 	}
 	out := make([]Scheduled, 0, len(es))
 	for _, e := range es {
+		if sc, ok := s.recent.take(e); ok {
+			out = append(out, sc)
+			continue
+		}
 		sc, err := s.hydrate(ctx, e)
 		if err != nil {
 			return nil, err
