@@ -26,7 +26,9 @@ type recentKey struct {
 
 type recentItems struct{ asg, msg *bundler.Item }
 
-type recent struct{ c *lru.Cache[recentKey, recentItems] }
+type recent struct {
+	c *lru.Cache[recentKey, recentItems]
+}
 
 func newRecent() *recent {
 	c, err := lru.New[recentKey, recentItems](recentEntries)
