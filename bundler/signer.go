@@ -110,22 +110,18 @@ func (k *Ed25519Key) String() string { return "ed25519(" + k.addr + ")" }
 // than through goar, which encodes every field to base64 and decodes it again twice; the item is the same
 // (signer_test.go compares them).
 func (k *Ed25519Key) Sign(data []byte, target, anchor string, tags []Tag) (*Item, error) {
-	if anchor != "" && len(anchor) != 32 {
-		return nil, fmt.Errorf("sign item: anchor must be 32 bytes, got %d", len(anchor))
+	gt, _, err := goarFields(anchor, tags) // the layout takes the anchor's bytes, not goar's base64 of them
+	if err != nil {
+		return nil, err
 	}
 	var tb []byte
 	if target != "" {
-		var err error
 		if tb, err = DecodeB64(target); err != nil {
 			return nil, fmt.Errorf("sign item: target: %w", err)
 		}
 		if len(tb) != 32 {
 			return nil, errors.New("sign item: target length must be 32")
 		}
-	}
-	gt := make([]types.Tag, len(tags))
-	for i, t := range tags {
-		gt[i] = types.Tag{Name: t.Name, Value: t.Value}
 	}
 	tagBytes := ans104.EncodeTags(gt)
 	msg := ans104.SignData(SigEd25519, k.pub, tb, []byte(anchor), tagBytes, data)

@@ -21,12 +21,8 @@ func SignData(sigType int, owner, target, anchor, tags, data []byte) [48]byte {
 	if !ok {
 		acc = listPrefix(sigType)
 	}
-	var pair [96]byte
 	for _, b := range [][]byte{owner, target, anchor, tags, data} {
-		h := blobHash(b)
-		copy(pair[:48], acc[:])
-		copy(pair[48:], h[:])
-		acc = sha512.Sum384(pair[:])
+		acc = pairHash(acc, blobHash(b))
 	}
 	return acc
 }
@@ -36,12 +32,8 @@ func SignData(sigType int, owner, target, anchor, tags, data []byte) [48]byte {
 func listPrefix(sigType int) [48]byte {
 	var typ [20]byte
 	acc := sha512.Sum384([]byte("list8"))
-	var pair [96]byte
 	for _, b := range [][]byte{[]byte("dataitem"), []byte("1"), strconv.AppendInt(typ[:0], int64(sigType), 10)} {
-		h := blobHash(b)
-		copy(pair[:48], acc[:])
-		copy(pair[48:], h[:])
-		acc = sha512.Sum384(pair[:])
+		acc = pairHash(acc, blobHash(b))
 	}
 	return acc
 }
@@ -58,11 +50,14 @@ var prefixes = sync.OnceValue(func() map[int][48]byte {
 // blobHash is a blob's deep hash: SHA-384 of SHA-384("blob" + its length in decimal) and SHA-384 of it.
 func blobHash(b []byte) [48]byte {
 	var tag [24]byte
-	t := sha512.Sum384(strconv.AppendInt(append(tag[:0], "blob"...), int64(len(b)), 10))
-	body := sha512.Sum384(b)
+	return pairHash(sha512.Sum384(strconv.AppendInt(append(tag[:0], "blob"...), int64(len(b)), 10)), sha512.Sum384(b))
+}
+
+// pairHash is SHA-384 of a and b one after the other, the step every level of the deep hash takes.
+func pairHash(a, b [48]byte) [48]byte {
 	var pair [96]byte
-	copy(pair[:48], t[:])
-	copy(pair[48:], body[:])
+	copy(pair[:48], a[:])
+	copy(pair[48:], b[:])
 	return sha512.Sum384(pair[:])
 }
 
