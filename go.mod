@@ -3,6 +3,8 @@ module github.com/aonode/aonode
 go 1.26.8
 
 require (
+	filippo.io/bigmod v0.1.0
+	github.com/KimMachineGun/automemlimit v1.0.2
 	github.com/chromedp/chromedp v0.24.0
 	github.com/everFinance/goar v1.6.3
 	github.com/everFinance/goether v1.1.9
@@ -19,7 +21,6 @@ require (
 )
 
 require (
-	github.com/KimMachineGun/automemlimit v1.0.2 // indirect
 	github.com/ProjectZKM/Ziren/crates/go-runtime/zkvm_runtime v0.0.0-20251001021608-1fe7b43fc4d6 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/bits-and-blooms/bitset v1.20.0 // indirect

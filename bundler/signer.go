@@ -106,10 +106,17 @@ func (k *Ed25519Key) SignatureType() int { return SigEd25519 }
 // String never reveals key material.
 func (k *Ed25519Key) String() string { return "ed25519(" + k.addr + ")" }
 
-// Sign creates and signs a type-2 data item. It lays the item out itself (ans104.SignData, EncodeItem) rather
-// than through goar, which encodes every field to base64 and decodes it again twice; the item is the same
-// (signer_test.go compares them).
+// Sign creates and signs a type-2 data item.
 func (k *Ed25519Key) Sign(data []byte, target, anchor string, tags []Tag) (*Item, error) {
+	return layOut(SigEd25519, k.pub, k.owner, data, target, anchor, tags, func(msg [48]byte) ([]byte, error) {
+		return ed25519.Sign(k.priv, msg[:]), nil
+	})
+}
+
+// layOut creates a data item and signs what ANS-104 signs (the deep hash of its fields) with sign. It lays the
+// item out itself (ans104.SignData, EncodeItem) rather than through goar, which encodes every field to base64
+// and decodes it again twice; the item is the same (signer_test.go compares them).
+func layOut(sigType int, owner []byte, ownerB64 string, data []byte, target, anchor string, tags []Tag, sign func([48]byte) ([]byte, error)) (*Item, error) {
 	gt, _, err := goarFields(anchor, tags) // the layout takes the anchor's bytes, not goar's base64 of them
 	if err != nil {
 		return nil, err
@@ -124,11 +131,13 @@ func (k *Ed25519Key) Sign(data []byte, target, anchor string, tags []Tag) (*Item
 		}
 	}
 	tagBytes := ans104.EncodeTags(gt)
-	msg := ans104.SignData(SigEd25519, k.pub, tb, []byte(anchor), tagBytes, data)
-	sig := ed25519.Sign(k.priv, msg[:])
-	raw := ans104.EncodeItem(SigEd25519, sig, k.pub, tb, []byte(anchor), len(tags), tagBytes, data)
+	sig, err := sign(ans104.SignData(sigType, owner, tb, []byte(anchor), tagBytes, data))
+	if err != nil {
+		return nil, fmt.Errorf("sign item: %w", err)
+	}
+	raw := ans104.EncodeItem(sigType, sig, owner, tb, []byte(anchor), len(tags), tagBytes, data)
 	return &Item{
-		ID: idOf(sig), SignatureType: SigEd25519, Signature: B64(sig), Owner: k.owner, Target: target, Anchor: anchor,
+		ID: idOf(sig), SignatureType: sigType, Signature: B64(sig), Owner: ownerB64, Target: target, Anchor: anchor,
 		Tags: append(make([]Tag, 0, len(tags)), tags...), Data: raw[len(raw)-len(data):], Raw: raw,
 	}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -274,5 +275,86 @@ func TestEd25519SignMatchesGoar(t *testing.T) {
 		if _, err := k.Sign(nil, c.target, c.anchor, nil); err == nil {
 			t.Errorf("target %q anchor %q: signed", c.target, c.anchor)
 		}
+	}
+}
+
+// An RSA wallet with its primes lays its items out itself and signs them with ans104.RSAKey; goar's item
+// signer (signViaGoar) is the reference. PSS salts are random, so the two items differ only in the signature
+// and the id; everything else, the binary included, must be the same, and both must verify.
+func TestRSASignMatchesGoar(t *testing.T) {
+	w := wallet(t)
+	if w.crt == nil {
+		t.Fatal("a generated wallet has its primes, but it signs through goar")
+	}
+	target := B64(bytes.Repeat([]byte{9}, 32))
+	for _, c := range []struct {
+		name           string
+		data           []byte
+		target, anchor string
+		tags           []Tag
+	}{
+		{"empty", nil, "", "", nil},
+		{"assignment", nil, "", strings.Repeat("a", 32), []Tag{{Name: "Type", Value: "Assignment"}, {Name: "Nonce", Value: "7"}}},
+		{"message", []byte("hello"), target, "", []Tag{{Name: "Action", Value: "Set"}, {Name: "Key", Value: "k"}}},
+		{"large data", bytes.Repeat([]byte{0, 1, 2}, 40000), "", strings.Repeat("z", 32), []Tag{{Name: "n", Value: "\xff\x00 v"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := w.Sign(c.data, c.target, c.anchor, c.tags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := w.signViaGoar(c.data, c.target, c.anchor, c.tags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ID == want.ID || len(got.Raw) != len(want.Raw) {
+				t.Fatalf("ids %s %s, lengths %d %d", got.ID, want.ID, len(got.Raw), len(want.Raw))
+			}
+			const sigEnd = 2 + 512 // signature type, then the RSA-4096 signature
+			if !bytes.Equal(got.Raw[:2], want.Raw[:2]) || !bytes.Equal(got.Raw[sigEnd:], want.Raw[sigEnd:]) {
+				t.Fatal("the binaries differ outside the signature")
+			}
+			g, wnt := *got, *want
+			g.ID, g.Signature, g.Raw, g.Data, wnt.ID, wnt.Signature, wnt.Raw, wnt.Data = "", "", nil, nil, "", "", nil, nil
+			if !reflect.DeepEqual(g, wnt) || !bytes.Equal(got.Data, want.Data) {
+				t.Fatalf("Sign gives\n%+v\ngoar's path gives\n%+v", g, wnt)
+			}
+			for _, it := range []*Item{got, want} {
+				if p, err := Parse(it.Raw); err != nil || p.ID != it.ID {
+					t.Fatalf("the item does not verify: %v", err)
+				}
+			}
+		})
+	}
+	for _, c := range []struct{ target, anchor string }{{"not base64!", ""}, {B64([]byte("short")), ""}, {"", "short anchor"}} {
+		if _, err := w.Sign(nil, c.target, c.anchor, nil); err == nil {
+			t.Errorf("target %q anchor %q: signed", c.target, c.anchor)
+		}
+	}
+}
+
+// A JWK with only n, e and d (no primes) still signs, through goar.
+func TestWalletWithoutPrimesSigns(t *testing.T) {
+	var j map[string]string
+	if err := json.Unmarshal(wallet(t).jwk, &j); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"p", "q", "dp", "dq", "qi"} {
+		delete(j, f)
+	}
+	b, _ := json.Marshal(j)
+	w, err := NewWallet(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.crt != nil || w.Address() != wallet(t).Address() {
+		t.Fatalf("crt %v, address %s", w.crt, w.Address())
+	}
+	it, err := w.Sign([]byte("x"), "", "", []Tag{{Name: "a", Value: "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse(it.Raw); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/everFinance/goar"
+
+	"github.com/aonode/aonode/bundler/ans104"
 )
 
 // Wallet is an Arweave RSA wallet (JWK) that signs ANS-104 data items and L1 transactions.
@@ -22,6 +24,10 @@ type Wallet struct {
 	items  *goar.ItemSigner
 	jwk    []byte
 	path   string
+	// crt signs items with the key's two CRT halves at once (ans104.RSAKey); nil for a JWK without its primes,
+	// whose items goar signs.
+	crt   *ans104.RSAKey
+	owner []byte // the modulus, as items carry it
 }
 
 // jwk is the full RFC 7518 RSA private key, as Arweave tools (arweave-js, aoconnect) read and write it.
@@ -76,14 +82,18 @@ func NewWallet(jwkBytes []byte) (*Wallet, error) {
 	}
 	// goar's JWK decoder keeps only n, e and d, so every RSA-4096 signature (one per assignment) would skip the
 	// CRT and cost ~10x more. Rebuild the key with its primes when the JWK has them (Arweave wallets do).
+	var crt *ans104.RSAKey
 	if k, err := crtKey(jwkBytes, s.PrvKey); err == nil {
 		s = goar.NewSignerByPrivateKey(k)
+		if crt, err = ans104.NewRSAKey(k); err != nil {
+			return nil, fmt.Errorf("parse wallet jwk: %w", err)
+		}
 	}
 	is, err := goar.NewItemSigner(s)
 	if err != nil {
 		return nil, fmt.Errorf("item signer: %w", err)
 	}
-	return &Wallet{signer: s, items: is, jwk: jwkBytes}, nil
+	return &Wallet{signer: s, items: is, jwk: jwkBytes, crt: crt, owner: s.PubKey.N.Bytes()}, nil
 }
 
 // LoadOrCreateWallet reads the JWK at path, creating a new wallet there (mode 0600) when the file does not exist.

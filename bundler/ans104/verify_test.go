@@ -43,28 +43,6 @@ func stdlib(n *big.Int, digest, sig []byte) bool {
 	return rsa.VerifyPSS(pub, crypto.SHA256, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto, Hash: crypto.SHA256}) == nil
 }
 
-// encode is an EMSA-PSS encoding of digest with salt (RFC 8017 9.1.1), emLen octets for emBits.
-func encode(digest, salt []byte, emBits int) []byte {
-	emLen := (emBits + 7) / 8
-	if emLen < len(salt)+sha256.Size+2 {
-		return nil
-	}
-	hh := sha256.New()
-	hh.Write(make([]byte, 8))
-	hh.Write(digest)
-	hh.Write(salt)
-	h := hh.Sum(nil)
-	em := make([]byte, emLen)
-	db := em[:emLen-sha256.Size-1]
-	db[len(db)-len(salt)-1] = 0x01
-	copy(db[len(db)-len(salt):], salt)
-	mgf1XOR(db, h)
-	db[0] &= 0xff >> (8*emLen - emBits)
-	copy(em[len(db):], h)
-	em[emLen-1] = 0xbc
-	return em
-}
-
 // craftKey is an RSA modulus of two primes of the given sizes and the private exponent for 65537, for the
 // moduli rsa.GenerateKey will not make.
 func craftKey(t *testing.T, pBits, qBits int) (n, d *big.Int) {
@@ -121,7 +99,7 @@ func TestVerifyPSSMatchesCryptoRSA(t *testing.T) {
 		}
 		good := sign(rsa.PSSSaltLengthAuto)
 		flip := func(b []byte, i int) []byte { b = bytes.Clone(b); b[i] ^= 0x10; return b }
-		em := encode(digest[:], []byte("0123456789abcdef"), emBits)
+		em := pssEncode(digest[:], []byte("0123456789abcdef"), emBits)
 		edit := func(f func(em []byte)) []byte { e := bytes.Clone(em); f(e); return rawSign(k, e) }
 		name := func(s string) string { return fmt.Sprintf("%d/%s", bits, s) }
 		cases = append(cases,
@@ -167,7 +145,7 @@ func TestVerifyPSSMatchesCryptoRSA(t *testing.T) {
 			n.Lsh(n, 1)
 		}
 		emBits := n.BitLen() - 1
-		em := encode(digest[:], []byte("salt"), emBits)
+		em := pssEncode(digest[:], []byte("salt"), emBits)
 		sig := new(big.Int).Exp(new(big.Int).SetBytes(em), d, n).FillBytes(make([]byte, (n.BitLen()+7)/8))
 		cases = append(cases, tc{c.name, n, digest[:], sig, false})
 	}
@@ -200,7 +178,7 @@ func FuzzVerifyPSS(f *testing.F) {
 				t.Fatalf("raw signature: VerifyPSS says %v, crypto/rsa %v", got, want)
 			}
 		}
-		em := encode(digest[:], salt, emBits)
+		em := pssEncode(digest[:], salt, emBits)
 		if em == nil {
 			return
 		}

@@ -40,6 +40,9 @@ Handlers.add("Set", Handlers.utils.hasMatchingTag("Action", "Set"), function (ms
   assert(type(msg.Key) == 'string', 'Key is required!')
   Store[msg.Key] = msg.Value
   Handlers.utils.reply("Value stored!")(msg)
+end)
+Handlers.add("Put", Handlers.utils.hasMatchingTag("Action", "Put"), function (msg)
+  Store[msg.Key] = msg.Value
 end)`
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
