@@ -227,6 +227,9 @@ func (w *Wallet) Sign(data []byte, target, anchor string, tags []Tag) (*Item, er
 	if w.crt != nil {
 		return layOut(SigArweave, w.owner, w.Owner(), data, target, anchor, tags, func(msg [48]byte) ([]byte, error) {
 			digest := sha256.Sum256(msg[:]) // what goar's signer signs: the SHA-256 of the deep hash
+			if w.inTurn {
+				return w.crt.SignPSSInTurn(rand.Reader, digest[:])
+			}
 			return w.crt.SignPSS(rand.Reader, digest[:])
 		})
 	}

@@ -26,8 +26,18 @@ type Wallet struct {
 	path   string
 	// crt signs items with the key's two CRT halves at once (ans104.RSAKey); nil for a JWK without its primes,
 	// whose items goar signs.
-	crt   *ans104.RSAKey
-	owner []byte // the modulus, as items carry it
+	crt    *ans104.RSAKey
+	inTurn bool   // sign the CRT halves one after the other (InTurn)
+	owner  []byte // the modulus, as items carry it
+}
+
+// InTurn is the wallet signing each item's two CRT halves one after the other, for a signer whose signatures
+// are not on a chain: the MU's pushes are many at once, each on its own goroutine, and splitting them would
+// only take the second core from the SU, whose assignments of a process are signed one after another.
+func (w *Wallet) InTurn() *Wallet {
+	c := *w
+	c.inTurn = true
+	return &c
 }
 
 // jwk is the full RFC 7518 RSA private key, as Arweave tools (arweave-js, aoconnect) read and write it.

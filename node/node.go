@@ -126,6 +126,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, erro
 		return nil, fmt.Errorf("mu wallet: %w", err)
 	}
 	log.Info("mu wallet", "address", muw.Address(), "type", cfg.Wallet.Type, "path", cfg.MU.Wallet, "created", created)
+	if rw, ok := muw.(*bundler.Wallet); ok {
+		muw = rw.InTurn() // the SU's assignment chains get the second core (Wallet.InTurn)
+	}
 	l1, err := l1Wallet(cfg, w, log)
 	if err != nil {
 		return nil, err

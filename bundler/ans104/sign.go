@@ -62,8 +62,19 @@ func NewRSAKey(k *rsa.PrivateKey) (*RSAKey, error) {
 }
 
 // SignPSS signs a SHA-256 digest with RSASSA-PSS and MGF1-SHA-256, with the longest salt the modulus allows,
-// read from random: what crypto/rsa.SignPSS does with PSSSaltLengthAuto (and goar with it).
+// read from random: what crypto/rsa.SignPSS does with PSSSaltLengthAuto (and goar with it). It computes the
+// two CRT halves at once.
 func (k *RSAKey) SignPSS(random io.Reader, digest []byte) ([]byte, error) {
+	return k.sign(random, digest, true)
+}
+
+// SignPSSInTurn is SignPSS computing the halves one after the other on the calling goroutine: for signatures
+// that are not on a chain and are made many at once, where splitting them only takes a core from one that is.
+func (k *RSAKey) SignPSSInTurn(random io.Reader, digest []byte) ([]byte, error) {
+	return k.sign(random, digest, false)
+}
+
+func (k *RSAKey) sign(random io.Reader, digest []byte, split bool) ([]byte, error) {
 	if len(digest) != sha256.Size {
 		return nil, errors.New("rsa sign: digest must be a SHA-256 hash")
 	}
@@ -71,10 +82,10 @@ func (k *RSAKey) SignPSS(random io.Reader, digest []byte) ([]byte, error) {
 	if _, err := io.ReadFull(random, salt); err != nil {
 		return nil, fmt.Errorf("rsa sign: salt: %w", err)
 	}
-	return k.signPSS(digest, salt)
+	return k.signPSS(digest, salt, split)
 }
 
-func (k *RSAKey) signPSS(digest, salt []byte) ([]byte, error) {
+func (k *RSAKey) signPSS(digest, salt []byte, split bool) ([]byte, error) {
 	em := pssEncode(digest, salt, k.emBits)
 	if em == nil {
 		return nil, errors.New("rsa sign: salt too long for the modulus")
@@ -86,13 +97,19 @@ func (k *RSAKey) signPSS(digest, salt []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rsa sign: %w", err)
 	}
-	// m2 = c^dQ mod q on another goroutine, m = c^dP mod p on this one.
+	// m2 = c^dQ mod q (on another goroutine when split), m = c^dP mod p on this one.
 	m2 := bigmod.NewNat()
+	half := func() { m2.Exp(bigmod.NewNat().Mod(c, k.q), k.dQ, k.q) }
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		m2.Exp(bigmod.NewNat().Mod(c, k.q), k.dQ, k.q)
-	}()
+	if split {
+		go func() {
+			defer close(done)
+			half()
+		}()
+	} else {
+		half()
+		close(done)
+	}
 	t := bigmod.NewNat()
 	m := bigmod.NewNat().Exp(t.Mod(c, k.p), k.dP, k.p)
 	<-done

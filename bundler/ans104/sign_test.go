@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"math/big"
 	"sync"
 	"testing"
@@ -47,15 +48,21 @@ func TestRSAKeyMatchesCryptoRSA(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, err := k.signPSS(digest[:], saltOf(t, std, want))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Fatalf("with crypto/rsa's salt the signature differs\ngot  %x\nwant %x", got, want)
+				for _, split := range []bool{true, false} {
+					got, err := k.signPSS(digest[:], saltOf(t, std, want), split)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(got, want) {
+						t.Fatalf("split %v: with crypto/rsa's salt the signature differs\ngot  %x\nwant %x", split, got, want)
+					}
 				}
 				// With its own salt: accepted by crypto/rsa, with the salt length found or given, and by VerifyPSS.
-				sig, err := k.SignPSS(rand.Reader, digest[:])
+				sign := k.SignPSS
+				if i%2 == 1 {
+					sign = k.SignPSSInTurn
+				}
+				sig, err := sign(rand.Reader, digest[:])
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -126,8 +133,10 @@ func TestRSAKeyRefuses(t *testing.T) {
 	bad := *k
 	bad.dP = append([]byte(nil), k.dP...)
 	bad.dP[len(bad.dP)-1] ^= 2
-	if sig, err := bad.SignPSS(rand.Reader, digest[:]); err == nil {
-		t.Fatalf("a faulty half gave a signature: %x", sig)
+	for _, sign := range []func(io.Reader, []byte) ([]byte, error){bad.SignPSS, bad.SignPSSInTurn} {
+		if sig, err := sign(rand.Reader, digest[:]); err == nil {
+			t.Fatalf("a faulty half gave a signature: %x", sig)
+		}
 	}
 	// Keys NewRSAKey cannot use.
 	//lint:ignore SA1019 a three-prime key is the case refused here
@@ -162,6 +171,13 @@ func BenchmarkSignPSS(b *testing.B) {
 	b.Run("rsakey", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := k.SignPSS(rand.Reader, digest[:]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("rsakey-in-turn", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := k.SignPSSInTurn(rand.Reader, digest[:]); err != nil {
 				b.Fatal(err)
 			}
 		}
