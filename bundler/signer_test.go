@@ -239,20 +239,34 @@ func signViaGoar(k *Ed25519Key, data []byte, target, anchor string, tags []Tag) 
 	return fromGoar(bi)
 }
 
+// signCases are items with every kind of field the layout has: none, an assignment's tags and anchor, a
+// message's target, large binary data and tag bytes that are not UTF-8.
+var signCases = []struct {
+	name           string
+	data           []byte
+	target, anchor string
+	tags           []Tag
+}{
+	{"empty", nil, "", "", nil},
+	{"assignment", nil, "", strings.Repeat("a", 32), []Tag{{Name: "Type", Value: "Assignment"}, {Name: "Nonce", Value: "7"}}},
+	{"message", []byte("hello"), B64(bytes.Repeat([]byte{7}, 32)), "", []Tag{{Name: "Action", Value: "Set"}, {Name: "Key", Value: "k"}}},
+	{"anchor", []byte(" "), B64(bytes.Repeat([]byte{9}, 32)), strings.Repeat("a", 32), []Tag{{Name: "Data-Protocol", Value: "ao"}}},
+	{"no target, data", bytes.Repeat([]byte{0, 1, 2}, 40000), "", strings.Repeat("z", 32), []Tag{{Name: "n", Value: "\xff\x00 v"}}},
+}
+
+// refusesBadFields: a target that is not base64 or not 32 bytes, or an anchor not 32 bytes, is refused.
+func refusesBadFields(t *testing.T, s Signer) {
+	t.Helper()
+	for _, c := range []struct{ target, anchor string }{{"not base64!", ""}, {B64([]byte("short")), ""}, {"", "short anchor"}} {
+		if _, err := s.Sign(nil, c.target, c.anchor, nil); err == nil {
+			t.Errorf("target %q anchor %q: signed", c.target, c.anchor)
+		}
+	}
+}
+
 func TestEd25519SignMatchesGoar(t *testing.T) {
 	k := ed25519Key(t)
-	target := B64(bytes.Repeat([]byte{7}, 32))
-	for _, c := range []struct {
-		name           string
-		data           []byte
-		target, anchor string
-		tags           []Tag
-	}{
-		{"empty", nil, "", "", nil},
-		{"message", []byte("hello"), target, "", []Tag{{Name: "Action", Value: "Set"}, {Name: "Key", Value: "k"}}},
-		{"anchor", []byte(" "), target, strings.Repeat("a", 32), []Tag{{Name: "Data-Protocol", Value: "ao"}}},
-		{"no target, data", bytes.Repeat([]byte{0, 1, 2}, 40000), "", strings.Repeat("z", 32), []Tag{{Name: "n", Value: "\xff\x00 v"}}},
-	} {
+	for _, c := range signCases {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := k.Sign(c.data, c.target, c.anchor, c.tags)
 			if err != nil {
@@ -270,12 +284,7 @@ func TestEd25519SignMatchesGoar(t *testing.T) {
 			}
 		})
 	}
-	// Bad input is refused as before.
-	for _, c := range []struct{ target, anchor string }{{"not base64!", ""}, {B64([]byte("short")), ""}, {"", "short anchor"}} {
-		if _, err := k.Sign(nil, c.target, c.anchor, nil); err == nil {
-			t.Errorf("target %q anchor %q: signed", c.target, c.anchor)
-		}
-	}
+	refusesBadFields(t, k)
 }
 
 // An RSA wallet with its primes lays its items out itself and signs them with ans104.RSAKey; goar's item
@@ -286,18 +295,7 @@ func TestRSASignMatchesGoar(t *testing.T) {
 	if w.crt == nil {
 		t.Fatal("a generated wallet has its primes, but it signs through goar")
 	}
-	target := B64(bytes.Repeat([]byte{9}, 32))
-	for _, c := range []struct {
-		name           string
-		data           []byte
-		target, anchor string
-		tags           []Tag
-	}{
-		{"empty", nil, "", "", nil},
-		{"assignment", nil, "", strings.Repeat("a", 32), []Tag{{Name: "Type", Value: "Assignment"}, {Name: "Nonce", Value: "7"}}},
-		{"message", []byte("hello"), target, "", []Tag{{Name: "Action", Value: "Set"}, {Name: "Key", Value: "k"}}},
-		{"large data", bytes.Repeat([]byte{0, 1, 2}, 40000), "", strings.Repeat("z", 32), []Tag{{Name: "n", Value: "\xff\x00 v"}}},
-	} {
+	for _, c := range signCases {
 		t.Run(c.name, func(t *testing.T) {
 			signer := w
 			if len(c.tags)%2 == 0 { // half the cases sign their CRT halves in turn
@@ -332,11 +330,7 @@ func TestRSASignMatchesGoar(t *testing.T) {
 			}
 		})
 	}
-	for _, c := range []struct{ target, anchor string }{{"not base64!", ""}, {B64([]byte("short")), ""}, {"", "short anchor"}} {
-		if _, err := w.Sign(nil, c.target, c.anchor, nil); err == nil {
-			t.Errorf("target %q anchor %q: signed", c.target, c.anchor)
-		}
-	}
+	refusesBadFields(t, w)
 }
 
 // A JWK with only n, e and d (no primes) still signs, through goar.
