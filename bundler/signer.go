@@ -47,7 +47,7 @@ type Signer interface {
 func (w *Wallet) SignatureType() int { return SigArweave }
 
 // Ed25519Key signs data items with ANS-104 signature type 2. goar v1.6.3 verifies type 2 but cannot sign it
-// (its ItemSigner knows only RSA and Ethereum keys), so the item is laid out by goar and signed here with the
+// (its ItemSigner knows only RSA and Ethereum keys), so the item is laid out here (layOut) and signed with the
 // standard library.
 type Ed25519Key struct {
 	priv  ed25519.PrivateKey
