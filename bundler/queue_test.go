@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ type memQueue struct {
 	mu     sync.Mutex
 	rows   []*memRow
 	posted []string // refs in post order
+	nexts  int      // calls of Next: reads of a batch
 }
 
 type memRow struct {
@@ -35,9 +37,26 @@ func (q *memQueue) add(now time.Time, sizes ...int) {
 	}
 }
 
+func (q *memQueue) Peek(_ context.Context, max int) (Peek, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var p Peek
+	for _, r := range q.rows {
+		if r.state == "pending" && p.Items < max {
+			if p.Items == 0 {
+				p.Oldest = r.queued
+			}
+			p.Items++
+			p.Bytes += len(r.raw)
+		}
+	}
+	return p, nil
+}
+
 func (q *memQueue) Next(_ context.Context, max int) ([]Pending, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.nexts++
 	var out []Pending
 	for _, r := range q.rows {
 		if r.state == "pending" && len(out) < max {
@@ -153,7 +172,36 @@ func TestWorkerBatching(t *testing.T) {
 			if !slices.Equal(p.batches, c.batches) {
 				t.Fatalf("batches %v, want %v", p.batches, c.batches)
 			}
+			// A batch is read only to be posted: the peek before it says when one is due.
+			if q.nexts != len(c.batches) {
+				t.Fatalf("the batch was read %d times for %d posts", q.nexts, len(c.batches))
+			}
 		})
+	}
+}
+
+// The worker's peek must find a batch due exactly when the batch itself is (Worker.cut): never later, or a
+// full bundle would wait for its age, and never sooner, or the batch is read for nothing.
+func TestPeekDecidesAsTheBatch(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 20_000 {
+		q := &memQueue{}
+		for range rng.IntN(12) {
+			q.add(t0.Add(time.Duration(rng.IntN(3000))*time.Millisecond), rng.IntN(600))
+		}
+		now := t0.Add(time.Duration(rng.IntN(4000)) * time.Millisecond)
+		w := NewWorker(q, &fakePoster{}, WorkerOptions{MaxItems: 1 + rng.IntN(8), MaxBytes: 1 + rng.IntN(2000), MaxAge: time.Second,
+			Now: func() time.Time { return now }})
+		p, _ := q.Peek(context.Background(), w.o.MaxItems)
+		batch, _ := q.Next(context.Background(), w.o.MaxItems)
+		want := false
+		if len(batch) > 0 {
+			_, _, want = w.cut(batch)
+		}
+		if got := w.due(p); got != want {
+			t.Fatalf("case %d: peek %+v says due %v, the batch of %d says %v (max %d items, %d bytes)", i, p, got, len(batch), want, w.o.MaxItems, w.o.MaxBytes)
+		}
 	}
 }
 

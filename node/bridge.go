@@ -154,6 +154,11 @@ func moduleCheck(items *chainItems, c *cu.Service) su.ModuleCheck {
 // queue adapts the store's upload queue to the bundler worker.
 type queue struct{ db *store.DB }
 
+func (q queue) Peek(ctx context.Context, max int) (bundler.Peek, error) {
+	n, size, oldest, err := q.db.PeekUploads(ctx, max)
+	return bundler.Peek{Items: n, Bytes: size, Oldest: time.UnixMilli(oldest)}, err
+}
+
 func (q queue) Next(ctx context.Context, max int) ([]bundler.Pending, error) {
 	ups, raws, err := q.db.PendingUploads(ctx, max)
 	if err != nil {

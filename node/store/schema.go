@@ -24,7 +24,7 @@ var (
 
 	// Upload queue (SU, MU and CU enqueue; the bundler worker moves rows through their statuses).
 	bUploads       = []byte("uploads")         // seq(be64) -> Upload JSON (an item's row: its record's upload seq)
-	bUploadPending = []byte("uploads-pending") // seq(be64) -> nil: the pending rows, so the worker never scans the rest
+	bUploadPending = []byte("uploads-pending") // seq(be64) -> item size(be32), nil when indexed before sizes were: the pending rows, so the worker never scans the rest
 	bUploadPosted  = []byte("uploads-posted")  // seq(be64) -> nil: the posted rows the confirmer checks
 
 	// MU: the durable crank, monitors and what it delivered.

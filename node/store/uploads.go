@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -48,11 +49,52 @@ func queueUpload(tx *bolt.Tx, id string, r *record) (bool, error) {
 	if err := putJSON(q, be64(seq), Upload{Seq: seq, ItemID: id, Status: UploadPending, Size: len(r.raw), Queued: time.Now().UnixMilli()}); err != nil {
 		return false, err
 	}
-	if err := tx.Bucket(bUploadPending).Put(be64(seq), nil); err != nil {
+	if err := tx.Bucket(bUploadPending).Put(be64(seq), pendingValue(len(r.raw))); err != nil {
 		return false, err
 	}
 	r.upload = seq
 	return true, nil
+}
+
+// pendingValue is a pending row's index value: its item's size, so the worker can tell whether a bundle is due
+// without decoding the rows (PeekUploads).
+func pendingValue(size int) []byte {
+	return binary.BigEndian.AppendUint32(nil, uint32(min(size, math.MaxUint32)))
+}
+
+// PeekUploads sums up the first max pending rows in queue order: how many there are, their items' total size,
+// and when the first was queued (unix ms; 0 when none). It reads the pending index and one row, where
+// PendingUploads decodes every row and copies every item: the upload worker asks it first, every interval,
+// and reads the batch only once it is due.
+func (d *DB) PeekUploads(ctx context.Context, max int) (n, size int, oldest int64, err error) {
+	if err := ctxErr(ctx); err != nil {
+		return 0, 0, 0, err
+	}
+	err = d.db.View(func(tx *bolt.Tx) error {
+		rows := tx.Bucket(bUploads)
+		c := tx.Bucket(bUploadPending).Cursor()
+		for k, v := c.First(); k != nil && n < max; k, v = c.Next() {
+			if n == 0 || len(v) != 4 { // the first row's queue time; a row indexed before sizes were (nil value)
+				var u Upload
+				if err := getJSON(rows, k, &u); err != nil {
+					return fmt.Errorf("queue row %d: %w", binary.BigEndian.Uint64(k), err)
+				}
+				if n == 0 {
+					oldest = u.Queued
+				}
+				if len(v) != 4 {
+					v = pendingValue(u.Size)
+				}
+			}
+			size += int(binary.BigEndian.Uint32(v))
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("peek upload queue: %w", err)
+	}
+	return n, size, oldest, nil
 }
 
 // rebuildUploadIndexes fills the status indexes from the rows (stores written before the indexes existed).
@@ -65,7 +107,7 @@ func rebuildUploadIndexes(tx *bolt.Tx) error {
 		}
 		switch u.Status {
 		case UploadPending:
-			return pend.Put(k, nil)
+			return pend.Put(k, pendingValue(u.Size))
 		case UploadPosted:
 			return posted.Put(k, nil)
 		}
@@ -127,8 +169,12 @@ func (d *DB) updateUploads(ctx context.Context, what string, seqs []uint64, fn f
 						return err
 					}
 				}
+				var v []byte // the posted index holds nothing; the pending one the item's size
+				if u.Status == UploadPending {
+					v = pendingValue(u.Size)
+				}
 				if b := idx[u.Status]; b != nil {
-					if err := b.Put(be64(s), nil); err != nil {
+					if err := b.Put(be64(s), v); err != nil {
 						return err
 					}
 				}

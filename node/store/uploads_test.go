@@ -42,6 +42,7 @@ func queueItems(t *testing.T, d *DB, n int) []uint64 {
 func TestUploadLifecycle(t *testing.T) {
 	ctx := context.Background()
 	d, _ := openTemp(t)
+	peekAgrees(t, d, 10) // nothing queued
 	seqs := queueItems(t, d, 6)
 	// Queuing the same item again is a no-op.
 	if err := d.PutItem(ctx, "item-00", []byte("item-00-bytes"), true); err != nil {
@@ -101,6 +102,15 @@ func TestUploadLifecycle(t *testing.T) {
 	if fmt.Sprint(ids) != "[item-02 item-03 item-04 item-05]" {
 		t.Fatalf("pending order %v", ids)
 	}
+	// The peek agrees with them (rows queued, failed, requeued), also for a row indexed before sizes were.
+	for _, max := range []int{1, 3, 10} {
+		peekAgrees(t, d, max)
+	}
+	err = d.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bUploadPending).Put(be64(seqs[3]), nil) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	peekAgrees(t, d, 10)
 	list, err := d.ListUploads(ctx, UploadConfirmed, 0, 10)
 	if err != nil || len(list) != 2 {
 		t.Fatalf("confirmed list %v %v", list, err)
@@ -144,5 +154,27 @@ func TestUploadIndexesRebuiltOnOpen(t *testing.T) {
 	got, _ := d2.UploadCounts(ctx)
 	if got[UploadPending] != 2 || got[UploadPosted] != 1 {
 		t.Fatalf("counts after reopen %v", got)
+	}
+	peekAgrees(t, d2, 10)
+}
+
+// peekAgrees checks PeekUploads against the rows and items PendingUploads reads.
+func peekAgrees(t *testing.T, d *DB, max int) {
+	t.Helper()
+	ctx := context.Background()
+	ups, raws, err := d.PendingUploads(ctx, max)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, size, oldest, err := d.PeekUploads(ctx, max)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, r := range raws {
+		want += len(r)
+	}
+	if n != len(ups) || size != want || len(ups) > 0 && oldest != ups[0].Queued || len(ups) == 0 && oldest != 0 {
+		t.Fatalf("peek of %d: %d items, %d bytes, oldest %d; the queue holds %d, %d bytes, oldest %+v", max, n, size, oldest, len(ups), want, ups)
 	}
 }
