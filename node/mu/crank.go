@@ -106,17 +106,19 @@ var stripped = map[string]bool{"Data-Protocol": true, "Type": true, "From-Proces
 // to deliver.
 func (m *Service) outbox(ctx context.Context, pid, source string, res *aos.Result, pushedFor string, wallets map[string]bool) (store.TaskBatch, error) {
 	var b store.TaskBatch
-	p, pit, err := m.su.Process(ctx, pid)
+	info, err := m.process(ctx, pid)
 	if err != nil {
-		return b, fmt.Errorf("read process: %w", err)
+		return b, err
 	}
-	wallets[p.Owner] = true
-	module, _ := pit.Tag("Module")
-	log := m.log.With("process", pid, "source", source)
+	wallets[info.owner] = true
+	module := info.module
+	warn := func(msg string, args ...any) {
+		m.log.Warn(msg, append([]any{"process", pid, "source", source}, args...)...)
+	}
 	base := store.Task{Process: pid, Source: source, PushedFor: pushedFor}
 	for i, out := range res.Messages {
 		if !validID(out.Target) {
-			log.Warn("crank: outbox message has no valid Target; dropped", "index", i, "target", out.Target)
+			warn("crank: outbox message has no valid Target; dropped", "index", i, "target", out.Target)
 			continue
 		}
 		tags := make([]bundler.Tag, 0, len(out.Tags)+5)
@@ -158,7 +160,7 @@ func (m *Service) outbox(ctx context.Context, pid, source string, res *aos.Resul
 	for i, a := range res.Assignments {
 		for _, target := range a.Processes {
 			if !validID(target) || !validID(a.Message) {
-				log.Warn("crank: assignment with an invalid process or message id; dropped", "index", i, "to", target, "message", a.Message)
+				warn("crank: assignment with an invalid process or message id; dropped", "index", i, "to", target, "message", a.Message)
 				continue
 			}
 			t := base
@@ -167,6 +169,21 @@ func (m *Service) outbox(ctx context.Context, pid, source string, res *aos.Resul
 		}
 	}
 	return b, nil
+}
+
+// process is pid's owner and module, from procs or from its spawn.
+func (m *Service) process(ctx context.Context, pid string) (procInfo, error) {
+	if info, ok := m.procs.Get(pid); ok {
+		return info, nil
+	}
+	p, pit, err := m.su.Process(ctx, pid)
+	if err != nil {
+		return procInfo{}, fmt.Errorf("read process: %w", err)
+	}
+	module, _ := pit.Tag("Module")
+	info := procInfo{owner: p.Owner, module: module}
+	m.procs.Add(pid, info)
+	return info, nil
 }
 
 // signSpawn signs a spawn a process emitted and the Spawned notice its parent gets once it is scheduled.

@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/aonode/aonode/bundler"
 	"github.com/aonode/aonode/node/aos"
 	"github.com/aonode/aonode/node/cu"
@@ -97,7 +99,16 @@ type Service struct {
 	started time.Time
 
 	cranked, delivered, toWallets, retries, failed atomic.Int64
+
+	// procs keeps what the crank reads of each process (its owner and module: a spawn never changes), so a
+	// crank does not read and parse the process's spawn item again.
+	procs *lru.Cache[string, procInfo]
 }
+
+type procInfo struct{ owner, module string }
+
+// procEntries bounds procs: a process's crank reads its spawn item again once evicted.
+const procEntries = 4096
 
 // New builds the MU; w is the MU wallet, which signs everything the MU pushes.
 func New(w bundler.Signer, s *su.Service, c ResultReader, remote Remote, db Store, log *slog.Logger, opts Options) *Service {
@@ -119,9 +130,11 @@ func New(w bundler.Signer, s *su.Service, c ResultReader, remote Remote, db Stor
 	if opts.Lifetime <= 0 {
 		opts.Lifetime = 10 * time.Minute
 	}
+	procs, _ := lru.New[string, procInfo](procEntries) // errors only for a size below 1
 	return &Service{
 		wallet: w, su: s, cu: c, remote: remote, db: db, log: log, opts: opts,
 		q: lanes{m: map[string]*lane{}}, wake: make(chan struct{}, 1), sem: make(chan struct{}, opts.Concurrency),
+		procs: procs,
 	}
 }
 

@@ -382,3 +382,33 @@ func TestCrankRunStopsAtAFailure(t *testing.T) {
 		t.Fatalf("stats %+v (before %+v): want %d cranks, 2 retries, none failed", st, before, n)
 	}
 }
+
+// The crank reads a process's owner and module from its spawn once, and from then on from memory: the same
+// answer the spawn gives. An unknown process is an error and is not remembered.
+func TestCrankKeepsProcessInfo(t *testing.T) {
+	f := newFixture(t, time.Second)
+	pid := f.spawn(nil)
+	f.drained()
+	ctx := context.Background()
+	p, pit, err := f.su.Process(ctx, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	module, _ := pit.Tag("Module")
+	if module != f.moduleID || p.Owner != f.user.Address() {
+		t.Fatalf("spawn: module %s owner %s", module, p.Owner)
+	}
+	info, ok := f.mu.procs.Get(pid)
+	if !ok {
+		t.Fatal("the crank of the spawn did not keep the process's info")
+	}
+	if info != (procInfo{owner: p.Owner, module: module}) {
+		t.Fatalf("kept %+v, the spawn says owner %s module %s", info, p.Owner, module)
+	}
+	if got, err := f.mu.process(ctx, pid); err != nil || got != info {
+		t.Fatalf("process: %+v %v", got, err)
+	}
+	if _, err := f.mu.process(ctx, id(9)); err == nil || f.mu.procs.Contains(id(9)) {
+		t.Fatalf("unknown process: %v, kept %v", err, f.mu.procs.Contains(id(9)))
+	}
+}
