@@ -15,6 +15,8 @@ import (
 	"github.com/everFinance/goar"
 	"github.com/everFinance/goar/types"
 	"github.com/everFinance/goar/utils"
+
+	"github.com/aonode/aonode/bundler/ans104"
 )
 
 // Poster puts a batch of signed items on Arweave.
@@ -123,21 +125,22 @@ func bundleTx(raws [][]byte, s *goar.Signer, tags []types.Tag, fees func(size in
 	if len(raws) == 0 {
 		return nil, nil, nil, errors.New("no items")
 	}
-	items := make([]types.BundleItem, 0, len(raws))
 	ids = make([]string, 0, len(raws))
+	rawIDs := make([][]byte, 0, len(raws))
 	for _, raw := range raws {
-		bi, err := decode(raw)
+		bi, err := decode(raw) // only well-formed items go into a bundle
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		items = append(items, *bi)
-		ids = append(ids, bi.Id)
+		id, err := DecodeB64(bi.Id)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("build: item id %s: %w", bi.Id, err)
+		}
+		ids, rawIDs = append(ids, bi.Id), append(rawIDs, id)
 	}
-	b, err := utils.NewBundle(items...)
-	if err != nil {
+	if data, err = ans104.EncodeBundle(raws, rawIDs); err != nil {
 		return nil, nil, nil, fmt.Errorf("build: %w", err)
 	}
-	data = b.BundleBinary
 	anchor, reward, err := fees(len(data))
 	if err != nil {
 		return nil, nil, nil, err

@@ -3,6 +3,7 @@ package ans104
 import (
 	"crypto/sha512"
 	"encoding/binary"
+	"fmt"
 	"strconv"
 	"sync"
 
@@ -83,4 +84,31 @@ func EncodeItem(sigType int, sig, owner, target, anchor []byte, numTags int, tag
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(tags)))
 	b = append(b, tags...)
 	return append(b, data...)
+}
+
+// EncodeBundle lays out an ANS-104 bundle as goar's utils.NewBundle does: the item count, then each item's
+// size and id (32 bytes each, little endian for the numbers), then the items. ids are the items' raw 32-byte
+// ids, in the items' order. It sizes the bundle once, where NewBundle grows it item by item.
+func EncodeBundle(raws, ids [][]byte) ([]byte, error) {
+	if len(ids) != len(raws) {
+		return nil, fmt.Errorf("bundle: %d ids for %d items", len(ids), len(raws))
+	}
+	size := 32 + 64*len(raws)
+	for _, r := range raws {
+		size += len(r)
+	}
+	b := make([]byte, 32, size)
+	binary.LittleEndian.PutUint64(b, uint64(len(raws)))
+	for i, r := range raws {
+		if len(ids[i]) != 32 {
+			return nil, fmt.Errorf("bundle: item %d: id of %d bytes, want 32", i, len(ids[i]))
+		}
+		b = binary.LittleEndian.AppendUint64(b, uint64(len(r)))
+		b = append(b, make([]byte, 24)...)
+		b = append(b, ids[i]...)
+	}
+	for _, r := range raws {
+		b = append(b, r...)
+	}
+	return b, nil
 }

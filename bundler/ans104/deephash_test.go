@@ -2,6 +2,7 @@ package ans104
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"math/rand/v2"
 	"testing"
@@ -21,6 +22,7 @@ func TestSignDataAndEncodeItemMatchGoar(t *testing.T) {
 		}
 		return b
 	}
+	var raws, ids [][]byte
 	for i := range 3000 {
 		sigType := []int{types.ArweaveSignType, types.ED25519SignType, types.EthereumSignType, types.SolanaSignType}[i%4]
 		meta := types.SigConfigMap[sigType]
@@ -60,6 +62,30 @@ func TestSignDataAndEncodeItemMatchGoar(t *testing.T) {
 		if err != nil || back.Owner != bi.Owner || back.Target != bi.Target || back.Anchor != bi.Anchor || back.Data != bi.Data || back.TagsBy != bi.TagsBy {
 			t.Fatalf("case %d: decoding the layout: %v", i, err)
 		}
+		id := sha256.Sum256(sig)
+		raws, ids = append(raws, wantRaw), append(ids, id[:])
+	}
+	// EncodeBundle lays those items out as goar's NewBundle does, in bundles of every size.
+	for start, n := 0, 1; start < len(raws); start, n = start+n, n*3 {
+		end := min(start+n, len(raws))
+		items := make([]types.BundleItem, 0, end-start)
+		for i := start; i < end; i++ {
+			items = append(items, types.BundleItem{Id: base64.RawURLEncoding.EncodeToString(ids[i]), ItemBinary: raws[i]})
+		}
+		want, err := utils.NewBundle(items...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := EncodeBundle(raws[start:end], ids[start:end])
+		if err != nil || !bytes.Equal(got, want.BundleBinary) {
+			t.Fatalf("bundle of items %d to %d differs from goar's (%v)", start, end, err)
+		}
+	}
+	if _, err := EncodeBundle(raws[:2], ids[:1]); err == nil {
+		t.Error("a bundle with an id missing was laid out")
+	}
+	if _, err := EncodeBundle(raws[:1], [][]byte{ids[0][:31]}); err == nil {
+		t.Error("a bundle with a short id was laid out")
 	}
 }
 
