@@ -52,11 +52,11 @@ func (h *handoff) take(pid, id string) (*runtime.Result, *su.Scheduled, bool) {
 		return nil, nil, false
 	}
 	k := handoffKey(pid, id)
+	// Remove answers true to one caller only, so two readers at once never both take it.
 	v, ok := h.c.Peek(k)
-	if !ok {
+	if !ok || !h.c.Remove(k) {
 		return nil, nil, false
 	}
-	h.c.Remove(k)
 	return v.res, &v.sc, true
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"reflect"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aonode/aonode/bundler"
@@ -119,6 +121,35 @@ func TestHandoffBounded(t *testing.T) {
 		h.offer("p", sc, res, make([]byte, c.raw))
 		if _, _, ok := h.take("p", c.name); ok {
 			t.Errorf("%s: held", c.name)
+		}
+	}
+}
+
+// Each result is taken once, also by readers at once (the MU's crank and a retry of it, say).
+func TestHandoffTakenOnce(t *testing.T) {
+	h := newHandoff()
+	msg := &bundler.Item{Raw: []byte("message")}
+	const n = 200
+	for i := range n {
+		sc := &su.Scheduled{Message: msg}
+		sc.MessageID = strconv.Itoa(i)
+		h.offer("p", sc, &aos.Result{}, []byte("{}"))
+	}
+	var taken [n]atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for i := range n {
+				if _, _, ok := h.take("p", strconv.Itoa(i)); ok {
+					taken[i].Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i := range taken {
+		if got := taken[i].Load(); got != 1 {
+			t.Fatalf("result %d was taken %d times", i, got)
 		}
 	}
 }

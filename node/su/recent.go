@@ -49,11 +49,11 @@ func (r *recent) offer(e store.Entry, asg, msg *bundler.Item) {
 // take returns (and forgets) the items kept for the written entry e, when they are its own.
 func (r *recent) take(e store.Entry) (Scheduled, bool) {
 	k := recentKey{e.Process, e.Nonce}
+	// Remove answers true to one caller only, so two loads at once never both take them.
 	v, ok := r.c.Peek(k)
-	if !ok {
+	if !ok || !r.c.Remove(k) {
 		return Scheduled{}, false
 	}
-	r.c.Remove(k)
 	if v.asg.ID != e.AssignmentID || v.msg.ID != e.MessageID {
 		return Scheduled{}, false
 	}
