@@ -157,17 +157,20 @@ func (w *Worker) drain(ctx context.Context) error {
 }
 
 // cut takes from the first pending items the batch one post takes (at most MaxItems, and MaxBytes unless one
-// item alone is larger) and says whether it is due: full, or its oldest item waited MaxAge.
+// item alone is larger) and says whether it is due, by the rule a peek at them is judged by (due).
 func (w *Worker) cut(batch []Pending) (_ []Pending, size int, due bool) {
-	full := len(batch) == w.o.MaxItems
+	all := Peek{Items: len(batch), Oldest: batch[0].Queued}
+	for _, p := range batch {
+		all.Bytes += len(p.Raw)
+	}
 	for i, p := range batch {
 		if size+len(p.Raw) > w.o.MaxBytes && i > 0 {
-			batch, full = batch[:i], true
+			batch = batch[:i]
 			break
 		}
 		size += len(p.Raw)
 	}
-	return batch, size, full || w.o.Now().Sub(batch[0].Queued) >= w.o.MaxAge
+	return batch, size, w.due(all)
 }
 
 // Peek is what Queue.Peek sums up: how many items, their total size, the first one's queue time.
@@ -177,8 +180,8 @@ type Peek struct {
 }
 
 // due says whether a batch of the first items p sums up is to be posted: as many items as a post takes, more
-// bytes than it takes (with two items or more: one item alone always fits), or the oldest waited MaxAge.
-// round makes the same decision on the items themselves.
+// bytes than it takes (with two items or more: one item alone always fits, and then cut leaves some out), or
+// the oldest waited MaxAge. It judges the peek before a read and, through cut, the items read.
 func (w *Worker) due(p Peek) bool {
 	return p.Items > 0 && (p.Items >= w.o.MaxItems || p.Items > 1 && p.Bytes > w.o.MaxBytes || w.o.Now().Sub(p.Oldest) >= w.o.MaxAge)
 }
